@@ -1,3 +1,8 @@
 // Every spec, in one list, so each runtime registers exactly the same tests.
 import "./signatures.spec";
 import "./crypto.spec";
+import "./backoff.spec";
+import "./breaker.spec";
+import "./rate-budget.spec";
+import "./errors.spec";
+import "./cursor.spec";

@@ -1,0 +1,35 @@
+/**
+ * In-object schema, applied idempotently on first use. The object's SQLite is the source of truth for
+ * cursors, leases and timers; Postgres only mirrors sync state for reporting.
+ */
+export const SQLITE_SCHEMA = [
+  `create table if not exists meta (key text primary key, value text not null)`,
+  `create table if not exists sync_state (
+     connection_id text not null,
+     entity text not null,
+     provider text not null,
+     mode text not null,
+     status text not null,
+     run_id text,
+     page_no integer not null default 0,
+     next_url text,
+     cursor_json text,
+     run_cursor_json text,
+     last_sync_at integer,
+     last_started_at integer,
+     last_finished_at integer,
+     records_synced integer not null default 0,
+     run_records integer not null default 0,
+     run_total integer,
+     error_message text,
+     primary key (connection_id, entity)
+   )`,
+  `create table if not exists leases (name text primary key, holder text not null, expires_at integer not null)`,
+  `create table if not exists timers (
+     name text primary key, due_at integer not null, payload text not null, gen integer not null default 1
+   )`,
+];
+
+export function applySqliteSchema(sql: SqlStorage): void {
+  for (const statement of SQLITE_SCHEMA) sql.exec(statement);
+}

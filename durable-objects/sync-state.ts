@@ -1,0 +1,124 @@
+import { sql as pgsql } from "drizzle-orm";
+import type { Cursor } from "../src/core/cursor";
+import type { SyncMode } from "../src/connectors/types";
+import type { Db } from "../src/db/client";
+
+export type SyncStatus = "PENDING" | "IN_PROGRESS" | "COMPLETED" | "ERROR";
+
+export type SyncState = {
+  connectionId: string;
+  entity: string;
+  provider: string;
+  mode: SyncMode;
+  status: SyncStatus;
+  runId: string | null;
+  pageNo: number;
+  nextUrl: string | null;
+  /** Committed delta cursor: the newest (updated, id) a completed or in-flight run has durably staged. */
+  cursor: Cursor | null;
+  lastSyncAt: number | null;
+  lastStartedAt: number | null;
+  lastFinishedAt: number | null;
+  recordsSynced: number;
+  runRecords: number;
+  runTotal: number | null;
+  errorMessage: string | null;
+};
+
+type Row = {
+  connection_id: string;
+  entity: string;
+  provider: string;
+  mode: string;
+  status: string;
+  run_id: string | null;
+  page_no: number;
+  next_url: string | null;
+  cursor_json: string | null;
+  last_sync_at: number | null;
+  last_started_at: number | null;
+  last_finished_at: number | null;
+  records_synced: number;
+  run_records: number;
+  run_total: number | null;
+  error_message: string | null;
+};
+
+function fromRow(r: Row): SyncState {
+  return {
+    connectionId: r.connection_id,
+    entity: r.entity,
+    provider: r.provider,
+    mode: r.mode as SyncMode,
+    status: r.status as SyncStatus,
+    runId: r.run_id,
+    pageNo: r.page_no,
+    nextUrl: r.next_url,
+    cursor: r.cursor_json ? (JSON.parse(r.cursor_json) as Cursor) : null,
+    lastSyncAt: r.last_sync_at,
+    lastStartedAt: r.last_started_at,
+    lastFinishedAt: r.last_finished_at,
+    recordsSynced: r.records_synced,
+    runRecords: r.run_records,
+    runTotal: r.run_total,
+    errorMessage: r.error_message,
+  };
+}
+
+export function getSyncState(sql: SqlStorage, connectionId: string, entity: string): SyncState | null {
+  const row = sql
+    .exec<Row>("select * from sync_state where connection_id = ? and entity = ?", connectionId, entity)
+    .toArray()[0];
+  return row ? fromRow(row) : null;
+}
+
+export function listSyncStates(sql: SqlStorage): SyncState[] {
+  return sql.exec<Row>("select * from sync_state order by connection_id, entity").toArray().map(fromRow);
+}
+
+/** One synchronous statement: the cursor, page and counters move together or not at all. */
+export function putSyncState(sql: SqlStorage, s: SyncState): void {
+  sql.exec(
+    `insert or replace into sync_state (connection_id, entity, provider, mode, status, run_id, page_no, next_url,
+       cursor_json, last_sync_at, last_started_at, last_finished_at, records_synced, run_records, run_total, error_message)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    s.connectionId,
+    s.entity,
+    s.provider,
+    s.mode,
+    s.status,
+    s.runId,
+    s.pageNo,
+    s.nextUrl,
+    s.cursor ? JSON.stringify(s.cursor) : null,
+    s.lastSyncAt,
+    s.lastStartedAt,
+    s.lastFinishedAt,
+    s.recordsSynced,
+    s.runRecords,
+    s.runTotal,
+    s.errorMessage,
+  );
+}
+
+export function deleteConnectionState(sql: SqlStorage, connectionId: string): void {
+  sql.exec("delete from sync_state where connection_id = ?", connectionId);
+}
+
+const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
+
+/** Mirrors the state to `<provider>_sync_state` so operators can query it with SQL. */
+export async function mirrorSyncState(db: Db, accountId: string, s: SyncState): Promise<void> {
+  // The table name comes from the connector registry (a fixed identifier), never from a request.
+  const table = pgsql.raw(`"${s.provider}_sync_state"`);
+  await db.execute(pgsql`
+    insert into ${table} (account_id, connection_id, entity, mode, status, cursor, last_sync_at, last_started_at,
+      last_finished_at, records_synced, error_message, updated_at)
+    values (${accountId}, ${s.connectionId}, ${s.entity}, ${s.mode}, ${s.status},
+      ${s.cursor ? JSON.stringify(s.cursor) : null}::jsonb, ${iso(s.lastSyncAt)}, ${iso(s.lastStartedAt)},
+      ${iso(s.lastFinishedAt)}, ${s.recordsSynced}, ${s.errorMessage}, now())
+    on conflict (connection_id, entity) do update set
+      mode = excluded.mode, status = excluded.status, cursor = excluded.cursor, last_sync_at = excluded.last_sync_at,
+      last_started_at = excluded.last_started_at, last_finished_at = excluded.last_finished_at,
+      records_synced = excluded.records_synced, error_message = excluded.error_message, updated_at = now()`);
+}

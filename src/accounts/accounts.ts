@@ -1,0 +1,110 @@
+import { eq } from "drizzle-orm";
+import { type Keyring, randomToken, sha256Hex } from "../core/crypto";
+import { AppError } from "../core/errors";
+import type { Db } from "../db/client";
+import { accounts, connections } from "../db/schema";
+import { connectorFor } from "../connectors/registry";
+import type { Credentials } from "../connectors/types";
+import { encryptCredentials } from "./connections";
+
+export type AccountView = { id: string; name: string; createdAt: string };
+export type ConnectionView = {
+  id: string;
+  accountId: string;
+  provider: string;
+  baseUrl: string | null;
+  status: string;
+  settings: unknown;
+  createdAt: string;
+};
+
+/** Creates an account and its API key; the key is returned once and only its hash is stored. */
+export async function createAccount(db: Db, input: { id?: string; name: string }) {
+  const id = input.id ?? `acc_${randomToken(9)}`;
+  const apiKey = `etl_${randomToken(24)}`;
+  const inserted = await db
+    .insert(accounts)
+    .values({ id, name: input.name, apiKeyHash: await sha256Hex(apiKey) })
+    .onConflictDoNothing()
+    .returning();
+  const row = inserted[0];
+  if (!row) throw new AppError(409, "account_exists", `account "${id}" already exists`);
+  return { account: accountView(row), apiKey };
+}
+
+export async function getAccount(db: Db, accountId: string): Promise<AccountView> {
+  const row = (await db.select().from(accounts).where(eq(accounts.id, accountId)).limit(1))[0];
+  if (!row) throw new AppError(404, "account_not_found", `account "${accountId}" not found`);
+  return accountView(row);
+}
+
+export async function deleteAccount(db: Db, accountId: string): Promise<void> {
+  const deleted = await db.delete(accounts).where(eq(accounts.id, accountId)).returning({ id: accounts.id });
+  if (deleted.length === 0) throw new AppError(404, "account_not_found", `account "${accountId}" not found`);
+}
+
+export async function createConnection(
+  db: Db,
+  keyring: Keyring,
+  input: {
+    accountId: string;
+    id?: string;
+    provider: string;
+    credentials: Credentials;
+    baseUrl?: string;
+    settings?: Record<string, unknown>;
+  },
+): Promise<ConnectionView> {
+  connectorFor(input.provider);
+  await getAccount(db, input.accountId);
+  const id = input.id ?? `con_${randomToken(9)}`;
+  const credentialsEnc = await encryptCredentials(keyring, input.accountId, id, input.credentials);
+  const inserted = await db
+    .insert(connections)
+    .values({
+      id,
+      accountId: input.accountId,
+      provider: input.provider,
+      baseUrl: input.baseUrl ?? null,
+      credentialsEnc,
+      settings: input.settings ?? {},
+    })
+    .onConflictDoNothing()
+    .returning();
+  const row = inserted[0];
+  if (!row) throw new AppError(409, "connection_exists", `connection "${id}" already exists`);
+  return connectionView(row);
+}
+
+export async function listConnections(db: Db, accountId: string): Promise<ConnectionView[]> {
+  const rows = await db.select().from(connections).where(eq(connections.accountId, accountId));
+  return rows.map(connectionView);
+}
+
+export async function getConnectionView(db: Db, accountId: string, connectionId: string): Promise<ConnectionView> {
+  const found = (await listConnections(db, accountId)).find((c) => c.id === connectionId);
+  if (!found) throw new AppError(404, "connection_not_found", `connection "${connectionId}" not found`);
+  return found;
+}
+
+export async function deleteConnection(db: Db, accountId: string, connectionId: string): Promise<void> {
+  await getConnectionView(db, accountId, connectionId);
+  await db.delete(connections).where(eq(connections.id, connectionId));
+}
+
+function accountView(row: typeof accounts.$inferSelect): AccountView {
+  return { id: row.id, name: row.name, createdAt: row.createdAt };
+}
+
+// Credentials never leave through a view.
+function connectionView(row: typeof connections.$inferSelect): ConnectionView {
+  return {
+    id: row.id,
+    accountId: row.accountId,
+    provider: row.provider,
+    baseUrl: row.baseUrl,
+    status: row.status,
+    settings: row.settings,
+    createdAt: row.createdAt,
+  };
+}

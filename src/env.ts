@@ -1,0 +1,17 @@
+import type { AccountSync } from "../durable-objects/account-sync";
+import type { TransformMessage } from "./pipeline/messages";
+
+/** Bindings, vars and secrets of the Worker (see wrangler.toml and .dev.vars.example). */
+export interface Env {
+  ACCOUNT_SYNC: DurableObjectNamespace<AccountSync>;
+  TRANSFORMS: Queue<TransformMessage>;
+  DATABASE_URL: string;
+  /** host:port of the local WebSocket-to-TCP proxy; unset in production (Neon terminates WebSockets). */
+  DB_WS_PROXY?: string;
+  ADMIN_TOKEN: string;
+  /** `kid:<base64 32 bytes>[,kid:...]`, first entry encrypts, all decrypt. */
+  CREDENTIALS_KEY: string;
+  FUB_BASE_URL?: string;
+  /** Pages a sync step fetches before yielding to the alarm, to stay inside per-invocation limits. */
+  SYNC_PAGES_PER_STEP?: string;
+}

@@ -1,0 +1,13 @@
+import { Hono } from "hono";
+import type { Env } from "../env";
+import { admin } from "./admin";
+import { handleError, notFound } from "./errors";
+import { health } from "./health";
+
+export function createApp() {
+  return new Hono<{ Bindings: Env }>()
+    .route("/health", health)
+    .route("/admin", admin)
+    .notFound(notFound)
+    .onError(handleError);
+}

@@ -1,0 +1,50 @@
+import { sql } from "drizzle-orm";
+import type { SyncMode } from "../connectors/types";
+import { connectorFor } from "../connectors/registry";
+import type { Db } from "../db/client";
+
+export type DueConnection = { accountId: string; connectionId: string; provider: string };
+
+/** Active connections whose delta interval has elapsed; claims them by stamping last_delta_at. */
+export async function claimDueConnections(db: Db, limit = 500): Promise<DueConnection[]> {
+  const result = await db.execute(sql`
+    update connections set last_delta_at = now()
+    where id in (
+      select id from connections
+      where status = 'active'
+        and (last_delta_at is null or last_delta_at <= now() - make_interval(mins => delta_interval_minutes) + interval '30 seconds')
+      order by last_delta_at nulls first
+      limit ${limit}
+      for update skip locked)
+    returning account_id, id, provider`);
+  return (result.rows as { account_id: string; id: string; provider: string }[]).map((r) => ({
+    accountId: r.account_id,
+    connectionId: r.id,
+    provider: r.provider,
+  }));
+}
+
+export type SyncStarter = (req: {
+  accountId: string;
+  connectionId: string;
+  provider: string;
+  entities: string[];
+  mode: SyncMode;
+}) => Promise<unknown>;
+
+/** Starts a delta run of every entity of every due connection, each through its account's object. */
+export async function fanOutDeltaSyncs(db: Db, start: SyncStarter): Promise<{ connections: number; failed: number }> {
+  const due = await claimDueConnections(db);
+  const results = await Promise.allSettled(
+    due.map((c) =>
+      start({
+        accountId: c.accountId,
+        connectionId: c.connectionId,
+        provider: c.provider,
+        entities: Object.keys(connectorFor(c.provider).entities),
+        mode: "delta",
+      }),
+    ),
+  );
+  return { connections: due.length, failed: results.filter((r) => r.status === "rejected").length };
+}

@@ -1,0 +1,20 @@
+import { ensurePostgres, type PostgresHandle } from "../../tools/lib/postgres";
+import { applyMigrations } from "../../tools/lib/migrate";
+import { startWsProxy, type WsProxyHandle } from "../../tools/lib/ws-proxy";
+
+export type TestServices = { databaseUrl: string; wsProxy: string; stop(): Promise<void> };
+
+/** A throwaway real Postgres (or DATABASE_URL), migrated, behind the WebSocket proxy the Neon driver needs. */
+export async function startTestServices(): Promise<TestServices> {
+  const pg: PostgresHandle = await ensurePostgres({ mode: "test" });
+  await applyMigrations(pg.url);
+  const proxy: WsProxyHandle = await startWsProxy(0);
+  return {
+    databaseUrl: pg.url,
+    wsProxy: `127.0.0.1:${proxy.port}`,
+    stop: async () => {
+      await proxy.close();
+      await pg.stop();
+    },
+  };
+}

@@ -1,0 +1,11 @@
+import { ensurePostgres } from "./lib/postgres";
+import { applyMigrations } from "./lib/migrate";
+
+// `npm run db:migrate`: DATABASE_URL when set, else the embedded dev cluster.
+const db = await ensurePostgres({ mode: "dev", log: console.log });
+try {
+  await applyMigrations(db.url);
+  console.log(`migrations applied to ${db.url.replace(/\/\/[^@]*@/, "//***@")}`);
+} finally {
+  await db.stop();
+}
