@@ -1,8 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConnection } from "../src/accounts/connections";
+import type { SyncMode } from "../src/connectors/types";
 import { fullJitterBackoffMs } from "../src/core/backoff";
 import { parseKeyring } from "../src/core/crypto";
-import type { SyncMode } from "../src/connectors/types";
 import { openDb } from "../src/db/client";
 import type { Env } from "../src/env";
 import { listLeases } from "./lease";
@@ -146,7 +146,12 @@ export class AccountSync extends DurableObject<Env> {
         const state = getSyncState(this.ctx.storage.sql, p.connectionId, p.entity);
         if (!state) return;
         if (attempt >= 6) {
-          const failed: SyncState = { ...state, status: "ERROR", errorMessage: outcome.error, lastFinishedAt: now };
+          const failed: SyncState = {
+            ...state,
+            status: "ERROR",
+            errorMessage: outcome.error,
+            lastFinishedAt: now,
+          };
           putSyncState(this.ctx.storage.sql, failed);
           await mirrorSyncState(db, p.accountId, failed).catch(() => {});
           return;

@@ -4,7 +4,13 @@
  */
 export type LeaseInfo = { name: string; holder: string; expiresAt: number };
 
-export function acquireLease(sql: SqlStorage, name: string, holder: string, now: number, ttlMs: number): boolean {
+export function acquireLease(
+  sql: SqlStorage,
+  name: string,
+  holder: string,
+  now: number,
+  ttlMs: number,
+): boolean {
   sql.exec(
     `insert into leases (name, holder, expires_at) values (?, ?, ?)
      on conflict (name) do update set holder = excluded.holder, expires_at = excluded.expires_at
@@ -18,7 +24,13 @@ export function acquireLease(sql: SqlStorage, name: string, holder: string, now:
   return row?.holder === holder;
 }
 
-export function renewLease(sql: SqlStorage, name: string, holder: string, now: number, ttlMs: number): boolean {
+export function renewLease(
+  sql: SqlStorage,
+  name: string,
+  holder: string,
+  now: number,
+  ttlMs: number,
+): boolean {
   const cursor = sql.exec(
     "update leases set expires_at = ? where name = ? and holder = ?",
     now + ttlMs,

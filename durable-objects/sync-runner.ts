@@ -1,7 +1,7 @@
 import type { LoadedConnection } from "../src/accounts/connections";
+import type { EntityDef } from "../src/connectors/types";
 import { parseRetryAfter } from "../src/core/backoff";
 import { type Cursor, maxCursor, overlapStart } from "../src/core/cursor";
-import type { EntityDef } from "../src/connectors/types";
 import type { Db } from "../src/db/client";
 import { sendTransforms, type TransformMessage } from "../src/pipeline/messages";
 import { stagePage } from "../src/pipeline/staging";
@@ -81,7 +81,10 @@ async function syncOnePage(
       headers: { Accept: "application/json", ...connector.authHeaders(connection.credentials) },
     });
   } catch (error) {
-    return { kind: "failed", error: `fetch failed: ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      kind: "failed",
+      error: `fetch failed: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
   if (response.status === 429) {
     await response.body?.cancel();
@@ -96,7 +99,10 @@ async function syncOnePage(
   try {
     page = connector.parsePage(await response.json(), entity, url);
   } catch (error) {
-    return { kind: "failed", error: `unreadable page: ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      kind: "failed",
+      error: `unreadable page: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
 
   const runId = state.runId ?? "";

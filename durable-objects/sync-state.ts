@@ -1,6 +1,6 @@
 import { sql as pgsql } from "drizzle-orm";
-import type { Cursor } from "../src/core/cursor";
 import type { SyncMode } from "../src/connectors/types";
+import type { Cursor } from "../src/core/cursor";
 import type { Db } from "../src/db/client";
 
 export type SyncStatus = "PENDING" | "IN_PROGRESS" | "COMPLETED" | "ERROR";

@@ -46,7 +46,9 @@ export function listTimers(storage: DurableObjectStorage): Timer[] {
 
 /** Points the single alarm at the earliest timer (or clears it). */
 export async function syncAlarm(storage: DurableObjectStorage): Promise<void> {
-  const next = storage.sql.exec<{ due: number | null }>("select min(due_at) as due from timers").toArray()[0]?.due;
+  const next = storage.sql
+    .exec<{ due: number | null }>("select min(due_at) as due from timers")
+    .toArray()[0]?.due;
   if (next == null) await storage.deleteAlarm();
   else await storage.setAlarm(next);
 }

@@ -1,5 +1,5 @@
-import { ensurePostgres } from "./lib/postgres";
 import { applyMigrations } from "./lib/migrate";
+import { ensurePostgres } from "./lib/postgres";
 
 // `npm run db:migrate`: DATABASE_URL when set, else the embedded dev cluster.
 const db = await ensurePostgres({ mode: "dev", log: console.log });

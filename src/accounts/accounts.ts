@@ -1,10 +1,10 @@
 import { eq } from "drizzle-orm";
+import { connectorFor } from "../connectors/registry";
+import type { Credentials } from "../connectors/types";
 import { type Keyring, randomToken, sha256Hex } from "../core/crypto";
 import { AppError } from "../core/errors";
 import type { Db } from "../db/client";
 import { accounts, connections } from "../db/schema";
-import { connectorFor } from "../connectors/registry";
-import type { Credentials } from "../connectors/types";
 import { encryptCredentials } from "./connections";
 
 export type AccountView = { id: string; name: string; createdAt: string };
@@ -81,7 +81,11 @@ export async function listConnections(db: Db, accountId: string): Promise<Connec
   return rows.map(connectionView);
 }
 
-export async function getConnectionView(db: Db, accountId: string, connectionId: string): Promise<ConnectionView> {
+export async function getConnectionView(
+  db: Db,
+  accountId: string,
+  connectionId: string,
+): Promise<ConnectionView> {
   const found = (await listConnections(db, accountId)).find((c) => c.id === connectionId);
   if (!found) throw new AppError(404, "connection_not_found", `connection "${connectionId}" not found`);
   return found;

@@ -1,10 +1,10 @@
 import { and, eq } from "drizzle-orm";
+import { connectorFor } from "../connectors/registry";
+import type { Connector, Credentials } from "../connectors/types";
 import { credentialAad, decryptSecret, encryptSecret, type Keyring } from "../core/crypto";
 import { AppError } from "../core/errors";
 import type { Db } from "../db/client";
 import { connections } from "../db/schema";
-import { connectorFor } from "../connectors/registry";
-import type { Connector, Credentials } from "../connectors/types";
 
 export type LoadedConnection = {
   id: string;

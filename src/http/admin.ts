@@ -9,9 +9,9 @@ import {
   getConnectionView,
   listConnections,
 } from "../accounts/accounts";
+import { connectorFor, knownProviders } from "../connectors/registry";
 import { parseKeyring } from "../core/crypto";
 import { AppError } from "../core/errors";
-import { connectorFor, knownProviders } from "../connectors/registry";
 import { withDb } from "../db/client";
 import type { Env } from "../env";
 import { accountStub } from "../sync/stubs";
@@ -20,7 +20,10 @@ import { jsonBody } from "./validate";
 
 const idPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
-const createAccountBody = z.object({ id: z.string().regex(idPattern).optional(), name: z.string().min(1).max(200) });
+const createAccountBody = z.object({
+  id: z.string().regex(idPattern).optional(),
+  name: z.string().min(1).max(200),
+});
 const createConnectionBody = z.object({
   id: z.string().regex(idPattern).optional(),
   provider: z.string().refine((p) => knownProviders().includes(p), "unknown provider"),
@@ -43,7 +46,10 @@ export const admin = new Hono<{ Bindings: Env }>()
   .get("/accounts/:accountId", async (c) => {
     const id = c.req.param("accountId");
     return c.json(
-      await withDb(c.env, async (db) => ({ ...(await getAccount(db, id)), connections: await listConnections(db, id) })),
+      await withDb(c.env, async (db) => ({
+        ...(await getAccount(db, id)),
+        connections: await listConnections(db, id),
+      })),
     );
   })
   .delete("/accounts/:accountId", async (c) => {
@@ -59,7 +65,11 @@ export const admin = new Hono<{ Bindings: Env }>()
     return c.json(view, 201);
   })
   .get("/accounts/:accountId/connections/:connectionId", async (c) =>
-    c.json(await withDb(c.env, (db) => getConnectionView(db, c.req.param("accountId"), c.req.param("connectionId")))),
+    c.json(
+      await withDb(c.env, (db) =>
+        getConnectionView(db, c.req.param("accountId"), c.req.param("connectionId")),
+      ),
+    ),
   )
   .delete("/accounts/:accountId/connections/:connectionId", async (c) => {
     await withDb(c.env, (db) => deleteConnection(db, c.req.param("accountId"), c.req.param("connectionId")));

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
-import type { Db } from "../db/client";
 import type { Connector } from "../connectors/types";
+import type { Db } from "../db/client";
 import type { TransformMessage } from "./messages";
 import { upsertStatement } from "./upsert";
 
@@ -109,10 +109,15 @@ function mapStaged(
   const parsed = entity.schema.safeParse(row.payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return fail("validation_failed", issue ? `${issue.path.join(".") || "(record)"}: ${issue.message}` : "invalid");
+    return fail(
+      "validation_failed",
+      issue ? `${issue.path.join(".") || "(record)"}: ${issue.message}` : "invalid",
+    );
   }
   try {
-    return { writes: entity.toCore(parsed.data, { accountId: row.account_id, connectionId: row.connection_id }) };
+    return {
+      writes: entity.toCore(parsed.data, { accountId: row.account_id, connectionId: row.connection_id }),
+    };
   } catch (error) {
     return fail("mapping_failed", error instanceof Error ? error.message : String(error));
   }

@@ -7,7 +7,12 @@ import type { TransformMessage } from "./messages";
  * dead_lettered) so an operator sees and can replay them; the staged rows are then marked done.
  */
 export async function deadLetterPages(db: Db, messages: TransformMessage[]): Promise<number> {
-  const keys = messages.map((m) => ({ connection_id: m.connectionId, entity: m.entity, run_id: m.runId, page_no: m.pageNo }));
+  const keys = messages.map((m) => ({
+    connection_id: m.connectionId,
+    entity: m.entity,
+    run_id: m.runId,
+    page_no: m.pageNo,
+  }));
   const result = await db.execute(sql`
     with pages as (
       select * from jsonb_to_recordset(${JSON.stringify(keys)}::jsonb)

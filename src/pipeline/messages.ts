@@ -18,7 +18,10 @@ export const transformMessageSchema = z.object({
 export type TransformMessage = z.infer<typeof transformMessageSchema>;
 
 /** Producers send in chunks within sendBatch's limits (100 messages / 256 KB). */
-export async function sendTransforms(queue: Queue<TransformMessage>, messages: TransformMessage[]): Promise<void> {
+export async function sendTransforms(
+  queue: Queue<TransformMessage>,
+  messages: TransformMessage[],
+): Promise<void> {
   for (let i = 0; i < messages.length; i += 100) {
     await queue.sendBatch(messages.slice(i, i + 100).map((body) => ({ body, contentType: "json" as const })));
   }

@@ -1,10 +1,10 @@
-import { fullJitterBackoffMs } from "../core/backoff";
 import type { Connector } from "../connectors/types";
+import { fullJitterBackoffMs } from "../core/backoff";
 import { openDb } from "../db/client";
 import type { Env } from "../env";
-import { type TransformMessage, transformMessageSchema } from "./messages";
 import { transformPages } from "./consumer";
 import { deadLetterPages } from "./dead-letter";
+import { type TransformMessage, transformMessageSchema } from "./messages";
 
 /**
  * Queue entry: the main queue transforms staged pages; the dead-letter queue records what exhausted its
@@ -45,7 +45,11 @@ export async function handleTransformBatch(
   } catch (error) {
     console.error("transform batch failed", error instanceof Error ? error.message : String(error));
     for (const v of valid) {
-      v.message.retry({ delaySeconds: Math.ceil(fullJitterBackoffMs(v.message.attempts, { baseMs: 1_000, capMs: 300_000 }) / 1000) });
+      v.message.retry({
+        delaySeconds: Math.ceil(
+          fullJitterBackoffMs(v.message.attempts, { baseMs: 1_000, capMs: 300_000 }) / 1000,
+        ),
+      });
     }
   } finally {
     ctx.waitUntil(handle.close().catch(() => {}));

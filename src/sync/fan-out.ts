@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import type { SyncMode } from "../connectors/types";
 import { connectorFor } from "../connectors/registry";
+import type { SyncMode } from "../connectors/types";
 import type { Db } from "../db/client";
 
 export type DueConnection = { accountId: string; connectionId: string; provider: string };
@@ -33,7 +33,10 @@ export type SyncStarter = (req: {
 }) => Promise<unknown>;
 
 /** Starts a delta run of every entity of every due connection, each through its account's object. */
-export async function fanOutDeltaSyncs(db: Db, start: SyncStarter): Promise<{ connections: number; failed: number }> {
+export async function fanOutDeltaSyncs(
+  db: Db,
+  start: SyncStarter,
+): Promise<{ connections: number; failed: number }> {
   const due = await claimDueConnections(db);
   const results = await Promise.allSettled(
     due.map((c) =>

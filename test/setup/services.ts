@@ -1,5 +1,5 @@
-import { ensurePostgres, type PostgresHandle } from "../../tools/lib/postgres";
 import { applyMigrations } from "../../tools/lib/migrate";
+import { ensurePostgres, type PostgresHandle } from "../../tools/lib/postgres";
 import { startWsProxy, type WsProxyHandle } from "../../tools/lib/ws-proxy";
 
 export type TestServices = { databaseUrl: string; wsProxy: string; stop(): Promise<void> };

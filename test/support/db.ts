@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { sql } from "drizzle-orm";
+import type { sql } from "drizzle-orm";
 import { type Db, openDb } from "../../src/db/client";
 
 /** Runs fn against the test Postgres through the same Neon driver the Worker uses. */

@@ -17,22 +17,44 @@ const person = (id: number, updated: string, firstName: string) => ({
   emails: [{ value: `p${id}@example.com`, type: "home", isPrimary: true }],
 });
 
-async function stage(accountId: string, connectionId: string, runId: string, pageNo: number, records: unknown[]) {
+async function stage(
+  accountId: string,
+  connectionId: string,
+  runId: string,
+  pageNo: number,
+  records: unknown[],
+) {
   await withTestDb((db) =>
     stagePage(
       db,
       { accountId, connectionId, provider: "fub", entity: "people", runId, pageNo },
-      records.map((payload) => ({ sourceId: String((payload as { id: unknown }).id), op: "upsert", payload })),
+      records.map((payload) => ({
+        sourceId: String((payload as { id: unknown }).id),
+        op: "upsert",
+        payload,
+      })),
     ),
   );
-  return { v: 1, accountId, connectionId, provider: "fub", entity: "people", runId, pageNo, records: records.length } as const;
+  return {
+    v: 1,
+    accountId,
+    connectionId,
+    provider: "fub",
+    entity: "people",
+    runId,
+    pageNo,
+    records: records.length,
+  } as const;
 }
 
 describe("transform consumer", () => {
   it("upserts staged people, keeps the newest version, and marks staged rows done", async () => {
     const account = uniqueId("acc");
     const conn = uniqueId("con");
-    const older = await stage(account, conn, "run1", 0, [person(1, "2024-02-01T00:00:00Z", "Old"), person(2, "2024-02-01T00:00:00Z", "B")]);
+    const older = await stage(account, conn, "run1", 0, [
+      person(1, "2024-02-01T00:00:00Z", "Old"),
+      person(2, "2024-02-01T00:00:00Z", "B"),
+    ]);
     const newer = await stage(account, conn, "run2", 0, [person(1, "2024-03-01T00:00:00Z", "New")]);
     // Newer page first, older page delivered late: the older version must not win.
     await withTestDb((db) => transformPages(db, [newer], connectorFor));
@@ -44,7 +66,9 @@ describe("transform consumer", () => {
       { source_id: 1, first_name: "New" },
       { source_id: 2, first_name: "B" },
     ]);
-    const pending = await rows(sql`select 1 from stage_records where account_id = ${account} and done_at is null`);
+    const pending = await rows(
+      sql`select 1 from stage_records where account_id = ${account} and done_at is null`,
+    );
     expect(pending).toHaveLength(0);
     // Redelivery of an already-done page has no further effect.
     const again = await withTestDb((db) => transformPages(db, [older], connectorFor));
@@ -60,7 +84,9 @@ describe("transform consumer", () => {
     ]);
     const result = await withTestDb((db) => transformPages(db, [msg], connectorFor));
     expect(result).toMatchObject({ staged: 2, failed: 1 });
-    expect(await rows(sql`select source_id::int as source_id from fub_people where account_id = ${account}`)).toEqual([{ source_id: 10 }]);
+    expect(
+      await rows(sql`select source_id::int as source_id from fub_people where account_id = ${account}`),
+    ).toEqual([{ source_id: 10 }]);
     const failed = await rows<{ source_id: string; error_code: string }>(
       sql`select source_id, error_code from failed_records where account_id = ${account}`,
     );
@@ -70,16 +96,20 @@ describe("transform consumer", () => {
   it("acks a batch through the queue handler and drops unreadable messages", async () => {
     const account = uniqueId("acc");
     const conn = uniqueId("con");
-    const msg: TransformMessage = await stage(account, conn, "r", 0, [person(20, "2024-02-01T00:00:00Z", "Q")]);
+    const msg: TransformMessage = await stage(account, conn, "r", 0, [
+      person(20, "2024-02-01T00:00:00Z", "Q"),
+    ]);
     const batch = createMessageBatch("transforms", [
       { id: "m1", timestamp: new Date(), attempts: 1, body: msg },
-      { id: "m2", timestamp: new Date(), attempts: 1, body: { nonsense: true } },
+      { id: "m2", timestamp: new Date(), attempts: 1, body: { nonsense: true } as unknown as TransformMessage },
     ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(["m1", "m2"]);
     expect(result.retryMessages).toHaveLength(0);
-    expect(await rows(sql`select source_id::int as source_id from fub_people where account_id = ${account}`)).toEqual([{ source_id: 20 }]);
+    expect(
+      await rows(sql`select source_id::int as source_id from fub_people where account_id = ${account}`),
+    ).toEqual([{ source_id: 20 }]);
   });
 });

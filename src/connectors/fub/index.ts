@@ -40,7 +40,8 @@ export const fub: Connector = {
     return url.toString();
   },
   parsePage: (body, entity, requestUrl): Page => {
-    const list = body && typeof body === "object" ? (body as Record<string, unknown>)[entity.collectionKey] : null;
+    const list =
+      body && typeof body === "object" ? (body as Record<string, unknown>)[entity.collectionKey] : null;
     if (!Array.isArray(list)) throw new Error(`response has no "${entity.collectionKey}" array`);
     const meta = metadataOf(body);
     let nextUrl: string | null = null;

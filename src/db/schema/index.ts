@@ -1,0 +1,3 @@
+export * from "./fub";
+export * from "./pipeline";
+export * from "./tenancy";
