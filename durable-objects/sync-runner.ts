@@ -46,7 +46,7 @@ export async function runSyncStep(deps: StepDeps, entityName: string): Promise<S
   if (!acquireLease(sql, lease, holder, deps.now(), deps.leaseTtlMs)) return { kind: "busy" };
   try {
     let state = getSyncState(sql, connection.id, entityName);
-    if (!state || state.status !== "IN_PROGRESS" || !state.runId) return { kind: "idle" };
+    if (state?.status !== "IN_PROGRESS" || !state.runId) return { kind: "idle" };
     for (let i = 0; i < deps.pagesPerStep; i++) {
       const outcome = await syncOnePage(deps, entity, state);
       if (outcome.kind !== "page") return outcome;

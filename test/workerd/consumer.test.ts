@@ -101,7 +101,12 @@ describe("transform consumer", () => {
     ]);
     const batch = createMessageBatch("transforms", [
       { id: "m1", timestamp: new Date(), attempts: 1, body: msg },
-      { id: "m2", timestamp: new Date(), attempts: 1, body: { nonsense: true } as unknown as TransformMessage },
+      {
+        id: "m2",
+        timestamp: new Date(),
+        attempts: 1,
+        body: { nonsense: true } as unknown as TransformMessage,
+      },
     ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);

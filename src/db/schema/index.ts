@@ -1,3 +1,4 @@
-export * from "./fub";
+export * from "./fub-core";
 export * from "./pipeline";
+export * from "./sync";
 export * from "./tenancy";
