@@ -98,16 +98,88 @@ export class Timeline {
 // Vocabulary
 
 const FIRST = [
-  "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth",
-  "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Carlos", "Karen",
-  "Daniel", "Lisa", "Matthew", "Nancy", "Anthony", "Sandra", "Mark", "Ashley", "Wei", "Priya",
-  "Andrew", "Emily", "Joshua", "Michelle", "Kevin", "Amanda", "Brian", "Melissa", "Omar", "Sofia",
+  "James",
+  "Mary",
+  "Robert",
+  "Patricia",
+  "John",
+  "Jennifer",
+  "Michael",
+  "Linda",
+  "David",
+  "Elizabeth",
+  "William",
+  "Barbara",
+  "Richard",
+  "Susan",
+  "Joseph",
+  "Jessica",
+  "Thomas",
+  "Sarah",
+  "Carlos",
+  "Karen",
+  "Daniel",
+  "Lisa",
+  "Matthew",
+  "Nancy",
+  "Anthony",
+  "Sandra",
+  "Mark",
+  "Ashley",
+  "Wei",
+  "Priya",
+  "Andrew",
+  "Emily",
+  "Joshua",
+  "Michelle",
+  "Kevin",
+  "Amanda",
+  "Brian",
+  "Melissa",
+  "Omar",
+  "Sofia",
 ] as const;
 const LAST = [
-  "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
-  "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin",
-  "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson",
-  "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "O'Brien",
+  "Smith",
+  "Johnson",
+  "Williams",
+  "Brown",
+  "Jones",
+  "Garcia",
+  "Miller",
+  "Davis",
+  "Rodriguez",
+  "Martinez",
+  "Hernandez",
+  "Lopez",
+  "Gonzalez",
+  "Wilson",
+  "Anderson",
+  "Thomas",
+  "Taylor",
+  "Moore",
+  "Jackson",
+  "Martin",
+  "Lee",
+  "Perez",
+  "Thompson",
+  "White",
+  "Harris",
+  "Sanchez",
+  "Clark",
+  "Ramirez",
+  "Lewis",
+  "Robinson",
+  "Walker",
+  "Young",
+  "Allen",
+  "King",
+  "Wright",
+  "Scott",
+  "Torres",
+  "Nguyen",
+  "Hill",
+  "O'Brien",
 ] as const;
 export const STAGE_NAMES = [
   "Lead",
@@ -135,7 +207,16 @@ const SOURCES = [
   "Google",
   "Sign Call",
 ] as const;
-const TAGS = ["Buyer", "Seller", "Investor", "First Time Buyer", "Luxury", "Relocation", "VIP", "Cold"] as const;
+const TAGS = [
+  "Buyer",
+  "Seller",
+  "Investor",
+  "First Time Buyer",
+  "Luxury",
+  "Relocation",
+  "VIP",
+  "Cold",
+] as const;
 const CITIES = [
   ["Austin", "TX", "787"],
   ["Denver", "CO", "802"],
@@ -146,7 +227,18 @@ const CITIES = [
   ["Nashville", "TN", "372"],
   ["Portland", "OR", "972"],
 ] as const;
-const STREETS = ["Oak", "Maple", "Cedar", "Pine", "Elm", "Lakeview", "Sunset", "Ridge", "Main", "Park"] as const;
+const STREETS = [
+  "Oak",
+  "Maple",
+  "Cedar",
+  "Pine",
+  "Elm",
+  "Lakeview",
+  "Sunset",
+  "Ridge",
+  "Main",
+  "Park",
+] as const;
 const STREET_KINDS = ["St", "Ave", "Dr", "Ln", "Ct", "Blvd"] as const;
 const EVENT_TYPES = [
   "Registration",
@@ -157,7 +249,14 @@ const EVENT_TYPES = [
   "Saved Property",
   "Visited Website",
 ] as const;
-const CALL_OUTCOMES = ["Interested", "Not Interested", "Left Message", "No Answer", "Busy", "Bad Number"] as const;
+const CALL_OUTCOMES = [
+  "Interested",
+  "Not Interested",
+  "Left Message",
+  "No Answer",
+  "Busy",
+  "Bad Number",
+] as const;
 const TEXTS = [
   "Hi! Are you still looking for a home in the area?",
   "Thanks for reaching out, when is a good time to talk?",
@@ -166,7 +265,13 @@ const TEXTS = [
   "Can you send me the disclosures?",
   "We'd like to make an offer.",
 ] as const;
-const APPOINTMENT_TITLES = ["Showing", "Listing Appointment", "Buyer Consultation", "Closing", "Inspection"] as const;
+const APPOINTMENT_TITLES = [
+  "Showing",
+  "Listing Appointment",
+  "Buyer Consultation",
+  "Closing",
+  "Inspection",
+] as const;
 
 // ---------------------------------------------------------------------------
 // Shared derivations (stable across updates, so links stay consistent)
@@ -253,7 +358,8 @@ const genPerson: Gen = (ctx, id, c, u) => {
   const source = pick(SOURCES, h >>> 8);
   const emailUser = `${n.firstName}.${n.lastName}`.toLowerCase().replace(/[^a-z.]/g, "");
   const emails = [{ value: `${emailUser}${id}@example.com`, type: "home", isPrimary: 1 }];
-  if ((h >>> 12) % 4 === 0) emails.push({ value: `${emailUser}.work${id}@example.org`, type: "work", isPrimary: 0 });
+  if ((h >>> 12) % 4 === 0)
+    emails.push({ value: `${emailUser}.work${id}@example.org`, type: "work", isPrimary: 0 });
   const phones = [{ value: phone(hash(s, 13, id)), type: "mobile", isPrimary: 1 }];
   const lastActivity = c + Math.floor(((u - c) * ((h >>> 14) % 100)) / 100);
   return {
@@ -270,7 +376,8 @@ const genPerson: Gen = (ctx, id, c, u) => {
     sourceUrl: source === "Website" ? `https://www.example-realty.com/listing/${id}` : null,
     contacted: (h >>> 20) % 2,
     price: 100_000 + ((h >>> 6) % 2000) * 500,
-    assignedLenderId: lenderCount > 0 && (h >>> 22) % 3 === 0 ? 7 * (1 + (hash(s, 14, id) % lenderCount)) : null,
+    assignedLenderId:
+      lenderCount > 0 && (h >>> 22) % 3 === 0 ? 7 * (1 + (hash(s, 14, id) % lenderCount)) : null,
     assignedUserId,
     assignedTo: assignedUserId === null ? null : userName(s, assignedUserId).name,
     tags,
@@ -280,7 +387,14 @@ const genPerson: Gen = (ctx, id, c, u) => {
     collaborators:
       assignedUserId === null
         ? []
-        : [{ id: assignedUserId, name: userName(s, assignedUserId).name, assigned: true, role: "Agent" }],
+        : [
+            {
+              id: assignedUserId,
+              name: userName(s, assignedUserId).name,
+              assigned: true,
+              role: userRole(assignedUserId),
+            },
+          ],
     customBirthday: `19${50 + ((h >>> 3) % 50)}-${String(1 + ((h >>> 9) % 12)).padStart(2, "0")}-${String(1 + ((h >>> 13) % 28)).padStart(2, "0")}`,
     customLeadScore: (h >>> 5) % 101,
     customPropertyType: pick(["Single Family", "Condo", "Townhouse", "Multi-Family", "Land"], h >>> 17),
@@ -425,12 +539,18 @@ const genGroup: Gen = (ctx, id, c, u) => {
   const size = 1 + (hash(s, 8, id) % 5);
   for (let k = 0; k < size; k++) {
     const uid = link(ctx, "users", hash(s, 81, id, k));
-    if (uid !== null && !users.some((x) => x.id === uid)) users.push({ id: uid, name: userName(s, uid).name });
+    if (uid !== null && !users.some((x) => x.id === uid))
+      users.push({ id: uid, name: userName(s, uid).name });
   }
   return { id, ...stamps(c, u), name: `Team ${pick(STREETS, hash(s, 82, id))} ${id}`, type: "Agent", users };
 };
 
-const genStage: Gen = (_ctx, id, c, u) => ({ id, ...stamps(c, u), name: stageName(id), orderWeight: id * 100 });
+const genStage: Gen = (_ctx, id, c, u) => ({
+  id,
+  ...stamps(c, u),
+  name: stageName(id),
+  orderWeight: id * 100,
+});
 
 const GENERATORS: Record<EntityName, Gen> = {
   people: genPerson,
@@ -445,7 +565,13 @@ const GENERATORS: Record<EntityName, Gen> = {
 };
 
 /** Generate a record with the given id and timestamps (used for base and for created records). */
-export function generate(ctx: GenContext, entity: EntityName, id: number, createdSec: number, updatedSec: number): Rec {
+export function generate(
+  ctx: GenContext,
+  entity: EntityName,
+  id: number,
+  createdSec: number,
+  updatedSec: number,
+): Rec {
   return GENERATORS[entity](ctx, id, createdSec, updatedSec);
 }
 

@@ -72,7 +72,7 @@ export class Faults {
     const dTruncate = this.rng.next();
     const dAux = this.rng.next();
     const error: RequestFaults["error"] =
-      dError < (c.errorRate ?? 0) ? ([500, 502, 503] as const)[Math.floor(dAux * 3)] ?? 500 : 0;
+      dError < (c.errorRate ?? 0) ? (([500, 502, 503] as const)[Math.floor(dAux * 3)] ?? 500) : 0;
     return {
       error,
       timeout: dTimeout < (c.timeoutRate ?? 0),
@@ -88,10 +88,6 @@ export class Faults {
       this.stormUntil = Math.max(this.stormUntil, now + (s.durationSec ?? 10) * 1000);
     }
     return this.stormUntil > now ? Math.max(1, Math.ceil((this.stormUntil - now) / 1000)) : 0;
-  }
-
-  countRequest(): void {
-    this.requestCount++;
   }
 
   malformKind(entity: EntityName, id: number): MalformKind | null {

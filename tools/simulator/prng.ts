@@ -31,7 +31,9 @@ export function hashString(s: string): number {
 
 /** A seed given as a number or a string, normalized to an unsigned 32-bit integer. */
 export function normalizeSeed(seed: number | string): number {
-  return typeof seed === "number" && Number.isFinite(seed) ? mix32(Math.trunc(seed)) : hashString(String(seed));
+  return typeof seed === "number" && Number.isFinite(seed)
+    ? mix32(Math.trunc(seed))
+    : hashString(String(seed));
 }
 
 /** A hash mapped to [0, 1). */

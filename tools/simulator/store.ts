@@ -132,7 +132,8 @@ export class EntityStore {
   get(id: number): { record: Rec; trashed: boolean; updatedMs: number } | null {
     if (!Number.isInteger(id) || id < 1) return null;
     const e = this.overlay.get(id);
-    if (e) return e.deleted || !e.record ? null : { record: e.record, trashed: e.trashed, updatedMs: e.updatedMs };
+    if (e)
+      return e.deleted || !e.record ? null : { record: e.record, trashed: e.trashed, updatedMs: e.updatedMs };
     if (id > this.baseCount) return null;
     const i = id - 1;
     return { record: this.baseRec(i), trashed: this.baseTrashed(i), updatedMs: this.baseKey(i, "updated") };
@@ -376,13 +377,24 @@ export class EntityStore {
         yield { id, record: e.deleted ? null : e.record, trashed: e.trashed, updatedMs: e.updatedMs };
       } else if (id <= this.baseCount) {
         const i = id - 1;
-        yield { id, record: this.baseRec(i), trashed: this.baseTrashed(i), updatedMs: this.baseKey(i, "updated") };
+        yield {
+          id,
+          record: this.baseRec(i),
+          trashed: this.baseTrashed(i),
+          updatedMs: this.baseKey(i, "updated"),
+        };
       }
     }
   }
 
   /** Summary of the visible set without generating records. */
-  summary(): { count: number; idSum: number; maxUpdatedMs: number; deletedIds: number[]; trashedIds: number[] } {
+  summary(): {
+    count: number;
+    idSum: number;
+    maxUpdatedMs: number;
+    deletedIds: number[];
+    trashedIds: number[];
+  } {
     let count = 0;
     let idSum = 0;
     let maxUpdatedMs = 0;

@@ -1,0 +1,221 @@
+// Deterministic mutations (creates, updates, trash, deletes) and the background
+// mutation stream. All records touched by one call get the same `updated`
+// second: the sim clock truncated to seconds, like FUB's second precision.
+
+import {
+  applyUpdate,
+  ENTITIES,
+  type EntityName,
+  generate,
+  isEntity,
+  isoSec,
+  stageName,
+  TRASH_STAGE_ID,
+} from "./data";
+import { hash, Rng } from "./prng";
+import type { SimRuntime } from "./runtime";
+import type { Tenant } from "./tenant";
+import { dispatch, type EmittedEvent, type WebhookPayload } from "./webhooks";
+
+export interface MutateRequest {
+  entity?: EntityName;
+  creates?: number;
+  updates?: number;
+  deletes?: number;
+  /** people only: move to the Trash stage (hidden from lists unless includeTrash=true) */
+  trash?: number;
+}
+
+export interface MutateResult {
+  entity: EntityName;
+  at: string;
+  created: number[];
+  updated: number[];
+  trashed: number[];
+  deleted: number[];
+  stageChanged: number[];
+  webhooks: WebhookPayload[];
+}
+
+export class MutationError extends Error {}
+
+export function mutate(rt: SimRuntime, tenant: Tenant, req: MutateRequest): MutateResult {
+  const entity = req.entity ?? "people";
+  if (!isEntity(entity)) throw new MutationError(`unknown entity ${String(entity)}`);
+  if (req.trash && entity !== "people") throw new MutationError("trash applies to people only");
+  const store = tenant.stores[entity];
+  const seq = ++tenant.mutationSeq;
+  const rng = new Rng(hash(tenant.seed, 0x5eed, seq));
+  const r = () => rng.next();
+  const sec = Math.floor(rt.now() / 1000);
+  const at = isoSec(sec);
+  const touched = new Set<number>();
+  const result: MutateResult = {
+    entity,
+    at,
+    created: [],
+    updated: [],
+    trashed: [],
+    deleted: [],
+    stageChanged: [],
+    webhooks: [],
+  };
+
+  const pickIds = (n: number, ok: (id: number) => boolean): number[] => {
+    const out: number[] = [];
+    const maxId = store.nextId - 1;
+    let tries = 0;
+    while (out.length < n && maxId > 0 && tries < n * 50 + 200) {
+      tries++;
+      const id = 1 + rng.int(maxId);
+      if (touched.has(id) || !store.exists(id) || !ok(id)) continue;
+      touched.add(id);
+      out.push(id);
+    }
+    return out;
+  };
+
+  for (let k = 0; k < (req.creates ?? 0); k++) {
+    const id = store.nextId;
+    const rec = generate(tenant.ctx, entity, id, sec, sec);
+    if (entity === "people") {
+      rec.lastActivity = at;
+      rec.createdVia = "API";
+    }
+    store.put(rec, false);
+    touched.add(id);
+    result.created.push(id);
+  }
+  for (const id of pickIds(req.updates ?? 0, (id) => !store.isTrashed(id))) {
+    const cur = store.get(id);
+    if (!cur) continue;
+    const next = applyUpdate(tenant.ctx, entity, cur.record, r);
+    next.updated = at;
+    if (entity === "people") {
+      next.lastActivity = at;
+      if (next.stageId !== cur.record.stageId) result.stageChanged.push(id);
+    }
+    store.put(next, false);
+    result.updated.push(id);
+  }
+  for (const id of pickIds(req.trash ?? 0, (id) => !store.isTrashed(id))) {
+    const cur = store.get(id);
+    if (!cur) continue;
+    store.put(
+      { ...cur.record, stage: stageName(TRASH_STAGE_ID), stageId: TRASH_STAGE_ID, updated: at },
+      true,
+    );
+    result.trashed.push(id);
+    result.stageChanged.push(id);
+  }
+  for (const id of pickIds(req.deletes ?? 0, () => true)) {
+    store.delete(id);
+    result.deleted.push(id);
+  }
+
+  const events: EmittedEvent[] = [];
+  const add = (event: string, ids: number[]) => {
+    if (ids.length > 0) events.push({ event, entity, ids: [...ids].sort((a, b) => a - b) });
+  };
+  add(`${entity}Created`, result.created);
+  add(`${entity}Updated`, [...result.updated, ...result.trashed]);
+  if (entity === "people") add("peopleStageUpdated", result.stageChanged);
+  add(`${entity}Deleted`, result.deleted);
+  result.webhooks = dispatch(rt, tenant, events);
+  return result;
+}
+
+export interface StreamConfig {
+  /** mutations per second (summed over all kinds) */
+  ratePerSec: number;
+  /** stop after this many seconds (default: until DELETE) */
+  durationSec?: number;
+  /** relative weights of the mutation kinds (default creates 0.2, updates 0.7, deletes 0.05, trash 0.05) */
+  mix?: { creates?: number; updates?: number; deletes?: number; trash?: number };
+  /** entity to mutate (default people), or weights over several */
+  entity?: EntityName;
+  entities?: Partial<Record<EntityName, number>>;
+  /** tick interval (default 1000 ms): all mutations of a tick share one `updated` second */
+  tickMs?: number;
+}
+
+export class MutationStream {
+  readonly startedAt: number;
+  ticks = 0;
+  applied = { creates: 0, updates: 0, deletes: 0, trash: 0 };
+  running = true;
+  private budget = 0;
+  private readonly rng: Rng;
+
+  constructor(
+    private readonly rt: SimRuntime,
+    private readonly tenant: Tenant,
+    readonly config: StreamConfig,
+  ) {
+    this.startedAt = rt.now();
+    this.rng = new Rng(hash(tenant.seed, 0x57e4, tenant.mutationSeq));
+    this.schedule();
+  }
+
+  private schedule(): void {
+    this.rt.setTimer(() => this.tick(), this.config.tickMs ?? 1000);
+  }
+
+  stop(): void {
+    this.running = false;
+  }
+
+  private tick(): void {
+    if (!this.running) return;
+    const tickMs = this.config.tickMs ?? 1000;
+    this.ticks++;
+    this.budget += (this.config.ratePerSec * tickMs) / 1000;
+    const n = Math.floor(this.budget);
+    this.budget -= n;
+    const mix = this.config.mix ?? { creates: 0.2, updates: 0.7, deletes: 0.05, trash: 0.05 };
+    const kinds = (["creates", "updates", "deletes", "trash"] as const).filter((k) => (mix[k] ?? 0) > 0);
+    const weights: [EntityName, number][] = this.config.entities
+      ? (Object.entries(this.config.entities) as [EntityName, number][]).filter(
+          ([e, w]) => isEntity(e) && w > 0 && ENTITIES.includes(e),
+        )
+      : [[this.config.entity ?? "people", 1]];
+    const perEntity = new Map<EntityName, Required<Omit<MutateRequest, "entity">>>();
+    const drawWeighted = <T>(items: [T, number][]): T => {
+      const sum = items.reduce((s, [, w]) => s + w, 0);
+      let x = this.rng.next() * sum;
+      for (const [v, w] of items) {
+        x -= w;
+        if (x < 0) return v;
+      }
+      return (items[items.length - 1] as [T, number])[0];
+    };
+    for (let k = 0; k < n && kinds.length > 0 && weights.length > 0; k++) {
+      const entity = drawWeighted(weights);
+      let kind = drawWeighted(kinds.map((x) => [x, mix[x] ?? 0] as [(typeof kinds)[number], number]));
+      if (kind === "trash" && entity !== "people") kind = "updates";
+      let m = perEntity.get(entity);
+      if (!m) {
+        m = { creates: 0, updates: 0, deletes: 0, trash: 0 };
+        perEntity.set(entity, m);
+      }
+      m[kind]++;
+    }
+    for (const [entity, m] of perEntity) {
+      const res = mutate(this.rt, this.tenant, { entity, ...m });
+      this.applied.creates += res.created.length;
+      this.applied.updates += res.updated.length;
+      this.applied.deletes += res.deleted.length;
+      this.applied.trash += res.trashed.length;
+    }
+    const elapsedSec = (this.ticks * tickMs) / 1000;
+    if (this.config.durationSec !== undefined && elapsedSec >= this.config.durationSec) {
+      this.running = false;
+      return;
+    }
+    this.schedule();
+  }
+
+  status(): Record<string, unknown> {
+    return { running: this.running, ticks: this.ticks, applied: this.applied, config: this.config };
+  }
+}
