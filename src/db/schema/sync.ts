@@ -1,4 +1,4 @@
-import { bigint, index, jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
+import { bigint, index, integer, jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 import { tz } from "./columns";
 
 export const FUB_ENTITIES = [
@@ -12,6 +12,11 @@ export const FUB_ENTITIES = [
   "groups",
   "stages",
 ] as const;
+
+/** Column prefix of an entity in the per-entity job tables: `textMessages` → `text_messages`. */
+export function entityColumnPrefix(entity: string): string {
+  return entity.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
 
 /** Per (connection, entity) sync state, mirrored from the account's Durable Object for SQL reporting. */
 export const fubSyncState = pgTable(
@@ -34,4 +39,53 @@ export const fubSyncState = pgTable(
     primaryKey({ columns: [t.connectionId, t.entity] }),
     index("fub_sync_state_account_idx").on(t.accountId),
   ],
+);
+
+// The job tables keep the wide one-row-per-connection shape of the system this platform replaces
+// (`people_status`, `people_fub`, `people_ad`, ...), so existing reports keep working.
+function perEntity<T>(make: (prefix: string) => Record<string, T>): Record<string, T> {
+  return Object.assign({}, ...FUB_ENTITIES.map((e) => make(entityColumnPrefix(e))));
+}
+
+const statusColumns = (p: string) => ({
+  [`${p}Status`]: text(`${p}_status`),
+  [`${p}LastStartedAt`]: tz(`${p}_last_started_at`),
+  [`${p}LastFinishedAt`]: tz(`${p}_last_finished_at`),
+});
+
+/**
+ * One row per connection: the latest run of each entity (any mode), and the daily reconciliation's counts,
+ * `{entity}_fub` (the provider's total) against `{entity}_ad` (our non-deleted core rows).
+ */
+export const fubSyncJobs = pgTable(
+  "fub_sync_jobs",
+  {
+    connectionId: text("connection_id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    ...perEntity((p) => ({
+      ...statusColumns(p),
+      [`${p}Fub`]: bigint(`${p}_fub`, { mode: "number" }),
+      [`${p}Ad`]: bigint(`${p}_ad`, { mode: "number" }),
+    })),
+    reconciledAt: tz("reconciled_at"),
+    updatedAt: tz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [index("fub_sync_jobs_account_idx").on(t.accountId)],
+);
+
+/** One row per connection: each entity's latest onboarding (backfill) run and its progress. */
+export const fubOnboardingJobs = pgTable(
+  "fub_onboarding_jobs",
+  {
+    connectionId: text("connection_id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    ...perEntity((p) => ({
+      ...statusColumns(p),
+      [`${p}Pages`]: integer(`${p}_pages`),
+      [`${p}Records`]: bigint(`${p}_records`, { mode: "number" }),
+      [`${p}Total`]: bigint(`${p}_total`, { mode: "number" }),
+    })),
+    updatedAt: tz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [index("fub_onboarding_jobs_account_idx").on(t.accountId)],
 );
