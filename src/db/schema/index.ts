@@ -2,3 +2,4 @@ export * from "./fub-core";
 export * from "./pipeline";
 export * from "./sync";
 export * from "./tenancy";
+export * from "./webhooks";
