@@ -49,8 +49,30 @@ const SPAN_SEC = 4 * 365 * 86_400;
 /** Records are laid out in blocks; at least every third block is one same-second burst. */
 export const BLOCK = 128;
 
+const P2: string[] = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, "0"));
+
+/** `YYYY-MM-DDTHH:MM:SSZ` for epoch seconds (years 1000-9999); ~10x faster than Date#toISOString. */
 export function isoSec(sec: number): string {
-  return `${new Date(sec * 1000).toISOString().slice(0, 19)}Z`;
+  const s = Math.floor(sec);
+  const days = Math.floor(s / 86_400);
+  let rem = s - days * 86_400;
+  const hh = Math.floor(rem / 3600);
+  rem -= hh * 3600;
+  const mi = Math.floor(rem / 60);
+  const ss = rem - mi * 60;
+  // civil_from_days (H. Hinnant)
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  return `${y}-${P2[m]}-${P2[d]}T${P2[hh]}:${P2[mi]}:${P2[ss]}Z`;
 }
 
 export function isoDate(sec: number): string {
@@ -356,7 +378,7 @@ const genPerson: Gen = (ctx, id, c, u) => {
     if (!tags.includes(tag)) tags.push(tag);
   }
   const source = pick(SOURCES, h >>> 8);
-  const emailUser = `${n.firstName}.${n.lastName}`.toLowerCase().replace(/[^a-z.]/g, "");
+  const emailUser = `${n.firstName}.${n.lastName.replace("'", "")}`.toLowerCase();
   const emails = [{ value: `${emailUser}${id}@example.com`, type: "home", isPrimary: 1 }];
   if ((h >>> 12) % 4 === 0)
     emails.push({ value: `${emailUser}.work${id}@example.org`, type: "work", isPrimary: 0 });
