@@ -4,7 +4,8 @@ import type { TransformMessage } from "./messages";
 
 /**
  * A page that exhausted its retries: its still-pending staged records become failed_records (reason
- * dead_lettered) so an operator sees and can replay them; the staged rows are then marked done.
+ * dead_lettered) so an operator sees and can replay them; the staged rows are then marked done. Staged
+ * deletes stay for run completion, which applies them whatever happened to the page's upserts.
  */
 export async function deadLetterPages(db: Db, messages: TransformMessage[]): Promise<number> {
   const keys = messages.map((m) => ({
@@ -21,7 +22,7 @@ export async function deadLetterPages(db: Db, messages: TransformMessage[]): Pro
       update stage_records s set done_at = now()
       from pages k
       where s.connection_id = k.connection_id and s.entity = k.entity and s.run_id = k.run_id
-        and s.page_no = k.page_no and s.done_at is null
+        and s.page_no = k.page_no and s.done_at is null and s.op = 'upsert'
       returning s.*
     )
     insert into failed_records (account_id, connection_id, provider, entity, source_id, payload, error_code, error_message)

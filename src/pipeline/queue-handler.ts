@@ -2,13 +2,21 @@ import type { Connector } from "../connectors/types";
 import { fullJitterBackoffMs } from "../core/backoff";
 import { openDb } from "../db/client";
 import type { Env } from "../env";
-import { transformPages } from "./consumer";
+import { transformBatch } from "./batch";
 import { deadLetterPages } from "./dead-letter";
+import { databaseError } from "./failures";
 import { type TransformMessage, transformMessageSchema } from "./messages";
 
+const RETRY = { baseMs: 1_000, capMs: 300_000 };
+
+/** Delay before the next delivery; `attempts` counts deliveries so far (1 on the first). */
+export function retryDelaySeconds(attempts: number, random: () => number = Math.random): number {
+  return Math.ceil(fullJitterBackoffMs(Math.max(0, attempts - 1), RETRY, random) / 1000);
+}
+
 /**
- * Queue entry: the main queue transforms staged pages; the dead-letter queue records what exhausted its
- * retries. Retries use capped exponential backoff with full jitter from the delivery attempt count.
+ * Queue entry: the main queue transforms staged pages, acking and retrying each message on its own; the
+ * dead-letter queue records what exhausted its retries.
  */
 export async function handleTransformBatch(
   batch: MessageBatch<unknown>,
@@ -28,29 +36,35 @@ export async function handleTransformBatch(
   }
   if (valid.length === 0) return;
   const handle = openDb(env);
+  const retry = (message: Message<unknown>) =>
+    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
   try {
     if (batch.queue.endsWith("-dlq")) {
-      await deadLetterPages(
-        handle.db,
-        valid.map((v) => v.body),
-      );
-    } else {
-      await transformPages(
-        handle.db,
-        valid.map((v) => v.body),
-        connectorFor,
-      );
+      try {
+        await deadLetterPages(
+          handle.db,
+          valid.map((v) => v.body),
+        );
+        for (const v of valid) v.message.ack();
+      } catch (error) {
+        console.error("dead-letter batch failed", databaseError(error).message);
+        for (const v of valid) retry(v.message);
+      }
+      return;
     }
-    for (const v of valid) v.message.ack();
-  } catch (error) {
-    console.error("transform batch failed", error instanceof Error ? error.message : String(error));
-    for (const v of valid) {
-      v.message.retry({
-        delaySeconds: Math.ceil(
-          fullJitterBackoffMs(v.message.attempts, { baseMs: 1_000, capMs: 300_000 }) / 1000,
-        ),
-      });
-    }
+    const outcomes = await transformBatch(
+      handle.db,
+      valid.map((v) => v.body),
+      connectorFor,
+    );
+    valid.forEach((v, i) => {
+      const outcome = outcomes[i];
+      if (outcome?.ok) v.message.ack();
+      else {
+        console.error("transform message failed", v.message.id, outcome?.error ?? "no outcome");
+        retry(v.message);
+      }
+    });
   } finally {
     ctx.waitUntil(handle.close().catch(() => {}));
   }

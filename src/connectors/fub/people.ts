@@ -2,6 +2,7 @@ import { z } from "zod";
 import { fubPeople } from "../../db/schema";
 import type { EntityDef } from "../types";
 import { fubCursorOf, fubIdOf, fubTimestamp } from "./records";
+import { fubPersonToContact } from "./unified";
 
 const contactPoint = z.object({
   value: z.string(),
@@ -64,5 +65,6 @@ export const people: EntityDef<FubPerson> = {
         phones: p.phones ?? null,
       },
     },
+    fubPersonToContact(p, source),
   ],
 };

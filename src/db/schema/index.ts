@@ -2,4 +2,5 @@ export * from "./fub-core";
 export * from "./pipeline";
 export * from "./sync";
 export * from "./tenancy";
+export * from "./unified";
 export * from "./webhooks";

@@ -53,5 +53,51 @@ export const failedRecords = pgTable(
   (t) => [
     uniqueIndex("failed_records_source_uq").on(t.connectionId, t.entity, t.sourceId),
     index("failed_records_account_idx").on(t.accountId, t.entity, t.errorCode, t.lastSeenAt),
+    // Admin listing pages through open failures by id.
+    index("failed_records_open_idx").on(t.accountId, t.id).where(sql`${t.resolvedAt} is null`),
+  ],
+);
+
+/**
+ * Deletes observed for a record, kept beyond staging retention: a version older than the delete that
+ * arrives late (queues don't order) must land already deleted, even when no core row existed yet.
+ */
+export const coreTombstones = pgTable(
+  "core_tombstones",
+  {
+    accountId: text("account_id").notNull(),
+    connectionId: text("connection_id").notNull(),
+    provider: text("provider").notNull(),
+    entity: text("entity").notNull(),
+    sourceId: text("source_id").notNull(),
+    deletedAt: tz("deleted_at").notNull(),
+    runId: text("run_id").notNull(),
+    recordedAt: tz("recorded_at").notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("core_tombstones_source_uq").on(t.connectionId, t.entity, t.sourceId)],
+);
+
+/** A run's deletes held back because they exceed the configured share of the entity; an operator decides. */
+export const pendingDeletes = pgTable(
+  "pending_deletes",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    accountId: text("account_id").notNull(),
+    connectionId: text("connection_id").notNull(),
+    provider: text("provider").notNull(),
+    entity: text("entity").notNull(),
+    runId: text("run_id").notNull(),
+    mode: text("mode").notNull(),
+    /** [{sourceId, deletedAt}] as they would be applied. */
+    tombstones: jsonb("tombstones").notNull(),
+    deletes: integer("deletes").notNull(),
+    liveRows: integer("live_rows").notNull(),
+    status: text("status").notNull().default("pending"),
+    createdAt: tz("created_at").notNull().defaultNow(),
+    decidedAt: tz("decided_at"),
+  },
+  (t) => [
+    uniqueIndex("pending_deletes_run_uq").on(t.accountId, t.runId, t.connectionId, t.entity),
+    index("pending_deletes_status_idx").on(t.accountId, t.status),
   ],
 );
