@@ -1,15 +1,49 @@
 import { DurableObject } from "cloudflare:workers";
-import { loadConnection } from "../src/accounts/connections";
-import type { SyncMode } from "../src/connectors/types";
+import { type LoadedConnection, loadConnection } from "../src/accounts/connections";
+import { withTenant } from "../src/accounts/tenant";
+import { connectorFor } from "../src/connectors/registry";
+import type { RateLimitPolicy, SyncMode } from "../src/connectors/types";
 import { fullJitterBackoffMs } from "../src/core/backoff";
 import { parseKeyring } from "../src/core/crypto";
-import { openDb } from "../src/db/client";
+import { AppError } from "../src/core/errors";
+import type { Priority } from "../src/core/rate-budget";
+import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
+import {
+  countCoreRows,
+  type EntityReconciliation,
+  reconcileEntities,
+  recordCounts,
+} from "../src/sync/reconcile";
+import type { IngestRequest } from "../src/webhooks/inbox"; // issue 5
+import { breakerStore } from "./breaker-store";
+import { type Acquired, budgetStore } from "./budget-store";
 import { listLeases } from "./lease";
+import { callProvider, readJson } from "./provider-call";
+import { type SyncSettings, syncSettingsFrom } from "./settings";
 import { applySqliteSchema } from "./sqlite-schema";
-import { runSyncStep, type StepOutcome } from "./sync-runner";
-import { getSyncState, listSyncStates, mirrorSyncState, putSyncState, type SyncState } from "./sync-state";
-import { completeTimer, dueTimers, listTimers, setTimer, syncAlarm } from "./timers";
+import { leaseName, runSyncStep, type StepOutcome } from "./sync-runner";
+import {
+  deleteConnectionState,
+  getSyncState,
+  listSyncStates,
+  mirrorSyncState,
+  putSyncState,
+  removeMirror,
+  type SyncState,
+} from "./sync-state";
+import {
+  clearTimer,
+  completeTimer,
+  dueTimers,
+  listTimers,
+  rearmTimer,
+  setTimer,
+  syncAlarm,
+  type Timer,
+} from "./timers";
+import { refresherFor, tokenDepsFor } from "./tokens"; // issue 5: OAuth refresh
+import { type IngestOutcome, ingestWebhookInObject, runCompletionUnavailable } from "./webhook-fetch"; // issue 5
 
 export type StartSyncRequest = {
   accountId: string;
@@ -18,15 +52,44 @@ export type StartSyncRequest = {
   entities: string[];
   mode: SyncMode;
 };
-export type StartSyncResult = { started: string[]; alreadyRunning: string[] };
+export type StartSyncResult = { started: string[]; alreadyRunning: string[]; paused: boolean };
 type RunTimerPayload = { accountId: string; connectionId: string; entity: string; attempt?: number };
+
+export type EntityStatus = SyncState & {
+  lease: { holder: string; expiresAt: number; expired: boolean } | null;
+  nextRunAt: number | null;
+  attempt: number;
+  progress: {
+    pages: number;
+    records: number;
+    total: number | null;
+    etaMs: number | null;
+    etaAt: number | null;
+  };
+};
+
+export type ConnectionStatus = {
+  connectionId: string;
+  breaker: ReturnType<typeof breakerStore.view>;
+  rateBudget: ReturnType<typeof budgetStore.snapshot>;
+  entities: EntityStatus[];
+};
+
+export type AccountStatus = {
+  paused: boolean;
+  connections: ConnectionStatus[];
+  timers: { name: string; dueAt: number }[];
+};
 
 const LEASE_TTL_MS = 60_000;
 const OVERLAP_MS = 60_000;
+const RUN = "run:";
+
+const runTimerName = (connectionId: string, entity: string) => `${RUN}${connectionId}:${entity}`;
 
 /**
- * One object per customer account: owns that account's cursors, leases and timers, and runs its syncs in
- * bounded steps driven by the single alarm.
+ * One object per customer account: owns that account's cursors, leases, breakers, rate budgets and timers,
+ * and runs its syncs in bounded steps driven by the single alarm.
  */
 export class AccountSync extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -34,12 +97,30 @@ export class AccountSync extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => applySqliteSchema(ctx.storage.sql));
   }
 
+  private get sql() {
+    return this.ctx.storage.sql;
+  }
+
+  private paused(): boolean {
+    return (
+      this.sql.exec<{ value: string }>("select value from meta where key = 'paused'").toArray()[0]?.value ===
+      "1"
+    );
+  }
+
+  private async armAlarm(): Promise<void> {
+    await syncAlarm(this.ctx.storage, this.paused() ? RUN : undefined);
+  }
+
+  // ---- runs -------------------------------------------------------------------------------------------
+
+  /** Starts a run per entity unless one is in progress; the lease, not this check, is what excludes. */
   async startSync(req: StartSyncRequest): Promise<StartSyncResult> {
-    const sql = this.ctx.storage.sql;
     const now = Date.now();
-    const result: StartSyncResult = { started: [], alreadyRunning: [] };
+    const result: StartSyncResult = { started: [], alreadyRunning: [], paused: this.paused() };
+    const started: SyncState[] = [];
     for (const entity of req.entities) {
-      const current = getSyncState(sql, req.connectionId, entity);
+      const current = getSyncState(this.sql, req.connectionId, entity);
       if (current?.status === "IN_PROGRESS") {
         result.alreadyRunning.push(entity);
         continue;
@@ -63,62 +144,74 @@ export class AccountSync extends DurableObject<Env> {
         runTotal: null,
         errorMessage: null,
       };
-      putSyncState(sql, next);
+      putSyncState(this.sql, next);
       setTimer(this.ctx.storage, runTimerName(req.connectionId, entity), now, {
         accountId: req.accountId,
         connectionId: req.connectionId,
         entity,
       } satisfies RunTimerPayload);
       result.started.push(entity);
+      started.push(next);
     }
-    await syncAlarm(this.ctx.storage);
+    await this.armAlarm();
+    if (started.length > 0) await this.mirror(req.accountId, started);
     return result;
   }
 
-  async status(): Promise<{
-    states: SyncState[];
-    leases: ReturnType<typeof listLeases>;
-    timers: { name: string; dueAt: number }[];
-  }> {
-    const now = Date.now();
-    return {
-      states: listSyncStates(this.ctx.storage.sql),
-      leases: listLeases(this.ctx.storage.sql, now),
-      timers: listTimers(this.ctx.storage).map((t) => ({ name: t.name, dueAt: t.dueAt })),
-    };
-  }
-
   override async alarm(): Promise<void> {
-    for (const timer of dueTimers(this.ctx.storage, Date.now())) {
-      if (timer.name.startsWith("run:")) await this.runTimer(JSON.parse(timer.payload) as RunTimerPayload);
+    const paused = this.paused();
+    for (const timer of dueTimers(this.ctx.storage, Date.now(), paused ? RUN : undefined)) {
+      try {
+        if (timer.name.startsWith(RUN)) await this.runTimer(timer);
+        // ---- issue 5: token refresh timers are dispatched here ----
+      } catch (error) {
+        console.error("timer failed", timer.name, error instanceof Error ? error.message : String(error));
+      }
       completeTimer(this.ctx.storage, timer);
     }
-    await syncAlarm(this.ctx.storage);
+    await this.armAlarm();
   }
 
-  private async runTimer(payload: RunTimerPayload): Promise<void> {
+  /** Idempotent: a timer fired twice finds its run COMPLETED (idle) or its lease held (busy). */
+  private async runTimer(timer: Timer): Promise<void> {
+    const payload = JSON.parse(timer.payload) as RunTimerPayload;
     const handle = openDb(this.env);
+    const tenantDb = <T>(fn: (db: Db) => Promise<T>) =>
+      withTenant(handle.db, payload.accountId, (tx) => fn(tx as unknown as Db));
+    let settings: SyncSettings = syncSettingsFrom(undefined);
     try {
-      const keyring = await parseKeyring(this.env.CREDENTIALS_KEY);
-      const connection = await loadConnection(handle.db, keyring, payload.accountId, payload.connectionId);
+      let connection: LoadedConnection;
+      try {
+        connection = await this.loadConnection(tenantDb, payload.accountId, payload.connectionId);
+      } catch (error) {
+        if (error instanceof AppError && error.status === 404) {
+          await this.finishWithError(tenantDb, payload, "connection no longer exists");
+          return;
+        }
+        throw error;
+      }
+      settings = syncSettingsFrom(connection.settings);
       const outcome = await runSyncStep(
         {
-          sql: this.ctx.storage.sql,
-          db: handle.db,
+          sql: this.sql,
+          tenantDb,
           queue: this.env.TRANSFORMS,
           fetch: (input, init) => fetch(input, init),
           now: Date.now,
           accountId: payload.accountId,
           connection,
-          pagesPerStep: Number(this.env.SYNC_PAGES_PER_STEP ?? 25),
+          settings,
+          pagesPerStep: Math.max(1, Number(this.env.SYNC_PAGES_PER_STEP ?? 25)),
           leaseTtlMs: LEASE_TTL_MS,
           overlapMs: OVERLAP_MS,
+          onState: (s) => this.mirror(payload.accountId, [s], tenantDb),
+          onComplete: (s) => this.onRunComplete(tenantDb, payload.accountId, s),
         },
         payload.entity,
       );
-      await this.afterStep(handle.db, payload, outcome);
+      await this.afterStep(tenantDb, timer, payload, settings, outcome);
     } catch (error) {
-      await this.afterStep(handle.db, payload, {
+      await this.afterStep(tenantDb, timer, payload, settings, {
         kind: "failed",
         error: error instanceof Error ? error.message : String(error),
       });
@@ -127,7 +220,13 @@ export class AccountSync extends DurableObject<Env> {
     }
   }
 
-  private async afterStep(db: ReturnType<typeof openDb>["db"], p: RunTimerPayload, outcome: StepOutcome) {
+  private async afterStep(
+    tenantDb: TenantDb,
+    timer: Timer,
+    p: RunTimerPayload,
+    settings: SyncSettings,
+    outcome: StepOutcome,
+  ): Promise<void> {
     const name = runTimerName(p.connectionId, p.entity);
     const now = Date.now();
     switch (outcome.kind) {
@@ -135,36 +234,288 @@ export class AccountSync extends DurableObject<Env> {
         setTimer(this.ctx.storage, name, now, { ...p, attempt: 0 });
         return;
       case "busy":
-        // Another holder works on it; look again once its lease could have expired.
-        setTimer(this.ctx.storage, name, now + LEASE_TTL_MS, p);
+        // Another step holds the lease; it re-arms the timer when it ends. Look again only if it doesn't.
+        rearmTimer(this.ctx.storage, timer, now + LEASE_TTL_MS, p);
         return;
-      case "rate_limited":
+      case "parked":
         setTimer(this.ctx.storage, name, outcome.retryAt, p);
         return;
       case "failed": {
         const attempt = (p.attempt ?? 0) + 1;
-        const state = getSyncState(this.ctx.storage.sql, p.connectionId, p.entity);
-        if (!state) return;
-        if (attempt >= 6) {
-          const failed: SyncState = {
-            ...state,
-            status: "ERROR",
-            errorMessage: outcome.error,
-            lastFinishedAt: now,
-          };
-          putSyncState(this.ctx.storage.sql, failed);
-          await mirrorSyncState(db, p.accountId, failed).catch(() => {});
+        const state = getSyncState(this.sql, p.connectionId, p.entity);
+        if (state?.status !== "IN_PROGRESS") return;
+        if (attempt >= settings.retry.maxAttempts) {
+          await this.finishWithError(tenantDb, p, outcome.error);
           return;
         }
-        putSyncState(this.ctx.storage.sql, { ...state, errorMessage: outcome.error });
-        const delay = fullJitterBackoffMs(attempt, { baseMs: 1_000, capMs: 60_000 });
-        setTimer(this.ctx.storage, name, now + delay, { ...p, attempt });
+        const failed = { ...state, errorMessage: outcome.error };
+        putSyncState(this.sql, failed);
+        // The only retry layer: nothing below this (fetch, provider call) retries on its own.
+        setTimer(this.ctx.storage, name, now + fullJitterBackoffMs(attempt, settings.retry), {
+          ...p,
+          attempt,
+        });
+        await this.mirror(p.accountId, [failed], tenantDb);
         return;
       }
       default:
         return;
     }
   }
+
+  private async finishWithError(tenantDb: TenantDb, p: RunTimerPayload, message: string) {
+    const state = getSyncState(this.sql, p.connectionId, p.entity);
+    if (!state) return;
+    const failed: SyncState = {
+      ...state,
+      status: "ERROR",
+      errorMessage: message,
+      lastFinishedAt: Date.now(),
+    };
+    putSyncState(this.sql, failed);
+    await this.mirror(p.accountId, [failed], tenantDb);
+  }
+
+  private async onRunComplete(tenantDb: TenantDb, accountId: string, s: SyncState): Promise<void> {
+    // ---- run completion (issue 4's completeRun) is wired here ----
+    void tenantDb;
+    void accountId;
+    void s;
+  }
+
+  private async mirror(accountId: string, states: SyncState[], tenantDb?: TenantDb): Promise<void> {
+    const write = (db: Db) => Promise.all(states.map((s) => mirrorSyncState(db, accountId, s)));
+    try {
+      if (tenantDb) await tenantDb(write);
+      else {
+        const handle = openDb(this.env);
+        try {
+          await withTenant(handle.db, accountId, (tx) => write(tx as unknown as Db));
+        } finally {
+          this.ctx.waitUntil(handle.close().catch(() => {}));
+        }
+      }
+    } catch (error) {
+      // The object's SQLite is the truth; the mirror catches up on the next change.
+      console.warn("sync state mirror failed", error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  private async loadConnection(tenantDb: TenantDb, accountId: string, connectionId: string) {
+    const keyring = await parseKeyring(this.env.CREDENTIALS_KEY);
+    return tenantDb((db) => loadConnection(db, keyring, accountId, connectionId));
+  }
+
+  // ---- operator controls -------------------------------------------------------------------------------
+
+  async pause(): Promise<{ paused: true }> {
+    this.sql.exec("insert or replace into meta (key, value) values ('paused', '1')");
+    await this.armAlarm();
+    return { paused: true };
+  }
+
+  async resume(): Promise<{ paused: false }> {
+    this.sql.exec("delete from meta where key = 'paused'");
+    await this.armAlarm();
+    return { paused: false };
+  }
+
+  /** Forgets an entity's delta cursor so its next delta reads everything; refused while it runs. */
+  async resetCursor(accountId: string, connectionId: string, entity: string): Promise<SyncState | null> {
+    const state = getSyncState(this.sql, connectionId, entity);
+    if (!state) return null;
+    if (state.status === "IN_PROGRESS") {
+      throw new AppError(409, "sync_in_progress", `a ${state.mode} run of ${entity} is in progress`);
+    }
+    const next = { ...state, cursor: null };
+    putSyncState(this.sql, next);
+    await this.mirror(accountId, [next]);
+    return next;
+  }
+
+  /** Operator override: "open" or "closed" pins the breaker, "auto" returns it to its own judgement. */
+  async setBreaker(connectionId: string, mode: "open" | "closed" | "auto") {
+    breakerStore.force(this.sql, connectionId, mode === "auto" ? null : mode, Date.now());
+    // Parked runs retry at once: a forced close should take effect now, a forced open re-parks them.
+    if (mode !== "open") {
+      for (const t of listTimers(this.ctx.storage)) {
+        if (t.name.startsWith(`${RUN}${connectionId}:`))
+          setTimer(this.ctx.storage, t.name, Date.now(), JSON.parse(t.payload));
+      }
+      await this.armAlarm();
+    }
+    return breakerStore.view(this.sql, connectionId, Date.now());
+  }
+
+  /**
+   * Takes one request from the connection's shared budget (for callers outside the sync runner, e.g. webhook
+   * fetches). Not granted: call again at retryAt, via the alarm.
+   */
+  async acquireBudget(connectionId: string, priority: Priority, policy?: RateLimitPolicy): Promise<Acquired> {
+    return budgetStore.acquire(this.sql, connectionId, priority, Date.now(), policy);
+  }
+
+  /** Drops everything the object keeps about a connection (it was deleted). */
+  async forgetConnection(connectionId: string, provider?: string): Promise<void> {
+    for (const t of listTimers(this.ctx.storage)) {
+      if (t.name.startsWith(`${RUN}${connectionId}:`)) clearTimer(this.ctx.storage, t.name);
+    }
+    deleteConnectionState(this.sql, connectionId);
+    this.sql.exec("delete from leases where name like ?", `${leaseName(connectionId, "")}%`);
+    breakerStore.remove(this.sql, connectionId);
+    budgetStore.remove(this.sql, connectionId);
+    await this.armAlarm();
+    if (provider) {
+      const handle = openDb(this.env);
+      try {
+        await removeMirror(handle.db, provider, connectionId);
+      } catch {
+        // Mirror rows of a deleted connection are harmless; the object no longer reports them.
+      } finally {
+        this.ctx.waitUntil(handle.close().catch(() => {}));
+      }
+    }
+  }
+
+  /** Drops all of the account's state (the account was deleted). */
+  async forgetAccount(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    applySqliteSchema(this.sql);
+  }
+
+  // ---- reconciliation ------------------------------------------------------------------------------------
+
+  /** Daily: provider totals vs our core counts per entity, recorded in `<provider>_sync_jobs`; mismatches catch up. */
+  async reconcile(req: { accountId: string; connectionId: string }): Promise<EntityReconciliation[]> {
+    const handle = openDb(this.env);
+    const tenantDb = <T>(fn: (db: Db) => Promise<T>) =>
+      withTenant(handle.db, req.accountId, (tx) => fn(tx as unknown as Db));
+    try {
+      const connection = await this.loadConnection(tenantDb, req.accountId, req.connectionId);
+      const settings = syncSettingsFrom(connection.settings);
+      const entities = Object.keys(connection.connector.entities);
+      const results = await reconcileEntities({
+        entities,
+        providerTotal: (entity) => this.providerTotal(connection, settings, entity),
+        ourCount: (entity) =>
+          tenantDb((db) => countCoreRows(db, connection.provider, entity, req.accountId, connection.id)),
+        startCatchUp: async (entity) => {
+          await this.startSync({
+            accountId: req.accountId,
+            connectionId: connection.id,
+            provider: connection.provider,
+            entities: [entity],
+            mode: "onboarding",
+          });
+        },
+      });
+      await tenantDb((db) => recordCounts(db, connection.provider, req.accountId, connection.id, results));
+      return results;
+    } finally {
+      this.ctx.waitUntil(handle.close().catch(() => {}));
+    }
+  }
+
+  /** The list endpoint with limit=1: its `_metadata.total` is the provider's count. */
+  private async providerTotal(connection: LoadedConnection, settings: SyncSettings, entityName: string) {
+    const entity = connection.connector.entities[entityName];
+    if (!entity) return null;
+    const url = new URL(
+      connection.connector.firstPageUrl({
+        baseUrl: connection.baseUrl,
+        entity,
+        mode: "onboarding",
+        since: null,
+      }),
+    );
+    url.searchParams.set("limit", "1");
+    const call = await callProvider(
+      { sql: this.sql, fetch: (i, init) => fetch(i, init), now: Date.now },
+      { connection, priority: "backfill", breaker: settings.breaker, timeoutMs: settings.requestTimeoutMs },
+      url.toString(),
+    );
+    if (call.kind === "parked") throw new Error(`provider not called: ${call.reason}`);
+    if (call.kind === "failure") throw new Error(call.error);
+    if (call.kind === "rejected") throw new Error(`HTTP ${call.status}`);
+    const body = await readJson(call.response);
+    if (!body.ok) throw new Error(body.error);
+    return connection.connector.parsePage(body.body, entity, url.toString()).total;
+  }
+
+  // ---- webhooks and OAuth tokens (issue 5; logic in ./webhook-fetch.ts and ./tokens.ts) ----------------------
+
+  /** Fetches and stages what a recorded webhook event refers to; idempotent, so the inbox sweep may re-send. */
+  async ingestWebhook(req: IngestRequest): Promise<IngestOutcome> {
+    return ingestWebhookInObject(this.ctx, this.env, req, runCompletionUnavailable);
+  }
+
+  /** A valid OAuth access token for the connection, refreshed ahead of expiry, one refresh at a time. */
+  async accessToken(req: { accountId: string; connectionId: string }): Promise<string> {
+    return refresherFor(this.ctx, () => tokenDepsFor(this.ctx, this.env)).accessToken(
+      req.accountId,
+      req.connectionId,
+    );
+  }
+
+  // ---- end of issue 5 block ------------------------------------------------------------------------------
+
+  // ---- reporting ---------------------------------------------------------------------------------------------
+
+  async status(connectionIds: string[] = []): Promise<AccountStatus> {
+    const now = Date.now();
+    const leases = new Map(listLeases(this.sql, now).map((l) => [l.name, l]));
+    const timers = listTimers(this.ctx.storage);
+    const timerByName = new Map(timers.map((t) => [t.name, t]));
+    const states = listSyncStates(this.sql);
+    const ids = [...new Set([...connectionIds, ...states.map((s) => s.connectionId)])];
+    return {
+      paused: this.paused(),
+      timers: timers.map((t) => ({ name: t.name, dueAt: t.dueAt })),
+      connections: ids.map((connectionId) => ({
+        connectionId,
+        breaker: breakerStore.view(this.sql, connectionId, now),
+        rateBudget: budgetStore.snapshot(this.sql, connectionId, now),
+        entities: states
+          .filter((s) => s.connectionId === connectionId)
+          .map((s) => {
+            const lease = leases.get(leaseName(s.connectionId, s.entity));
+            const timer = timerByName.get(runTimerName(s.connectionId, s.entity));
+            return {
+              ...s,
+              lease: lease
+                ? { holder: lease.holder, expiresAt: lease.expiresAt, expired: lease.expired }
+                : null,
+              nextRunAt: timer?.dueAt ?? null,
+              attempt: timer ? ((JSON.parse(timer.payload) as RunTimerPayload).attempt ?? 0) : 0,
+              progress: progressOf(s, now),
+            };
+          }),
+      })),
+    };
+  }
 }
 
-const runTimerName = (connectionId: string, entity: string) => `run:${connectionId}:${entity}`;
+type TenantDb = <T>(fn: (db: Db) => Promise<T>) => Promise<T>;
+
+/** Pages and records done, the provider's total when it gave one, and an ETA from the run's own pace. */
+export function progressOf(s: SyncState, now: number): EntityStatus["progress"] {
+  let etaMs: number | null = null;
+  if (s.status === "IN_PROGRESS" && s.runTotal !== null && s.runRecords > 0 && s.lastStartedAt !== null) {
+    const elapsed = Math.max(1, now - s.lastStartedAt);
+    const remaining = Math.max(0, s.runTotal - s.runRecords);
+    etaMs = Math.round((elapsed / s.runRecords) * remaining);
+  } else if (s.status === "COMPLETED") {
+    etaMs = 0;
+  }
+  return {
+    pages: s.pageNo,
+    records: s.runRecords,
+    total: s.runTotal,
+    etaMs,
+    etaAt: etaMs === null ? null : now + etaMs,
+  };
+}
+
+/** Provider entity names, for callers that validate input before reaching the object. */
+export const entitiesOf = (provider: string) => Object.keys(connectorFor(provider).entities);

@@ -25,6 +25,9 @@ export const SQLITE_SCHEMA = [
      primary key (connection_id, entity)
    )`,
   `create table if not exists leases (name text primary key, holder text not null, expires_at integer not null)`,
+  // Breaker and rate budget live here, not in memory, so an evicted object resumes with the same verdicts.
+  `create table if not exists breakers (connection_id text primary key, state_json text not null, config_json text)`,
+  `create table if not exists budgets (connection_id text primary key, state_json text not null, config_json text)`,
   `create table if not exists timers (
      name text primary key, due_at integer not null, payload text not null, gen integer not null default 1
    )`,

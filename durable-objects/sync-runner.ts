@@ -1,25 +1,34 @@
 import type { LoadedConnection } from "../src/accounts/connections";
 import type { EntityDef } from "../src/connectors/types";
-import { parseRetryAfter } from "../src/core/backoff";
 import { type Cursor, maxCursor, overlapStart } from "../src/core/cursor";
 import type { Db } from "../src/db/client";
 import { sendTransforms, type TransformMessage } from "../src/pipeline/messages";
 import { stagePage } from "../src/pipeline/staging";
 import { acquireLease, releaseLease, renewLease } from "./lease";
-import { getSyncState, mirrorSyncState, putSyncState, type SyncState } from "./sync-state";
+import { callProvider, type ParkReason, readJson } from "./provider-call";
+import type { SyncSettings } from "./settings";
+import { getSyncState, putSyncState, type SyncState } from "./sync-state";
 
 export type StepDeps = {
   sql: SqlStorage;
-  db: Db;
+  /** Runs fn with Postgres scoped to the account (row-level security). */
+  tenantDb: <T>(fn: (db: Db) => Promise<T>) => Promise<T>;
   queue: Queue<TransformMessage>;
   fetch: typeof fetch;
   now: () => number;
   accountId: string;
   connection: LoadedConnection;
+  settings: SyncSettings;
   pagesPerStep: number;
   leaseTtlMs: number;
   /** Delta runs start this far before the cursor: providers' clocks and commit order are not exact. */
   overlapMs: number;
+  /** Called after every durable state change (Postgres mirror); its failure must not fail the step. */
+  onState: (state: SyncState) => Promise<void>;
+  /** Called once when a run's last page is committed. */
+  onComplete: (state: SyncState) => Promise<void>;
+  /** Lease holder id; tests pass their own to show exclusivity. */
+  holder?: string;
 };
 
 export type StepOutcome =
@@ -27,7 +36,7 @@ export type StepOutcome =
   | { kind: "completed" }
   | { kind: "busy" }
   | { kind: "idle" }
-  | { kind: "rate_limited"; retryAt: number }
+  | { kind: "parked"; reason: ParkReason; retryAt: number }
   | { kind: "failed"; error: string };
 
 export const leaseName = (connectionId: string, entity: string) => `sync:${connectionId}:${entity}`;
@@ -42,7 +51,7 @@ export async function runSyncStep(deps: StepDeps, entityName: string): Promise<S
   const entity = connection.connector.entities[entityName];
   if (!entity) return { kind: "failed", error: `unknown entity "${entityName}"` };
   const lease = leaseName(connection.id, entityName);
-  const holder = crypto.randomUUID();
+  const holder = deps.holder ?? crypto.randomUUID();
   if (!acquireLease(sql, lease, holder, deps.now(), deps.leaseTtlMs)) return { kind: "busy" };
   try {
     let state = getSyncState(sql, connection.id, entityName);
@@ -50,9 +59,14 @@ export async function runSyncStep(deps: StepDeps, entityName: string): Promise<S
     for (let i = 0; i < deps.pagesPerStep; i++) {
       const outcome = await syncOnePage(deps, entity, state);
       if (outcome.kind !== "page") return outcome;
-      state = outcome.state;
+      // Whoever stole an expired lease now owns the run: stop without touching its state.
       if (!renewLease(sql, lease, holder, deps.now(), deps.leaseTtlMs)) return { kind: "busy" };
-      if (state.status === "COMPLETED") return { kind: "completed" };
+      state = commitPage(deps, state, outcome);
+      await deps.onState(state);
+      if (state.status === "COMPLETED") {
+        await deps.onComplete(state);
+        return { kind: "completed" };
+      }
     }
     return { kind: "continue" };
   } finally {
@@ -60,11 +74,13 @@ export async function runSyncStep(deps: StepDeps, entityName: string): Promise<S
   }
 }
 
+type FetchedPage = { kind: "page"; records: unknown[]; nextUrl: string | null; total: number | null };
+
 async function syncOnePage(
   deps: StepDeps,
   entity: EntityDef,
   state: SyncState,
-): Promise<{ kind: "page"; state: SyncState } | Exclude<StepOutcome, { kind: "continue" | "completed" }>> {
+): Promise<FetchedPage | Exclude<StepOutcome, { kind: "continue" | "completed" }>> {
   const { connection } = deps;
   const connector = connection.connector;
   const url =
@@ -75,29 +91,25 @@ async function syncOnePage(
       mode: state.mode,
       since: state.mode === "delta" && state.cursor ? overlapStart(state.cursor, deps.overlapMs) : null,
     });
-  let response: Response;
-  try {
-    response = await deps.fetch(url, {
-      headers: { Accept: "application/json", ...connector.authHeaders(connection.credentials) },
-    });
-  } catch (error) {
-    return {
-      kind: "failed",
-      error: `fetch failed: ${error instanceof Error ? error.message : String(error)}`,
-    };
-  }
-  if (response.status === 429) {
-    await response.body?.cancel();
-    const wait = parseRetryAfter(response.headers.get("Retry-After"), deps.now()) ?? 10_000;
-    return { kind: "rate_limited", retryAt: deps.now() + wait };
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    return { kind: "failed", error: `${entity.listPath} answered HTTP ${response.status}` };
-  }
+  const call = await callProvider(
+    { sql: deps.sql, fetch: deps.fetch, now: deps.now },
+    {
+      connection,
+      priority: state.mode === "delta" ? "delta" : "backfill",
+      breaker: deps.settings.breaker,
+      timeoutMs: deps.settings.requestTimeoutMs,
+    },
+    url,
+  );
+  if (call.kind === "parked") return call;
+  if (call.kind === "failure") return { kind: "failed", error: `${entity.listPath}: ${call.error}` };
+  if (call.kind === "rejected")
+    return { kind: "failed", error: `${entity.listPath} answered HTTP ${call.status}` };
+  const body = await readJson(call.response);
+  if (!body.ok) return { kind: "failed", error: `${entity.listPath}: ${body.error}` };
   let page: ReturnType<typeof connector.parsePage>;
   try {
-    page = connector.parsePage(await response.json(), entity, url);
+    page = connector.parsePage(body.body, entity, url);
   } catch (error) {
     return {
       kind: "failed",
@@ -106,37 +118,34 @@ async function syncOnePage(
   }
 
   const runId = state.runId ?? "";
-  await stagePage(
-    deps.db,
-    {
-      accountId: deps.accountId,
-      connectionId: connection.id,
-      provider: connection.provider,
-      entity: entity.name,
-      runId,
-      pageNo: state.pageNo,
-    },
-    page.records.map((payload) => ({ sourceId: entity.sourceIdOf(payload), op: "upsert", payload })),
+  const key = {
+    accountId: deps.accountId,
+    connectionId: connection.id,
+    provider: connection.provider,
+    entity: entity.name,
+    runId,
+    pageNo: state.pageNo,
+  };
+  await deps.tenantDb((db) =>
+    stagePage(
+      db,
+      key,
+      page.records.map((payload) => ({ sourceId: entity.sourceIdOf(payload), op: "upsert", payload })),
+    ),
   );
   if (page.records.length > 0) {
-    await sendTransforms(deps.queue, [
-      {
-        v: 1,
-        accountId: deps.accountId,
-        connectionId: connection.id,
-        provider: connection.provider,
-        entity: entity.name,
-        runId,
-        pageNo: state.pageNo,
-        records: page.records.length,
-      },
-    ]);
+    await sendTransforms(deps.queue, [{ v: 1, ...key, records: page.records.length }]);
   }
+  return { kind: "page", ...page };
+}
 
+/** The cursor, page number and counters move in one synchronous write, after staging and enqueueing. */
+function commitPage(deps: StepDeps, state: SyncState, page: FetchedPage): SyncState {
+  const entity = deps.connection.connector.entities[state.entity];
   let cursor: Cursor | null = state.cursor;
   for (const record of page.records) {
-    const c = entity.cursorOf(record);
-    if (c) cursor = cursor ? maxCursor(cursor, c) : c;
+    const c = entity?.cursorOf(record) ?? null;
+    if (c) cursor = maxCursor(cursor, c);
   }
   const now = deps.now();
   const done = page.nextUrl === null;
@@ -154,6 +163,5 @@ async function syncOnePage(
     errorMessage: null,
   };
   putSyncState(deps.sql, next);
-  await mirrorSyncState(deps.db, deps.accountId, next).catch(() => {});
-  return { kind: "page", state: next };
+  return next;
 }

@@ -2,6 +2,7 @@ import { sql as pgsql } from "drizzle-orm";
 import type { SyncMode } from "../src/connectors/types";
 import type { Cursor } from "../src/core/cursor";
 import type { Db } from "../src/db/client";
+import { entityColumnPrefix } from "../src/db/schema/sync";
 
 export type SyncStatus = "PENDING" | "IN_PROGRESS" | "COMPLETED" | "ERROR";
 
@@ -107,18 +108,64 @@ export function deleteConnectionState(sql: SqlStorage, connectionId: string): vo
 
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
 
-/** Mirrors the state to `<provider>_sync_state` so operators can query it with SQL. */
+const IDENT = /^[a-z][a-z0-9_]*$/;
+
+/** A fixed identifier from the connector registry, checked anyway: it is spliced into SQL. */
+function ident(name: string): string {
+  if (!IDENT.test(name)) throw new Error(`not a safe SQL identifier: ${name}`);
+  return `"${name}"`;
+}
+
+/**
+ * Mirrors one entity's state to Postgres in a single statement: `<provider>_sync_state` (one row per
+ * entity), `<provider>_sync_jobs` (the entity's columns of the connection's row, latest run of any mode) and,
+ * for onboarding runs, `<provider>_onboarding_jobs` with progress. Operators query these with SQL; the
+ * object stays the source of truth.
+ */
 export async function mirrorSyncState(db: Db, accountId: string, s: SyncState): Promise<void> {
-  // The table name comes from the connector registry (a fixed identifier), never from a request.
-  const table = pgsql.raw(`"${s.provider}_sync_state"`);
+  const p = entityColumnPrefix(s.entity);
+  const col = (suffix: string) => pgsql.raw(ident(`${p}_${suffix}`));
+  const stateTable = pgsql.raw(ident(`${s.provider}_sync_state`));
+  const jobsTable = pgsql.raw(ident(`${s.provider}_sync_jobs`));
+  const onboardingTable = pgsql.raw(ident(`${s.provider}_onboarding_jobs`));
+  const onboarding =
+    s.mode === "onboarding"
+      ? pgsql`, o as (
+          insert into ${onboardingTable} (connection_id, account_id, ${col("status")}, ${col("last_started_at")},
+            ${col("last_finished_at")}, ${col("pages")}, ${col("records")}, ${col("total")}, updated_at)
+          values (${s.connectionId}, ${accountId}, ${s.status}, ${iso(s.lastStartedAt)}, ${iso(s.lastFinishedAt)},
+            ${s.pageNo}, ${s.runRecords}, ${s.runTotal}, now())
+          on conflict (connection_id) do update set ${col("status")} = excluded.${col("status")},
+            ${col("last_started_at")} = excluded.${col("last_started_at")},
+            ${col("last_finished_at")} = excluded.${col("last_finished_at")},
+            ${col("pages")} = excluded.${col("pages")}, ${col("records")} = excluded.${col("records")},
+            ${col("total")} = excluded.${col("total")}, updated_at = now())`
+      : pgsql``;
   await db.execute(pgsql`
-    insert into ${table} (account_id, connection_id, entity, mode, status, cursor, last_sync_at, last_started_at,
-      last_finished_at, records_synced, error_message, updated_at)
-    values (${accountId}, ${s.connectionId}, ${s.entity}, ${s.mode}, ${s.status},
-      ${s.cursor ? JSON.stringify(s.cursor) : null}::jsonb, ${iso(s.lastSyncAt)}, ${iso(s.lastStartedAt)},
-      ${iso(s.lastFinishedAt)}, ${s.recordsSynced}, ${s.errorMessage}, now())
-    on conflict (connection_id, entity) do update set
-      mode = excluded.mode, status = excluded.status, cursor = excluded.cursor, last_sync_at = excluded.last_sync_at,
-      last_started_at = excluded.last_started_at, last_finished_at = excluded.last_finished_at,
-      records_synced = excluded.records_synced, error_message = excluded.error_message, updated_at = now()`);
+    with st as (
+      insert into ${stateTable} (account_id, connection_id, entity, mode, status, cursor, last_sync_at,
+        last_started_at, last_finished_at, records_synced, error_message, updated_at)
+      values (${accountId}, ${s.connectionId}, ${s.entity}, ${s.mode}, ${s.status},
+        ${s.cursor ? JSON.stringify(s.cursor) : null}::jsonb, ${iso(s.lastSyncAt)}, ${iso(s.lastStartedAt)},
+        ${iso(s.lastFinishedAt)}, ${s.recordsSynced}, ${s.errorMessage}, now())
+      on conflict (connection_id, entity) do update set
+        mode = excluded.mode, status = excluded.status, cursor = excluded.cursor, last_sync_at = excluded.last_sync_at,
+        last_started_at = excluded.last_started_at, last_finished_at = excluded.last_finished_at,
+        records_synced = excluded.records_synced, error_message = excluded.error_message, updated_at = now()
+    )${onboarding}
+    insert into ${jobsTable} (connection_id, account_id, ${col("status")}, ${col("last_started_at")},
+      ${col("last_finished_at")}, updated_at)
+    values (${s.connectionId}, ${accountId}, ${s.status}, ${iso(s.lastStartedAt)}, ${iso(s.lastFinishedAt)}, now())
+    on conflict (connection_id) do update set ${col("status")} = excluded.${col("status")},
+      ${col("last_started_at")} = excluded.${col("last_started_at")},
+      ${col("last_finished_at")} = excluded.${col("last_finished_at")}, updated_at = now()`);
+}
+
+/** Drops a connection's mirror rows (the connection was deleted). */
+export async function removeMirror(db: Db, provider: string, connectionId: string): Promise<void> {
+  for (const suffix of ["sync_state", "sync_jobs", "onboarding_jobs"]) {
+    await db.execute(
+      pgsql`delete from ${pgsql.raw(ident(`${provider}_${suffix}`))} where connection_id = ${connectionId}`,
+    );
+  }
 }

@@ -19,12 +19,34 @@ export function clearTimer(storage: DurableObjectStorage, name: string): void {
   storage.sql.exec("delete from timers where name = ?", name);
 }
 
-/** Timers due at `now`; each stays stored until completeTimer, so a crashed alarm retries it. */
-export function dueTimers(storage: DurableObjectStorage, now: number): Timer[] {
+/** Re-arms a fired timer unless someone re-armed it since it fired (the fresher decision wins). */
+export function rearmTimer(
+  storage: DurableObjectStorage,
+  fired: Timer,
+  dueAt: number,
+  payload: unknown,
+): void {
+  storage.sql.exec(
+    "update timers set due_at = ?, payload = ?, gen = gen + 1 where name = ? and gen = ?",
+    dueAt,
+    JSON.stringify(payload),
+    fired.name,
+    fired.gen,
+  );
+}
+
+/**
+ * Timers due at `now`; each stays stored until completeTimer, so a crashed alarm retries it. Timers whose
+ * name starts with `skipPrefix` (paused work) stay stored but don't fire.
+ */
+export function dueTimers(storage: DurableObjectStorage, now: number, skipPrefix?: string): Timer[] {
   return storage.sql
     .exec<{ name: string; due_at: number; payload: string; gen: number }>(
-      "select name, due_at, payload, gen from timers where due_at <= ? order by due_at",
+      "select name, due_at, payload, gen from timers where due_at <= ? and (? is null or substr(name, 1, length(?)) <> ?) order by due_at",
       now,
+      skipPrefix ?? null,
+      skipPrefix ?? null,
+      skipPrefix ?? null,
     )
     .toArray()
     .map((t) => ({ name: t.name, dueAt: t.due_at, payload: t.payload, gen: t.gen }));
@@ -44,10 +66,15 @@ export function listTimers(storage: DurableObjectStorage): Timer[] {
     .map((t) => ({ name: t.name, dueAt: t.due_at, payload: t.payload, gen: t.gen }));
 }
 
-/** Points the single alarm at the earliest timer (or clears it). */
-export async function syncAlarm(storage: DurableObjectStorage): Promise<void> {
+/** Points the single alarm at the earliest timer that may fire (or clears it). */
+export async function syncAlarm(storage: DurableObjectStorage, skipPrefix?: string): Promise<void> {
   const next = storage.sql
-    .exec<{ due: number | null }>("select min(due_at) as due from timers")
+    .exec<{ due: number | null }>(
+      "select min(due_at) as due from timers where ? is null or substr(name, 1, length(?)) <> ?",
+      skipPrefix ?? null,
+      skipPrefix ?? null,
+      skipPrefix ?? null,
+    )
     .toArray()[0]?.due;
   if (next == null) await storage.deleteAlarm();
   else await storage.setAlarm(next);

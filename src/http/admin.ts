@@ -14,6 +14,7 @@ import { parseKeyring } from "../core/crypto";
 import { AppError } from "../core/errors";
 import { withDb } from "../db/client";
 import type { Env } from "../env";
+import { accountStatus } from "../sync/status";
 import { accountStub } from "../sync/stubs";
 import { requireAdmin } from "./auth";
 import { jsonBody } from "./validate";
@@ -32,10 +33,33 @@ const createConnectionBody = z.object({
   settings: z.record(z.string(), z.unknown()).optional(),
 });
 const syncBody = z.object({
-  connectionId: z.string().optional(),
-  entity: z.string().optional(),
+  connectionId: z.string().min(1).optional(),
+  entity: z.string().min(1).optional(),
   mode: z.enum(["delta", "onboarding"]),
 });
+const cursorResetBody = z.object({ connectionId: z.string().min(1), entity: z.string().min(1) });
+const breakerMode = z.enum(["open", "closed", "auto"]);
+const accountBreakerBody = z.object({ connectionId: z.string().min(1), state: breakerMode });
+const connectionBreakerBody = z.object({ mode: breakerMode });
+
+type Ctx = { env: Env; req: { param(name: "accountId"): string } };
+
+/** 404 unless the account exists; every account route checks before it touches the object. */
+async function existingAccount(c: Ctx): Promise<string> {
+  const accountId = c.req.param("accountId");
+  await withDb(c.env, (db) => getAccount(db, accountId));
+  return accountId;
+}
+
+async function existingConnection(env: Env, accountId: string, connectionId: string) {
+  return withDb(env, (db) => getConnectionView(db, accountId, connectionId));
+}
+
+function checkEntity(provider: string, entity: string): void {
+  if (!Object.hasOwn(connectorFor(provider).entities, entity)) {
+    throw new AppError(400, "unknown_entity", `"${entity}" is not an entity of ${provider}`);
+  }
+}
 
 export const admin = new Hono<{ Bindings: Env }>()
   .use("*", requireAdmin)
@@ -53,7 +77,9 @@ export const admin = new Hono<{ Bindings: Env }>()
     );
   })
   .delete("/accounts/:accountId", async (c) => {
-    await withDb(c.env, (db) => deleteAccount(db, c.req.param("accountId")));
+    const accountId = c.req.param("accountId");
+    await withDb(c.env, (db) => deleteAccount(db, accountId));
+    await accountStub(c.env, accountId).forgetAccount();
     return c.body(null, 204);
   })
   .post("/accounts/:accountId/connections", async (c) => {
@@ -65,36 +91,33 @@ export const admin = new Hono<{ Bindings: Env }>()
     return c.json(view, 201);
   })
   .get("/accounts/:accountId/connections/:connectionId", async (c) =>
-    c.json(
-      await withDb(c.env, (db) =>
-        getConnectionView(db, c.req.param("accountId"), c.req.param("connectionId")),
-      ),
-    ),
+    c.json(await existingConnection(c.env, c.req.param("accountId"), c.req.param("connectionId"))),
   )
   .delete("/accounts/:accountId/connections/:connectionId", async (c) => {
-    await withDb(c.env, (db) => deleteConnection(db, c.req.param("accountId"), c.req.param("connectionId")));
+    const accountId = c.req.param("accountId");
+    const connectionId = c.req.param("connectionId");
+    const view = await existingConnection(c.env, accountId, connectionId);
+    await withDb(c.env, (db) => deleteConnection(db, accountId, connectionId));
+    await accountStub(c.env, accountId).forgetConnection(connectionId, view.provider);
     return c.body(null, 204);
   })
   .post("/accounts/:accountId/sync", async (c) => {
-    const accountId = c.req.param("accountId");
     const body = await jsonBody(c, syncBody);
+    const accountId = await existingAccount(c);
     const all = await withDb(c.env, (db) => listConnections(db, accountId));
     const targets = body.connectionId ? all.filter((x) => x.id === body.connectionId) : all;
     if (body.connectionId && targets.length === 0) {
       throw new AppError(404, "connection_not_found", `connection "${body.connectionId}" not found`);
     }
-    const stub = accountStub(c.env, accountId);
+    const entity = body.entity;
+    if (entity) for (const conn of targets) checkEntity(conn.provider, entity);
     const runs = [];
     for (const conn of targets) {
-      const entities = Object.keys(connectorFor(conn.provider).entities);
-      if (body.entity && !entities.includes(body.entity)) {
-        throw new AppError(400, "unknown_entity", `"${body.entity}" is not an entity of ${conn.provider}`);
-      }
-      const result = await stub.startSync({
+      const result = await accountStub(c.env, accountId).startSync({
         accountId,
         connectionId: conn.id,
         provider: conn.provider,
-        entities: body.entity ? [body.entity] : entities,
+        entities: entity ? [entity] : Object.keys(connectorFor(conn.provider).entities),
         mode: body.mode,
       });
       runs.push({ connectionId: conn.id, ...result });
@@ -102,8 +125,36 @@ export const admin = new Hono<{ Bindings: Env }>()
     return c.json({ runs }, 202);
   })
   .get("/accounts/:accountId/status", async (c) => {
-    const accountId = c.req.param("accountId");
-    const connections = await withDb(c.env, (db) => listConnections(db, accountId));
-    const state = await accountStub(c.env, accountId).status();
-    return c.json({ accountId, connections, ...state });
+    const accountId = await existingAccount(c);
+    return c.json(await accountStatus(c.env, accountId));
+  })
+  .post("/accounts/:accountId/pause", async (c) => {
+    const accountId = await existingAccount(c);
+    return c.json(await accountStub(c.env, accountId).pause());
+  })
+  .post("/accounts/:accountId/resume", async (c) => {
+    const accountId = await existingAccount(c);
+    return c.json(await accountStub(c.env, accountId).resume());
+  })
+  .post("/accounts/:accountId/cursor/reset", async (c) => {
+    const body = await jsonBody(c, cursorResetBody);
+    const accountId = await existingAccount(c);
+    const conn = await existingConnection(c.env, accountId, body.connectionId);
+    checkEntity(conn.provider, body.entity);
+    const state = await accountStub(c.env, accountId).resetCursor(accountId, conn.id, body.entity);
+    return c.json({ connectionId: conn.id, entity: body.entity, cursor: null, state });
+  })
+  .post("/accounts/:accountId/breaker", async (c) => {
+    const body = await jsonBody(c, accountBreakerBody);
+    const accountId = await existingAccount(c);
+    const conn = await existingConnection(c.env, accountId, body.connectionId);
+    const breaker = await accountStub(c.env, accountId).setBreaker(conn.id, body.state);
+    return c.json({ connectionId: conn.id, breaker });
+  })
+  .post("/accounts/:accountId/connections/:connectionId/breaker", async (c) => {
+    const body = await jsonBody(c, connectionBreakerBody);
+    const accountId = await existingAccount(c);
+    const conn = await existingConnection(c.env, accountId, c.req.param("connectionId"));
+    const breaker = await accountStub(c.env, accountId).setBreaker(conn.id, body.mode);
+    return c.json({ connectionId: conn.id, breaker });
   });

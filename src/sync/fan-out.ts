@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { connectorFor } from "../connectors/registry";
 import type { SyncMode } from "../connectors/types";
 import type { Db } from "../db/client";
+import { INVOCATION_CONNECTIONS, settleWithLimit } from "./concurrency";
 
 export type DueConnection = { accountId: string; connectionId: string; provider: string };
 
@@ -34,20 +35,28 @@ export type SyncStarter = (req: {
 
 /** Starts a delta run of every entity of every due connection, each through its account's object. */
 export async function fanOutDeltaSyncs(
-  db: Db,
+  due: DueConnection[],
   start: SyncStarter,
 ): Promise<{ connections: number; failed: number }> {
-  const due = await claimDueConnections(db);
-  const results = await Promise.allSettled(
-    due.map((c) =>
-      start({
-        accountId: c.accountId,
-        connectionId: c.connectionId,
-        provider: c.provider,
-        entities: Object.keys(connectorFor(c.provider).entities),
-        mode: "delta",
-      }),
-    ),
+  const results = await settleWithLimit(due, INVOCATION_CONNECTIONS, (c) =>
+    start({
+      accountId: c.accountId,
+      connectionId: c.connectionId,
+      provider: c.provider,
+      entities: Object.keys(connectorFor(c.provider).entities),
+      mode: "delta",
+    }),
   );
   return { connections: due.length, failed: results.filter((r) => r.status === "rejected").length };
+}
+
+/** Every active connection, for the daily reconciliation. */
+export async function activeConnections(db: Db): Promise<DueConnection[]> {
+  const result = await db.execute(sql`
+    select account_id, id, provider from connections where status = 'active' order by account_id, id`);
+  return (result.rows as { account_id: string; id: string; provider: string }[]).map((r) => ({
+    accountId: r.account_id,
+    connectionId: r.id,
+    provider: r.provider,
+  }));
 }

@@ -1,0 +1,123 @@
+import type { LoadedConnection } from "../src/accounts/connections";
+import { parseRetryAfter } from "../src/core/backoff";
+import { type BreakerConfig, classifyOutcome } from "../src/core/breaker";
+import type { Priority } from "../src/core/rate-budget";
+import { breakerStore } from "./breaker-store";
+import { budgetStore } from "./budget-store";
+
+export type ProviderCallDeps = { sql: SqlStorage; fetch: typeof fetch; now: () => number };
+
+export type ProviderCallOptions = {
+  connection: LoadedConnection;
+  priority: Priority;
+  breaker: BreakerConfig;
+  timeoutMs: number;
+};
+
+export type ParkReason = "breaker_open" | "rate_limited" | "no_budget";
+
+export type ProviderCallResult =
+  /** A 2xx: the caller owns the body. */
+  | { kind: "ok"; response: Response }
+  /** A 4xx other than 429: our request is wrong; says nothing about the provider's health. */
+  | { kind: "rejected"; status: number }
+  /** 5xx, 408, timeout, connection error: counted by the breaker, retried by the caller's backoff. */
+  | { kind: "failure"; error: string }
+  /** Not called (or refused with 429): try again at retryAt, via the alarm, never by sleeping. */
+  | { kind: "parked"; reason: ParkReason; retryAt: number };
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * The one gate every provider request of a connection goes through, whoever makes it (webhook fetches,
+ * delta, backfill): breaker, then rate budget, then the request with a timeout, then the verdicts. It never
+ * retries; retrying is the caller's single layer of backoff.
+ */
+export async function callProvider(
+  deps: ProviderCallDeps,
+  opts: ProviderCallOptions,
+  url: string,
+  init: RequestInit = {},
+): Promise<ProviderCallResult> {
+  const { sql } = deps;
+  const id = opts.connection.id;
+  const decision = breakerStore.allow(sql, id, opts.breaker, deps.now());
+  if (!decision.allowed) {
+    return {
+      kind: "parked",
+      reason: "breaker_open",
+      retryAt: decision.retryAtMs ?? deps.now() + opts.breaker.openMs,
+    };
+  }
+  const budget = budgetStore.acquire(
+    sql,
+    id,
+    opts.priority,
+    deps.now(),
+    opts.connection.connector.rateLimit(opts.connection.credentials),
+  );
+  if (!budget.granted) {
+    breakerStore.releaseProbe(sql, id);
+    return { kind: "parked", reason: "no_budget", retryAt: budget.retryAt };
+  }
+
+  let response: Response;
+  try {
+    response = await deps.fetch(url, {
+      ...init,
+      headers: {
+        Accept: "application/json",
+        ...opts.connection.connector.authHeaders(opts.connection.credentials),
+        ...(init.headers as Record<string, string> | undefined),
+      },
+      signal: AbortSignal.timeout(opts.timeoutMs),
+    });
+  } catch (error) {
+    breakerStore.failure(sql, id, opts.breaker, deps.now());
+    const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+    return {
+      kind: "failure",
+      error: timedOut
+        ? `request timed out after ${opts.timeoutMs} ms`
+        : `fetch failed: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+
+  const now = deps.now();
+  budgetStore.observe(sql, id, now, response.headers);
+  const outcome = classifyOutcome({ status: response.status });
+  if (outcome === "success") {
+    breakerStore.success(sql, id, opts.breaker, now);
+    return { kind: "ok", response };
+  }
+  await response.body?.cancel().catch(() => {});
+  if (outcome === "rate_limited") {
+    breakerStore.releaseProbe(sql, id);
+    const retryAfter = parseRetryAfter(response.headers.get("Retry-After"), now);
+    return {
+      kind: "parked",
+      reason: "rate_limited",
+      retryAt: budgetStore.rateLimited(sql, id, now, retryAfter),
+    };
+  }
+  if (outcome === "failure") {
+    breakerStore.failure(sql, id, opts.breaker, now);
+    return { kind: "failure", error: `HTTP ${response.status}` };
+  }
+  breakerStore.releaseProbe(sql, id);
+  return { kind: "rejected", status: response.status };
+}
+
+/** Reads the response body within the request's timeout; a cut or garbled body is a failed attempt. */
+export async function readJson(
+  response: Response,
+): Promise<{ ok: true; body: unknown } | { ok: false; error: string }> {
+  try {
+    return { ok: true, body: await response.json() };
+  } catch (error) {
+    return {
+      ok: false,
+      error: `unreadable response: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+}

@@ -1,0 +1,59 @@
+import { withAllAccounts } from "../accounts/tenant";
+import { type Db, openDb } from "../db/client";
+import type { Env } from "../env";
+import { INVOCATION_CONNECTIONS, settleWithLimit } from "./concurrency";
+import { activeConnections, claimDueConnections, fanOutDeltaSyncs } from "./fan-out";
+import { accountStub } from "./stubs";
+
+export const DELTA_CRON = "*/15 * * * *";
+export const RECONCILE_CRON = "17 3 * * *";
+
+export type CronResult =
+  | { job: "delta"; connections: number; failed: number }
+  | { job: "reconcile"; connections: number; failed: number; mismatches: number }
+  | { job: "unknown"; cron: string };
+
+/** Runs the job a cron expression stands for (see wrangler.toml [triggers]). */
+export async function runCron(cron: string, env: Env, ctx: ExecutionContext): Promise<CronResult> {
+  if (cron !== DELTA_CRON && cron !== RECONCILE_CRON) {
+    console.warn("scheduled: no job for cron", cron);
+    return { job: "unknown", cron };
+  }
+  const handle = openDb(env);
+  try {
+    return cron === DELTA_CRON
+      ? await deltaFanOut(handle.db, env)
+      : await dailyReconciliation(handle.db, env);
+  } finally {
+    ctx.waitUntil(handle.close().catch(() => {}));
+  }
+}
+
+// Cron jobs span accounts by design (they find work for every tenant); the transaction covers only the
+// query, never the calls to the objects.
+const acrossAccounts = <T>(db: Db, fn: (db: Db) => Promise<T>) =>
+  withAllAccounts(db, (tx) => fn(tx as unknown as Db));
+
+async function deltaFanOut(db: Db, env: Env): Promise<CronResult> {
+  const due = await acrossAccounts(db, claimDueConnections);
+  const r = await fanOutDeltaSyncs(due, (req) => accountStub(env, req.accountId).startSync(req));
+  return { job: "delta", ...r };
+}
+
+/**
+ * Each connection's object compares provider totals with our counts and queues catch-up runs; the provider
+ * requests go through that connection's breaker and rate budget like any other.
+ */
+async function dailyReconciliation(db: Db, env: Env): Promise<CronResult> {
+  const connections = await acrossAccounts(db, activeConnections);
+  const results = await settleWithLimit(connections, INVOCATION_CONNECTIONS, (c) =>
+    accountStub(env, c.accountId).reconcile({ accountId: c.accountId, connectionId: c.connectionId }),
+  );
+  let mismatches = 0;
+  let failed = 0;
+  for (const r of results) {
+    if (r.status === "rejected") failed++;
+    else mismatches += r.value.filter((e) => e.mismatch).length;
+  }
+  return { job: "reconcile", connections: connections.length, failed, mismatches };
+}

@@ -1,0 +1,102 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { entityColumnPrefix } from "../db/schema/sync";
+
+export type EntityReconciliation = {
+  entity: string;
+  /** The provider's own total (`_metadata.total`), or null when it could not be read. */
+  provider: number | null;
+  /** Our non-deleted core rows for the connection, or null when the entity has no core table yet. */
+  ours: number | null;
+  mismatch: boolean;
+  catchUp: boolean;
+  error?: string;
+};
+
+export type ReconcileDeps = {
+  entities: string[];
+  providerTotal(entity: string): Promise<number | null>;
+  ourCount(entity: string): Promise<number | null>;
+  /** Queues a catch-up (onboarding) run for one entity. */
+  startCatchUp(entity: string): Promise<void>;
+};
+
+/**
+ * Compares counts per entity; a difference queues a catch-up run. Entities are checked one after another:
+ * each costs a provider request from the connection's shared budget, and this is a daily background job.
+ */
+export async function reconcileEntities(deps: ReconcileDeps): Promise<EntityReconciliation[]> {
+  const out: EntityReconciliation[] = [];
+  for (const entity of deps.entities) {
+    let provider: number | null = null;
+    let ours: number | null = null;
+    let error: string | undefined;
+    try {
+      provider = await deps.providerTotal(entity);
+      ours = await deps.ourCount(entity);
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
+    const mismatch = provider !== null && ours !== null && provider !== ours;
+    if (mismatch) await deps.startCatchUp(entity);
+    out.push({ entity, provider, ours, mismatch, catchUp: mismatch, ...(error ? { error } : {}) });
+  }
+  return out;
+}
+
+const IDENT = /^[a-z][a-z0-9_]*$/;
+
+/** Core table of a provider entity by convention (`fub_people`, `fub_text_messages`). */
+export function coreTableName(provider: string, entity: string): string {
+  const name = `${provider}_${entityColumnPrefix(entity)}`;
+  if (!IDENT.test(name)) throw new Error(`not a safe table name: ${name}`);
+  return name;
+}
+
+export async function countCoreRows(
+  db: Db,
+  provider: string,
+  entity: string,
+  accountId: string,
+  connectionId: string,
+): Promise<number | null> {
+  const table = coreTableName(provider, entity);
+  const exists = await db.execute(sql`select to_regclass(${table}) is not null as present`);
+  if (!(exists.rows[0] as { present?: boolean } | undefined)?.present) return null;
+  const result = await db.execute(sql`
+    select count(*)::bigint as n from ${sql.raw(`"${table}"`)}
+    where account_id = ${accountId} and connection_id = ${connectionId} and deleted_at is null`);
+  return Number((result.rows[0] as { n: string | number }).n);
+}
+
+/** Records both counts per entity in the connection's `<provider>_sync_jobs` row (`people_fub`, `people_ad`). */
+export async function recordCounts(
+  db: Db,
+  provider: string,
+  accountId: string,
+  connectionId: string,
+  counts: EntityReconciliation[],
+): Promise<void> {
+  const usable = counts.filter((c) => c.provider !== null || c.ours !== null);
+  if (usable.length === 0) return;
+  const table = sql.raw(`"${provider}_sync_jobs"`);
+  const cols = usable.flatMap((c) => {
+    const p = entityColumnPrefix(c.entity);
+    if (!IDENT.test(p)) throw new Error(`not a safe column prefix: ${p}`);
+    // The provider column takes its own name (`people_fub`), ours is `_ad` as in the replaced system.
+    return [
+      { name: `${p}_${provider}`, value: c.provider },
+      { name: `${p}_ad`, value: c.ours },
+    ];
+  });
+  const names = sql.raw(cols.map((c) => `"${c.name}"`).join(", "));
+  const updates = sql.raw(cols.map((c) => `"${c.name}" = excluded."${c.name}"`).join(", "));
+  const values = sql.join(
+    cols.map((c) => sql`${c.value}`),
+    sql`, `,
+  );
+  await db.execute(sql`
+    insert into ${table} (connection_id, account_id, ${names}, reconciled_at, updated_at)
+    values (${connectionId}, ${accountId}, ${values}, now(), now())
+    on conflict (connection_id) do update set ${updates}, reconciled_at = now(), updated_at = now()`);
+}
