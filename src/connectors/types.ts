@@ -8,7 +8,127 @@ export type SourceContext = { accountId: string; connectionId: string };
 /** One row for one core table, keyed by the table's (account, connection, source id) natural key. */
 export type CoreWrite = { table: PgTable; row: Record<string, unknown> };
 
+/** A core row a delete reaches: the table and the source id as that table keys it. */
+export type DeleteTarget = { table: PgTable; sourceId: string };
+
 export type SyncMode = "onboarding" | "delta";
+
+/** Decrypted credentials of a connection; shape is provider-specific and never logged. */
+export type Credentials = Record<string, string>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Declarations: what a provider is, as data. `defineConnector` turns them into the Connector the engine uses.
+
+/**
+ * How a request is authenticated. Every `*Field` names a key of the connection's credentials, so the
+ * declaration holds no secret.
+ */
+export type AuthSpec =
+  /** API key as the HTTP Basic username with an empty password (Follow Up Boss). */
+  | { kind: "apiKeyBasic"; keyField: string; extraHeaders?: Record<string, string> }
+  /** OAuth access token or a static bearer token (Dotloop, Lofty OAuth). */
+  | { kind: "bearer"; tokenField: string; extraHeaders?: Record<string, string> }
+  /** Key in a header with an optional scheme prefix (`Authorization: token <key>`, Lofty). */
+  | {
+      kind: "header";
+      header: string;
+      keyField: string;
+      prefix?: string;
+      extraHeaders?: Record<string, string>;
+    }
+  /** Key as a query parameter (`api_token`, Open To Close). */
+  | { kind: "query"; param: string; keyField: string; extraHeaders?: Record<string, string> }
+  /**
+   * Session from a login call (SkySlope): the engine obtains the session with `login` and stores it in
+   * credentials[sessionField]; requests carry it in `header`.
+   */
+  | {
+      kind: "session";
+      header: string;
+      sessionField: string;
+      login: { path: string; method: "POST" | "GET" };
+      extraHeaders?: Record<string, string>;
+    };
+
+/** Paging style as data; paging.ts implements each once. */
+export type PagingSpec =
+  /** Opaque keyset token in the response (`_metadata.next`), sent back as `nextParam`; deep paging safe. */
+  | {
+      style: "keyset-next";
+      pageSize: number;
+      limitParam: string;
+      nextParam: string;
+      /** Dotted path of the token, of a ready-made next URL (preferred when present) and of the total. */
+      nextPath: string;
+      nextLinkPath?: string;
+      totalPath?: string;
+      /** Parameters that must not travel with the token (the provider rejects offset + next). */
+      dropOnNext?: string[];
+    }
+  /** limit + offset (Lofty, Open To Close). The last page is the one shorter than pageSize or past total. */
+  | { style: "offset"; pageSize: number; limitParam: string; offsetParam: string; totalPath?: string }
+  /** Page number + page size (Dotloop batch_number from 1, reZEN pageNumber from 0). */
+  | {
+      style: "page-number";
+      pageSize: number;
+      pageParam: string;
+      sizeParam: string;
+      firstPage: 0 | 1;
+      totalPath?: string;
+    }
+  /** A `links: [{rel, href}]` array carries the next page (SkySlope). */
+  | { style: "link-next"; linksPath: string; rel: string; relField?: string; hrefField?: string };
+
+/** Incremental (delta) reads: the filter parameter and the ordering that makes a compound cursor valid. */
+export type IncrementalSpec = {
+  /** Query parameter receiving the lower bound (`updatedAfter`); null when the provider has none. */
+  param: string | null;
+  /** Record field whose value is the cursor's time (`updated`). */
+  cursorField: string;
+  /** Extra parameters that order the list ascending by cursorField (`sort=updated`). */
+  sortParams?: Record<string, string>;
+};
+
+export type RateLimitSpec = {
+  limit: number;
+  windowMs: number;
+  headers: RateLimitPolicy["headers"];
+  retryAfterHeader?: string;
+  /** A higher limit granted when a credential is present (FUB: 250 instead of 125 with a system key). */
+  elevated?: { whenCredential: string; limit: number };
+};
+
+export type WebhookVerification = "fub" | "dotloop" | "standard";
+
+/** What a verified webhook asks the platform to do: fetch (or tombstone) these records of this entity. */
+export type WebhookResolution = {
+  eventId: string;
+  event: string;
+  entity: string;
+  ids: string[];
+  /** Where the provider says the records are; informational, fetches use `recordsUrl` on the connection. */
+  uri: string | null;
+  /** The records no longer exist: stage tombstones instead of fetching. */
+  deleted: boolean;
+  /** Provider's event time, ISO; the tombstone's deleted_at. */
+  occurredAt: string | null;
+};
+
+export type WebhookSpec = {
+  verification: WebhookVerification;
+  /** Credential holding the verification secret (FUB: the system key). */
+  secretField: string;
+  /** Events this provider can be subscribed to, for registration tooling. */
+  events: readonly string[];
+  /**
+   * Maps a parsed payload to the records it names; null when it names nothing we sync (e.g. FUB notes).
+   * Throws on a payload that doesn't have the provider's shape.
+   */
+  resolve(payload: unknown): WebhookResolution | null;
+};
+
+/** Fetch of explicit records by id through the list endpoint (`?id=1,2,3`), so the answer is a normal page. */
+export type ByIdsSpec = { param: string; separator: string; max: number };
 
 /**
  * One syncable resource of a provider, declared as data: where it is listed, how a record is validated,
@@ -18,9 +138,18 @@ export interface EntityDef<T = unknown> {
   name: string;
   /** Path of the list endpoint, relative to the connection's base URL. */
   listPath: string;
-  /** Key of the records array in a list response. */
+  /** Dotted path of the records array in a list response; "" when the response is a bare array. */
   collectionKey: string;
+  /** Record field holding the provider's id. */
+  idField: string;
+  incremental: IncrementalSpec;
+  /** Fixed parameters on every list call of this entity (FUB people: includeTrash=true). */
+  listParams?: Record<string, string>;
   schema: z.ZodType<T>;
+  /** The entity's own core table, whose live rows a full scan is diffed against. */
+  coreTable: PgTable;
+  /** Every core row a delete of this record soft-deletes: the own table first, then unified tables it feeds. */
+  deleteTargets(sourceId: string): DeleteTarget[];
   /**
    * Lenient reads used before validation (staging, cursors): a malformed record must still be staged so the
    * transform stage can route it to failed_records with its reason.
@@ -38,17 +167,33 @@ export type RateLimitPolicy = {
 
 export type Page = { records: unknown[]; nextUrl: string | null; total: number | null };
 
+/** A provider as a whole, declared. */
+export type ConnectorSpec = {
+  provider: string;
+  defaultBaseUrl: string;
+  auth: AuthSpec;
+  paging: PagingSpec;
+  rateLimit: RateLimitSpec;
+  webhooks: WebhookSpec | null;
+  byIds: ByIdsSpec | null;
+  entities: Record<string, EntityDef>;
+};
+
+/** The engine-facing connector: the spec plus the behaviour derived from it. Names no provider. */
 export interface Connector {
   provider: string;
   defaultBaseUrl: string;
+  spec: ConnectorSpec;
   entities: Record<string, EntityDef>;
   rateLimit(credentials: Credentials): RateLimitPolicy;
   /** Headers that authenticate a request. */
   authHeaders(credentials: Credentials): Record<string, string>;
+  /** The URL with any query-parameter credential added; identity for header-based schemes. */
+  authorizeUrl(url: string, credentials: Credentials): string;
   /** URL of the first page of a run; later pages come from the previous page's nextUrl. */
   firstPageUrl(args: { baseUrl: string; entity: EntityDef; mode: SyncMode; since: string | null }): string;
   parsePage(body: unknown, entity: EntityDef, requestUrl: string): Page;
+  /** URLs (one per chunk of byIds.max) listing exactly these records; null when the provider can't. */
+  recordsUrls(args: { baseUrl: string; entity: EntityDef; ids: string[] }): string[] | null;
+  webhooks: WebhookSpec | null;
 }
-
-/** Decrypted credentials of a connection; shape is provider-specific and never logged. */
-export type Credentials = Record<string, string>;

@@ -1,5 +1,15 @@
-import type { Connector, Credentials, EntityDef, Page } from "../types";
+import { defineConnector } from "../define";
+import type { EntityDef } from "../types";
+import { appointments } from "./appointments";
+import { calls } from "./calls";
+import { deals } from "./deals";
+import { events } from "./events";
+import { groups } from "./groups";
 import { people } from "./people";
+import { stages } from "./stages";
+import { textMessages } from "./text-messages";
+import { users } from "./users";
+import { FUB_WEBHOOK_EVENTS, resolveFubWebhook } from "./webhooks";
 
 export const FUB_RATE_LIMIT_HEADERS = {
   limit: "X-RateLimit-Limit",
@@ -7,51 +17,46 @@ export const FUB_RATE_LIMIT_HEADERS = {
   window: "X-RateLimit-Window",
 };
 
-const PAGE_SIZE = 100;
-
-function metadataOf(body: unknown): { next?: unknown; nextLink?: unknown; total?: unknown } {
-  const meta = body && typeof body === "object" ? (body as Record<string, unknown>)._metadata : undefined;
-  return meta && typeof meta === "object" ? meta : {};
-}
-
-/** Follow Up Boss: Basic auth with the API key, keyset paging through `_metadata.next`. */
-export const fub: Connector = {
+/**
+ * Follow Up Boss, declared. Reference data first (users, groups, stages) so people and deals land after the
+ * rows they point to when runs go in order; nothing depends on that order for correctness.
+ */
+export const fub = defineConnector({
   provider: "fub",
   defaultBaseUrl: "https://api.followupboss.com",
-  entities: { people } as Record<string, EntityDef>,
-  // Published (secondary source): 250 per 10 s with a registered system key, 125 without.
-  rateLimit: (c: Credentials) => ({
-    limit: c.systemKey ? 250 : 125,
+  auth: {
+    kind: "apiKeyBasic",
+    keyField: "apiKey",
+    // A registered integration identifies itself; the system key also raises the limit and signs webhooks.
+    extraHeaders: { "X-System": "system", "X-System-Key": "systemKey" },
+  },
+  paging: {
+    style: "keyset-next",
+    pageSize: 100,
+    limitParam: "limit",
+    nextParam: "next",
+    nextPath: "_metadata.next",
+    nextLinkPath: "_metadata.nextLink",
+    totalPath: "_metadata.total",
+    dropOnNext: ["offset"],
+  },
+  // Published (secondary source): 250 per sliding 10 s with a registered system key, 125 without.
+  rateLimit: {
+    limit: 125,
     windowMs: 10_000,
     headers: FUB_RATE_LIMIT_HEADERS,
-  }),
-  authHeaders: (c: Credentials) => {
-    const headers: Record<string, string> = { Authorization: `Basic ${btoa(`${c.apiKey ?? ""}:`)}` };
-    if (c.system) headers["X-System"] = c.system;
-    if (c.systemKey) headers["X-System-Key"] = c.systemKey;
-    return headers;
+    retryAfterHeader: "Retry-After",
+    elevated: { whenCredential: "systemKey", limit: 250 },
   },
-  firstPageUrl: ({ baseUrl, entity, since }) => {
-    const url = new URL(entity.listPath, baseUrl);
-    url.searchParams.set("limit", String(PAGE_SIZE));
-    // Ascending by update time so the compound (updated, id) cursor only ever moves forward.
-    url.searchParams.set("sort", "updated");
-    if (since) url.searchParams.set("updatedAfter", since);
-    return url.toString();
+  webhooks: {
+    verification: "fub",
+    secretField: "systemKey",
+    events: FUB_WEBHOOK_EVENTS,
+    resolve: resolveFubWebhook,
   },
-  parsePage: (body, entity, requestUrl): Page => {
-    const list =
-      body && typeof body === "object" ? (body as Record<string, unknown>)[entity.collectionKey] : null;
-    if (!Array.isArray(list)) throw new Error(`response has no "${entity.collectionKey}" array`);
-    const meta = metadataOf(body);
-    let nextUrl: string | null = null;
-    if (typeof meta.nextLink === "string" && meta.nextLink) nextUrl = meta.nextLink;
-    else if (typeof meta.next === "string" && meta.next) {
-      const url = new URL(requestUrl);
-      url.searchParams.set("next", meta.next);
-      url.searchParams.delete("offset");
-      nextUrl = url.toString();
-    }
-    return { records: list, nextUrl, total: typeof meta.total === "number" ? meta.total : null };
-  },
-};
+  byIds: { param: "id", separator: ",", max: 100 },
+  entities: { users, groups, stages, people, deals, events, calls, textMessages, appointments } as Record<
+    string,
+    EntityDef
+  >,
+});

@@ -1,21 +1,122 @@
+import type { PgTable } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import type { Cursor } from "../../core/cursor";
+import { fieldOf } from "../define";
+import type { CoreWrite, DeleteTarget, EntityDef, SourceContext } from "../types";
 
-/** FUB timestamps are ISO-8601 strings; anything Date can't read is a malformed record, not a crash. */
-export const fubTimestamp = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "not an ISO timestamp");
+// ISO-8601 as FUB writes it (seconds, `Z` or an offset). Date.parse alone would accept "1" or "May 5" and
+// Postgres would then reject the row inside a whole batch's transaction, so the shape is checked first.
+const ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?$/i;
 
-function field(raw: unknown, key: string): unknown {
-  return raw && typeof raw === "object" ? (raw as Record<string, unknown>)[key] : undefined;
+/** A timestamp without a zone is UTC, as FUB documents its API times. */
+export function isoInstant(s: string): string | null {
+  if (!ISO.test(s)) return null;
+  const withZone = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(s) ? s : `${s}Z`;
+  const ms = Date.parse(withZone.replace(" ", "T"));
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }
 
+export const fubTimestamp = z.string().refine((s) => isoInstant(s) !== null, "not an ISO-8601 timestamp");
+
+/** FUB ids are positive 32-bit integers; a string or fraction is a malformed record. */
+export const fubId = z.number().int().positive().max(2_147_483_647);
+
+/** Reference to another record (personId, userId, ...): an id or absent. */
+export const fubRef = fubId.nullish();
+
+/** Fields every FUB record has. */
+export const fubBase = {
+  id: fubId,
+  created: fubTimestamp.nullish(),
+  updated: fubTimestamp,
+};
+
+export const fubFlag = z.union([z.boolean(), z.number()]).nullish();
+
 export function fubIdOf(raw: unknown): string | null {
-  const id = field(raw, "id");
+  const id = fieldOf(raw, "id");
   return typeof id === "number" || typeof id === "string" ? String(id) : null;
 }
 
 export function fubCursorOf(raw: unknown): Cursor | null {
   const id = fubIdOf(raw);
-  const updated = field(raw, "updated");
-  if (id === null || typeof updated !== "string" || Number.isNaN(Date.parse(updated))) return null;
-  return { updated: new Date(updated).toISOString(), id };
+  const updated = fieldOf(raw, "updated");
+  const at = typeof updated === "string" ? isoInstant(updated) : null;
+  if (id === null || at === null) return null;
+  return { updated: at, id };
+}
+
+export function instantOrNull(s: string | null | undefined): string | null {
+  return s == null ? null : isoInstant(s);
+}
+
+export function flag(v: boolean | number | null | undefined): boolean | null {
+  return v == null ? null : Boolean(v);
+}
+
+type FubRecord = { id: number; created?: string | null; updated: string };
+
+/** The columns every FUB core row shares (coreColumns), keyed by the table's natural key. */
+export function coreRow(
+  source: SourceContext,
+  r: FubRecord,
+  raw: unknown,
+  columns: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    account_id: source.accountId,
+    connection_id: source.connectionId,
+    source_id: r.id,
+    source_created_at: instantOrNull(r.created),
+    source_updated_at: isoInstant(r.updated),
+    raw,
+    deleted_at: null,
+    ...columns,
+  };
+}
+
+/**
+ * A FUB entity: every list is `/v1/{name}` with the records under `{name}`, versioned by `updated`, read in
+ * delta with `updatedAfter` + `sort=updated`. Only the schema and the mapping differ per entity.
+ */
+export function fubEntity<T extends FubRecord>(def: {
+  name: string;
+  schema: z.ZodType<T>;
+  coreTable: PgTable;
+  listParams?: Record<string, string>;
+  columns: (record: T) => Record<string, unknown>;
+  /** Overrides of the shared columns (people: deleted_at for trashed people). */
+  shared?: (record: T) => Record<string, unknown>;
+  /** Unified-table writes (contacts, deals, activities) appended after the entity's own row. */
+  unified?: (record: T, source: SourceContext) => CoreWrite | CoreWrite[] | null;
+  /** The unified row a delete of this record also reaches (same id space as `unified`). */
+  unifiedDelete?: (sourceId: string) => DeleteTarget;
+}): EntityDef<T> {
+  return {
+    name: def.name,
+    listPath: `/v1/${def.name}`,
+    collectionKey: def.name,
+    idField: "id",
+    incremental: { param: "updatedAfter", cursorField: "updated", sortParams: { sort: "updated" } },
+    ...(def.listParams ? { listParams: def.listParams } : {}),
+    schema: def.schema,
+    coreTable: def.coreTable,
+    deleteTargets: (sourceId) => [
+      { table: def.coreTable, sourceId },
+      ...(def.unifiedDelete ? [def.unifiedDelete(sourceId)] : []),
+    ],
+    sourceIdOf: fubIdOf,
+    cursorOf: fubCursorOf,
+    toCore: (record, source) => {
+      const writes: CoreWrite[] = [
+        {
+          table: def.coreTable,
+          row: { ...coreRow(source, record, record, def.columns(record)), ...def.shared?.(record) },
+        },
+      ];
+      const more = def.unified?.(record, source);
+      if (more) writes.push(...(Array.isArray(more) ? more : [more]));
+      return writes;
+    },
+  };
 }

@@ -1,0 +1,132 @@
+import type { EntityDef, Page, PagingSpec, SyncMode } from "./types";
+
+/** Reads `a.b.c` from a parsed JSON body; undefined when any step is missing. */
+export function valueAt(body: unknown, path: string): unknown {
+  let cur: unknown = body;
+  for (const key of path.split(".")) {
+    if (!cur || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+function numberAt(body: unknown, path: string | undefined): number | null {
+  if (!path) return null;
+  const v = valueAt(body, path);
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+function recordsOf(body: unknown, entity: EntityDef): unknown[] {
+  const list = entity.collectionKey === "" ? body : valueAt(body, entity.collectionKey);
+  if (!Array.isArray(list)) {
+    throw new Error(
+      entity.collectionKey === ""
+        ? "response is not an array"
+        : `response has no "${entity.collectionKey}" array`,
+    );
+  }
+  return list;
+}
+
+/** Query parameters of the first page, before auth: paging start, entity params, incremental bound. */
+export function firstPageUrl(
+  paging: PagingSpec,
+  args: { baseUrl: string; entity: EntityDef; mode: SyncMode; since: string | null },
+): string {
+  const { entity, since } = args;
+  const url = new URL(
+    entity.listPath.replace(/^\//, ""),
+    args.baseUrl.endsWith("/") ? args.baseUrl : `${args.baseUrl}/`,
+  );
+  for (const [k, v] of Object.entries(entity.listParams ?? {})) url.searchParams.set(k, v);
+  // Ascending by the cursor field in every mode, so the compound (time, id) cursor only moves forward and an
+  // onboarding run leaves a cursor a delta run can start from.
+  for (const [k, v] of Object.entries(entity.incremental.sortParams ?? {})) url.searchParams.set(k, v);
+  if (since && entity.incremental.param) url.searchParams.set(entity.incremental.param, since);
+  switch (paging.style) {
+    case "keyset-next":
+      url.searchParams.set(paging.limitParam, String(paging.pageSize));
+      break;
+    case "offset":
+      url.searchParams.set(paging.limitParam, String(paging.pageSize));
+      url.searchParams.set(paging.offsetParam, "0");
+      break;
+    case "page-number":
+      url.searchParams.set(paging.sizeParam, String(paging.pageSize));
+      url.searchParams.set(paging.pageParam, String(paging.firstPage));
+      break;
+    case "link-next":
+      break;
+  }
+  return url.toString();
+}
+
+function intParam(url: URL, name: string, fallback: number): number {
+  const raw = url.searchParams.get(name);
+  const n = raw === null ? Number.NaN : Number(raw);
+  return Number.isInteger(n) && n >= 0 ? n : fallback;
+}
+
+/**
+ * Records of a list response and the URL of the page after it (null on the last page). The next URL always
+ * derives from the request URL or a link the provider gave, so filters and sort carry over unchanged.
+ */
+export function parsePage(paging: PagingSpec, body: unknown, entity: EntityDef, requestUrl: string): Page {
+  const records = recordsOf(body, entity);
+  switch (paging.style) {
+    case "keyset-next": {
+      const total = numberAt(body, paging.totalPath);
+      const link = paging.nextLinkPath ? valueAt(body, paging.nextLinkPath) : undefined;
+      const token = valueAt(body, paging.nextPath);
+      let nextUrl: string | null = null;
+      if (typeof link === "string" && link !== "") nextUrl = link;
+      else if (typeof token === "string" && token !== "") {
+        const url = new URL(requestUrl);
+        for (const p of paging.dropOnNext ?? []) url.searchParams.delete(p);
+        url.searchParams.set(paging.nextParam, token);
+        nextUrl = url.toString();
+      }
+      return { records, nextUrl, total };
+    }
+    case "offset": {
+      const total = numberAt(body, paging.totalPath);
+      const url = new URL(requestUrl);
+      const limit = intParam(url, paging.limitParam, paging.pageSize);
+      const offset = intParam(url, paging.offsetParam, 0);
+      const reached = offset + records.length;
+      const more = records.length > 0 && records.length >= limit && (total === null || reached < total);
+      if (!more) return { records, nextUrl: null, total };
+      url.searchParams.set(paging.offsetParam, String(reached));
+      return { records, nextUrl: url.toString(), total };
+    }
+    case "page-number": {
+      const total = numberAt(body, paging.totalPath);
+      const url = new URL(requestUrl);
+      const size = intParam(url, paging.sizeParam, paging.pageSize);
+      const page = intParam(url, paging.pageParam, paging.firstPage);
+      const seen = (page - paging.firstPage) * size + records.length;
+      const more = records.length > 0 && records.length >= size && (total === null || seen < total);
+      if (!more) return { records, nextUrl: null, total };
+      url.searchParams.set(paging.pageParam, String(page + 1));
+      return { records, nextUrl: url.toString(), total };
+    }
+    case "link-next": {
+      const links = valueAt(body, paging.linksPath);
+      const relField = paging.relField ?? "rel";
+      const hrefField = paging.hrefField ?? "href";
+      let nextUrl: string | null = null;
+      if (Array.isArray(links)) {
+        for (const l of links) {
+          const rel = valueAt(l, relField);
+          const href = valueAt(l, hrefField);
+          if (rel === paging.rel && typeof href === "string" && href !== "") {
+            // Relative hrefs resolve against the page that carried them.
+            nextUrl = new URL(href, requestUrl).toString();
+            break;
+          }
+        }
+      }
+      return { records, nextUrl, total: null };
+    }
+  }
+}
