@@ -3,11 +3,13 @@ import type { Env } from "../env";
 import { admin } from "./admin";
 import { handleError, notFound } from "./errors";
 import { health } from "./health";
+import { webhooks } from "./webhooks";
 
 export function createApp() {
   return new Hono<{ Bindings: Env }>()
     .route("/health", health)
     .route("/admin", admin)
+    .route("/webhooks", webhooks)
     .notFound(notFound)
     .onError(handleError);
 }

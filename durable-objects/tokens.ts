@@ -1,0 +1,238 @@
+import { type CredentialStore, pgCredentialStore } from "../src/accounts/credential-store";
+import type { Credentials } from "../src/connectors/types";
+import { fullJitterBackoffMs } from "../src/core/backoff";
+import {
+  credentialAad,
+  decryptSecret,
+  encryptSecret,
+  type Keyring,
+  parseKeyring,
+  sha256Hex,
+} from "../src/core/crypto";
+import { openDb } from "../src/db/client";
+import type { Env } from "../src/env";
+import { breakerStore } from "./breaker-store";
+
+/**
+ * OAuth credentials of a refresh-token provider (Dotloop style), as stored encrypted on the connection:
+ * clientId, clientSecret, tokenUrl, refreshToken, accessToken, accessTokenExpiresAt (epoch ms, as a string).
+ */
+export const REFRESH_AHEAD_MS = 5 * 60_000;
+const AUTH_FAILED_RETRY_MS = 60 * 60_000;
+
+export class TokenError extends Error {
+  constructor(
+    public readonly code: "auth_failed" | "refresh_unavailable" | "not_oauth" | "connection_not_found",
+    message: string,
+    public readonly retryAt?: number,
+  ) {
+    super(message);
+    this.name = "TokenError";
+  }
+}
+
+export type TokenDeps = {
+  sql: SqlStorage;
+  fetch: typeof fetch;
+  now: () => number;
+  keyring: () => Promise<Keyring>;
+  /** Runs fn with a credential store bound to a per-call database handle (pools don't outlive a call). */
+  withStore<T>(fn: (store: CredentialStore) => Promise<T>): Promise<T>;
+};
+
+export const TOKEN_SQLITE_SCHEMA = `create table if not exists oauth_refresh_failures (
+  connection_id text primary key, blob_hash text not null, failures integer not null,
+  retry_at integer not null, permanent integer not null, error text not null)`;
+
+type FailureRow = { blob_hash: string; failures: number; retry_at: number; permanent: number; error: string };
+
+/**
+ * Hands out a valid access token per connection, refreshing ahead of expiry. Single-flight: every caller that
+ * needs a connection's token while one load/refresh is under way awaits that same promise, so N concurrent
+ * needs make at most one token call. The object is single-threaded, so the map check and insert are atomic.
+ */
+export class TokenRefresher {
+  private readonly inflight = new Map<string, Promise<string>>();
+
+  constructor(private readonly deps: TokenDeps) {
+    deps.sql.exec(TOKEN_SQLITE_SCHEMA);
+  }
+
+  accessToken(accountId: string, connectionId: string): Promise<string> {
+    const running = this.inflight.get(connectionId);
+    if (running) return running;
+    const started = this.load(accountId, connectionId).finally(() => this.inflight.delete(connectionId));
+    this.inflight.set(connectionId, started);
+    return started;
+  }
+
+  private async load(accountId: string, connectionId: string): Promise<string> {
+    const { deps } = this;
+    const keyring = await deps.keyring();
+    const aad = credentialAad(accountId, connectionId);
+    const row = await deps.withStore((s) => s.load(accountId, connectionId));
+    if (!row) throw new TokenError("connection_not_found", `connection "${connectionId}" not found`);
+    const creds = JSON.parse(await decryptSecret(keyring, row.blob, aad)) as Credentials;
+    if (!creds.refreshToken || !creds.clientId || !creds.tokenUrl) {
+      throw new TokenError("not_oauth", "the connection has no OAuth refresh credentials");
+    }
+    const now = deps.now();
+    const expiresAt = Number(creds.accessTokenExpiresAt ?? 0);
+    if (creds.accessToken && expiresAt - now > REFRESH_AHEAD_MS) return creds.accessToken;
+
+    const blobHash = await sha256Hex(row.blob);
+    const failure = this.failure(connectionId, blobHash);
+    // The same credentials failed recently: don't hammer the provider. New credentials clear this.
+    if (failure && failure.retry_at > now) {
+      throw new TokenError(
+        failure.permanent ? "auth_failed" : "refresh_unavailable",
+        `token refresh is suspended after a failure (${failure.error})`,
+        failure.retry_at,
+      );
+    }
+    return this.refresh({ accountId, connectionId, keyring, aad, blob: row.blob, blobHash, creds, failure });
+  }
+
+  private async refresh(args: {
+    accountId: string;
+    connectionId: string;
+    keyring: Keyring;
+    aad: string;
+    blob: string;
+    blobHash: string;
+    creds: Credentials;
+    failure: FailureRow | null;
+  }): Promise<string> {
+    const { deps } = this;
+    const { creds } = args;
+    let response: Response;
+    try {
+      response = await deps.fetch(creds.tokenUrl ?? "", {
+        method: "POST",
+        headers: {
+          Authorization: `Basic ${btoa(`${creds.clientId}:${creds.clientSecret ?? ""}`)}`,
+          "Content-Type": "application/x-www-form-urlencoded",
+          Accept: "application/json",
+        },
+        body: new URLSearchParams({
+          grant_type: "refresh_token",
+          refresh_token: creds.refreshToken ?? "",
+        }).toString(),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (error) {
+      const name = error instanceof Error ? error.name : "error";
+      throw await this.fail(args, false, `token endpoint unreachable (${name})`);
+    }
+    if (response.status === 400 || response.status === 401 || response.status === 403) {
+      await response.body?.cancel().catch(() => {});
+      // invalid_grant / invalid_client: the grant is dead until someone re-authorizes the connection.
+      throw await this.fail(args, true, `token endpoint answered HTTP ${response.status}`);
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
+      throw await this.fail(args, false, `token endpoint answered HTTP ${response.status}`);
+    }
+    let body: { access_token?: unknown; refresh_token?: unknown; expires_in?: unknown };
+    try {
+      body = await response.json();
+    } catch {
+      throw await this.fail(args, false, "token endpoint answered with unreadable JSON");
+    }
+    if (typeof body.access_token !== "string" || !body.access_token) {
+      throw await this.fail(args, false, "token endpoint answered without an access_token");
+    }
+    const expiresIn =
+      typeof body.expires_in === "number" && body.expires_in > 0 ? body.expires_in : 12 * 3600;
+    const next: Credentials = {
+      ...creds,
+      accessToken: body.access_token,
+      // Providers that rotate refresh tokens invalidate the old one: the pair is stored together or not at all.
+      refreshToken:
+        typeof body.refresh_token === "string" && body.refresh_token
+          ? body.refresh_token
+          : (creds.refreshToken ?? ""),
+      accessTokenExpiresAt: String(deps.now() + expiresIn * 1000),
+    };
+    const blob = await encryptSecret(args.keyring, JSON.stringify(next), args.aad);
+    // If the credentials were replaced meanwhile (re-authorized), theirs win; our token is still good to use.
+    await deps.withStore((s) => s.swap(args.accountId, args.connectionId, args.blob, blob));
+    deps.sql.exec("delete from oauth_refresh_failures where connection_id = ?", args.connectionId);
+    return body.access_token;
+  }
+
+  private failure(connectionId: string, blobHash: string): FailureRow | null {
+    const row = this.deps.sql
+      .exec<FailureRow>(
+        "select blob_hash, failures, retry_at, permanent, error from oauth_refresh_failures where connection_id = ?",
+        connectionId,
+      )
+      .toArray()[0];
+    return row && row.blob_hash === blobHash ? row : null;
+  }
+
+  private async fail(
+    args: { accountId: string; connectionId: string; blobHash: string; failure: FailureRow | null },
+    permanent: boolean,
+    error: string,
+  ): Promise<TokenError> {
+    const { deps } = this;
+    const now = deps.now();
+    const failures = (args.failure?.failures ?? 0) + 1;
+    const retryAt =
+      now +
+      (permanent
+        ? AUTH_FAILED_RETRY_MS
+        : fullJitterBackoffMs(failures, { baseMs: 5_000, capMs: 10 * 60_000 }));
+    deps.sql.exec(
+      `insert into oauth_refresh_failures (connection_id, blob_hash, failures, retry_at, permanent, error)
+       values (?, ?, ?, ?, ?, ?)
+       on conflict (connection_id) do update set blob_hash = excluded.blob_hash, failures = excluded.failures,
+         retry_at = excluded.retry_at, permanent = excluded.permanent, error = excluded.error`,
+      args.connectionId,
+      args.blobHash,
+      failures,
+      retryAt,
+      permanent ? 1 : 0,
+      error,
+    );
+    if (permanent) {
+      // Every request of the connection would fail the same way: hold them all until it is re-authorized.
+      breakerStore.force(deps.sql, args.connectionId, "open", now);
+      await deps
+        .withStore((s) => s.setStatus(args.accountId, args.connectionId, "auth_failed"))
+        .catch(() => {});
+    }
+    return new TokenError(permanent ? "auth_failed" : "refresh_unavailable", error, retryAt);
+  }
+}
+
+const refreshers = new WeakMap<DurableObjectState, TokenRefresher>();
+
+/** One refresher per object instance: the single-flight map must be shared by every call into the object. */
+export function refresherFor(ctx: DurableObjectState, make: () => TokenDeps): TokenRefresher {
+  let refresher = refreshers.get(ctx);
+  if (!refresher) {
+    refresher = new TokenRefresher(make());
+    refreshers.set(ctx, refresher);
+  }
+  return refresher;
+}
+
+/** The object-side entry point behind AccountSync.accessToken. */
+export function tokenDepsFor(ctx: DurableObjectState, env: Env): TokenDeps {
+  return {
+    sql: ctx.storage.sql,
+    fetch: (input, init) => fetch(input, init),
+    now: Date.now,
+    keyring: () => parseKeyring(env.CREDENTIALS_KEY),
+    withStore: async (fn) => {
+      const handle = openDb(env);
+      try {
+        return await fn(pgCredentialStore(handle.db));
+      } finally {
+        ctx.waitUntil(handle.close().catch(() => {}));
+      }
+    },
+  };
+}

@@ -1,0 +1,221 @@
+import { type LoadedConnection, loadConnection } from "../src/accounts/connections";
+import { knownProviders } from "../src/connectors/registry";
+import { type Keyring, parseKeyring } from "../src/core/crypto";
+import { AppError } from "../src/core/errors";
+import { type Db, openDb } from "../src/db/client";
+import type { Env } from "../src/env";
+import { sendTransforms, type TransformMessage } from "../src/pipeline/messages";
+import { type StagedRecord, stagePage } from "../src/pipeline/staging";
+import { planFubEvent, recordsOfResponse, sameOrigin, type WebhookPlan } from "../src/webhooks/events";
+import {
+  type InboxRow,
+  type IngestRequest,
+  loadInboxRow,
+  markInboxAttemptFailed,
+  markInboxProcessed,
+} from "../src/webhooks/inbox";
+import { breakerConfigFrom } from "./breaker-store";
+import { callProvider, DEFAULT_REQUEST_TIMEOUT_MS, readJson } from "./provider-call";
+
+export type IngestOutcome =
+  | { status: "processed"; staged: number; note?: string }
+  | { status: "already_processed" | "missing" }
+  | { status: "pending"; error: string; retryAt?: number };
+
+export type RunCompleter = (
+  db: Db,
+  run: {
+    accountId: string;
+    connectionId: string;
+    provider: string;
+    entity: string;
+    runId: string;
+    mode: "webhook";
+  },
+) => Promise<unknown>;
+
+export type WebhookProcessDeps = {
+  db: Db;
+  sql: SqlStorage;
+  queue: Queue<TransformMessage>;
+  fetch: typeof fetch;
+  now: () => number;
+  keyring: Keyring;
+  completeRun: RunCompleter;
+};
+
+/** One run per event, so a redelivered or re-swept event rewrites its own staged rows instead of adding more. */
+export const webhookRunId = (eventId: string) => `webhook:${eventId}`;
+
+/**
+ * Turns one recorded event into staged records, through the same gate (breaker + rate budget, webhook
+ * priority) and the same staging/transform path as a pull. Anything transient leaves the row pending for the
+ * next attempt; only a finished or pointless event is marked processed.
+ */
+export async function processWebhookEvent(
+  deps: WebhookProcessDeps,
+  req: IngestRequest,
+): Promise<IngestOutcome> {
+  const row = await loadInboxRow(deps.db, req.accountId, req.inboxId);
+  if (!row) return { status: "missing" };
+  if (row.status !== "pending") return { status: "already_processed" };
+
+  const finish = async (staged: number, note?: string): Promise<IngestOutcome> => {
+    await markInboxProcessed(deps.db, row.accountId, row.id, note ?? null);
+    return note ? { status: "processed", staged, note } : { status: "processed", staged };
+  };
+  const retry = async (error: string, retryAt?: number): Promise<IngestOutcome> => {
+    await markInboxAttemptFailed(deps.db, row.accountId, row.id, error);
+    return retryAt ? { status: "pending", error, retryAt } : { status: "pending", error };
+  };
+
+  if (!knownProviders().includes(row.provider))
+    return finish(0, `no connector for provider "${row.provider}"`);
+  let connection: LoadedConnection;
+  try {
+    connection = await loadConnection(deps.db, deps.keyring, row.accountId, row.connectionId);
+  } catch (error) {
+    if (error instanceof AppError && error.status === 404) return finish(0, "connection no longer exists");
+    return retry(`cannot load connection: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  const plan: WebhookPlan =
+    row.provider === "fub"
+      ? planFubEvent(row.payload, Object.keys(connection.connector.entities))
+      : { kind: "ignore", reason: `no webhook handling for provider "${row.provider}"` };
+
+  try {
+    switch (plan.kind) {
+      case "ignore":
+        return finish(0, plan.reason);
+      case "delete":
+        return finish(await stageDeletes(deps, row, connection, plan));
+      case "fetch":
+        return await fetchAndStage(deps, row, connection, plan, finish, retry);
+    }
+  } catch (error) {
+    return retry(error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function fetchAndStage(
+  deps: WebhookProcessDeps,
+  row: InboxRow,
+  connection: LoadedConnection,
+  plan: Extract<WebhookPlan, { kind: "fetch" }>,
+  finish: (staged: number, note?: string) => Promise<IngestOutcome>,
+  retry: (error: string, retryAt?: number) => Promise<IngestOutcome>,
+): Promise<IngestOutcome> {
+  if (!sameOrigin(plan.uri, connection.baseUrl))
+    return finish(0, "uri is outside the connection's API origin");
+  const entity = connection.connector.entities[plan.entity];
+  if (!entity) return finish(0, `entity "${plan.entity}" is not synced`);
+  const result = await callProvider(
+    { sql: deps.sql, fetch: deps.fetch, now: deps.now },
+    {
+      connection,
+      priority: "webhook",
+      breaker: breakerConfigFrom(connection.settings),
+      timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+    },
+    plan.uri,
+  );
+  switch (result.kind) {
+    case "parked":
+      return retry(`parked: ${result.reason}`, result.retryAt);
+    case "failure":
+      return retry(result.error);
+    case "rejected":
+      // Gone between the event and our fetch: its own delete event (or the next delta) settles it.
+      if (result.status === 404) return finish(0, "resource no longer exists");
+      return retry(`provider rejected the fetch with HTTP ${result.status}`);
+    case "ok": {
+      const read = await readJson(result.response);
+      if (!read.ok) return retry(read.error);
+      const records = recordsOfResponse(read.body, entity.collectionKey);
+      const staged: StagedRecord[] = records.map((payload) => ({
+        sourceId: entity.sourceIdOf(payload),
+        op: "upsert",
+        payload,
+      }));
+      const runId = webhookRunId(row.eventId);
+      const key = {
+        accountId: row.accountId,
+        connectionId: row.connectionId,
+        provider: row.provider,
+        entity: entity.name,
+        runId,
+        pageNo: 0,
+      };
+      await stagePage(deps.db, key, staged);
+      if (staged.length > 0) await sendTransforms(deps.queue, [{ v: 1, ...key, records: staged.length }]);
+      return finish(staged.length);
+    }
+  }
+}
+
+async function stageDeletes(
+  deps: WebhookProcessDeps,
+  row: InboxRow,
+  connection: LoadedConnection,
+  plan: Extract<WebhookPlan, { kind: "delete" }>,
+): Promise<number> {
+  const runId = webhookRunId(row.eventId);
+  const tombstones: StagedRecord[] = plan.resourceIds.map((id) => ({
+    sourceId: id,
+    op: "delete",
+    payload: { id: /^\d+$/.test(id) ? Number(id) : id, deletedAt: plan.deletedAt },
+  }));
+  await stagePage(
+    deps.db,
+    {
+      accountId: row.accountId,
+      connectionId: row.connectionId,
+      provider: connection.provider,
+      entity: plan.entity,
+      runId,
+      pageNo: 0,
+    },
+    tombstones,
+  );
+  await deps.completeRun(deps.db, {
+    accountId: row.accountId,
+    connectionId: row.connectionId,
+    provider: connection.provider,
+    entity: plan.entity,
+    runId,
+    mode: "webhook",
+  });
+  return tombstones.length;
+}
+
+/** Until the pipeline's run completion is wired in, delete events stay pending (and are retried by the sweep). */
+export const runCompletionUnavailable: RunCompleter = async () => {
+  throw new Error("run completion is not available");
+};
+
+/** The object-side entry point behind AccountSync.ingestWebhook: a fresh pool for the call, closed after. */
+export async function ingestWebhookInObject(
+  ctx: DurableObjectState,
+  env: Env,
+  req: IngestRequest,
+  completeRun: RunCompleter,
+): Promise<IngestOutcome> {
+  const handle = openDb(env);
+  try {
+    return await processWebhookEvent(
+      {
+        db: handle.db,
+        sql: ctx.storage.sql,
+        queue: env.TRANSFORMS,
+        fetch: (input, init) => fetch(input, init),
+        now: Date.now,
+        keyring: await parseKeyring(env.CREDENTIALS_KEY),
+        completeRun,
+      },
+      req,
+    );
+  } finally {
+    ctx.waitUntil(handle.close().catch(() => {}));
+  }
+}

@@ -1,0 +1,164 @@
+import { and, eq, sql } from "drizzle-orm";
+import { withAllAccounts, withTenant } from "../accounts/tenant";
+import type { Db } from "../db/client";
+import { connections, webhookInbox } from "../db/schema";
+
+/** Ids are remembered at least this long after processing: providers retry failed deliveries for days. */
+export const INBOX_RETENTION_DAYS = 7;
+
+export type WebhookTarget = {
+  accountId: string;
+  connectionId: string;
+  provider: string;
+  credentialsEnc: string;
+};
+
+/**
+ * The connection a webhook URL names. The caller is not yet authenticated and no account is known, so this
+ * is a system path (app.all_accounts); only the connection's own row is read.
+ */
+export async function findWebhookTarget(
+  db: Db,
+  provider: string,
+  connectionId: string,
+): Promise<WebhookTarget | null> {
+  const row = await withAllAccounts(db, async (tx) => {
+    const found = await tx
+      .select({
+        accountId: connections.accountId,
+        provider: connections.provider,
+        credentialsEnc: connections.credentialsEnc,
+      })
+      .from(connections)
+      .where(and(eq(connections.id, connectionId), eq(connections.provider, provider)))
+      .limit(1);
+    return found[0];
+  });
+  return row ? { connectionId, ...row } : null;
+}
+
+export type InboxEvent = {
+  accountId: string;
+  connectionId: string;
+  provider: string;
+  eventId: string;
+  eventType: string | null;
+  payload: unknown;
+};
+
+export type RecordResult = { id: number; duplicate: boolean };
+
+/** The durable record a 2xx promises. A repeated (provider, connection, event id) changes nothing. */
+export async function recordInboxEvent(db: Db, event: InboxEvent): Promise<RecordResult> {
+  return withTenant(db, event.accountId, async (tx) => {
+    const inserted = await tx
+      .insert(webhookInbox)
+      .values({
+        accountId: event.accountId,
+        connectionId: event.connectionId,
+        provider: event.provider,
+        eventId: event.eventId,
+        eventType: event.eventType,
+        payload: event.payload,
+      })
+      .onConflictDoNothing({
+        target: [webhookInbox.provider, webhookInbox.connectionId, webhookInbox.eventId],
+      })
+      .returning({ id: webhookInbox.id });
+    if (inserted[0]) return { id: inserted[0].id, duplicate: false };
+    const existing = await tx
+      .select({ id: webhookInbox.id })
+      .from(webhookInbox)
+      .where(
+        and(
+          eq(webhookInbox.provider, event.provider),
+          eq(webhookInbox.connectionId, event.connectionId),
+          eq(webhookInbox.eventId, event.eventId),
+        ),
+      )
+      .limit(1);
+    if (!existing[0]) throw new Error("webhook inbox conflict without a row");
+    return { id: existing[0].id, duplicate: true };
+  });
+}
+
+export type InboxRow = typeof webhookInbox.$inferSelect;
+
+export async function loadInboxRow(db: Db, accountId: string, inboxId: number): Promise<InboxRow | null> {
+  return withTenant(db, accountId, async (tx) => {
+    const found = await tx
+      .select()
+      .from(webhookInbox)
+      .where(and(eq(webhookInbox.id, inboxId), eq(webhookInbox.accountId, accountId)))
+      .limit(1);
+    return found[0] ?? null;
+  });
+}
+
+export async function markInboxProcessed(
+  db: Db,
+  accountId: string,
+  inboxId: number,
+  note: string | null = null,
+) {
+  await withTenant(db, accountId, (tx) =>
+    tx
+      .update(webhookInbox)
+      .set({
+        status: "processed",
+        processedAt: sql`now()`,
+        lastError: note,
+        attempts: sql`${webhookInbox.attempts} + 1`,
+      })
+      .where(and(eq(webhookInbox.id, inboxId), eq(webhookInbox.accountId, accountId))),
+  );
+}
+
+/** Stays pending so the sweep tries again; the error is a short reason, never a payload or a secret. */
+export async function markInboxAttemptFailed(db: Db, accountId: string, inboxId: number, error: string) {
+  await withTenant(db, accountId, (tx) =>
+    tx
+      .update(webhookInbox)
+      .set({ lastError: error.slice(0, 500), attempts: sql`${webhookInbox.attempts} + 1` })
+      .where(and(eq(webhookInbox.id, inboxId), eq(webhookInbox.accountId, accountId))),
+  );
+}
+
+/** What the Worker hands the account's object after recording an event (and what the sweep re-sends). */
+export type IngestRequest = { inboxId: number; accountId: string; connectionId: string; provider: string };
+export type PendingEvent = IngestRequest;
+
+/**
+ * Pending events old enough that their first hand-off has surely failed or been lost (an evicted isolate
+ * drops waitUntil work). System path: spans accounts.
+ */
+export async function pendingInboxEvents(db: Db, opts: { olderThanSec?: number; limit?: number } = {}) {
+  const olderThan = opts.olderThanSec ?? 120;
+  return withAllAccounts(db, async (tx) => {
+    const result = await tx.execute(sql`
+      select id, account_id, connection_id, provider from webhook_inbox
+      where status = 'pending' and received_at <= now() - make_interval(secs => ${olderThan})
+      order by received_at limit ${opts.limit ?? 500}`);
+    return (
+      result.rows as { id: string | number; account_id: string; connection_id: string; provider: string }[]
+    ).map(
+      (r): PendingEvent => ({
+        inboxId: Number(r.id),
+        accountId: r.account_id,
+        connectionId: r.connection_id,
+        provider: r.provider,
+      }),
+    );
+  });
+}
+
+/** Deletes processed rows older than the retention; never below 7 days, and never a pending row. */
+export async function pruneInbox(db: Db, retentionDays = INBOX_RETENTION_DAYS): Promise<number> {
+  const days = Math.max(INBOX_RETENTION_DAYS, retentionDays);
+  return withAllAccounts(db, async (tx) => {
+    const result = await tx.execute(sql`
+      delete from webhook_inbox
+      where status = 'processed' and processed_at < now() - make_interval(days => ${days})`);
+    return result.rowCount ?? 0;
+  });
+}

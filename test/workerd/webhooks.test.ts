@@ -1,0 +1,410 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { sql } from "drizzle-orm";
+import { Hono } from "hono";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { encryptCredentials } from "../../src/accounts/connections";
+import { parseKeyring } from "../../src/core/crypto";
+import { signDotloop, signFub, signStandardWebhook } from "../../src/core/signatures";
+import type { Env } from "../../src/env";
+import { handleError, notFound } from "../../src/http/errors";
+import { webhookRoutes } from "../../src/http/webhooks";
+import { rows, uniqueId, withTestDb } from "../support/db";
+
+const SYSTEM_KEY = "fub-system-key-for-tests";
+const DOTLOOP_KEY = "dotloop-signing-key";
+const VECTOR = {
+  secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+  id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+  timestamp: 1614265330,
+  payload: '{"test": 2432232314}',
+  signature: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+};
+
+let accountId: string;
+const conns = { fub: "", dotloop: "", simulator: "" };
+
+async function insertConnection(provider: string, credentials: Record<string, string>): Promise<string> {
+  const id = uniqueId("con");
+  const keyring = await parseKeyring(env.CREDENTIALS_KEY);
+  const blob = await encryptCredentials(keyring, accountId, id, credentials);
+  await withTestDb((db) =>
+    db.execute(sql`insert into connections (id, account_id, provider, credentials_enc)
+                   values (${id}, ${accountId}, ${provider}, ${blob})`),
+  );
+  return id;
+}
+
+beforeAll(async () => {
+  accountId = uniqueId("acc");
+  await withTestDb((db) =>
+    db.execute(sql`insert into accounts (id, name) values (${accountId}, 'webhooks')`),
+  );
+  conns.fub = await insertConnection("fub", { apiKey: "k", systemKey: SYSTEM_KEY });
+  conns.dotloop = await insertConnection("dotloop", { webhookSigningKey: DOTLOOP_KEY });
+  // Rotation: the old and the new secret are both accepted while the sender switches over.
+  conns.simulator = await insertConnection("simulator", {
+    webhookSecret: `whsec_${btoa("old-secret-old-secret-old-secre")} ${VECTOR.secret}`,
+  });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+async function inboxCount(connectionId: string): Promise<number> {
+  const r = await rows<{ n: number }>(
+    sql`select count(*)::int as n from webhook_inbox where connection_id = ${connectionId}`,
+  );
+  return r[0]?.n ?? -1;
+}
+
+function post(path: string, body: BodyInit | null, headers: Record<string, string>) {
+  return exports.default.fetch(`http://etl.test${path}`, { method: "POST", body, headers });
+}
+
+function fubEvent(overrides: Record<string, unknown> = {}) {
+  // Spaced the way a provider might send it, so re-serializing changes the bytes.
+  return JSON.stringify(
+    {
+      eventId: crypto.randomUUID(),
+      eventCreated: "2026-11-01T10:00:00+00:00",
+      event: "peopleUpdated",
+      resourceIds: [17],
+      uri: "https://api.followupboss.com/v1/people/17",
+      ...overrides,
+    },
+    null,
+    1,
+  );
+}
+
+async function postFub(body: string, extra: Record<string, string> = {}, connectionId = conns.fub) {
+  return post(`/webhooks/fub/${connectionId}`, body, {
+    "content-type": "application/json",
+    "FUB-Signature": await signFub(body, SYSTEM_KEY),
+    ...extra,
+  });
+}
+
+async function expectError(res: Response, status: number, code: string) {
+  expect(res.status).toBe(status);
+  const body = await res.json<{ error: { code: string; message: string } }>();
+  expect(body.error.code).toBe(code);
+  expect(typeof body.error.message).toBe("string");
+}
+
+describe("POST /webhooks/fub/:connectionId", () => {
+  it("records a correctly signed event before answering 202", async () => {
+    const body = fubEvent();
+    const { eventId } = JSON.parse(body) as { eventId: string };
+    const res = await postFub(body);
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ status: "accepted", eventId });
+    const stored = await rows<{ account_id: string; event_type: string; status: string }>(
+      sql`select account_id, event_type, status from webhook_inbox
+          where connection_id = ${conns.fub} and event_id = ${eventId}`,
+    );
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ account_id: accountId, event_type: "peopleUpdated" });
+  });
+
+  it("acknowledges a redelivery with 200 and no second row", async () => {
+    const body = fubEvent();
+    const { eventId } = JSON.parse(body) as { eventId: string };
+    const before = await inboxCount(conns.fub);
+    expect((await postFub(body)).status).toBe(202);
+    const again = await postFub(body);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ status: "duplicate", eventId });
+    const third = await postFub(body);
+    expect(third.status).toBe(200);
+    expect(await inboxCount(conns.fub)).toBe(before + 1);
+  });
+
+  it("dedupes an event without an id by the hash of its raw body", async () => {
+    const body = JSON.stringify({ event: "peopleUpdated", resourceIds: [5], nonce: crypto.randomUUID() });
+    const before = await inboxCount(conns.fub);
+    const first = await postFub(body);
+    expect(first.status).toBe(202);
+    const { eventId } = await first.json<{ eventId: string }>();
+    expect(eventId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect((await postFub(body)).status).toBe(200);
+    expect(await inboxCount(conns.fub)).toBe(before + 1);
+  });
+
+  it("rejects a body re-serialized from the parsed JSON (the signature covers the raw bytes)", async () => {
+    const body = fubEvent();
+    const signature = await signFub(body, SYSTEM_KEY);
+    const reserialized = JSON.stringify(JSON.parse(body));
+    expect(reserialized).not.toBe(body);
+    const before = await inboxCount(conns.fub);
+    const res = await post(`/webhooks/fub/${conns.fub}`, reserialized, {
+      "content-type": "application/json",
+      "FUB-Signature": signature,
+    });
+    await expectError(res, 401, "bad_signature");
+    expect(await inboxCount(conns.fub)).toBe(before);
+  });
+});
+
+describe("rejections store nothing", () => {
+  it.each([
+    [
+      "missing signature",
+      async () => post(`/webhooks/fub/${conns.fub}`, fubEvent(), { "content-type": "application/json" }),
+      401,
+      "missing_signature",
+    ],
+    [
+      "bad signature",
+      async () =>
+        post(`/webhooks/fub/${conns.fub}`, fubEvent(), {
+          "content-type": "application/json",
+          "FUB-Signature": await signFub(fubEvent(), "wrong-key"),
+        }),
+      401,
+      "bad_signature",
+    ],
+    [
+      "wrong content type",
+      async () => postFub(fubEvent(), { "content-type": "text/plain" }),
+      415,
+      "unsupported_media_type",
+    ],
+    ["malformed JSON (correctly signed)", async () => postFub('{"eventId": "x", '), 400, "malformed_json"],
+    [
+      "unknown provider",
+      async () => post(`/webhooks/nope/${conns.fub}`, fubEvent(), { "content-type": "application/json" }),
+      404,
+      "unknown_provider",
+    ],
+    [
+      "unknown connection",
+      async () => postFub(fubEvent(), {}, "con_does_not_exist"),
+      404,
+      "connection_not_found",
+    ],
+    [
+      "connection of another provider",
+      async () => post(`/webhooks/dotloop/${conns.fub}`, fubEvent(), { "content-type": "application/json" }),
+      404,
+      "connection_not_found",
+    ],
+    [
+      "declared Content-Length over 1 MB",
+      async () => postFub(fubEvent(), { "content-length": String(1024 * 1024 + 1) }),
+      413,
+      "payload_too_large",
+    ],
+    [
+      "streamed body over 1 MB without Content-Length",
+      async () => {
+        const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
+        let sent = 0;
+        const stream = new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (sent > 1024 * 1024 + chunk.length) return controller.close();
+            sent += chunk.length;
+            controller.enqueue(chunk);
+          },
+        });
+        return post(`/webhooks/fub/${conns.fub}`, stream, {
+          "content-type": "application/json",
+          "FUB-Signature": "00",
+        });
+      },
+      413,
+      "payload_too_large",
+    ],
+  ])("%s", async (_name, send, status, code) => {
+    const before = { fub: await inboxCount(conns.fub), dotloop: await inboxCount(conns.dotloop) };
+    await expectError(await send(), status, code);
+    expect(await inboxCount(conns.fub)).toBe(before.fub);
+    expect(await inboxCount(conns.dotloop)).toBe(before.dotloop);
+  });
+
+  it("a signed body of exactly 1 MB is still accepted", async () => {
+    const head = fubEvent({ pad: "" });
+    const pad = "y".repeat(1024 * 1024 - head.length);
+    const body = fubEvent({ pad });
+    expect(new TextEncoder().encode(body).length).toBe(1024 * 1024);
+    expect((await postFub(body)).status).toBe(202);
+  });
+});
+
+describe("Standard Webhooks", () => {
+  it("accepts the published test vector through the HTTP route with the clock pinned", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(VECTOR.timestamp * 1000 + 30_000);
+    const res = await post(`/webhooks/simulator/${conns.simulator}`, VECTOR.payload, {
+      "content-type": "application/json",
+      "webhook-id": VECTOR.id,
+      "webhook-timestamp": String(VECTOR.timestamp),
+      "webhook-signature": VECTOR.signature,
+    });
+    vi.useRealTimers();
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ status: "accepted", eventId: VECTOR.id });
+    expect(await signStandardWebhook(VECTOR.secret, VECTOR.id, VECTOR.timestamp, VECTOR.payload)).toBe(
+      VECTOR.signature,
+    );
+  });
+
+  it("accepts the vector through an injected route clock too, and rejects it 6 minutes later", async () => {
+    const pinned = (ms: number) => {
+      const app = new Hono<{ Bindings: Env }>()
+        .route("/webhooks", webhookRoutes({ now: () => ms }))
+        .notFound(notFound)
+        .onError(handleError);
+      const ctx = createExecutionContext();
+      return { app, ctx };
+    };
+    const headers = {
+      "content-type": "application/json",
+      "webhook-id": `${VECTOR.id}_${crypto.randomUUID()}`,
+      "webhook-timestamp": String(VECTOR.timestamp),
+      // Rotation on the sender's side too: a stale entry first, the good one second.
+      "webhook-signature": `v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= ${VECTOR.signature}`,
+    };
+    const late = pinned((VECTOR.timestamp + 301) * 1000);
+    const stale = await late.app.fetch(
+      new Request(`http://etl.test/webhooks/simulator/${conns.simulator}`, {
+        method: "POST",
+        body: VECTOR.payload,
+        headers,
+      }),
+      env,
+      late.ctx,
+    );
+    await expectError(stale, 401, "stale_timestamp");
+    const early = pinned((VECTOR.timestamp - 301) * 1000);
+    const future = await early.app.fetch(
+      new Request(`http://etl.test/webhooks/simulator/${conns.simulator}`, {
+        method: "POST",
+        body: VECTOR.payload,
+        headers,
+      }),
+      env,
+      early.ctx,
+    );
+    await expectError(future, 401, "stale_timestamp");
+    // The id differs from the vector's, so its signature no longer matches: proves the id is signed.
+    const onTime = pinned(VECTOR.timestamp * 1000);
+    const res = await onTime.app.fetch(
+      new Request(`http://etl.test/webhooks/simulator/${conns.simulator}`, {
+        method: "POST",
+        body: VECTOR.payload,
+        headers,
+      }),
+      env,
+      onTime.ctx,
+    );
+    await expectError(res, 401, "bad_signature");
+    await waitOnExecutionContext(onTime.ctx);
+  });
+
+  it("accepts a delivery signed with the older of two rotating secrets", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const id = `msg_${crypto.randomUUID()}`;
+    const body = '{"type":"lead.updated","data":{"id":1}}';
+    const oldSecret = `whsec_${btoa("old-secret-old-secret-old-secre")}`;
+    const res = await post(`/webhooks/simulator/${conns.simulator}`, body, {
+      "content-type": "application/json",
+      "webhook-id": id,
+      "webhook-timestamp": String(now),
+      "webhook-signature": await signStandardWebhook(oldSecret, id, now, body),
+    });
+    expect(res.status).toBe(202);
+  });
+
+  it("rejects a stale webhook-timestamp with 401 and stores nothing", async () => {
+    const ts = Math.floor(Date.now() / 1000) - 301;
+    const id = `msg_${crypto.randomUUID()}`;
+    const before = await inboxCount(conns.simulator);
+    const res = await post(`/webhooks/simulator/${conns.simulator}`, VECTOR.payload, {
+      "content-type": "application/json",
+      "webhook-id": id,
+      "webhook-timestamp": String(ts),
+      "webhook-signature": await signStandardWebhook(VECTOR.secret, id, ts, VECTOR.payload),
+    });
+    await expectError(res, 401, "stale_timestamp");
+    expect(await inboxCount(conns.simulator)).toBe(before);
+  });
+});
+
+describe("Dotloop", () => {
+  const send = async (body: string, timestampMs: number) =>
+    post(`/webhooks/dotloop/${conns.dotloop}`, body, {
+      "content-type": "application/json",
+      "X-DOTLOOP-SIGNATURE": await signDotloop(body, DOTLOOP_KEY),
+      "X-DOTLOOP-TIMESTAMP": String(timestampMs),
+    });
+
+  it("accepts an HMAC-SHA1 signed event with a fresh timestamp and dedupes on eventId", async () => {
+    const body = JSON.stringify({
+      eventId: crypto.randomUUID(),
+      eventType: "LOOP_UPDATED",
+      event: { id: 9 },
+    });
+    const before = await inboxCount(conns.dotloop);
+    expect((await send(body, Date.now())).status).toBe(202);
+    expect((await send(body, Date.now())).status).toBe(200);
+    expect(await inboxCount(conns.dotloop)).toBe(before + 1);
+  });
+
+  it("rejects a stale X-DOTLOOP-TIMESTAMP even with a valid signature (the timestamp is not signed)", async () => {
+    const body = JSON.stringify({ eventId: crypto.randomUUID(), eventType: "LOOP_UPDATED" });
+    const before = await inboxCount(conns.dotloop);
+    await expectError(await send(body, Date.now() - 6 * 60_000), 401, "stale_timestamp");
+    expect(await inboxCount(conns.dotloop)).toBe(before);
+  });
+});
+
+describe("durability", () => {
+  it("answers 503 when the inbox write fails, so the provider retries", async () => {
+    const app = new Hono<{ Bindings: Env }>()
+      .route(
+        "/webhooks",
+        webhookRoutes({
+          record: async () => {
+            throw new Error("connection reset");
+          },
+        }),
+      )
+      .onError(handleError);
+    const body = fubEvent();
+    const ctx = createExecutionContext();
+    const res = await app.fetch(
+      new Request(`http://etl.test/webhooks/fub/${conns.fub}`, {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json", "FUB-Signature": await signFub(body, SYSTEM_KEY) },
+      }),
+      env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    await expectError(res, 503, "unavailable");
+    const { eventId } = JSON.parse(body) as { eventId: string };
+    expect(await rows(sql`select 1 from webhook_inbox where event_id = ${eventId}`)).toHaveLength(0);
+  });
+
+  it("answers 503 (not 404) when Postgres is unreachable", async () => {
+    const app = new Hono<{ Bindings: Env }>().route("/webhooks", webhookRoutes()).onError(handleError);
+    const body = fubEvent();
+    const broken = { ...env, DATABASE_URL: "postgres://nobody:nothing@127.0.0.1:1/none" };
+    const ctx = createExecutionContext();
+    const res = await app.fetch(
+      new Request(`http://etl.test/webhooks/fub/${conns.fub}`, {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json", "FUB-Signature": await signFub(body, SYSTEM_KEY) },
+      }),
+      broken,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    await expectError(res, 503, "unavailable");
+  });
+});
