@@ -38,12 +38,13 @@ export function fubIdOf(raw: unknown): string | null {
   return typeof id === "number" || typeof id === "string" ? String(id) : null;
 }
 
+/** Only a well-formed record moves the cursor: a malformed one is staged for failed_records, not trusted. */
 export function fubCursorOf(raw: unknown): Cursor | null {
-  const id = fubIdOf(raw);
+  const id = fieldOf(raw, "id");
   const updated = fieldOf(raw, "updated");
   const at = typeof updated === "string" ? isoInstant(updated) : null;
-  if (id === null || at === null) return null;
-  return { updated: at, id };
+  if (!fubId.safeParse(id).success || at === null) return null;
+  return { updated: at, id: String(id) };
 }
 
 export function instantOrNull(s: string | null | undefined): string | null {
