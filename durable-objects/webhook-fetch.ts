@@ -1,12 +1,13 @@
 import { type LoadedConnection, loadConnection } from "../src/accounts/connections";
 import { knownProviders } from "../src/connectors/registry";
+import type { EntityDef, WebhookResolution } from "../src/connectors/types";
 import { type Keyring, parseKeyring } from "../src/core/crypto";
 import { AppError } from "../src/core/errors";
 import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
 import { sendTransforms, type TransformMessage } from "../src/pipeline/messages";
 import { type StagedRecord, stagePage } from "../src/pipeline/staging";
-import { planFubEvent, recordsOfResponse, sameOrigin, type WebhookPlan } from "../src/webhooks/events";
+import { recordsOfResponse, sameOrigin } from "../src/webhooks/events";
 import {
   type InboxRow,
   type IngestRequest,
@@ -79,20 +80,26 @@ export async function processWebhookEvent(
     return retry(`cannot load connection: ${error instanceof Error ? error.message : String(error)}`);
   }
 
-  const plan: WebhookPlan =
-    row.provider === "fub"
-      ? planFubEvent(row.payload, Object.keys(connection.connector.entities))
-      : { kind: "ignore", reason: `no webhook handling for provider "${row.provider}"` };
+  const spec = connection.connector.webhooks;
+  if (!spec) return finish(0, `provider "${row.provider}" declares no webhooks`);
+  let resolution: WebhookResolution | null;
+  try {
+    resolution = spec.resolve(row.payload);
+  } catch (error) {
+    // Signed by the provider but not the shape we know: retrying can't help, the reason stays on the row.
+    return finish(0, error instanceof Error ? error.message : String(error));
+  }
+  if (!resolution) return finish(0, "the event names nothing we sync");
+  const entity = connection.connector.entities[resolution.entity];
+  if (!entity) return finish(0, `entity "${resolution.entity}" is not synced`);
+  if (resolution.ids.length === 0) return finish(0, "the event names no records");
 
   try {
-    switch (plan.kind) {
-      case "ignore":
-        return finish(0, plan.reason);
-      case "delete":
-        return finish(await stageDeletes(deps, row, connection, plan));
-      case "fetch":
-        return await fetchAndStage(deps, row, connection, plan, finish, retry);
+    if (resolution.deleted) {
+      const deletedAt = resolution.occurredAt ?? new Date(row.receivedAt).toISOString();
+      return finish(await stageDeletes(deps, row, connection, entity, resolution.ids, deletedAt));
     }
+    return await fetchAndStage(deps, row, connection, entity, resolution, finish, retry);
   } catch (error) {
     return retry(error instanceof Error ? error.message : String(error));
   }
@@ -102,90 +109,90 @@ async function fetchAndStage(
   deps: WebhookProcessDeps,
   row: InboxRow,
   connection: LoadedConnection,
-  plan: Extract<WebhookPlan, { kind: "fetch" }>,
+  entity: EntityDef,
+  resolution: WebhookResolution,
   finish: (staged: number, note?: string) => Promise<IngestOutcome>,
   retry: (error: string, retryAt?: number) => Promise<IngestOutcome>,
 ): Promise<IngestOutcome> {
-  if (!sameOrigin(plan.uri, connection.baseUrl))
-    return finish(0, "uri is outside the connection's API origin");
-  const entity = connection.connector.entities[plan.entity];
-  if (!entity) return finish(0, `entity "${plan.entity}" is not synced`);
-  const result = await callProvider(
-    { sql: deps.sql, fetch: deps.fetch, now: deps.now },
-    {
-      connection,
-      priority: "webhook",
-      breaker: breakerConfigFrom(connection.settings),
-      timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
-    },
-    plan.uri,
-  );
-  switch (result.kind) {
-    case "parked":
-      return retry(`parked: ${result.reason}`, result.retryAt);
-    case "failure":
-      return retry(result.error);
-    case "rejected":
+  // By id through the list endpoint (a normal page); else the payload's uri, but only on the connection's
+  // own API origin, since the request carries the connection's credentials.
+  const byIds = connection.connector.recordsUrls({
+    baseUrl: connection.baseUrl,
+    entity,
+    ids: resolution.ids,
+  });
+  const urls =
+    byIds ?? (resolution.uri && sameOrigin(resolution.uri, connection.baseUrl) ? [resolution.uri] : null);
+  if (!urls) return finish(0, "no way to fetch these records on the connection's API");
+  const runId = webhookRunId(row.eventId);
+  let staged = 0;
+  // Each URL is its own page of the event's run, so a retry after a partial failure rewrites, never duplicates.
+  for (const [pageNo, url] of urls.entries()) {
+    const result = await callProvider(
+      { sql: deps.sql, fetch: deps.fetch, now: deps.now },
+      {
+        connection,
+        priority: "webhook",
+        breaker: breakerConfigFrom(connection.settings),
+        timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+      },
+      url,
+    );
+    if (result.kind === "parked") return retry(`parked: ${result.reason}`, result.retryAt);
+    if (result.kind === "failure") return retry(result.error);
+    if (result.kind === "rejected") {
       // Gone between the event and our fetch: its own delete event (or the next delta) settles it.
-      if (result.status === 404) return finish(0, "resource no longer exists");
+      if (result.status === 404) continue;
       return retry(`provider rejected the fetch with HTTP ${result.status}`);
-    case "ok": {
-      const read = await readJson(result.response);
-      if (!read.ok) return retry(read.error);
-      const records = recordsOfResponse(read.body, entity.collectionKey);
-      const staged: StagedRecord[] = records.map((payload) => ({
-        sourceId: entity.sourceIdOf(payload),
-        op: "upsert",
-        payload,
-      }));
-      const runId = webhookRunId(row.eventId);
-      const key = {
-        accountId: row.accountId,
-        connectionId: row.connectionId,
-        provider: row.provider,
-        entity: entity.name,
-        runId,
-        pageNo: 0,
-      };
-      await stagePage(deps.db, key, staged);
-      if (staged.length > 0) await sendTransforms(deps.queue, [{ v: 1, ...key, records: staged.length }]);
-      return finish(staged.length);
     }
+    const read = await readJson(result.response);
+    if (!read.ok) return retry(read.error);
+    const records = byIds
+      ? connection.connector.parsePage(read.body, entity, url).records
+      : recordsOfResponse(read.body, entity.collectionKey);
+    const key = {
+      accountId: row.accountId,
+      connectionId: row.connectionId,
+      provider: row.provider,
+      entity: entity.name,
+      runId,
+      pageNo,
+    };
+    const page: StagedRecord[] = records.map((payload) => ({
+      sourceId: entity.sourceIdOf(payload),
+      op: "upsert",
+      payload,
+    }));
+    await stagePage(deps.db, key, page);
+    if (page.length > 0) await sendTransforms(deps.queue, [{ v: 1, ...key, records: page.length }]);
+    staged += page.length;
   }
+  return finish(staged);
 }
 
 async function stageDeletes(
   deps: WebhookProcessDeps,
   row: InboxRow,
   connection: LoadedConnection,
-  plan: Extract<WebhookPlan, { kind: "delete" }>,
+  entity: EntityDef,
+  ids: string[],
+  deletedAt: string,
 ): Promise<number> {
   const runId = webhookRunId(row.eventId);
-  const tombstones: StagedRecord[] = plan.resourceIds.map((id) => ({
+  const tombstones: StagedRecord[] = ids.map((id) => ({
     sourceId: id,
     op: "delete",
-    payload: { id: /^\d+$/.test(id) ? Number(id) : id, deletedAt: plan.deletedAt },
+    payload: { id: /^\d+$/.test(id) ? Number(id) : id, deletedAt },
   }));
-  await stagePage(
-    deps.db,
-    {
-      accountId: row.accountId,
-      connectionId: row.connectionId,
-      provider: connection.provider,
-      entity: plan.entity,
-      runId,
-      pageNo: 0,
-    },
-    tombstones,
-  );
-  await deps.completeRun(deps.db, {
+  const key = {
     accountId: row.accountId,
     connectionId: row.connectionId,
     provider: connection.provider,
-    entity: plan.entity,
+    entity: entity.name,
     runId,
-    mode: "webhook",
-  });
+  };
+  await stagePage(deps.db, { ...key, pageNo: 0 }, tombstones);
+  await deps.completeRun(deps.db, { ...key, mode: "webhook" });
   return tombstones.length;
 }
 
