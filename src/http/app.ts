@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Env } from "../env";
 import { admin } from "./admin";
 import { handleError, notFound } from "./errors";
+import { failed } from "./failed";
 import { health } from "./health";
 import { webhooks } from "./webhooks";
 
@@ -9,6 +10,7 @@ export function createApp() {
   return new Hono<{ Bindings: Env }>()
     .route("/health", health)
     .route("/admin", admin)
+    .route("/admin", failed)
     .route("/webhooks", webhooks)
     .notFound(notFound)
     .onError(handleError);

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { withAllAccounts } from "../accounts/tenant";
 import type { Connector } from "../connectors/types";
 import type { Db } from "../db/client";
 import { transformPages } from "./consumer";
@@ -44,11 +45,13 @@ async function isolate(
   const cause = databaseError(error);
   if (!isRecordError(cause.code)) return { ok: false, error: cause.message };
   try {
-    const pending = await db.execute(sql`
+    const pending = await withAllAccounts(db, (tx) =>
+      tx.execute(sql`
       select id from stage_records
       where connection_id = ${message.connectionId} and entity = ${message.entity}
         and run_id = ${message.runId} and page_no = ${message.pageNo} and done_at is null and op = 'upsert'
-      order by seq`);
+      order by seq`),
+    );
     for (const { id } of pending.rows as { id: number | string }[]) {
       try {
         await transformPages(db, [message], connectorFor, { stagedIds: [Number(id)] });
@@ -66,7 +69,8 @@ async function isolate(
 
 /** The staged record becomes a failed record (write_failed) and is done, in one statement. */
 async function recordWriteFailure(db: Db, stagedId: number, message: string): Promise<void> {
-  await db.execute(sql`
+  await withAllAccounts(db, (tx) =>
+    tx.execute(sql`
     with row as (
       update stage_records set done_at = now() where id = ${stagedId} and done_at is null returning *
     )
@@ -76,5 +80,6 @@ async function recordWriteFailure(db: Db, stagedId: number, message: string): Pr
     from row
     on conflict (connection_id, entity, source_id) do update
       set payload = excluded.payload, error_code = excluded.error_code, error_message = excluded.error_message,
-          attempts = failed_records.attempts + 1, last_seen_at = now(), resolved_at = null`);
+          attempts = failed_records.attempts + 1, last_seen_at = now(), resolved_at = null`),
+  );
 }

@@ -48,9 +48,10 @@ export async function transformPages(
   const onlyIds = opts.stagedIds ? sql`and s.id = any(${`{${opts.stagedIds.join(",")}}`}::bigint[])` : sql``;
   return db.transaction(async (tx) => {
     // Shared with other transforms, exclusive against applying deletes: a delete committing between our
-    // tombstone read and our upsert could otherwise be overtaken by an older version of the record.
+    // tombstone read and our upsert could otherwise be overtaken by an older version of the record. The
+    // consumer serves every account, so row-level security is told so for this transaction.
     await tx.execute(sql`
-      select pg_advisory_xact_lock_shared(hashtextextended(k, 0))
+      select set_config('app.all_accounts', 'on', true), pg_advisory_xact_lock_shared(hashtextextended(k, 0))
       from (select distinct k.connection_id || '/' || k.entity as k
             from jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) as k(connection_id text, entity text)
             order by 1) as locks`);

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { withAllAccounts } from "../accounts/tenant";
 import type { Db } from "../db/client";
 import type { TransformMessage } from "./messages";
 
@@ -14,7 +15,8 @@ export async function deadLetterPages(db: Db, messages: TransformMessage[]): Pro
     run_id: m.runId,
     page_no: m.pageNo,
   }));
-  const result = await db.execute(sql`
+  const result = await withAllAccounts(db, (tx) =>
+    tx.execute(sql`
     with pages as (
       select * from jsonb_to_recordset(${JSON.stringify(keys)}::jsonb)
         as k(connection_id text, entity text, run_id text, page_no int)
@@ -33,6 +35,7 @@ export async function deadLetterPages(db: Db, messages: TransformMessage[]): Pro
     order by connection_id, entity, coalesce(source_id, 'stage:' || id), id desc
     on conflict (connection_id, entity, source_id) do update
       set payload = excluded.payload, error_code = excluded.error_code, error_message = excluded.error_message,
-          attempts = failed_records.attempts + 1, last_seen_at = now(), resolved_at = null`);
+          attempts = failed_records.attempts + 1, last_seen_at = now(), resolved_at = null`),
+  );
   return result.rowCount ?? 0;
 }

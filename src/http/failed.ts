@@ -1,0 +1,96 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { getAccount } from "../accounts/accounts";
+import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../core/encoding";
+import { AppError } from "../core/errors";
+import { withDb } from "../db/client";
+import type { Env } from "../env";
+import { listFailed, replayFailed } from "../pipeline/replay";
+import { decidePendingDeletes } from "../pipeline/run-completion";
+import { requireAdmin } from "./auth";
+import { jsonBody } from "./validate";
+
+const short = z.string().min(1).max(256);
+const filters = {
+  entity: short.optional(),
+  errorCode: short.optional(),
+  connectionId: short.optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+};
+
+const listQuery = z.object({
+  ...filters,
+  status: z.enum(["open", "resolved", "all"]).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(64).optional(),
+});
+
+const replayBody = z.object({ ...filters, limit: z.number().int().min(1).max(1000).default(500) }).strict();
+
+const runIdParam = z.string().min(1).max(256);
+
+const encodeCursor = (id: number) => toBase64Url(utf8(`f:${id}`));
+
+function decodeCursor(cursor: string | undefined): number | undefined {
+  if (cursor === undefined) return undefined;
+  let text = "";
+  try {
+    text = fromUtf8(fromBase64Url(cursor));
+  } catch {
+    // falls through to the 400 below
+  }
+  const match = /^f:(\d{1,15})$/.exec(text);
+  if (!match) throw new AppError(400, "invalid_cursor", "cursor is not one this API returned");
+  return Number(match[1]);
+}
+
+function parseQuery(query: Record<string, string>) {
+  const parsed = listQuery.safeParse(query);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AppError(
+      400,
+      "invalid_request",
+      `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Failed records (list, replay) and deletes held for an operator's decision. */
+export const failed = new Hono<{ Bindings: Env }>()
+  .use("*", requireAdmin)
+  .get("/accounts/:accountId/failed", async (c) => {
+    const accountId = c.req.param("accountId");
+    const q = parseQuery(c.req.query());
+    const afterId = decodeCursor(q.cursor);
+    const page = await withDb(c.env, async (db) => {
+      await getAccount(db, accountId);
+      return listFailed(db, accountId, q, { limit: q.limit, ...(afterId ? { afterId } : {}) });
+    });
+    return c.json({
+      items: page.items,
+      nextCursor: page.nextAfterId === null ? null : encodeCursor(page.nextAfterId),
+    });
+  })
+  .post("/accounts/:accountId/failed/replay", async (c) => {
+    const accountId = c.req.param("accountId");
+    const body = await jsonBody(c, replayBody);
+    const result = await withDb(c.env, async (db) => {
+      await getAccount(db, accountId);
+      return replayFailed(db, c.env.TRANSFORMS, accountId, body);
+    });
+    return c.json(result, 202);
+  })
+  .post("/accounts/:accountId/deletes/:runId/:decision{confirm|reject}", async (c) => {
+    const accountId = c.req.param("accountId");
+    const runId = runIdParam.safeParse(c.req.param("runId"));
+    if (!runId.success) throw new AppError(400, "invalid_request", "runId is invalid");
+    const decision = c.req.param("decision") === "confirm" ? "confirm" : "reject";
+    const result = await withDb(c.env, async (db) => {
+      await getAccount(db, accountId);
+      return decidePendingDeletes(db, accountId, runId.data, decision);
+    });
+    return c.json(result);
+  });
