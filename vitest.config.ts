@@ -11,6 +11,7 @@ export default defineConfig({
         bindings: {
           DATABASE_URL: inject("databaseUrl"),
           DB_WS_PROXY: inject("wsProxy"),
+          SIMULATOR_URL: inject("simulatorUrl"),
           ADMIN_TOKEN: "test-admin-token",
           CREDENTIALS_KEY: "test1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
           SYNC_PAGES_PER_STEP: "5",

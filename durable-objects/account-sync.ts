@@ -9,6 +9,7 @@ import { AppError } from "../src/core/errors";
 import type { Priority } from "../src/core/rate-budget";
 import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
+import { completeRun } from "../src/pipeline/run-completion";
 import {
   countCoreRows,
   type EntityReconciliation,
@@ -20,7 +21,7 @@ import { breakerStore } from "./breaker-store";
 import { type Acquired, budgetStore } from "./budget-store";
 import { listLeases } from "./lease";
 import { callProvider, readJson } from "./provider-call";
-import { type SyncSettings, syncSettingsFrom } from "./settings";
+import { DEFAULT_RETRY, type SyncSettings, syncSettingsFrom } from "./settings";
 import { applySqliteSchema } from "./sqlite-schema";
 import { leaseName, runSyncStep, type StepOutcome } from "./sync-runner";
 import {
@@ -84,6 +85,7 @@ export type AccountStatus = {
 const LEASE_TTL_MS = 60_000;
 const OVERLAP_MS = 60_000;
 const RUN = "run:";
+const COMPLETE = "complete:";
 
 const runTimerName = (connectionId: string, entity: string) => `${RUN}${connectionId}:${entity}`;
 
@@ -163,6 +165,7 @@ export class AccountSync extends DurableObject<Env> {
     for (const timer of dueTimers(this.ctx.storage, Date.now(), paused ? RUN : undefined)) {
       try {
         if (timer.name.startsWith(RUN)) await this.runTimer(timer);
+        else if (timer.name.startsWith(COMPLETE)) await this.completionTimer(timer);
         // ---- issue 5: token refresh timers are dispatched here ----
       } catch (error) {
         console.error("timer failed", timer.name, error instanceof Error ? error.message : String(error));
@@ -205,7 +208,7 @@ export class AccountSync extends DurableObject<Env> {
           leaseTtlMs: LEASE_TTL_MS,
           overlapMs: OVERLAP_MS,
           onState: (s) => this.mirror(payload.accountId, [s], tenantDb),
-          onComplete: (s) => this.onRunComplete(tenantDb, payload.accountId, s),
+          onComplete: (s) => this.onRunComplete(handle.db, payload.accountId, s),
         },
         payload.entity,
       );
@@ -276,11 +279,50 @@ export class AccountSync extends DurableObject<Env> {
     await this.mirror(p.accountId, [failed], tenantDb);
   }
 
-  private async onRunComplete(tenantDb: TenantDb, accountId: string, s: SyncState): Promise<void> {
-    // ---- run completion (issue 4's completeRun) is wired here ----
-    void tenantDb;
-    void accountId;
-    void s;
+  /**
+   * Applies the deletes the finished run implies (issue 4's completeRun). Its failure must not lose them:
+   * a completion timer retries with backoff until it succeeds.
+   */
+  private async onRunComplete(db: Db, accountId: string, s: SyncState, attempt = 0): Promise<void> {
+    const run = {
+      accountId,
+      connectionId: s.connectionId,
+      provider: s.provider,
+      entity: s.entity,
+      runId: s.runId ?? "",
+      mode: s.mode,
+    };
+    const name = `${COMPLETE}${s.connectionId}:${s.entity}`;
+    try {
+      const result = await completeRun(db, run);
+      clearTimer(this.ctx.storage, name);
+      if (result.status === "awaiting_confirmation") {
+        const current = getSyncState(this.sql, s.connectionId, s.entity);
+        if (current?.runId === s.runId) {
+          const noted = {
+            ...current,
+            errorMessage: `${result.deletes} deletes await operator confirmation (pending_deletes)`,
+          };
+          putSyncState(this.sql, noted);
+          await this.mirror(accountId, [noted]);
+        }
+      }
+    } catch (error) {
+      console.warn("run completion failed", error instanceof Error ? error.message : String(error));
+      const delay = fullJitterBackoffMs(attempt + 1, DEFAULT_RETRY);
+      setTimer(this.ctx.storage, name, Date.now() + delay, { accountId, state: s, attempt: attempt + 1 });
+      await this.armAlarm();
+    }
+  }
+
+  private async completionTimer(timer: Timer): Promise<void> {
+    const p = JSON.parse(timer.payload) as { accountId: string; state: SyncState; attempt: number };
+    const handle = openDb(this.env);
+    try {
+      await this.onRunComplete(handle.db, p.accountId, p.state, p.attempt);
+    } finally {
+      this.ctx.waitUntil(handle.close().catch(() => {}));
+    }
   }
 
   private async mirror(accountId: string, states: SyncState[], tenantDb?: TenantDb): Promise<void> {

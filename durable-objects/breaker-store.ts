@@ -41,14 +41,37 @@ function read(sql: SqlStorage, connectionId: string): { state: BreakerState; con
   };
 }
 
-function write(sql: SqlStorage, connectionId: string, state: BreakerState, config: BreakerConfig | null) {
+/** Persists a transition; counts openings and recoveries so operators (and tests) see what happened. */
+function write(
+  sql: SqlStorage,
+  connectionId: string,
+  state: BreakerState,
+  config: BreakerConfig | null,
+  before?: BreakerState,
+) {
+  const opened = before && before.state !== "open" && state.state === "open" ? 1 : 0;
+  const closed = before && before.state === "half_open" && state.state === "closed" ? 1 : 0;
   sql.exec(
-    `insert into breakers (connection_id, state_json, config_json) values (?, ?, ?)
+    `insert into breakers (connection_id, state_json, config_json, opened, closed) values (?, ?, ?, ?, ?)
      on conflict (connection_id) do update set state_json = excluded.state_json,
-       config_json = coalesce(excluded.config_json, breakers.config_json)`,
+       config_json = coalesce(excluded.config_json, breakers.config_json),
+       opened = breakers.opened + excluded.opened, closed = breakers.closed + excluded.closed`,
     connectionId,
     JSON.stringify(state),
     config ? JSON.stringify(config) : null,
+    opened,
+    closed,
+  );
+}
+
+function counters(sql: SqlStorage, connectionId: string): { opened: number; closed: number } {
+  return (
+    sql
+      .exec<{ opened: number; closed: number }>(
+        "select opened, closed from breakers where connection_id = ?",
+        connectionId,
+      )
+      .toArray()[0] ?? { opened: 0, closed: 0 }
   );
 }
 
@@ -58,18 +81,21 @@ function write(sql: SqlStorage, connectionId: string, state: BreakerState, confi
  */
 export const breakerStore = {
   allow(sql: SqlStorage, connectionId: string, config: BreakerConfig, now: number): BreakerDecision {
-    const decision = breakerAllows(read(sql, connectionId).state, config, now);
-    write(sql, connectionId, decision.state, config);
+    const before = read(sql, connectionId).state;
+    const decision = breakerAllows(before, config, now);
+    write(sql, connectionId, decision.state, config, before);
     return decision;
   },
   success(sql: SqlStorage, connectionId: string, config: BreakerConfig, now: number): BreakerState {
-    const next = recordSuccess(read(sql, connectionId).state, config, now);
-    write(sql, connectionId, next, config);
+    const before = read(sql, connectionId).state;
+    const next = recordSuccess(before, config, now);
+    write(sql, connectionId, next, config, before);
     return next;
   },
   failure(sql: SqlStorage, connectionId: string, config: BreakerConfig, now: number): BreakerState {
-    const next = recordFailure(read(sql, connectionId).state, config, now);
-    write(sql, connectionId, next, config);
+    const before = read(sql, connectionId).state;
+    const next = recordFailure(before, config, now);
+    write(sql, connectionId, next, config, before);
     return next;
   },
   /**
@@ -105,6 +131,8 @@ export const breakerStore = {
           : null,
       probesInFlight: state.probesInFlight,
       probeSuccesses: state.probeSuccesses,
+      /** Transitions so far: closed/half-open → open, and half-open → closed. */
+      transitions: counters(sql, connectionId),
       config: cfg,
     };
   },

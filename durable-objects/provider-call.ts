@@ -61,9 +61,12 @@ export async function callProvider(
     return { kind: "parked", reason: "no_budget", retryAt: budget.retryAt };
   }
 
+  const { connector, credentials } = opts.connection;
+  // Query-parameter credentials are added here, at the last moment, so no stored URL ever carries them.
+  const target = connector.authorizeUrl?.(url, credentials) ?? url;
   let response: Response;
   try {
-    response = await deps.fetch(url, {
+    response = await deps.fetch(target, {
       ...init,
       headers: {
         Accept: "application/json",
@@ -84,7 +87,15 @@ export async function callProvider(
   }
 
   const now = deps.now();
-  budgetStore.observe(sql, id, now, response.headers);
+  // On a 429, Retry-After says when to come back; its "Remaining: 0" would otherwise block a whole window.
+  const headers =
+    response.status === 429
+      ? {
+          get: (name: string) =>
+            name.toLowerCase().endsWith("remaining") ? null : response.headers.get(name),
+        }
+      : response.headers;
+  budgetStore.observe(sql, id, now, headers);
   const outcome = classifyOutcome({ status: response.status });
   if (outcome === "success") {
     breakerStore.success(sql, id, opts.breaker, now);

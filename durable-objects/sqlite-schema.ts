@@ -26,7 +26,10 @@ export const SQLITE_SCHEMA = [
    )`,
   `create table if not exists leases (name text primary key, holder text not null, expires_at integer not null)`,
   // Breaker and rate budget live here, not in memory, so an evicted object resumes with the same verdicts.
-  `create table if not exists breakers (connection_id text primary key, state_json text not null, config_json text)`,
+  `create table if not exists breakers (
+     connection_id text primary key, state_json text not null, config_json text,
+     opened integer not null default 0, closed integer not null default 0
+   )`,
   `create table if not exists budgets (connection_id text primary key, state_json text not null, config_json text)`,
   `create table if not exists timers (
      name text primary key, due_at integer not null, payload text not null, gen integer not null default 1

@@ -14,4 +14,6 @@ export interface Env {
   FUB_BASE_URL?: string;
   /** Pages a sync step fetches before yielding to the alarm, to stay inside per-invocation limits. */
   SYNC_PAGES_PER_STEP?: string;
+  /** Test-only: base URL of the FUB simulator started by the workerd test setup. */
+  SIMULATOR_URL?: string;
 }

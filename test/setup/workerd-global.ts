@@ -1,10 +1,12 @@
 import type { TestProject } from "vitest/node";
+import { startSimulator } from "../../tools/simulator/main";
 import { startTestServices } from "./services";
 
 declare module "vitest" {
   export interface ProvidedContext {
     databaseUrl: string;
     wsProxy: string;
+    simulatorUrl: string;
   }
 }
 
@@ -13,5 +15,11 @@ export default async function setup(project: TestProject) {
   project.provide("databaseUrl", services.databaseUrl);
   project.provide("wsProxy", services.wsProxy);
   process.env.TEST_DATABASE_URL = services.databaseUrl;
-  return () => services.stop();
+  // One FUB simulator for all test files; each test scopes its data by a fresh tenant (API key).
+  const simulator = await startSimulator(0);
+  project.provide("simulatorUrl", simulator.url);
+  return async () => {
+    await simulator.close();
+    await services.stop();
+  };
 }
