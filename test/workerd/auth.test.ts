@@ -43,12 +43,13 @@ describe("admin API authentication", () => {
   });
 
   it("rejects a missing or wrong bearer with 401", async () => {
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { authorization: "Bearer nope" },
       { authorization: "Bearer etl_forged" },
       { authorization: env.ADMIN_TOKEN },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const res = await call("GET", `/admin/accounts/${a.account.id}`, headers);
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ error: { code: "unauthorized" } });
