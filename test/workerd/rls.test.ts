@@ -1,0 +1,127 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { sql } from "drizzle-orm";
+import { Hono } from "hono";
+import { beforeAll, describe, expect, it } from "vitest";
+import { accountForApiKey } from "../../src/accounts/api-keys";
+import { encryptCredentials } from "../../src/accounts/connections";
+import { withAllAccounts, withTenant } from "../../src/accounts/tenant";
+import { parseKeyring, sha256Hex } from "../../src/core/crypto";
+import { signFub } from "../../src/core/signatures";
+import { withDb } from "../../src/db/client";
+import type { Env } from "../../src/env";
+import { handleError } from "../../src/http/errors";
+import { webhookRoutes } from "../../src/http/webhooks";
+import { rows, uniqueId, withTestDb } from "../support/db";
+
+// The Worker's own driver (Neon over the WebSocket proxy) logged in as etl_app, the role production uses.
+const APP_PASSWORD = "etl_app_workerd_test";
+let appEnv: Env;
+const A = uniqueId("acc");
+const B = uniqueId("acc");
+const SYSTEM_KEY = "rls-system-key";
+
+beforeAll(async () => {
+  const url = new URL(env.DATABASE_URL);
+  url.username = "etl_app";
+  url.password = APP_PASSWORD;
+  appEnv = { ...env, DATABASE_URL: url.toString() };
+  const keyring = await parseKeyring(env.CREDENTIALS_KEY);
+  await withTestDb(async (db) => {
+    await db.execute(sql.raw(`alter role etl_app login password '${APP_PASSWORD}'`));
+    for (const id of [A, B]) {
+      await db.execute(
+        sql`insert into accounts (id, name, api_key_hash) values (${id}, ${id}, ${await sha256Hex(`etl_key_${id}`)})`,
+      );
+      const blob = await encryptCredentials(keyring, id, `con_${id}`, { apiKey: "k", systemKey: SYSTEM_KEY });
+      await db.execute(sql`insert into connections (id, account_id, provider, credentials_enc)
+                           values (${`con_${id}`}, ${id}, 'fub', ${blob})`);
+    }
+  });
+});
+
+describe("row-level security (workerd, Neon driver as etl_app)", () => {
+  it("every table with account_id has the tenant policy", async () => {
+    expect(await rows(sql`select table_name from etl_rls_gaps()`)).toEqual([]);
+  });
+
+  it("withTenant sees only its own account and cannot write into another", async () => {
+    const seen = await withDb(appEnv, (db) =>
+      withTenant(
+        db,
+        A,
+        async (tx) =>
+          (await tx.execute(sql`select id, account_id from connections where account_id in (${A}, ${B})`))
+            .rows,
+      ),
+    );
+    expect(seen).toEqual([{ id: `con_${A}`, account_id: A }]);
+
+    await expect(
+      withDb(appEnv, (db) =>
+        withTenant(db, A, (tx) =>
+          tx.execute(sql`insert into webhook_inbox (account_id, connection_id, provider, event_id, payload)
+                         values (${B}, ${`con_${B}`}, 'fub', 'forged', '{}'::jsonb)`),
+        ),
+      ),
+    ).rejects.toThrow();
+    const updated = await withDb(appEnv, (db) =>
+      withTenant(db, A, (tx) => tx.execute(sql`update connections set status = 'x' where account_id = ${B}`)),
+    );
+    expect(updated.rowCount).toBe(0);
+    expect(await rows(sql`select status from connections where id = ${`con_${B}`}`)).toEqual([
+      { status: "active" },
+    ]);
+    expect(await rows(sql`select 1 from webhook_inbox where event_id = 'forged'`)).toEqual([]);
+  });
+
+  it("without a tenant the role sees nothing; app.all_accounts spans accounts", async () => {
+    const none = await withDb(
+      appEnv,
+      async (db) =>
+        (await db.execute(sql`select count(*)::int as n from connections where account_id in (${A}, ${B})`))
+          .rows,
+    );
+    expect(none).toEqual([{ n: 0 }]);
+    const all = await withDb(appEnv, (db) =>
+      withAllAccounts(
+        db,
+        async (tx) =>
+          (await tx.execute(sql`select count(*)::int as n from connections where account_id in (${A}, ${B})`))
+            .rows,
+      ),
+    );
+    expect(all).toEqual([{ n: 2 }]);
+  });
+
+  it("API keys resolve through the definer function even though accounts is hidden", async () => {
+    expect(await withDb(appEnv, (db) => accountForApiKey(db, `etl_key_${A}`))).toBe(A);
+    expect(await withDb(appEnv, (db) => accountForApiKey(db, "etl_unknown"))).toBeNull();
+  });
+
+  it("the webhook route works end to end as etl_app", async () => {
+    const app = new Hono<{ Bindings: Env }>()
+      .route("/webhooks", webhookRoutes({ dispatch: async () => undefined }))
+      .onError(handleError);
+    const body = JSON.stringify({
+      eventId: crypto.randomUUID(),
+      event: "peopleUpdated",
+      resourceIds: [1],
+      uri: "x",
+    });
+    const ctx = createExecutionContext();
+    const res = await app.fetch(
+      new Request(`http://etl.test/webhooks/fub/con_${A}`, {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json", "FUB-Signature": await signFub(body, SYSTEM_KEY) },
+      }),
+      appEnv,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(202);
+    expect(await rows(sql`select account_id from webhook_inbox where connection_id = ${`con_${A}`}`)).toEqual(
+      [{ account_id: A }],
+    );
+  });
+});
