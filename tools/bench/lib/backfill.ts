@@ -1,0 +1,119 @@
+import pg from "pg";
+import type { BenchStack } from "./bench-stack";
+import { memoryGroups } from "./groups";
+import { type MemoryPeak, startMemorySampler } from "./rss";
+import type { TappedRequest } from "./sim-tap";
+import { type StatementStats, statementsDelta, statementsSnapshot } from "./statements";
+
+export type Tenant = { accountId: string; connectionId: string; apiKey: string; systemKey: string };
+
+export type BackfillResult = {
+  people: number;
+  records: number;
+  seconds: number;
+  recordsPerSec: number;
+  simRequests: number;
+  failedRecords: number;
+  pollIntervalMs: number;
+  statements: StatementStats;
+  memory: MemoryPeak[];
+  /** the FUB API requests of the run, as the simulator answered them (not written to the JSON) */
+  requests: TappedRequest[];
+};
+
+/** Registers a simulator tenant and a platform account + FUB connection pointing at it. */
+export async function createTenant(
+  b: BenchStack,
+  opts: { name: string; people: number; rateLimit?: false | { limit: number; windowSec: number } },
+): Promise<Tenant> {
+  const t: Tenant = {
+    accountId: `acc_${opts.name}`,
+    connectionId: `con_${opts.name}`,
+    apiKey: `key-${opts.name}`,
+    systemKey: `sys-${opts.name}`,
+  };
+  await b.sim.putTenant(t.apiKey, {
+    seed: opts.name,
+    systemKey: t.systemKey,
+    counts: { people: opts.people },
+    ...(opts.rateLimit === undefined ? {} : { rateLimit: opts.rateLimit }),
+  });
+  await b.admin.createAccount(t.accountId, `bench ${opts.name}`);
+  await b.admin.createConnection(t.accountId, {
+    id: t.connectionId,
+    provider: "fub",
+    credentials: { apiKey: t.apiKey, systemKey: t.systemKey, system: "edge-etl-bench" },
+    baseUrl: b.stack.simulatorUrl,
+  });
+  return t;
+}
+
+type Progress = { core: number; pending: number; failed: number };
+
+// Tagged so the cost figures can leave the bench's own polling out.
+export async function progress(client: pg.Client, accountId: string): Promise<Progress> {
+  const r = await client.query(
+    `/* bench */ select
+       (select count(*) from fub_people where account_id = $1 and deleted_at is null)::int as core,
+       (select count(*) from stage_records where account_id = $1 and done_at is null)::int as pending,
+       (select count(*) from failed_records where account_id = $1 and resolved_at is null)::int as failed`,
+    [accountId],
+  );
+  return r.rows[0] as Progress;
+}
+
+/**
+ * Onboarding sync of one tenant, timed from the admin call to the moment every live person is in the core
+ * table and nothing is left in staging.
+ */
+export async function runBackfill(
+  b: BenchStack,
+  t: Tenant,
+  opts: { timeoutMs: number; pollIntervalMs?: number; expected?: number },
+): Promise<BackfillResult> {
+  const pollIntervalMs = opts.pollIntervalMs ?? 500;
+  const expected = opts.expected ?? (await b.sim.summary(t.apiKey, "people")).count;
+  const client = new pg.Client({ connectionString: b.cluster.url });
+  await client.connect();
+  const sampler = startMemorySampler(memoryGroups(b));
+  try {
+    b.tap.take();
+    const before = await statementsSnapshot(client);
+    const t0 = performance.now();
+    await b.admin.sync(t.accountId, { entity: "people", mode: "onboarding" });
+    let last: Progress = { core: 0, pending: 0, failed: 0 };
+    let polls = 0;
+    const deadline = Date.now() + opts.timeoutMs;
+    for (;;) {
+      last = await progress(client, t.accountId);
+      polls++;
+      if (last.core + last.failed >= expected && last.pending === 0) break;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `backfill of ${expected} people did not finish in ${opts.timeoutMs} ms: ${JSON.stringify(last)}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, pollIntervalMs));
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const statements = await statementsDelta(client, before, polls);
+    const requests = b.tap.take();
+    return {
+      people: expected,
+      records: last.core,
+      seconds: round(seconds, 2),
+      recordsPerSec: round(last.core / seconds, 0),
+      simRequests: requests.length,
+      failedRecords: last.failed,
+      pollIntervalMs,
+      statements,
+      memory: sampler.stop(),
+      requests,
+    };
+  } finally {
+    sampler.stop();
+    await client.end();
+  }
+}
+
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;

@@ -1,0 +1,155 @@
+import { z } from "zod";
+
+export const BENCH_SCHEMA_VERSION = 1;
+
+const load = z.object({
+  requests: z.number(),
+  errors: z.number(),
+  statuses: z.record(z.string(), z.number()),
+  durationSec: z.number(),
+  rps: z.number(),
+  p50Ms: z.number(),
+  p99Ms: z.number(),
+});
+
+const memoryPeak = z.object({
+  name: z.string(),
+  processes: z.number(),
+  peakRssMb: z.number(),
+  peakPssSumMb: z.number(),
+  samples: z.number(),
+});
+
+/** The JSON `npm run bench` writes; the smoke test holds every run to it. */
+export const benchReportSchema = z.object({
+  schemaVersion: z.literal(BENCH_SCHEMA_VERSION),
+  machine: z.object({
+    cpuModel: z.string(),
+    cores: z.number().int().positive(),
+    ramGb: z.number().positive(),
+    node: z.string(),
+    platform: z.string(),
+    date: z.string(),
+  }),
+  options: z.record(z.string(), z.unknown()),
+  backfill: z.object({
+    people: z.number(),
+    records: z.number(),
+    seconds: z.number(),
+    recordsPerSec: z.number(),
+    failedRecords: z.number(),
+    pollIntervalMs: z.number(),
+    raw: z.object({
+      rows: z.number(),
+      seconds: z.number(),
+      recordsPerSec: z.number(),
+      batchSize: z.number(),
+    }),
+    ratio: z.number(),
+    target: z.number(),
+  }),
+  rateBudget: z.object({
+    people: z.number(),
+    limit: z.number(),
+    windowSec: z.number(),
+    seconds: z.number(),
+    requests: z.number(),
+    served: z.number(),
+    rateLimited: z.number(),
+    durationSec: z.number(),
+    steadyShare: z.number(),
+    wholeRunShare: z.number(),
+    target: z.number(),
+  }),
+  webhooks: z.object({
+    bare: load,
+    webhook: load.nullable(),
+    ackRatio: z.number().nullable(),
+    freshness: z
+      .object({ samples: z.number(), timeouts: z.number(), p50Ms: z.number(), p99Ms: z.number() })
+      .nullable(),
+    unavailableReason: z.string().nullable(),
+    concurrency: z.number(),
+    ackTarget: z.number(),
+  }),
+  cost: z.object({
+    statementsPer1000: z.number(),
+    transactionControlPer1000: z.number(),
+    transactionsPer1000: z.number(),
+    sessionsPer1000: z.number(),
+    roundTripsPer1000: z.number(),
+    walBytesPerRecord: z.number(),
+    fubRequestsPer1000: z.number(),
+    topStatements: z.array(z.object({ calls: z.number(), totalMs: z.number(), query: z.string() })),
+  }),
+  memory: z.object({
+    runs: z.array(z.object({ people: z.number(), recordsPerSec: z.number(), memory: z.array(memoryPeak) })),
+    growth: z.array(z.object({ name: z.string(), fromMb: z.number(), toMb: z.number(), ratio: z.number() })),
+    flat: z.boolean().nullable(),
+  }),
+  transform: z.record(z.string(), z.unknown()),
+});
+
+export type BenchReport = z.infer<typeof benchReportSchema>;
+
+const n = (x: number) => x.toLocaleString("en-US");
+
+export function renderTable(r: BenchReport): string {
+  const rows: [string, string, string][] = [["figure", "measured", "target"]];
+  const b = r.backfill;
+  rows.push([
+    `backfill ${n(b.people)} people, end to end`,
+    `${n(b.recordsPerSec)} rec/s (${b.seconds} s)`,
+    "",
+  ]);
+  rows.push(["raw upsert, same rows, Node pg 1000-row batches", `${n(b.raw.recordsPerSec)} rec/s`, ""]);
+  rows.push(["backfill / raw upsert", String(b.ratio), `>= ${b.target}`]);
+  const rb = r.rateBudget;
+  rows.push([
+    `rate budget use (${rb.limit}/${rb.windowSec} s, ${n(rb.served)} req)`,
+    `${rb.steadyShare} steady, ${rb.wholeRunShare} whole run`,
+    `>= ${rb.target}`,
+  ]);
+  rows.push(["429s during budget run", String(rb.rateLimited), ""]);
+  const w = r.webhooks;
+  rows.push([
+    `bare route (404), c=${w.concurrency}`,
+    `${n(w.bare.rps)} req/s, p50 ${w.bare.p50Ms} ms, p99 ${w.bare.p99Ms} ms`,
+    "",
+  ]);
+  if (w.webhook) {
+    rows.push([
+      "signed FUB webhook ack",
+      `${n(w.webhook.rps)} req/s, p50 ${w.webhook.p50Ms} ms, p99 ${w.webhook.p99Ms} ms`,
+      "",
+    ]);
+    rows.push(["webhook / bare throughput", String(w.ackRatio), `>= ${w.ackTarget}`]);
+  } else {
+    rows.push(["signed FUB webhook ack", "not available", `>= ${w.ackTarget} of bare`]);
+  }
+  rows.push([
+    "freshness webhook → core row",
+    w.freshness
+      ? `p50 ${w.freshness.p50Ms} ms, p99 ${w.freshness.p99Ms} ms (${w.freshness.samples})`
+      : "not available",
+    "",
+  ]);
+  const c = r.cost;
+  rows.push(["Postgres statements / 1000 records", String(c.statementsPer1000), ""]);
+  rows.push(["Postgres round trips / 1000 records (stmts + 3x sessions)", String(c.roundTripsPer1000), ""]);
+  rows.push(["Postgres transactions / 1000 records", String(c.transactionsPer1000), ""]);
+  rows.push(["WAL bytes / record", n(c.walBytesPerRecord), ""]);
+  rows.push(["FUB requests / 1000 records", String(c.fubRequestsPer1000), ""]);
+  for (const run of r.memory.runs) {
+    const peaks = run.memory.map((m) => `${m.name.split(" ")[0]} ${m.peakPssSumMb}`).join(", ");
+    rows.push([`peak PSS MB at ${n(run.people)} people`, peaks, ""]);
+  }
+  rows.push(["memory flat in N (non-Postgres <= 1.25x)", String(r.memory.flat), "true"]);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)));
+  return rows
+    .map((row, i) => {
+      const line = row.map((cell, j) => cell.padEnd(widths[j] as number)).join(" | ");
+      return i === 0 ? `${line}\n${widths.map((w2) => "-".repeat(w2)).join("-|-")}` : line;
+    })
+    .join("\n");
+}

@@ -1,0 +1,153 @@
+import pg from "pg";
+import { signFub } from "../../../src/core/signatures";
+import type { Tenant } from "./backfill";
+import type { BenchStack } from "./bench-stack";
+import { type LoadResult, percentile, runLoad } from "./load";
+
+export type WebhookBench = {
+  bare: LoadResult;
+  /** null when the Worker has no FUB webhook route (then `unavailableReason` says what it answered) */
+  webhook: LoadResult | null;
+  ackRatio: number | null;
+  freshness: { samples: number; timeouts: number; p50Ms: number; p99Ms: number } | null;
+  unavailableReason: string | null;
+  concurrency: number;
+};
+
+export const BARE_PATH = "/__bench/bare";
+
+function webhookPath(t: Tenant): string {
+  return `/webhooks/fub/${t.connectionId}`;
+}
+
+async function signedEvent(b: BenchStack, t: Tenant, id: number) {
+  const body = JSON.stringify({
+    eventId: crypto.randomUUID(),
+    eventCreated: `${new Date().toISOString().slice(0, 19)}+00:00`,
+    event: "peopleUpdated",
+    resourceIds: [id],
+    uri: `${b.stack.simulatorUrl}/v1/people/${id}`,
+  });
+  return { body, signature: await signFub(body, t.systemKey) };
+}
+
+/**
+ * Ack throughput/latency of signed FUB webhooks against the Worker's 404 route (no Postgres, no DO: the
+ * cheapest answer the same Worker gives), then freshness: simulator mutation → webhook → core row.
+ */
+export async function runWebhookBench(
+  b: BenchStack,
+  t: Tenant,
+  opts: { durationMs: number; concurrency: number; freshnessSamples: number; maxId: number },
+): Promise<WebhookBench> {
+  const base = b.stack.workerUrl;
+  const bare = await runLoad({
+    baseUrl: base,
+    concurrency: opts.concurrency,
+    durationMs: opts.durationMs,
+    next: () => ({ method: "GET", path: BARE_PATH }),
+  });
+
+  const probe = await signedEvent(b, t, 1);
+  const res = await fetch(`${base}${webhookPath(t)}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "FUB-Signature": probe.signature },
+    body: probe.body,
+  });
+  const probeText = await res.text();
+  if (res.status === 404 || res.status >= 500 || res.status === 401 || res.status === 400) {
+    return {
+      bare,
+      webhook: null,
+      ackRatio: null,
+      freshness: null,
+      unavailableReason: `POST ${webhookPath(t)} answered ${res.status} ${probeText.slice(0, 160)}`,
+      concurrency: opts.concurrency,
+    };
+  }
+
+  const freshness = await measureFreshness(b, t, opts.freshnessSamples);
+  const webhook = await runLoad({
+    baseUrl: base,
+    concurrency: opts.concurrency,
+    durationMs: opts.durationMs,
+    next: async () => {
+      const e = await signedEvent(b, t, 1 + Math.floor(Math.random() * opts.maxId));
+      return {
+        method: "POST",
+        path: webhookPath(t),
+        headers: { "Content-Type": "application/json", "FUB-Signature": e.signature },
+        body: e.body,
+      };
+    },
+  });
+  return {
+    bare,
+    webhook,
+    ackRatio: bare.rps > 0 ? Math.round((webhook.rps / bare.rps) * 1000) / 1000 : null,
+    freshness,
+    unavailableReason: null,
+    concurrency: opts.concurrency,
+  };
+}
+
+/** Registers the Worker as the tenant's webhook target in the simulator (as FUB's POST /v1/webhooks does). */
+async function registerWebhook(b: BenchStack, t: Tenant, event: string): Promise<void> {
+  const res = await fetch(`${b.stack.simulatorUrl}/v1/webhooks`, {
+    method: "POST",
+    headers: {
+      Authorization: `Basic ${btoa(`${t.apiKey}:`)}`,
+      "X-System": "edge-etl-bench",
+      "X-System-Key": t.systemKey,
+      "Content-Type": "application/json",
+    },
+    body: JSON.stringify({ event, url: `${b.stack.workerUrl}${webhookPath(t)}` }),
+  });
+  if (!res.ok) throw new Error(`registering the ${event} webhook → ${res.status} ${await res.text()}`);
+}
+
+async function measureFreshness(b: BenchStack, t: Tenant, samples: number) {
+  await registerWebhook(b, t, "peopleUpdated");
+  const client = new pg.Client({ connectionString: b.cluster.url });
+  await client.connect();
+  const times: number[] = [];
+  let timeouts = 0;
+  try {
+    for (let i = 0; i < samples; i++) {
+      const t0 = performance.now();
+      const m = (await b.sim.mutate(t.apiKey, { entity: "people", updates: 1 })) as {
+        updated: number[];
+        at: string;
+      };
+      const id = m.updated[0];
+      if (id === undefined) continue;
+      const deadline = Date.now() + 30_000;
+      let seen = false;
+      while (Date.now() < deadline) {
+        const r = await client.query(
+          `/* bench */ select 1 from fub_people
+           where account_id = $1 and source_id = $2 and source_updated_at >= $3::timestamptz`,
+          [t.accountId, id, m.at],
+        );
+        if (r.rowCount) {
+          seen = true;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      if (seen) times.push(performance.now() - t0);
+      else timeouts++;
+      // Successive mutations land in distinct seconds so each has a newer `updated` than the last.
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await client.end();
+  }
+  times.sort((a, c) => a - c);
+  return {
+    samples: times.length,
+    timeouts,
+    p50Ms: Math.round(percentile(times, 0.5)),
+    p99Ms: Math.round(percentile(times, 0.99)),
+  };
+}

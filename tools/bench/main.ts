@@ -1,0 +1,232 @@
+// Measures the platform end to end on this machine and writes the figures as JSON.
+//   tsx tools/bench/main.ts [--people 200000] [--smoke] [--out bench-results/bench.json]
+//     [--memory-sizes 100000,200000] [--budget-people 100000] [--webhook-seconds 10]
+//     [--concurrency 16] [--freshness 30] [--skip-transform]
+// See docs/performance.md for what each figure means and what limits it.
+
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { type BackfillResult, createTenant, runBackfill } from "./lib/backfill";
+import { startBenchStack } from "./lib/bench-stack";
+import { type BudgetResult, runBudget } from "./lib/budget";
+import { machineInfo } from "./lib/machine";
+import { rawUpsert } from "./lib/raw-upsert";
+import { BENCH_SCHEMA_VERSION, type BenchReport, renderTable } from "./lib/report";
+import type { MemoryPeak } from "./lib/rss";
+import { runWebhookBench } from "./lib/webhooks";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export type BenchOptions = {
+  people: number;
+  smoke: boolean;
+  out: string;
+  memorySizes: number[];
+  budgetPeople: number;
+  budgetLimit: number;
+  budgetWindowSec: number;
+  webhookSeconds: number;
+  concurrency: number;
+  freshness: number;
+  skipTransform: boolean;
+  verbose: boolean;
+};
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const flags = new Map<string, string>();
+  const bools = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (!a.startsWith("--")) continue;
+    const eq = a.indexOf("=");
+    if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
+    else if (argv[i + 1] !== undefined && !(argv[i + 1] as string).startsWith("--")) {
+      flags.set(a.slice(2), argv[i + 1] as string);
+      i++;
+    } else bools.add(a.slice(2));
+  }
+  const smoke = bools.has("smoke");
+  const num = (k: string, d: number) => {
+    const v = flags.get(k);
+    if (v === undefined) return d;
+    const n = Number(v.replaceAll("_", ""));
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${k} needs a positive number, got ${v}`);
+    return n;
+  };
+  const people = num("people", smoke ? 2_000 : 200_000);
+  const sizes = flags.get("memory-sizes");
+  return {
+    people,
+    smoke,
+    out: flags.get("out") ?? path.join("bench-results", smoke ? "bench-smoke.json" : "bench.json"),
+    memorySizes: sizes
+      ? sizes.split(",").map((s) => Number(s.replaceAll("_", "")))
+      : [Math.max(1, Math.floor(people / 2)), people],
+    // FUB's limit for the full run; a proportionally small one for the smoke so it still spans many windows.
+    budgetPeople: num("budget-people", smoke ? 3_000 : 100_000),
+    budgetLimit: num("budget-limit", smoke ? 10 : 250),
+    budgetWindowSec: num("budget-window", smoke ? 2 : 10),
+    webhookSeconds: num("webhook-seconds", smoke ? 2 : 10),
+    concurrency: num("concurrency", smoke ? 8 : 16),
+    freshness: num("freshness", smoke ? 5 : 30),
+    skipTransform: bools.has("skip-transform") || smoke,
+    verbose: bools.has("verbose"),
+  };
+}
+
+export async function runBench(
+  opts: BenchOptions,
+  log: (line: string) => void = console.log,
+): Promise<BenchReport> {
+  const machine = machineInfo();
+  log(`bench on ${machine.cpuModel}, ${machine.cores} cores, ${machine.ramGb} GB, node ${machine.node}`);
+  const b = await startBenchStack({ log: opts.verbose ? (l) => log(`[worker] ${l}`) : undefined });
+  const report: Partial<BenchReport> = { schemaVersion: BENCH_SCHEMA_VERSION, machine, options: opts };
+  try {
+    const timeoutFor = (n: number) => 120_000 + n * 10;
+    const memoryRuns: { people: number; memory: MemoryPeak[]; recordsPerSec: number }[] = [];
+    let main: BackfillResult | null = null;
+    const mainTenant = await createTenant(b, { name: "main", people: opts.people, rateLimit: false });
+    const sizes = [...new Set([...opts.memorySizes.filter((s) => s !== opts.people), opts.people])].sort(
+      (x, y) => x - y,
+    );
+    for (const size of sizes) {
+      const tenant =
+        size === opts.people
+          ? mainTenant
+          : await createTenant(b, { name: `mem${size}`, people: size, rateLimit: false });
+      log(`backfill: ${size} people, rate limits off…`);
+      const run = await runBackfill(b, tenant, { timeoutMs: timeoutFor(size) });
+      log(`  ${run.records} records in ${run.seconds} s = ${run.recordsPerSec}/s`);
+      memoryRuns.push({ people: size, memory: run.memory, recordsPerSec: run.recordsPerSec });
+      if (size === opts.people) main = run;
+    }
+    if (!main) throw new Error("the main backfill did not run");
+
+    log("raw upsert baseline (Node, pg, 1000-row multi-row upsert, one connection)…");
+    const raw = await rawUpsert({ databaseUrl: b.cluster.url, accountId: mainTenant.accountId });
+    log(`  ${raw.rows} rows in ${raw.seconds} s = ${raw.recordsPerSec}/s`);
+
+    log(`rate budget: ${opts.budgetPeople} people at ${opts.budgetLimit} per ${opts.budgetWindowSec} s…`);
+    const budget: BudgetResult = await runBudget(b, {
+      people: opts.budgetPeople,
+      limit: opts.budgetLimit,
+      windowSec: opts.budgetWindowSec,
+      name: "budget",
+    });
+    log(`  steady share ${budget.steadyShare}, 429s ${budget.rateLimited}`);
+
+    log("webhooks: ack load vs bare route, freshness…");
+    const webhooks = await runWebhookBench(b, mainTenant, {
+      durationMs: opts.webhookSeconds * 1000,
+      concurrency: opts.concurrency,
+      freshnessSamples: opts.freshness,
+      maxId: opts.people,
+    });
+
+    const per1000 = (x: number) => Math.round((x / main.records) * 1000 * 10) / 10;
+    const s = main.statements;
+    report.backfill = {
+      people: main.people,
+      records: main.records,
+      seconds: main.seconds,
+      recordsPerSec: main.recordsPerSec,
+      failedRecords: main.failedRecords,
+      pollIntervalMs: main.pollIntervalMs,
+      raw,
+      ratio: Math.round((main.recordsPerSec / raw.recordsPerSec) * 1000) / 1000,
+      target: 0.5,
+    };
+    report.rateBudget = { ...budget, target: 0.95 };
+    report.webhooks = { ...webhooks, ackTarget: 0.7 };
+    report.cost = {
+      statementsPer1000: per1000(s.statements),
+      transactionControlPer1000: per1000(s.transactionControl),
+      transactionsPer1000: per1000(s.xactCommit + s.xactRollback),
+      sessionsPer1000: per1000(s.sessions),
+      // Each new connection costs about 3 round trips (startup, SCRAM first/final) before its first query.
+      roundTripsPer1000: per1000(s.statements + 3 * s.sessions),
+      walBytesPerRecord: Math.round(s.walBytes / main.records),
+      fubRequestsPer1000: per1000(main.simRequests),
+      topStatements: s.top,
+    };
+    report.memory = { runs: memoryRuns, ...memoryGrowth(memoryRuns) };
+  } catch (error) {
+    log("bench failed; last Worker output:");
+    for (const line of b.workerLog.slice(-40)) log(`  ${line}`);
+    throw error;
+  } finally {
+    await b.stop();
+  }
+  report.transform = opts.skipTransform ? { skipped: true } : runTransformBenches(log);
+  const full = report as BenchReport;
+  mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
+  writeFileSync(opts.out, `${JSON.stringify(full, null, 2)}\n`);
+  log("");
+  log(renderTable(full));
+  log(`\nwritten to ${opts.out}`);
+  return full;
+}
+
+/**
+ * Memory must not grow with N: compare each process group's peak at the largest size with the smallest.
+ * Postgres is expected to grow until its shared buffers (256 MB) are warm; that's a cap, not a leak.
+ */
+function memoryGrowth(runs: { people: number; memory: MemoryPeak[] }[]) {
+  const first = runs[0];
+  const last = runs[runs.length - 1];
+  const growth: { name: string; fromMb: number; toMb: number; ratio: number }[] = [];
+  if (!first || !last || first === last) return { growth, flat: null as boolean | null };
+  for (const peak of last.memory) {
+    const base = first.memory.find((m) => m.name === peak.name);
+    if (!base || base.peakPssSumMb === 0) continue;
+    growth.push({
+      name: peak.name,
+      fromMb: base.peakPssSumMb,
+      toMb: peak.peakPssSumMb,
+      ratio: Math.round((peak.peakPssSumMb / base.peakPssSumMb) * 100) / 100,
+    });
+  }
+  // Flat: nothing but Postgres grows by more than a quarter while N grows by last/first.
+  const flat = growth.filter((g) => !g.name.startsWith("postgres")).every((g) => g.ratio <= 1.25);
+  return { growth, flat };
+}
+
+/** Runs the pipeline engineer's transform micro-benchmarks (tools/bench/transform*.ts) when they exist. */
+function runTransformBenches(log: (line: string) => void) {
+  const dir = path.join(ROOT, "tools", "bench");
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => /^transform.*\.ts$/.test(f)) : [];
+  if (files.length === 0) return { available: false, reason: "no tools/bench/transform*.ts yet" };
+  const results: Record<string, unknown> = {};
+  for (const f of files) {
+    log(`transform sub-bench ${f}…`);
+    const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(dir, f)], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 600_000,
+    });
+    const out = (r.stdout ?? "").trim();
+    const lastLine = out.split("\n").pop() ?? "";
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(lastLine);
+    } catch {
+      // not JSON: keep the text
+    }
+    results[f] = { exitCode: r.status, json: parsed, output: parsed ? undefined : out.slice(-2000) };
+  }
+  return { available: true, results };
+}
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  runBench(parseOptions(process.argv.slice(2))).then(
+    () => process.exit(0),
+    (error) => {
+      console.error(error instanceof Error ? error.stack : error);
+      process.exit(1);
+    },
+  );
+}
