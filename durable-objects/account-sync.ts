@@ -44,7 +44,7 @@ import {
   type Timer,
 } from "./timers";
 import { refresherFor, tokenDepsFor } from "./tokens"; // issue 5: OAuth refresh
-import { type IngestOutcome, ingestWebhookInObject, runCompletionUnavailable } from "./webhook-fetch"; // issue 5
+import { type IngestOutcome, ingestWebhookInObject } from "./webhook-fetch"; // issue 5
 
 export type StartSyncRequest = {
   accountId: string;
@@ -489,7 +489,7 @@ export class AccountSync extends DurableObject<Env> {
 
   /** Fetches and stages what a recorded webhook event refers to; idempotent, so the inbox sweep may re-send. */
   async ingestWebhook(req: IngestRequest): Promise<IngestOutcome> {
-    return ingestWebhookInObject(this.ctx, this.env, req, runCompletionUnavailable);
+    return ingestWebhookInObject(this.ctx, this.env, req, completeRun);
   }
 
   /** A valid OAuth access token for the connection, refreshed ahead of expiry, one refresh at a time. */

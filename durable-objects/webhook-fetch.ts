@@ -196,11 +196,6 @@ async function stageDeletes(
   return tombstones.length;
 }
 
-/** Until the pipeline's run completion is wired in, delete events stay pending (and are retried by the sweep). */
-export const runCompletionUnavailable: RunCompleter = async () => {
-  throw new Error("run completion is not available");
-};
-
 /** The object-side entry point behind AccountSync.ingestWebhook: a fresh pool for the call, closed after. */
 export async function ingestWebhookInObject(
   ctx: DurableObjectState,

@@ -12,6 +12,7 @@ import { parseKeyring } from "../../src/core/crypto";
 import { openDb } from "../../src/db/client";
 import type { TransformMessage } from "../../src/pipeline/messages";
 import { pendingInboxEvents, pruneInbox, recordInboxEvent } from "../../src/webhooks/inbox";
+import { sweepWebhookInbox } from "../../src/webhooks/sweep";
 import { rows, uniqueId, withTestDb } from "../support/db";
 
 const BASE = "https://fub.test";
@@ -256,5 +257,60 @@ describe("inbox sweep and retention", () => {
       `${tag}_old_pending`,
       `${tag}_recent_done`,
     ]);
+  });
+});
+
+describe("through the account object's RPC with the real run completion", () => {
+  it("a peopleDeleted event soft-deletes the core row, once, however often it is handed over", async () => {
+    await withTestDb((db) =>
+      db.execute(sql`insert into fub_people (account_id, connection_id, source_id, source_updated_at, raw)
+                     values (${accountId}, ${connectionId}, 4242, '2026-10-01T00:00:00Z', '{"id":4242}'::jsonb)`),
+    );
+    const eventId = crypto.randomUUID();
+    const { id } = await record({
+      eventId,
+      eventCreated: "2026-11-03T12:00:00+00:00",
+      event: "peopleDeleted",
+      resourceIds: [4242],
+      uri: `${BASE}/v1/people/4242`,
+    });
+    const stub = env.ACCOUNT_SYNC.get(env.ACCOUNT_SYNC.idFromName(accountId));
+    const req = { inboxId: id, accountId, connectionId, provider: "fub" };
+    expect(await stub.ingestWebhook(req)).toEqual({ status: "processed", staged: 1 });
+    expect(await stub.ingestWebhook(req)).toEqual({ status: "already_processed" });
+
+    const core = await rows<{ deleted_at: string | null }>(
+      sql`select deleted_at from fub_people where connection_id = ${connectionId} and source_id = 4242`,
+    );
+    expect(Date.parse(core[0]?.deleted_at ?? "")).toBe(Date.parse("2026-11-03T12:00:00Z"));
+    const staged = await rows<{ n: number }>(
+      sql`select count(*)::int as n from stage_records where run_id = ${webhookRunId(eventId)}`,
+    );
+    expect(staged[0]?.n).toBe(1);
+  });
+
+  it("the sweep re-sends events left pending", async () => {
+    const { id } = await record({
+      eventId: crypto.randomUUID(),
+      eventCreated: "2026-11-01T10:00:00+00:00",
+      event: "peopleCreated",
+      resourceIds: [1],
+      uri: `${BASE}/v1/people/1`,
+    });
+    await withTestDb((db) =>
+      db.execute(sql`update webhook_inbox set received_at = now() - interval '10 minutes' where id = ${id}`),
+    );
+    const sent: number[] = [];
+    const report = await withTestDb((db) =>
+      sweepWebhookInbox(
+        db,
+        async (req) => {
+          if (req.accountId === accountId) sent.push(req.inboxId);
+        },
+        { limit: 10_000 },
+      ),
+    );
+    expect(sent).toContain(id);
+    expect(report.dispatched).toBeGreaterThanOrEqual(1);
   });
 });
