@@ -176,7 +176,7 @@ describe("Follow Up Boss end to end: onboarding, webhooks, delta", () => {
     await waitFor(
       "every webhook acknowledged and processed",
       async () => {
-        const t = await sim.tenant<{ webhooks: Record<string, number> }>(API_KEY);
+        const t = await sim.tenant<{ webhooks: { acknowledged: number } }>(API_KEY);
         const pending = await pendingWork(stack.databaseUrl, accountId);
         last = { expectedEvents, webhooks: t.webhooks, pending, inbox: await inboxSummary() };
         return (
