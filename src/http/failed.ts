@@ -6,7 +6,7 @@ import { AppError } from "../core/errors";
 import { withDb } from "../db/client";
 import type { Env } from "../env";
 import { listFailed, replayFailed } from "../pipeline/replay";
-import { decidePendingDeletes } from "../pipeline/run-completion";
+import { decidePendingDeletes, listPendingDeletes } from "../pipeline/run-completion";
 import { requireAdmin } from "./auth";
 import { jsonBody } from "./validate";
 
@@ -29,6 +29,7 @@ const listQuery = z.object({
 const replayBody = z.object({ ...filters, limit: z.number().int().min(1).max(1000).default(500) }).strict();
 
 const runIdParam = z.string().min(1).max(256);
+const deletesQuery = z.enum(["pending", "confirmed", "rejected"]);
 
 const encodeCursor = (id: number) => toBase64Url(utf8(`f:${id}`));
 
@@ -82,6 +83,16 @@ export const failed = new Hono<{ Bindings: Env }>()
       return replayFailed(db, c.env.TRANSFORMS, accountId, body);
     });
     return c.json(result, 202);
+  })
+  .get("/accounts/:accountId/deletes", async (c) => {
+    const accountId = c.req.param("accountId");
+    const status = deletesQuery.safeParse(c.req.query("status") ?? "pending");
+    if (!status.success) throw new AppError(400, "invalid_request", "status: pending, confirmed or rejected");
+    const items = await withDb(c.env, async (db) => {
+      await getAccount(db, accountId);
+      return listPendingDeletes(db, accountId, status.data);
+    });
+    return c.json({ items });
   })
   .post("/accounts/:accountId/deletes/:runId/:decision{confirm|reject}", async (c) => {
     const accountId = c.req.param("accountId");

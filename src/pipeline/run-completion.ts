@@ -270,3 +270,55 @@ async function decideInTenant(
   }
   return { runId, status, entities: pending.map((p) => p.entity), deletes };
 }
+
+export type PendingDeletesView = {
+  runId: string;
+  connectionId: string;
+  provider: string;
+  entity: string;
+  mode: string;
+  deletes: number;
+  liveRows: number;
+  status: string;
+  createdAt: string;
+  decidedAt: string | null;
+};
+
+/** Held runs for the operator to decide on (newest first); tombstone lists stay out of the listing. */
+export async function listPendingDeletes(
+  db: Db,
+  accountId: string,
+  status: "pending" | "confirmed" | "rejected",
+): Promise<PendingDeletesView[]> {
+  return withTenant(db, accountId, async (tx) => {
+    const result = await tx.execute(sql`
+      select run_id, connection_id, provider, entity, mode, deletes, live_rows, status, created_at, decided_at
+      from pending_deletes where account_id = ${accountId} and status = ${status}
+      order by id desc limit 200`);
+    return (
+      result.rows as {
+        run_id: string;
+        connection_id: string;
+        provider: string;
+        entity: string;
+        mode: string;
+        deletes: number;
+        live_rows: number;
+        status: string;
+        created_at: string;
+        decided_at: string | null;
+      }[]
+    ).map((r) => ({
+      runId: r.run_id,
+      connectionId: r.connection_id,
+      provider: r.provider,
+      entity: r.entity,
+      mode: r.mode,
+      deletes: r.deletes,
+      liveRows: r.live_rows,
+      status: r.status,
+      createdAt: new Date(r.created_at).toISOString(),
+      decidedAt: r.decided_at ? new Date(r.decided_at).toISOString() : null,
+    }));
+  });
+}

@@ -280,6 +280,18 @@ describe("deletes awaiting confirmation", () => {
     const conn = uniqueId("con");
     await heldRun(account, conn, "scan-a");
     expect(await deleted(account)).toEqual([]);
+    const held = await (await call("GET", `/admin/accounts/${account}/deletes`)).json<{ items: unknown[] }>();
+    expect(held.items).toMatchObject([
+      {
+        runId: "scan-a",
+        connectionId: conn,
+        entity: "people",
+        mode: "onboarding",
+        deletes: 5,
+        liveRows: 10,
+        status: "pending",
+      },
+    ]);
     const res = await call("POST", `/admin/accounts/${account}/deletes/scan-a/confirm`, {});
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
@@ -294,6 +306,17 @@ describe("deletes awaiting confirmation", () => {
         sql`select count(*)::int as n from contacts where account_id = ${account} and deleted_at is not null`,
       ),
     ).toEqual([{ n: 5 }]);
+    expect(
+      (await (await call("GET", `/admin/accounts/${account}/deletes`)).json<{ items: unknown[] }>()).items,
+    ).toEqual([]);
+    expect(
+      (
+        await (
+          await call("GET", `/admin/accounts/${account}/deletes?status=confirmed`)
+        ).json<{ items: unknown[] }>()
+      ).items,
+    ).toHaveLength(1);
+    expect((await call("GET", `/admin/accounts/${account}/deletes?status=maybe`)).status).toBe(400);
     // Decided once: a second decision finds nothing pending.
     expect((await call("POST", `/admin/accounts/${account}/deletes/scan-a/reject`, {})).status).toBe(404);
   });
