@@ -43,7 +43,7 @@ import {
   syncAlarm,
   type Timer,
 } from "./timers";
-import { refresherFor, tokenDepsFor } from "./tokens"; // issue 5: OAuth refresh
+import { refresherFor, refreshOnTimer, TOKEN_TIMER, tokenDepsFor } from "./tokens"; // issue 5: OAuth refresh
 import { type IngestOutcome, ingestWebhookInObject } from "./webhook-fetch"; // issue 5
 
 export type StartSyncRequest = {
@@ -166,7 +166,7 @@ export class AccountSync extends DurableObject<Env> {
       try {
         if (timer.name.startsWith(RUN)) await this.runTimer(timer);
         else if (timer.name.startsWith(COMPLETE)) await this.completionTimer(timer);
-        // ---- issue 5: token refresh timers are dispatched here ----
+        else if (timer.name.startsWith(TOKEN_TIMER)) await refreshOnTimer(this.ctx, this.env, timer.payload); // issue 5
       } catch (error) {
         console.error("timer failed", timer.name, error instanceof Error ? error.message : String(error));
       }
@@ -472,6 +472,10 @@ export class AccountSync extends DurableObject<Env> {
       }),
     );
     url.searchParams.set("limit", "1");
+    // Runs read trashed records too (to see them move to the trash); we keep those as deleted, so the total
+    // to compare with our non-deleted rows is the provider's default, trash excluded.
+    // TODO(connectors): a per-connector count URL would make this provider-neutral.
+    url.searchParams.delete("includeTrash");
     const call = await callProvider(
       { sql: this.sql, fetch: (i, init) => fetch(i, init), now: Date.now },
       { connection, priority: "backfill", breaker: settings.breaker, timeoutMs: settings.requestTimeoutMs },

@@ -13,8 +13,16 @@ export type CronResult =
   | { job: "reconcile"; connections: number; failed: number; mismatches: number }
   | { job: "unknown"; cron: string };
 
+/** Limits a job to some accounts (an operator re-running one account's job; tests sharing one database). */
+export type CronScope = { accountIds?: string[] };
+
 /** Runs the job a cron expression stands for (see wrangler.toml [triggers]). */
-export async function runCron(cron: string, env: Env, ctx: ExecutionContext): Promise<CronResult> {
+export async function runCron(
+  cron: string,
+  env: Env,
+  ctx: ExecutionContext,
+  scope: CronScope = {},
+): Promise<CronResult> {
   if (cron !== DELTA_CRON && cron !== RECONCILE_CRON) {
     console.warn("scheduled: no job for cron", cron);
     return { job: "unknown", cron };
@@ -22,8 +30,8 @@ export async function runCron(cron: string, env: Env, ctx: ExecutionContext): Pr
   const handle = openDb(env);
   try {
     return cron === DELTA_CRON
-      ? await deltaFanOut(handle.db, env)
-      : await dailyReconciliation(handle.db, env);
+      ? await deltaFanOut(handle.db, env, scope)
+      : await dailyReconciliation(handle.db, env, scope);
   } finally {
     ctx.waitUntil(handle.close().catch(() => {}));
   }
@@ -34,8 +42,8 @@ export async function runCron(cron: string, env: Env, ctx: ExecutionContext): Pr
 const acrossAccounts = <T>(db: Db, fn: (db: Db) => Promise<T>) =>
   withAllAccounts(db, (tx) => fn(tx as unknown as Db));
 
-async function deltaFanOut(db: Db, env: Env): Promise<CronResult> {
-  const due = await acrossAccounts(db, claimDueConnections);
+async function deltaFanOut(db: Db, env: Env, scope: CronScope): Promise<CronResult> {
+  const due = await acrossAccounts(db, (tx) => claimDueConnections(tx, 500, scope.accountIds));
   const r = await fanOutDeltaSyncs(due, (req) => accountStub(env, req.accountId).startSync(req));
   return { job: "delta", ...r };
 }
@@ -44,8 +52,8 @@ async function deltaFanOut(db: Db, env: Env): Promise<CronResult> {
  * Each connection's object compares provider totals with our counts and queues catch-up runs; the provider
  * requests go through that connection's breaker and rate budget like any other.
  */
-async function dailyReconciliation(db: Db, env: Env): Promise<CronResult> {
-  const connections = await acrossAccounts(db, activeConnections);
+async function dailyReconciliation(db: Db, env: Env, scope: CronScope): Promise<CronResult> {
+  const connections = await acrossAccounts(db, (tx) => activeConnections(tx, scope.accountIds));
   const results = await settleWithLimit(connections, INVOCATION_CONNECTIONS, (c) =>
     accountStub(env, c.accountId).reconcile({ accountId: c.accountId, connectionId: c.connectionId }),
   );
