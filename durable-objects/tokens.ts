@@ -12,6 +12,7 @@ import {
 import { openDb } from "../src/db/client";
 import type { Env } from "../src/env";
 import { breakerStore } from "./breaker-store";
+import { setTimer, syncAlarm } from "./timers";
 
 /**
  * OAuth credentials of a refresh-token provider (Dotloop style), as stored encrypted on the connection:
@@ -38,6 +39,8 @@ export type TokenDeps = {
   keyring: () => Promise<Keyring>;
   /** Runs fn with a credential store bound to a per-call database handle (pools don't outlive a call). */
   withStore<T>(fn: (store: CredentialStore) => Promise<T>): Promise<T>;
+  /** Asks for a proactive refresh at `at` (the object's alarm); absent in tests that drive time themselves. */
+  schedule?(accountId: string, connectionId: string, at: number): void;
 };
 
 export const TOKEN_SQLITE_SCHEMA = `create table if not exists oauth_refresh_failures (
@@ -158,6 +161,7 @@ export class TokenRefresher {
     // If the credentials were replaced meanwhile (re-authorized), theirs win; our token is still good to use.
     await deps.withStore((s) => s.swap(args.accountId, args.connectionId, args.blob, blob));
     deps.sql.exec("delete from oauth_refresh_failures where connection_id = ?", args.connectionId);
+    deps.schedule?.(args.accountId, args.connectionId, Number(next.accessTokenExpiresAt) - REFRESH_AHEAD_MS);
     return body.access_token;
   }
 
@@ -196,6 +200,8 @@ export class TokenRefresher {
       permanent ? 1 : 0,
       error,
     );
+    // A transient failure is retried by the alarm after its backoff; a dead grant waits for re-authorization.
+    if (!permanent) deps.schedule?.(args.accountId, args.connectionId, retryAt);
     if (permanent) {
       // Every request of the connection would fail the same way: hold them all until it is re-authorized.
       breakerStore.force(deps.sql, args.connectionId, "open", now);
@@ -219,9 +225,19 @@ export function refresherFor(ctx: DurableObjectState, make: () => TokenDeps): To
   return refresher;
 }
 
-/** The object-side entry point behind AccountSync.accessToken. */
+export const TOKEN_TIMER = "token:";
+type TokenTimerPayload = { accountId: string; connectionId: string };
+
+/** The object-side dependencies behind AccountSync.accessToken and its refresh timers. */
 export function tokenDepsFor(ctx: DurableObjectState, env: Env): TokenDeps {
   return {
+    schedule: (accountId, connectionId, at) => {
+      setTimer(ctx.storage, `${TOKEN_TIMER}${connectionId}`, at, {
+        accountId,
+        connectionId,
+      } satisfies TokenTimerPayload);
+      ctx.waitUntil(syncAlarm(ctx.storage).catch(() => {}));
+    },
     sql: ctx.storage.sql,
     fetch: (input, init) => fetch(input, init),
     now: Date.now,
@@ -235,4 +251,15 @@ export function tokenDepsFor(ctx: DurableObjectState, env: Env): TokenDeps {
       }
     },
   };
+}
+
+/**
+ * A token timer fired (AccountSync.alarm): refresh ahead of expiry so a sync never waits on the token
+ * endpoint. Idempotent: a token that is still fresh is simply returned, and failures reschedule themselves.
+ */
+export async function refreshOnTimer(ctx: DurableObjectState, env: Env, timerPayload: string): Promise<void> {
+  const { accountId, connectionId } = JSON.parse(timerPayload) as TokenTimerPayload;
+  await refresherFor(ctx, () => tokenDepsFor(ctx, env))
+    .accessToken(accountId, connectionId)
+    .catch(() => {});
 }

@@ -1,8 +1,9 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { breakerStore } from "../../durable-objects/breaker-store";
-import { REFRESH_AHEAD_MS, type TokenError, TokenRefresher } from "../../durable-objects/tokens";
+import { setTimer } from "../../durable-objects/timers";
+import { REFRESH_AHEAD_MS, TOKEN_TIMER, type TokenError, TokenRefresher } from "../../durable-objects/tokens";
 import { encryptCredentials } from "../../src/accounts/connections";
 import { pgCredentialStore } from "../../src/accounts/credential-store";
 import { credentialAad, decryptSecret, parseKeyring } from "../../src/core/crypto";
@@ -53,6 +54,7 @@ async function inObject<T>(
   accountId: string,
   fetchFn: typeof fetch,
   fn: (r: TokenRefresher, sqlStorage: SqlStorage) => Promise<T>,
+  scheduled: { connectionId: string; at: number }[] = [],
 ): Promise<T> {
   const stub = env.ACCOUNT_SYNC.get(env.ACCOUNT_SYNC.idFromName(accountId));
   return runInDurableObject(stub, async (_instance, state) => {
@@ -69,6 +71,7 @@ async function inObject<T>(
           await handle.close();
         }
       },
+      schedule: (_accountId, connectionId, at) => scheduled.push({ connectionId, at }),
     });
     return fn(refresher, state.storage.sql);
   });
@@ -104,8 +107,12 @@ describe("OAuth refresh in the account's object", () => {
   it("N concurrent needs of an expired token make exactly one token call, and the new pair is stored encrypted", async () => {
     const { accountId, connectionId } = await oauthConnection(Date.now() - 1_000);
     const endpoint = tokenEndpoint(() => ok("access-1", "refresh-1"));
-    const tokens = await inObject(accountId, endpoint.fetchFn, (r) =>
-      Promise.all(Array.from({ length: 25 }, () => r.accessToken(accountId, connectionId))),
+    const scheduled: { connectionId: string; at: number }[] = [];
+    const tokens = await inObject(
+      accountId,
+      endpoint.fetchFn,
+      (r) => Promise.all(Array.from({ length: 25 }, () => r.accessToken(accountId, connectionId))),
+      scheduled,
     );
     expect(endpoint.calls).toHaveLength(1);
     expect(new Set(tokens)).toEqual(new Set(["access-1"]));
@@ -117,6 +124,8 @@ describe("OAuth refresh in the account's object", () => {
     );
 
     const { creds } = await storedCredentials(accountId, connectionId);
+    // The next refresh is asked of the alarm ahead of the new expiry, once.
+    expect(scheduled).toEqual([{ connectionId, at: Number(creds.accessTokenExpiresAt) - REFRESH_AHEAD_MS }]);
     expect(creds).toMatchObject({
       accessToken: "access-1",
       refreshToken: "refresh-1",
@@ -155,9 +164,15 @@ describe("OAuth refresh in the account's object", () => {
     const endpoint = tokenEndpoint(
       () => new Response(JSON.stringify({ error: "invalid_grant" }), { status: 400 }),
     );
-    const results = await inObject(accountId, endpoint.fetchFn, (r) =>
-      Promise.allSettled(Array.from({ length: 10 }, () => r.accessToken(accountId, connectionId))),
+    const scheduled: { connectionId: string; at: number }[] = [];
+    const results = await inObject(
+      accountId,
+      endpoint.fetchFn,
+      (r) => Promise.allSettled(Array.from({ length: 10 }, () => r.accessToken(accountId, connectionId))),
+      scheduled,
     );
+    // A dead grant is not retried on a timer: it waits for someone to re-authorize the connection.
+    expect(scheduled).toEqual([]);
     expect(endpoint.calls).toHaveLength(1);
     for (const result of results) {
       expect(result.status).toBe("rejected");
@@ -204,5 +219,34 @@ describe("OAuth refresh in the account's object", () => {
     });
     expect(token).toBe("access-3");
     expect(endpoint.calls).toHaveLength(2);
+  });
+});
+
+describe("token refresh timers", () => {
+  it("the object's alarm dispatches a due token timer to the refresher, which reschedules itself after a failure", async () => {
+    // Expired, and the token endpoint is unreachable from the test: the attempt must fail transiently.
+    const { accountId, connectionId } = await oauthConnection(Date.now() - 1_000);
+    const stub = env.ACCOUNT_SYNC.get(env.ACCOUNT_SYNC.idFromName(accountId));
+    const before = Date.now();
+    await runInDurableObject(stub, async (_i, state) => {
+      setTimer(state.storage, `${TOKEN_TIMER}${connectionId}`, Date.now() - 1, { accountId, connectionId });
+      // Far enough ahead not to fire by itself; the test fires it.
+      await state.storage.setAlarm(Date.now() + 60_000);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const after = await runInDurableObject(stub, async (_i, state) => ({
+      failures: state.storage.sql
+        .exec<{ failures: number; permanent: number }>(
+          "select failures, permanent from oauth_refresh_failures where connection_id = ?",
+          connectionId,
+        )
+        .toArray(),
+      timers: state.storage.sql
+        .exec<{ due_at: number }>("select due_at from timers where name = ?", `${TOKEN_TIMER}${connectionId}`)
+        .toArray(),
+    }));
+    expect(after.failures).toEqual([{ failures: 1, permanent: 0 }]);
+    expect(after.timers).toHaveLength(1);
+    expect(after.timers[0]?.due_at).toBeGreaterThan(before);
   });
 });
