@@ -1,11 +1,12 @@
 // Measures the platform end to end on this machine and writes the figures as JSON.
 //   tsx tools/bench/main.ts [--people 200000] [--smoke] [--out bench-results/bench.json]
 //     [--memory-sizes 100000,200000] [--budget-people 100000] [--webhook-seconds 10]
-//     [--concurrency 16] [--freshness 30] [--skip-transform]
+//     [--concurrency 16] [--freshness 30] [--skip-transform] [--live] [--verbose]
+// Runs on a snapshot of HEAD (plus tools/bench and tools/chaos) unless --live: see lib/snapshot.ts.
 // See docs/performance.md for what each figure means and what limits it.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BackfillResult, createTenant, runBackfill } from "./lib/backfill";
@@ -15,6 +16,7 @@ import { machineInfo } from "./lib/machine";
 import { rawUpsert } from "./lib/raw-upsert";
 import { BENCH_SCHEMA_VERSION, type BenchReport, renderTable } from "./lib/report";
 import type { MemoryPeak } from "./lib/rss";
+import { runInSnapshot } from "./lib/snapshot";
 import { runWebhookBench } from "./lib/webhooks";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -32,6 +34,8 @@ export type BenchOptions = {
   freshness: number;
   skipTransform: boolean;
   verbose: boolean;
+  /** the commit a snapshot run measures (null: the live working tree) */
+  commit: string | null;
 };
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -73,6 +77,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     freshness: num("freshness", smoke ? 5 : 30),
     skipTransform: bools.has("skip-transform") || smoke,
     verbose: bools.has("verbose"),
+    commit: flags.get("commit") ?? null,
   };
 }
 
@@ -83,7 +88,17 @@ export async function runBench(
   const machine = machineInfo();
   log(`bench on ${machine.cpuModel}, ${machine.cores} cores, ${machine.ramGb} GB, node ${machine.node}`);
   const b = await startBenchStack({ log: opts.verbose ? (l) => log(`[worker] ${l}`) : undefined });
-  const report: Partial<BenchReport> = { schemaVersion: BENCH_SCHEMA_VERSION, machine, options: opts };
+  const report: Partial<BenchReport> = {
+    schemaVersion: BENCH_SCHEMA_VERSION,
+    machine,
+    commit: opts.commit,
+    options: opts,
+  };
+  const interrupted = () => {
+    void b.stop().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   try {
     const timeoutFor = (n: number) => 120_000 + n * 10;
     const memoryRuns: { people: number; memory: MemoryPeak[]; recordsPerSec: number }[] = [];
@@ -158,6 +173,8 @@ export async function runBench(
     for (const line of b.workerLog.slice(-40)) log(`  ${line}`);
     throw error;
   } finally {
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
     await b.stop();
   }
   report.transform = opts.skipTransform ? { skipped: true } : runTransformBenches(log);
@@ -202,28 +219,35 @@ function runTransformBenches(log: (line: string) => void) {
   const results: Record<string, unknown> = {};
   for (const f of files) {
     log(`transform sub-bench ${f}…`);
+    const started = Date.now();
+    const env = { ...process.env };
+    delete env.DATABASE_URL;
     const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(dir, f)], {
       cwd: ROOT,
+      env,
       encoding: "utf8",
-      timeout: 600_000,
+      timeout: 900_000,
     });
     const out = (r.stdout ?? "").trim();
-    const lastLine = out.split("\n").pop() ?? "";
+    // transform.ts writes bench-results/<name>.json under its cwd; take it when this run wrote it.
+    const json = path.join(ROOT, "bench-results", f.replace(/\.ts$/, ".json"));
     let parsed: unknown = null;
-    try {
-      parsed = JSON.parse(lastLine);
-    } catch {
-      // not JSON: keep the text
-    }
-    results[f] = { exitCode: r.status, json: parsed, output: parsed ? undefined : out.slice(-2000) };
+    if (existsSync(json) && statSync(json).mtimeMs >= started)
+      parsed = JSON.parse(readFileSync(json, "utf8"));
+    results[f] = { exitCode: r.status, json: parsed, output: out.slice(-3000) };
+    if (!parsed) log(`  ${f} exited ${r.status} without writing ${json}`);
   }
   return { available: true, results };
 }
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
-  runBench(parseOptions(process.argv.slice(2))).then(
-    () => process.exit(0),
+  const argv = process.argv.slice(2);
+  const run = argv.includes("--live")
+    ? runBench(parseOptions(argv)).then(() => 0)
+    : runInSnapshot("tools/bench/main.ts", argv);
+  run.then(
+    (code) => process.exit(code),
     (error) => {
       console.error(error instanceof Error ? error.stack : error);
       process.exit(1);

@@ -31,6 +31,8 @@ export const benchReportSchema = z.object({
     platform: z.string(),
     date: z.string(),
   }),
+  /** the commit measured, or null for the live working tree */
+  commit: z.string().nullable(),
   options: z.record(z.string(), z.unknown()),
   backfill: z.object({
     people: z.number(),

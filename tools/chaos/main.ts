@@ -1,0 +1,484 @@
+// Fault harness: an onboarding backfill with live mutations and webhooks while the Worker is SIGKILLed and
+// restarted at random points, Postgres crashes (immediate shutdown) and comes back once, and the simulator
+// injects 5xx, timeouts, 429 storms, truncated bodies, malformed records, duplicated and reordered webhooks.
+// Then faults off, the simulator's webhook retries settle, a final delta sync drains, and the core must equal
+// the simulator's truth except malformed records, each of which must be in failed_records; a full scan
+// after that must make the core equal the truth exactly.
+//   tsx tools/chaos/main.ts [--smoke] [--people 20000] [--seconds 150] [--seed 42] [--out bench-results/chaos.json]
+//     [--live] [--verbose]
+// Runs on a snapshot of HEAD (plus tools/bench and tools/chaos) unless --live: see ../bench/lib/snapshot.ts.
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { createTenant, type Tenant } from "../bench/lib/backfill";
+import { type BenchStack, startBenchStack } from "../bench/lib/bench-stack";
+import { runInSnapshot } from "../bench/lib/snapshot";
+import { waitFor } from "../lib/admin-client";
+import { compareWithTruth } from "../lib/truth-compare";
+import { entityRun } from "./status";
+
+export type ChaosOptions = {
+  smoke: boolean;
+  people: number;
+  seconds: number;
+  seed: number;
+  mutationsPerSec: number;
+  out: string | null;
+  verbose: boolean;
+};
+
+export type ChaosReport = {
+  options: ChaosOptions;
+  workerKills: number;
+  postgresRestarts: number;
+  faults: {
+    http5xx: number;
+    timeouts: number;
+    rateLimited: number;
+    stormRateLimited: number;
+    truncated: number | null;
+    malformedRecords: number;
+    webhookDuplicates: number;
+    webhookEvents: number;
+    webhookFailedAttempts: number;
+    webhookGaveUp: number;
+  };
+  records: { truth: number; core: number; mutations: Record<string, number>; failedRecords: number };
+  afterDelta: { missing: number; extra: number; stale: number; missingNotMalformed: number[] };
+  malformedUnaccounted: number[];
+  /** webhook events still pending in the inbox at the end, by last error */
+  inboxPending: Record<string, number>;
+  afterFullScan: { ok: boolean; missing: number; extra: number; stale: number; truth: number; core: number };
+  ok: boolean;
+  seconds: number;
+};
+
+const FIELDS: [string, string][] = [
+  ["firstName", "first_name"],
+  ["lastName", "last_name"],
+  ["stage", "stage"],
+];
+const PEOPLE_EVENTS = ["peopleCreated", "peopleUpdated", "peopleDeleted", "peopleStageUpdated"];
+
+export function parseChaosOptions(argv: string[]): ChaosOptions {
+  const get = (k: string) => {
+    const i = argv.indexOf(`--${k}`);
+    return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3);
+  };
+  const smoke = argv.includes("--smoke");
+  const num = (k: string, d: number) => (get(k) === undefined ? d : Number(get(k)));
+  return {
+    smoke,
+    people: num("people", smoke ? 3_000 : 20_000),
+    seconds: num("seconds", smoke ? 45 : 150),
+    seed: num("seed", Date.now() % 100_000),
+    mutationsPerSec: num("mutations", smoke ? 4 : 10),
+    out: get("out") ?? (smoke ? null : path.join("bench-results", "chaos.json")),
+    verbose: argv.includes("--verbose"),
+  };
+}
+
+/** Small seeded PRNG so a failing run can be replayed with --seed. */
+function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+
+export async function runChaos(
+  opts: ChaosOptions,
+  log: (line: string) => void = console.log,
+): Promise<ChaosReport> {
+  const started = performance.now();
+  const random = rng(opts.seed);
+  log(`chaos: ${opts.people} people, ${opts.seconds} s of faults, seed ${opts.seed}`);
+  const b = await startBenchStack({
+    statements: false,
+    log: opts.verbose ? (l) => log(`[worker] ${l}`) : undefined,
+  });
+  let kills = 0;
+  let pgRestarts = 0;
+  const interrupted = () => {
+    void b.stop().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
+  try {
+    const t = await createTenant(b, { name: "chaos", people: opts.people });
+    await b.sim.putTenant(t.apiKey, {
+      seed: "chaos",
+      systemKey: t.systemKey,
+      counts: { people: opts.people },
+      // FUB retries at 1, 5, 5, 10, 30 min; compressed (smoke 2, 10, 10, 20, 60 s) so the run stays short
+      // while a delivery still outlives a Worker restart.
+      webhookRetryScale: opts.smoke ? 1 / 30 : 1 / 12,
+      faults: {
+        seed: opts.seed,
+        // The smoke makes ~100 requests: faults are denser so each kind still happens.
+        errorRate: opts.smoke ? 0.08 : 0.05,
+        timeoutRate: opts.smoke ? 0.03 : 0.01,
+        timeoutMs: 3_000,
+        truncateRate: 0.01,
+        malformedRate: opts.smoke ? 0.005 : 0.003,
+        storm: { everyN: opts.smoke ? 40 : 150, durationSec: 3 },
+        webhookDuplicateRate: 0.2,
+        webhookReorder: true,
+      },
+    });
+    await registerWebhooks(b, t);
+
+    await b.admin.sync(t.accountId, { entity: "people", mode: "onboarding" });
+    await b.sim.mutate(t.apiKey, {}).catch(() => {}); // notes the origin webhook URIs are built from
+    await simCall(b, "POST", `/tenants/${t.apiKey}/stream`, {
+      ratePerSec: opts.mutationsPerSec,
+      entity: "people",
+      mix: { creates: 0.25, updates: 0.6, deletes: 0.08, trash: 0.07 },
+    });
+
+    // Chaos: SIGKILL the Worker at random points; crash Postgres once, near the middle.
+    const end = Date.now() + opts.seconds * 1000;
+    const pgAt = Date.now() + opts.seconds * 500 * (0.8 + 0.4 * random());
+    let pgDone = false;
+    while (Date.now() < end) {
+      const wait = (opts.smoke ? 5_000 : 8_000) + random() * (opts.smoke ? 7_000 : 15_000);
+      await sleep(Math.min(wait, Math.max(0, end - Date.now())));
+      if (Date.now() >= end) break;
+      if (!pgDone && Date.now() >= pgAt) {
+        log("  postgres: immediate shutdown (crash), restart in 2 s");
+        await b.cluster.crash();
+        await sleep(2_000);
+        await b.cluster.start();
+        pgRestarts++;
+        pgDone = true;
+        continue;
+      }
+      // A random extra delay inside the kill window lands it mid-request, mid-step or mid-batch.
+      await sleep(random() * 1_000);
+      log(`  worker: SIGKILL #${kills + 1}`);
+      await b.stack.worker.restart("SIGKILL");
+      kills++;
+    }
+    if (!pgDone) {
+      await b.cluster.crash();
+      await sleep(2_000);
+      await b.cluster.start();
+      pgRestarts++;
+    }
+
+    log("faults off, mutation stream stopped; waiting for webhook retries to settle");
+    await simCall(b, "DELETE", `/tenants/${t.apiKey}/stream`);
+    const faultSummary = (await b.sim.tenant(t.apiKey)) as SimSummary;
+    await b.sim.setFaults(t.apiKey, {});
+    await waitFor(
+      "simulator webhook deliveries to be acknowledged or given up",
+      async () => {
+        const s = (await b.sim.tenant(t.apiKey)) as SimSummary;
+        const w = s.webhooks;
+        return w.acknowledged + w.gaveUp >= w.events + w.duplicates;
+      },
+      { timeoutMs: 400_000, intervalMs: 1_000 },
+    );
+
+    // The onboarding run must have finished (it may still be retrying after the faults); then a delta.
+    await settle(b, t, "onboarding", 600_000);
+    await b.admin.sync(t.accountId, { entity: "people", mode: "delta" });
+    await settle(b, t, "delta", 300_000);
+
+    const malformed = (faultSummary.malformedIds?.people ?? []).map(Number);
+    const afterDelta = await compareWithTruth({
+      databaseUrl: b.cluster.url,
+      sim: b.sim,
+      apiKey: t.apiKey,
+      accountId: t.accountId,
+      entity: "people",
+      table: "fub_people",
+      fields: FIELDS,
+    });
+    const failed = await failedSourceIds(b.cluster.url, t.accountId);
+    const failedIds = failed.ids;
+    const malformedSet = new Set(malformed);
+    const missingNotMalformed = afterDelta.missing.filter((id) => !malformedSet.has(id));
+    const malformedUnaccounted = malformed.filter(
+      (id) => !failedIds.has(String(id)) && !failedIds.has(`fub-${id.toString(36)}`),
+    );
+
+    log("full scan with faults off (applies deletes a lost webhook could not)");
+    await b.admin.sync(t.accountId, { entity: "people", mode: "onboarding" });
+    await settle(b, t, "onboarding", 600_000);
+    await confirmPendingDeletes(b, t);
+    const full = await compareWithTruth({
+      databaseUrl: b.cluster.url,
+      sim: b.sim,
+      apiKey: t.apiKey,
+      accountId: t.accountId,
+      entity: "people",
+      table: "fub_people",
+      fields: FIELDS,
+    });
+    const final = (await b.sim.tenant(t.apiKey)) as SimSummary;
+    const by = faultSummary.requests.byStatus;
+    const stream = (await simCall(b, "GET", `/tenants/${t.apiKey}/stream`)) as {
+      applied?: Record<string, number>;
+    };
+    const report: ChaosReport = {
+      options: opts,
+      workerKills: kills,
+      postgresRestarts: pgRestarts,
+      faults: {
+        http5xx: (by["500"] ?? 0) + (by["502"] ?? 0) + (by["503"] ?? 0),
+        timeouts: by["504"] ?? 0,
+        rateLimited: faultSummary.requests.rateLimited,
+        stormRateLimited: faultSummary.requests.stormRateLimited,
+        truncated: null,
+        malformedRecords: malformed.length,
+        webhookDuplicates: final.webhooks.duplicates,
+        webhookEvents: final.webhooks.events,
+        webhookFailedAttempts: final.webhooks.failedAttempts,
+        webhookGaveUp: final.webhooks.gaveUp,
+      },
+      records: {
+        truth: full.truth,
+        core: full.core,
+        mutations: stream.applied ?? {},
+        failedRecords: failed.rows,
+      },
+      afterDelta: {
+        missing: afterDelta.missing.length,
+        extra: afterDelta.extra.length,
+        stale: afterDelta.stale.length,
+        missingNotMalformed: missingNotMalformed.slice(0, 20),
+      },
+      malformedUnaccounted,
+      inboxPending: await inboxPending(b.cluster.url, t.accountId),
+      afterFullScan: {
+        ok: full.ok,
+        missing: full.missing.length,
+        extra: full.extra.length,
+        stale: full.stale.length,
+        truth: full.truth,
+        core: full.core,
+      },
+      ok:
+        full.ok &&
+        malformedUnaccounted.length === 0 &&
+        missingNotMalformed.length === 0 &&
+        afterDelta.extra.length === 0 &&
+        afterDelta.stale.length === 0,
+      seconds: Math.round((performance.now() - started) / 1000),
+    };
+    printReport(report, log);
+    if (opts.out) {
+      mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
+      writeFileSync(opts.out, `${JSON.stringify(report, null, 2)}\n`);
+    }
+    return report;
+  } catch (error) {
+    log(`chaos failed after ${kills} kills, ${pgRestarts} Postgres restarts; last Worker output:`);
+    for (const line of b.workerLog.slice(-40)) log(`  ${line}`);
+    throw error;
+  } finally {
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
+    await b.stop();
+  }
+}
+
+type SimSummary = {
+  requests: {
+    served: number;
+    rateLimited: number;
+    stormRateLimited: number;
+    byStatus: Record<string, number>;
+  };
+  webhooks: {
+    registered: number;
+    events: number;
+    attempts: number;
+    acknowledged: number;
+    failedAttempts: number;
+    gaveUp: number;
+    duplicates: number;
+  };
+  malformedIds?: Record<string, number[]>;
+};
+
+async function simCall(b: BenchStack, method: string, route: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${b.stack.simulatorUrl}/_sim${route}`, {
+    method,
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`simulator ${method} ${route} → ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** Points the tenant's people webhooks at the Worker, unless the platform registered them already. */
+async function registerWebhooks(b: BenchStack, t: Tenant): Promise<void> {
+  const url = `${b.stack.workerUrl}/webhooks/fub/${t.connectionId}`;
+  const existing = (await simCall(b, "GET", `/tenants/${t.apiKey}/webhooks`)) as {
+    registrations: { event: string; url: string }[];
+  };
+  for (const event of PEOPLE_EVENTS) {
+    if (existing.registrations.some((r) => r.event === event && r.url === url)) continue;
+    const res = await fetch(`${b.stack.simulatorUrl}/v1/webhooks`, {
+      method: "POST",
+      headers: {
+        Authorization: `Basic ${btoa(`${t.apiKey}:`)}`,
+        "X-System": "edge-etl-chaos",
+        "X-System-Key": t.systemKey,
+        "Content-Type": "application/json",
+      },
+      body: JSON.stringify({ event, url }),
+    });
+    if (!res.ok) throw new Error(`registering ${event} → ${res.status} ${await res.text()}`);
+  }
+}
+
+/**
+ * Waits for the entity's run of `mode` to complete and staging to drain. The webhook inbox is reported, not
+ * waited for: events parked by an open breaker stay pending until something re-dispatches them.
+ */
+async function settle(b: BenchStack, t: Tenant, mode: string, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: b.cluster.url });
+  await client.connect();
+  try {
+    let lastCron = 0;
+    await waitFor(
+      `${mode} run to complete and staging/inbox to drain`,
+      async () => {
+        // The delta cron also runs the platform's periodic safety nets (inbox sweep, due syncs).
+        if (Date.now() - lastCron > 10_000) {
+          lastCron = Date.now();
+          await fetch(`${b.stack.workerUrl}/__scheduled?cron=${encodeURIComponent("*/15 * * * *")}`)
+            .then((r) => r.body?.cancel())
+            .catch(() => {});
+        }
+        const run = await entityRun(b.admin, t.accountId, "people");
+        if (run?.status === "ERROR") {
+          // A run that gave up during the faults is restarted, as an operator would.
+          await b.admin.sync(t.accountId, { entity: "people", mode: mode as "delta" | "onboarding" });
+          return false;
+        }
+        if (run?.status !== "COMPLETED") return false;
+        const r = await client.query(
+          `select (select count(*) from stage_records where account_id = $1 and done_at is null)::int as staged,
+                  (select count(*) from webhook_inbox where account_id = $1 and status = 'pending')::int as inbox`,
+          [t.accountId],
+        );
+        const row = r.rows[0] as { staged: number; inbox: number };
+        return row.staged === 0 ? row : false;
+      },
+      { timeoutMs, intervalMs: 1_000 },
+    );
+  } finally {
+    await client.end();
+  }
+}
+
+/** A full scan whose deletes exceed the safety share waits for an operator; the harness is that operator. */
+async function confirmPendingDeletes(b: BenchStack, t: Tenant): Promise<void> {
+  const client = new pg.Client({ connectionString: b.cluster.url });
+  await client.connect();
+  try {
+    const r = await client
+      .query("select distinct run_id from pending_deletes where account_id = $1 and status = 'pending'", [
+        t.accountId,
+      ])
+      .catch(() => ({ rows: [] as { run_id: string }[] }));
+    for (const row of r.rows as { run_id: string }[]) {
+      await b.admin.ok("POST", `/admin/accounts/${t.accountId}/deletes/${row.run_id}/confirm`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+async function inboxPending(url: string, accountId: string): Promise<Record<string, number>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const r = await client.query(
+      `select coalesce(last_error, 'never attempted') as reason, count(*)::int as n from webhook_inbox
+       where account_id = $1 and status = 'pending' group by 1`,
+      [accountId],
+    );
+    return Object.fromEntries((r.rows as { reason: string; n: number }[]).map((x) => [x.reason, x.n]));
+  } finally {
+    await client.end();
+  }
+}
+
+async function failedSourceIds(url: string, accountId: string): Promise<{ ids: Set<string>; rows: number }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const r = await client.query(
+      "select source_id, payload->>'id' as payload_id from failed_records where account_id = $1 and entity = 'people'",
+      [accountId],
+    );
+    // A record whose id itself is malformed is keyed by its staging row; its payload still names it.
+    const ids = new Set<string>();
+    for (const row of r.rows as { source_id: string; payload_id: string | null }[]) {
+      ids.add(row.source_id);
+      if (row.payload_id) ids.add(row.payload_id);
+    }
+    return { ids, rows: r.rowCount ?? 0 };
+  } finally {
+    await client.end();
+  }
+}
+
+function printReport(r: ChaosReport, log: (line: string) => void): void {
+  log("");
+  log(`chaos ${r.ok ? "PASSED" : "FAILED"} in ${r.seconds} s (seed ${r.options.seed})`);
+  log(`  worker SIGKILLs: ${r.workerKills}, Postgres crash-restarts: ${r.postgresRestarts}`);
+  const f = r.faults;
+  log(
+    `  faults: ${f.http5xx} 5xx, ${f.timeouts} timeouts, ${f.rateLimited} 429s (${f.stormRateLimited} in storms), ` +
+      `${f.malformedRecords} malformed records, ${f.webhookDuplicates} duplicated webhooks of ${f.webhookEvents}, ` +
+      `${f.webhookFailedAttempts} failed webhook deliveries, ${f.webhookGaveUp} given up`,
+  );
+  log(
+    `  records: truth ${r.records.truth}, core ${r.records.core}, failed_records ${r.records.failedRecords}, ` +
+      `mutations ${JSON.stringify(r.records.mutations)}`,
+  );
+  const d = r.afterDelta;
+  log(
+    `  after final delta: missing ${d.missing} (not malformed: ${d.missingNotMalformed.length}), extra ${d.extra}, stale ${d.stale}; ` +
+      `malformed not in failed_records: ${r.malformedUnaccounted.length}`,
+  );
+  const pending = Object.values(r.inboxPending).reduce((a, n) => a + n, 0);
+  if (pending > 0) {
+    log(
+      `  WARNING: ${pending} webhook events never processed (inbox still pending): ${JSON.stringify(r.inboxPending)}`,
+    );
+  }
+  const s = r.afterFullScan;
+  log(
+    `  after full scan: ${s.ok ? "core = truth" : `missing ${s.missing}, extra ${s.extra}, stale ${s.stale}`}`,
+  );
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  const argv = process.argv.slice(2);
+  const run = argv.includes("--live")
+    ? runChaos(parseChaosOptions(argv)).then((r) => (r.ok ? 0 : 1))
+    : runInSnapshot("tools/chaos/main.ts", argv);
+  run.then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(error instanceof Error ? error.stack : error);
+      process.exit(1);
+    },
+  );
+}
