@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { withAllAccounts, withTenant } from "../accounts/tenant";
 import type { Db } from "../db/client";
 import { connections, webhookInbox } from "../db/schema";
@@ -132,12 +132,16 @@ export type PendingEvent = IngestRequest;
  * Pending events old enough that their first hand-off has surely failed or been lost (an evicted isolate
  * drops waitUntil work). System path: spans accounts.
  */
-export async function pendingInboxEvents(db: Db, opts: { olderThanSec?: number; limit?: number } = {}) {
+export async function pendingInboxEvents(
+  db: Db,
+  opts: { olderThanSec?: number; limit?: number; accountIds?: string[] } = {},
+) {
   const olderThan = opts.olderThanSec ?? 120;
+  const scope = opts.accountIds ? sql`and ${inArray(webhookInbox.accountId, opts.accountIds)}` : sql``;
   return withAllAccounts(db, async (tx) => {
     const result = await tx.execute(sql`
       select id, account_id, connection_id, provider from webhook_inbox
-      where status = 'pending' and received_at <= now() - make_interval(secs => ${olderThan})
+      where status = 'pending' and received_at <= now() - make_interval(secs => ${olderThan}) ${scope}
       order by received_at limit ${opts.limit ?? 500}`);
     return (
       result.rows as { id: string | number; account_id: string; connection_id: string; provider: string }[]

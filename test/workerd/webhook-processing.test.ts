@@ -302,15 +302,15 @@ describe("through the account object's RPC with the real run completion", () => 
     );
     const sent: number[] = [];
     const report = await withTestDb((db) =>
-      sweepWebhookInbox(
-        db,
-        async (req) => {
-          if (req.accountId === accountId) sent.push(req.inboxId);
-        },
-        { limit: 10_000 },
-      ),
+      sweepWebhookInbox(db, async (req) => sent.push(req.inboxId), { accountIds: [accountId] }),
     );
     expect(sent).toContain(id);
-    expect(report.dispatched).toBeGreaterThanOrEqual(1);
+    // Scoped to this account: only its own pending rows (the old pending one above, and this one).
+    const own = await rows<{ id: string }>(
+      sql`select id from webhook_inbox where account_id = ${accountId} and status = 'pending'
+          and received_at <= now() - interval '2 minutes'`,
+    );
+    expect(sent.sort()).toEqual(own.map((r) => Number(r.id)).sort());
+    expect(report.dispatched).toBe(own.length);
   });
 });
