@@ -10,6 +10,14 @@ export function valueAt(body: unknown, path: string): unknown {
   return cur;
 }
 
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
 function numberAt(body: unknown, path: string | undefined): number | null {
   if (!path) return null;
   const v = valueAt(body, path);
@@ -79,7 +87,9 @@ export function parsePage(paging: PagingSpec, body: unknown, entity: EntityDef, 
       const link = paging.nextLinkPath ? valueAt(body, paging.nextLinkPath) : undefined;
       const token = valueAt(body, paging.nextPath);
       let nextUrl: string | null = null;
-      if (typeof link === "string" && link !== "") nextUrl = link;
+      // A ready-made link is taken only on the origin we called: credentials never follow a link elsewhere,
+      // and a connection reached through a proxy or an egress gateway stays on it.
+      if (typeof link === "string" && link !== "" && sameOrigin(link, requestUrl)) nextUrl = link;
       else if (typeof token === "string" && token !== "") {
         const url = new URL(requestUrl);
         for (const p of paging.dropOnNext ?? []) url.searchParams.delete(p);

@@ -100,6 +100,27 @@ describe("paging styles", () => {
     expect(page.nextUrl).toBe("https://api.example.com/api/things?next=tok&limit=2");
   });
 
+  it("keyset-next ignores a nextLink on another origin and builds the next page from the token", () => {
+    const paging: PagingSpec = {
+      style: "keyset-next",
+      pageSize: 2,
+      limitParam: "limit",
+      nextParam: "next",
+      nextPath: "_metadata.next",
+      nextLinkPath: "_metadata.nextLink",
+    };
+    const page = parsePage(
+      paging,
+      {
+        _metadata: { next: "tok", nextLink: "https://elsewhere.example.net/api/things?next=tok" },
+        things: [],
+      },
+      entity("things"),
+      "https://proxy.example.com/api/things?limit=2&sort=updated",
+    );
+    expect(page.nextUrl).toBe("https://proxy.example.com/api/things?limit=2&sort=updated&next=tok");
+  });
+
   it("offset pages by limit+offset and stops at total or a short page", () => {
     const paging: PagingSpec = {
       style: "offset",
