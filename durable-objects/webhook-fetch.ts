@@ -1,4 +1,5 @@
 import { type LoadedConnection, loadConnection } from "../src/accounts/connections";
+import { withTenant } from "../src/accounts/tenant";
 import { knownProviders } from "../src/connectors/registry";
 import type { EntityDef, WebhookResolution } from "../src/connectors/types";
 import { type Keyring, parseKeyring } from "../src/core/crypto";
@@ -45,6 +46,10 @@ export type WebhookProcessDeps = {
   completeRun: RunCompleter;
 };
 
+/** Row-level security: as etl_app, the event's own account must be set for every read and write. */
+const inTenant = <T>(db: Db, accountId: string, fn: (db: Db) => Promise<T>) =>
+  withTenant(db, accountId, (tx) => fn(tx as unknown as Db));
+
 /** One run per event, so a redelivered or re-swept event rewrites its own staged rows instead of adding more. */
 export const webhookRunId = (eventId: string) => `webhook:${eventId}`;
 
@@ -74,7 +79,9 @@ export async function processWebhookEvent(
     return finish(0, `no connector for provider "${row.provider}"`);
   let connection: LoadedConnection;
   try {
-    connection = await loadConnection(deps.db, deps.keyring, row.accountId, row.connectionId);
+    connection = await inTenant(deps.db, row.accountId, (db) =>
+      loadConnection(db, deps.keyring, row.accountId, row.connectionId),
+    );
   } catch (error) {
     if (error instanceof AppError && error.status === 404) return finish(0, "connection no longer exists");
     return retry(`cannot load connection: ${error instanceof Error ? error.message : String(error)}`);
@@ -163,7 +170,7 @@ async function fetchAndStage(
       op: "upsert",
       payload,
     }));
-    await stagePage(deps.db, key, page);
+    await inTenant(deps.db, row.accountId, (db) => stagePage(db, key, page));
     if (page.length > 0) await sendTransforms(deps.queue, [{ v: 1, ...key, records: page.length }]);
     staged += page.length;
   }
@@ -191,7 +198,7 @@ async function stageDeletes(
     entity: entity.name,
     runId,
   };
-  await stagePage(deps.db, { ...key, pageNo: 0 }, tombstones);
+  await inTenant(deps.db, row.accountId, (db) => stagePage(db, { ...key, pageNo: 0 }, tombstones));
   await deps.completeRun(deps.db, { ...key, mode: "webhook" });
   return tombstones.length;
 }

@@ -1,16 +1,19 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
+import { processWebhookEvent } from "../../durable-objects/webhook-fetch";
 import { accountForApiKey } from "../../src/accounts/api-keys";
 import { encryptCredentials } from "../../src/accounts/connections";
 import { withAllAccounts, withTenant } from "../../src/accounts/tenant";
 import { parseKeyring, sha256Hex } from "../../src/core/crypto";
 import { signFub } from "../../src/core/signatures";
-import { withDb } from "../../src/db/client";
+import { openDb, withDb } from "../../src/db/client";
 import type { Env } from "../../src/env";
 import { handleError } from "../../src/http/errors";
 import { webhookRoutes } from "../../src/http/webhooks";
+import type { TransformMessage } from "../../src/pipeline/messages";
+import { recordInboxEvent } from "../../src/webhooks/inbox";
 import { rows, uniqueId, withTestDb } from "../support/db";
 
 // The Worker's own driver (Neon over the WebSocket proxy) logged in as etl_app, the role production uses.
@@ -123,5 +126,56 @@ describe("row-level security (workerd, Neon driver as etl_app)", () => {
     expect(await rows(sql`select account_id from webhook_inbox where connection_id = ${`con_${A}`}`)).toEqual(
       [{ account_id: A }],
     );
+  });
+
+  it("the account object processes an event as etl_app: reads the connection and stages under the tenant", async () => {
+    const eventId = crypto.randomUUID();
+    const { id } = await withDb(appEnv, (db) =>
+      recordInboxEvent(db, {
+        accountId: A,
+        connectionId: `con_${A}`,
+        provider: "fub",
+        eventId,
+        eventType: "peopleUpdated",
+        payload: {
+          eventId,
+          eventCreated: "2026-11-01T10:00:00+00:00",
+          event: "peopleUpdated",
+          resourceIds: [77],
+          uri: "https://api.followupboss.com/v1/people/77",
+        },
+      }),
+    );
+    const stub = env.ACCOUNT_SYNC.get(env.ACCOUNT_SYNC.idFromName(A));
+    const outcome = await runInDurableObject(stub, async (_i, state) => {
+      const handle = openDb(appEnv);
+      try {
+        return await processWebhookEvent(
+          {
+            db: handle.db,
+            sql: state.storage.sql,
+            queue: { sendBatch: async () => {} } as unknown as Queue<TransformMessage>,
+            fetch: async () =>
+              new Response(
+                JSON.stringify({
+                  people: [{ id: 77, updated: "2026-11-01T09:00:00Z" }],
+                  _metadata: { total: 1 },
+                }),
+                { headers: { "content-type": "application/json" } },
+              ),
+            now: Date.now,
+            keyring: await parseKeyring(env.CREDENTIALS_KEY),
+            completeRun: async () => undefined,
+          },
+          { inboxId: id, accountId: A, connectionId: `con_${A}`, provider: "fub" },
+        );
+      } finally {
+        await handle.close();
+      }
+    });
+    expect(outcome).toEqual({ status: "processed", staged: 1 });
+    expect(
+      await rows(sql`select account_id, source_id from stage_records where run_id = ${`webhook:${eventId}`}`),
+    ).toEqual([{ account_id: A, source_id: "77" }]);
   });
 });
