@@ -1,5 +1,6 @@
 import { type LoadedConnection, loadConnection } from "../src/accounts/connections";
-import { withTenant } from "../src/accounts/tenant";
+// Row-level security: as etl_app, the event's own account must be set for every read and write.
+import { inTenant } from "../src/accounts/tenant";
 import { knownProviders } from "../src/connectors/registry";
 import type { EntityDef, WebhookResolution } from "../src/connectors/types";
 import { type Keyring, parseKeyring } from "../src/core/crypto";
@@ -45,10 +46,6 @@ export type WebhookProcessDeps = {
   keyring: Keyring;
   completeRun: RunCompleter;
 };
-
-/** Row-level security: as etl_app, the event's own account must be set for every read and write. */
-const inTenant = <T>(db: Db, accountId: string, fn: (db: Db) => Promise<T>) =>
-  withTenant(db, accountId, (tx) => fn(tx as unknown as Db));
 
 /** One run per event, so a redelivered or re-swept event rewrites its own staged rows instead of adding more. */
 export const webhookRunId = (eventId: string) => `webhook:${eventId}`;

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { connectorFor } from "../connectors/registry";
 import type { Credentials } from "../connectors/types";
 import { type Keyring, randomToken, sha256Hex } from "../core/crypto";
@@ -6,6 +6,7 @@ import { AppError } from "../core/errors";
 import type { Db } from "../db/client";
 import { accounts, connections } from "../db/schema";
 import { encryptCredentials } from "./connections";
+import { inTenant } from "./tenant";
 
 export type AccountView = { id: string; name: string; createdAt: string };
 export type ConnectionView = {
@@ -22,24 +23,28 @@ export type ConnectionView = {
 export async function createAccount(db: Db, input: { id?: string; name: string }) {
   const id = input.id ?? `acc_${randomToken(9)}`;
   const apiKey = `etl_${randomToken(24)}`;
-  const inserted = await db
-    .insert(accounts)
-    .values({ id, name: input.name, apiKeyHash: await sha256Hex(apiKey) })
-    .onConflictDoNothing()
-    .returning();
+  const apiKeyHash = await sha256Hex(apiKey);
+  const inserted = await inTenant(db, id, (t) =>
+    t.insert(accounts).values({ id, name: input.name, apiKeyHash }).onConflictDoNothing().returning(),
+  );
   const row = inserted[0];
   if (!row) throw new AppError(409, "account_exists", `account "${id}" already exists`);
   return { account: accountView(row), apiKey };
 }
 
 export async function getAccount(db: Db, accountId: string): Promise<AccountView> {
-  const row = (await db.select().from(accounts).where(eq(accounts.id, accountId)).limit(1))[0];
+  const found = await inTenant(db, accountId, (t) =>
+    t.select().from(accounts).where(eq(accounts.id, accountId)).limit(1),
+  );
+  const row = found[0];
   if (!row) throw new AppError(404, "account_not_found", `account "${accountId}" not found`);
   return accountView(row);
 }
 
 export async function deleteAccount(db: Db, accountId: string): Promise<void> {
-  const deleted = await db.delete(accounts).where(eq(accounts.id, accountId)).returning({ id: accounts.id });
+  const deleted = await inTenant(db, accountId, (t) =>
+    t.delete(accounts).where(eq(accounts.id, accountId)).returning({ id: accounts.id }),
+  );
   if (deleted.length === 0) throw new AppError(404, "account_not_found", `account "${accountId}" not found`);
 }
 
@@ -59,25 +64,29 @@ export async function createConnection(
   await getAccount(db, input.accountId);
   const id = input.id ?? `con_${randomToken(9)}`;
   const credentialsEnc = await encryptCredentials(keyring, input.accountId, id, input.credentials);
-  const inserted = await db
-    .insert(connections)
-    .values({
-      id,
-      accountId: input.accountId,
-      provider: input.provider,
-      baseUrl: input.baseUrl ?? null,
-      credentialsEnc,
-      settings: input.settings ?? {},
-    })
-    .onConflictDoNothing()
-    .returning();
+  const inserted = await inTenant(db, input.accountId, (t) =>
+    t
+      .insert(connections)
+      .values({
+        id,
+        accountId: input.accountId,
+        provider: input.provider,
+        baseUrl: input.baseUrl ?? null,
+        credentialsEnc,
+        settings: input.settings ?? {},
+      })
+      .onConflictDoNothing()
+      .returning(),
+  );
   const row = inserted[0];
   if (!row) throw new AppError(409, "connection_exists", `connection "${id}" already exists`);
   return connectionView(row);
 }
 
 export async function listConnections(db: Db, accountId: string): Promise<ConnectionView[]> {
-  const rows = await db.select().from(connections).where(eq(connections.accountId, accountId));
+  const rows = await inTenant(db, accountId, (t) =>
+    t.select().from(connections).where(eq(connections.accountId, accountId)),
+  );
   return rows.map(connectionView);
 }
 
@@ -93,7 +102,9 @@ export async function getConnectionView(
 
 export async function deleteConnection(db: Db, accountId: string, connectionId: string): Promise<void> {
   await getConnectionView(db, accountId, connectionId);
-  await db.delete(connections).where(eq(connections.id, connectionId));
+  await inTenant(db, accountId, (t) =>
+    t.delete(connections).where(and(eq(connections.id, connectionId), eq(connections.accountId, accountId))),
+  );
 }
 
 function accountView(row: typeof accounts.$inferSelect): AccountView {

@@ -5,6 +5,7 @@ import { credentialAad, decryptSecret, encryptSecret, type Keyring } from "../co
 import { AppError } from "../core/errors";
 import type { Db } from "../db/client";
 import { connections } from "../db/schema";
+import { inTenant } from "./tenant";
 
 export type LoadedConnection = {
   id: string;
@@ -23,13 +24,14 @@ export async function loadConnection(
   accountId: string,
   connectionId: string,
 ): Promise<LoadedConnection> {
-  const row = (
-    await db
+  const found = await inTenant(db, accountId, (t) =>
+    t
       .select()
       .from(connections)
       .where(and(eq(connections.id, connectionId), eq(connections.accountId, accountId)))
-      .limit(1)
-  )[0];
+      .limit(1),
+  );
+  const row = found[0];
   if (!row) throw new AppError(404, "connection_not_found", `connection "${connectionId}" not found`);
   const connector = connectorFor(row.provider);
   const credentials = JSON.parse(

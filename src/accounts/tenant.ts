@@ -25,3 +25,8 @@ export async function withAllAccounts<T>(db: Db, fn: (tx: Tx) => Promise<T>): Pr
     return fn(tx);
   });
 }
+
+/** withTenant for code written against Db (a transaction has the same query API). */
+export function inTenant<T>(db: Db, accountId: string, fn: (db: Db) => Promise<T>): Promise<T> {
+  return withTenant(db, accountId, (tx) => fn(tx as unknown as Db));
+}

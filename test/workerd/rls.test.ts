@@ -3,8 +3,17 @@ import { sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
 import { processWebhookEvent } from "../../durable-objects/webhook-fetch";
+import {
+  createAccount,
+  createConnection,
+  deleteAccount,
+  deleteConnection,
+  getAccount,
+  getConnectionView,
+  listConnections,
+} from "../../src/accounts/accounts";
 import { accountForApiKey } from "../../src/accounts/api-keys";
-import { encryptCredentials } from "../../src/accounts/connections";
+import { encryptCredentials, loadConnection } from "../../src/accounts/connections";
 import { withAllAccounts, withTenant } from "../../src/accounts/tenant";
 import { parseKeyring, sha256Hex } from "../../src/core/crypto";
 import { signFub } from "../../src/core/signatures";
@@ -177,5 +186,28 @@ describe("row-level security (workerd, Neon driver as etl_app)", () => {
     expect(
       await rows(sql`select account_id, source_id from stage_records where run_id = ${`webhook:${eventId}`}`),
     ).toEqual([{ account_id: A, source_id: "77" }]);
+  });
+
+  it("the account and connection domain functions work as etl_app", async () => {
+    const id = uniqueId("acc");
+    const keyring = await parseKeyring(env.CREDENTIALS_KEY);
+    await withDb(appEnv, async (db) => {
+      const { account, apiKey } = await createAccount(db, { id, name: "as app" });
+      expect(account.id).toBe(id);
+      expect(await accountForApiKey(db, apiKey)).toBe(id);
+      const view = await createConnection(db, keyring, {
+        accountId: id,
+        provider: "fub",
+        credentials: { apiKey: "k" },
+      });
+      expect(await getConnectionView(db, id, view.id)).toMatchObject({ id: view.id, accountId: id });
+      expect((await loadConnection(db, keyring, id, view.id)).credentials).toEqual({ apiKey: "k" });
+      expect(await listConnections(db, id)).toHaveLength(1);
+      // Asked for another account's connection id, the tenant filter finds nothing.
+      await expect(getConnectionView(db, A, view.id)).rejects.toMatchObject({ status: 404 });
+      await deleteConnection(db, id, view.id);
+      await deleteAccount(db, id);
+      await expect(getAccount(db, id)).rejects.toMatchObject({ status: 404 });
+    });
   });
 });
