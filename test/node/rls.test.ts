@@ -108,7 +108,10 @@ describe("row-level security for etl_app", () => {
 
   it("a session without an account sees nothing", async () => {
     await asTenant(null, async (c) => {
-      const r = await c.query("select count(*)::int as n from connections where account_id in ($1, $2)", [A, B]);
+      const r = await c.query("select count(*)::int as n from connections where account_id in ($1, $2)", [
+        A,
+        B,
+      ]);
       expect(r.rows[0].n).toBe(0);
     });
   });
@@ -136,14 +139,18 @@ describe("row-level security for etl_app", () => {
 
     const b = await owner.query("select status from connections where account_id = $1", [B]);
     expect(b.rows).toEqual([{ status: "active" }]);
-    const inbox = await owner.query("select count(*)::int as n from webhook_inbox where account_id = $1", [B]);
+    const inbox = await owner.query("select count(*)::int as n from webhook_inbox where account_id = $1", [
+      B,
+    ]);
     expect(inbox.rows[0].n).toBe(1);
     const staged = await owner.query("select count(*)::int as n from stage_records where run_id = 'evil'");
     expect(staged.rows[0].n).toBe(0);
   });
 
   it("a session for account A can write its own rows", async () => {
-    const r = await asTenant(A, (c) => c.query("update connections set status = 'paused' where account_id = $1", [A]));
+    const r = await asTenant(A, (c) =>
+      c.query("update connections set status = 'paused' where account_id = $1", [A]),
+    );
     expect(r.rowCount).toBe(1);
   });
 
@@ -152,11 +159,17 @@ describe("row-level security for etl_app", () => {
     try {
       await c.query("begin");
       await c.query("select set_config('app.all_accounts', 'on', true)");
-      const r = await c.query("select count(*)::int as n from connections where account_id in ($1, $2)", [A, B]);
+      const r = await c.query("select count(*)::int as n from connections where account_id in ($1, $2)", [
+        A,
+        B,
+      ]);
       expect(r.rows[0].n).toBe(2);
       await c.query("commit");
       // Transaction-local: the next transaction on the same connection is back to no access.
-      const after = await c.query("select count(*)::int as n from connections where account_id in ($1, $2)", [A, B]);
+      const after = await c.query("select count(*)::int as n from connections where account_id in ($1, $2)", [
+        A,
+        B,
+      ]);
       expect(after.rows[0].n).toBe(0);
     } finally {
       c.release();
@@ -176,7 +189,9 @@ describe("row-level security for etl_app", () => {
     await owner.query("alter table later_things disable row level security");
     expect((await owner.query("select table_name from etl_rls_gaps()")).rows).toEqual([]);
     await owner.query("drop policy etl_tenant_isolation on later_things");
-    expect((await owner.query("select table_name from etl_rls_gaps()")).rows).toEqual([{ table_name: "later_things" }]);
+    expect((await owner.query("select table_name from etl_rls_gaps()")).rows).toEqual([
+      { table_name: "later_things" },
+    ]);
     await owner.query("select etl_enable_rls('later_things')");
     expect((await owner.query("select table_name from etl_rls_gaps()")).rows).toEqual([]);
     await owner.query("insert into later_things values ($1, 1), ($2, 2)", [A, B]);
