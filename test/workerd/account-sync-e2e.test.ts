@@ -41,7 +41,6 @@ describe("end to end", () => {
     const done = await waitFor(async () => {
       const s = await entityState(accountId, connectionId, "people");
       if (s?.status === "ERROR") throw new Error(`run failed: ${s.errorMessage}`);
-      const st = (await stubFor(accountId).status([connectionId])).connections[0];
       return s?.status === "COMPLETED" ? s : undefined;
     }, 150_000);
     const syncMs = Date.now() - t0;
