@@ -124,12 +124,12 @@ async function main() {
 `);
 
   const started = Date.now();
-  type Status = { states: { entity: string; status: string; recordsSynced: number; runRecords?: number }[] };
+  type Status = { connections: { entities: { entity: string; status: string; recordsSynced: number }[] }[] };
   await waitFor(
     "the demo sync",
     async () => {
       const status = await admin.status<Status>(DEMO.accountId);
-      const people = status.states.find((s) => s.entity === "people");
+      const people = status.connections.flatMap((c) => c.entities).find((s) => s.entity === "people");
       const core = await countCorePeople(stack.databaseUrl);
       if (people) log(`people: ${people.status}, ${people.recordsSynced} fetched, ${core} in fub_people`);
       return people && people.status !== "IN_PROGRESS";

@@ -37,7 +37,8 @@ async function pendingStaged(databaseUrl: string, accountId: string): Promise<nu
   }
 }
 
-type Status = { states: { entity: string; status: string; recordsSynced: number }[] };
+type EntityState = { entity: string; status: string; recordsSynced: number; errorMessage: string | null };
+type Status = { connections: { entities: EntityState[] }[] };
 
 async function syncAndSettle(accountId: string, mode: "onboarding" | "delta") {
   await admin.sync(accountId, { entity: "people", mode });
@@ -45,7 +46,7 @@ async function syncAndSettle(accountId: string, mode: "onboarding" | "delta") {
     `${mode} run of people to complete and its pages to be transformed`,
     async () => {
       const status = await admin.status<Status>(accountId);
-      const people = status.states.find((s) => s.entity === "people");
+      const people = status.connections.flatMap((c) => c.entities).find((s) => s.entity === "people");
       if (people?.status === "ERROR") throw new Error(`sync failed: ${JSON.stringify(people)}`);
       return people?.status === "COMPLETED" && (await pendingStaged(stack.databaseUrl, accountId)) === 0;
     },
