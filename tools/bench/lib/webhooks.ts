@@ -125,7 +125,7 @@ async function measureFreshness(b: BenchStack, t: Tenant, samples: number) {
       let seen = false;
       while (Date.now() < deadline) {
         const r = await client.query(
-          `/* bench */ select 1 from fub_people
+          `/* bench */ select 1 as bench_seen from fub_people
            where account_id = $1 and source_id = $2 and source_updated_at >= $3::timestamptz`,
           [t.accountId, id, m.at],
         );

@@ -1,0 +1,53 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { benchReportSchema } from "../../tools/bench/lib/report";
+import { parseOptions, runBench } from "../../tools/bench/main";
+
+// `npm run bench` at a small size: the whole stack runs, every figure is measured and the JSON keeps its shape.
+const dir = mkdtempSync(path.join(os.tmpdir(), "edge-etl-bench-smoke-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("bench smoke", () => {
+  it("measures every figure and writes a report that matches the schema", async () => {
+    const out = path.join(dir, "bench.json");
+    const lines: string[] = [];
+    await runBench(parseOptions(["--smoke", "--out", out]), (l) => lines.push(l));
+    const report = benchReportSchema.parse(JSON.parse(readFileSync(out, "utf8")));
+
+    expect(report.machine.cores).toBeGreaterThan(0);
+    const b = report.backfill;
+    // The seed trashes a few people; FUB hides them from lists and the truth counts only live ones.
+    expect(b.records).toBeGreaterThan(report.backfill.people * 0.9);
+    expect(b.records).toBe(b.people);
+    expect(b.recordsPerSec).toBeGreaterThan(0);
+    expect(b.raw.rows).toBeGreaterThanOrEqual(b.records);
+    expect(b.raw.recordsPerSec).toBeGreaterThan(0);
+    expect(b.ratio).toBeGreaterThan(0);
+
+    const rb = report.rateBudget;
+    expect(rb.served).toBeGreaterThan(rb.limit);
+    expect(rb.steadyShare).toBeGreaterThan(0);
+    expect(rb.steadyShare).toBeLessThan(1.2);
+
+    const w = report.webhooks;
+    expect(w.bare.rps).toBeGreaterThan(0);
+    expect(w.bare.statuses["404"]).toBe(w.bare.requests);
+    expect(w.unavailableReason).toBeNull();
+    expect(w.webhook?.rps).toBeGreaterThan(0);
+    expect(w.ackRatio).toBeGreaterThan(0);
+    expect(w.freshness?.samples).toBeGreaterThan(0);
+    expect(w.freshness?.p50Ms).toBeGreaterThan(0);
+
+    expect(report.cost.statementsPer1000).toBeGreaterThan(0);
+    expect(report.cost.roundTripsPer1000).toBeGreaterThanOrEqual(report.cost.statementsPer1000);
+    expect(report.cost.fubRequestsPer1000).toBeGreaterThan(9); // 100 people per page, at least
+
+    expect(report.memory.runs.map((r) => r.people)).toEqual([1000, 2000]);
+    for (const run of report.memory.runs) {
+      for (const peak of run.memory) expect(peak.peakPssSumMb, peak.name).toBeGreaterThan(0);
+    }
+    expect(lines.join("\n")).toContain("backfill / raw upsert");
+  }, 300_000);
+});

@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { parseChaosOptions, runChaos } from "../../tools/chaos/main";
+
+// `npm run chaos` at a small size: SIGKILLs, a Postgres crash and provider faults, then the core must match
+// the simulator's truth and every malformed record must be in failed_records.
+describe("chaos smoke", () => {
+  it("survives kills, a Postgres crash and provider faults with the core equal to the truth", async () => {
+    const lines: string[] = [];
+    const report = await runChaos(parseChaosOptions(["--smoke"]), (l) => {
+      lines.push(l);
+      console.log(l);
+    });
+    const summary = lines.join("\n");
+    expect(report.workerKills, summary).toBeGreaterThanOrEqual(2);
+    expect(report.postgresRestarts, summary).toBe(1);
+    expect(report.faults.http5xx + report.faults.timeouts, summary).toBeGreaterThan(0);
+    expect(report.faults.rateLimited, summary).toBeGreaterThan(0);
+    expect(report.faults.webhookEvents, summary).toBeGreaterThan(0);
+    expect(report.malformedUnaccounted, summary).toEqual([]);
+    expect(report.afterDelta, summary).toMatchObject({ extra: 0, stale: 0, unexplainedMissing: [] });
+    expect(report.afterFullScan, summary).toMatchObject({ ok: true, missing: 0, extra: 0, stale: 0 });
+    expect(report.ok, summary).toBe(true);
+  }, 300_000);
+});
