@@ -108,20 +108,23 @@ function firstTime(...values: (string | null)[]): string {
  */
 async function unseenRows(db: Db, run: CompletedRun, table: PgTable): Promise<Tombstone[]> {
   const shape = tableShape(table);
+  // EXCEPT is a set operation (hash or sort), so it stays linear even before the planner has statistics on
+  // freshly written rows; a NOT EXISTS anti-join fell back to nested loops there (175 s for 20,000 rows).
   const result = await db.execute(sql`
     with run as (
       select coalesce(min(staged_at), now()) as started_at from stage_records
       where connection_id = ${run.connectionId} and entity = ${run.entity} and run_id = ${run.runId}
-    ), seen as (
-      select distinct source_id from stage_records
+    ), unseen as (
+      select c.source_id::text as source_id
+      from ${sql.raw(`"${shape.name}"`)} c, run
+      where c.account_id = ${run.accountId} and c.connection_id = ${run.connectionId} ${providerFilter(table, run)}
+        and c.deleted_at is null and c.source_updated_at < run.started_at
+      except
+      select source_id from stage_records
       where connection_id = ${run.connectionId} and entity = ${run.entity} and run_id = ${run.runId}
         and op = 'upsert' and source_id is not null
     )
-    select c.source_id::text as source_id, run.started_at as deleted_at
-    from ${sql.raw(`"${shape.name}"`)} c, run
-    where c.account_id = ${run.accountId} and c.connection_id = ${run.connectionId} ${providerFilter(table, run)}
-      and c.deleted_at is null and c.source_updated_at < run.started_at
-      and not exists (select 1 from seen where seen.source_id = c.source_id::text)`);
+    select unseen.source_id, run.started_at as deleted_at from unseen, run`);
   return (result.rows as { source_id: string; deleted_at: string }[]).map((r) => ({
     sourceId: r.source_id,
     deletedAt: new Date(r.deleted_at).toISOString(),
