@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { listConnections } from "../accounts/accounts";
+import { inTenant } from "../accounts/tenant";
 import { connectorFor } from "../connectors/registry";
 import { withDb } from "../db/client";
 import { entityColumnPrefix } from "../db/schema/sync";
@@ -18,9 +19,9 @@ export async function accountStatus(env: Env, accountId: string) {
     const connections = await listConnections(db, accountId);
     const jobs = new Map<string, Record<string, unknown>>();
     for (const provider of new Set(connections.map((c) => c.provider))) {
-      const result = await db
-        .execute(sql`select * from ${sql.raw(`"${provider}_sync_jobs"`)} where account_id = ${accountId}`)
-        .catch(() => ({ rows: [] }));
+      const result = await inTenant(db, accountId, (t) =>
+        t.execute(sql`select * from ${sql.raw(`"${provider}_sync_jobs"`)} where account_id = ${accountId}`),
+      ).catch(() => ({ rows: [] }));
       for (const row of result.rows as Record<string, unknown>[]) jobs.set(String(row.connection_id), row);
     }
     return { connections, jobs };

@@ -5,6 +5,7 @@ import { startTestServices } from "./services";
 declare module "vitest" {
   export interface ProvidedContext {
     databaseUrl: string;
+    ownerDatabaseUrl: string;
     wsProxy: string;
     simulatorUrl: string;
   }
@@ -13,8 +14,9 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
   const services = await startTestServices();
   project.provide("databaseUrl", services.databaseUrl);
+  project.provide("ownerDatabaseUrl", services.ownerDatabaseUrl);
   project.provide("wsProxy", services.wsProxy);
-  process.env.TEST_DATABASE_URL = services.databaseUrl;
+  process.env.TEST_DATABASE_URL = services.ownerDatabaseUrl;
   // One FUB simulator for all test files; each test scopes its data by a fresh tenant (API key).
   const simulator = await startSimulator(0);
   project.provide("simulatorUrl", simulator.url);

@@ -7,6 +7,7 @@ import { syncSettingsFrom } from "../../durable-objects/settings";
 import type { StepDeps } from "../../durable-objects/sync-runner";
 import { mirrorSyncState } from "../../durable-objects/sync-state";
 import { loadConnection } from "../../src/accounts/connections";
+import { inTenant } from "../../src/accounts/tenant";
 import { parseKeyring } from "../../src/core/crypto";
 import { openDb } from "../../src/db/client";
 import { uniqueId } from "../support/db";
@@ -142,7 +143,7 @@ export async function stepDeps(
   );
   const deps: StepDeps = {
     sql: state.storage.sql,
-    tenantDb: (fn) => fn(handle.db),
+    tenantDb: (fn) => inTenant(handle.db, accountId, fn),
     queue: env.TRANSFORMS,
     fetch: (i, init) => fetch(i, init),
     now: Date.now,
@@ -152,7 +153,7 @@ export async function stepDeps(
     pagesPerStep: 5,
     leaseTtlMs: 60_000,
     overlapMs: 60_000,
-    onState: (s) => mirrorSyncState(handle.db, accountId, s),
+    onState: (s) => inTenant(handle.db, accountId, (db) => mirrorSyncState(db, accountId, s)),
     onComplete: async () => {},
     ...overrides,
   };

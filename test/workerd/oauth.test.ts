@@ -8,7 +8,7 @@ import { encryptCredentials } from "../../src/accounts/connections";
 import { pgCredentialStore } from "../../src/accounts/credential-store";
 import { credentialAad, decryptSecret, parseKeyring } from "../../src/core/crypto";
 import { openDb } from "../../src/db/client";
-import { rows, uniqueId, withTestDb } from "../support/db";
+import { ownerEnv, rows, uniqueId, withTestDb } from "../support/db";
 
 const TOKEN_URL = "https://auth.dotloop.test/oauth/token";
 
@@ -64,7 +64,7 @@ async function inObject<T>(
       now: Date.now,
       keyring: () => parseKeyring(env.CREDENTIALS_KEY),
       withStore: async (use) => {
-        const handle = openDb(env);
+        const handle = openDb(ownerEnv());
         try {
           return await use(pgCredentialStore(handle.db));
         } finally {

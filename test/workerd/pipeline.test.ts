@@ -35,7 +35,7 @@ import { pruneStaging, stagingRetentionHours } from "../../src/pipeline/retentio
 import { completeRun } from "../../src/pipeline/run-completion";
 import { stagePage } from "../../src/pipeline/staging";
 import { tableShape, upsertStatement } from "../../src/pipeline/upsert";
-import { rows, uniqueId, withTestDb } from "../support/db";
+import { ownerEnv, rows, uniqueId, withTestDb } from "../support/db";
 
 const person = (id: number, updated: string, firstName: string, extra: Record<string, unknown> = {}) => ({
   id,
@@ -406,7 +406,7 @@ describe("consumer failure isolation", () => {
     const healthy = await stage(account, conn, "run1", 1, [person(2, "2024-02-01T00:00:00Z", "Healthy")]);
     // Another transaction holds the blocked page's staged rows; with a short lock timeout the consumer's
     // statement fails with a lock error (not a record error), as a transient database failure would.
-    const holder = openDb(env);
+    const holder = openDb(ownerEnv());
     const client = await holder.pool.connect();
     try {
       await client.query("begin");
