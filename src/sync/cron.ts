@@ -1,6 +1,9 @@
 import { withAllAccounts } from "../accounts/tenant";
 import { type Db, openDb } from "../db/client";
 import type { Env } from "../env";
+import { reannounceStalePages } from "../pipeline/reannounce";
+import { pruneStaging, stagingRetentionHours } from "../pipeline/retention";
+import { sweepForCron } from "../webhooks/sweep";
 import { INVOCATION_CONNECTIONS, settleWithLimit } from "./concurrency";
 import { activeConnections, claimDueConnections, fanOutDeltaSyncs } from "./fan-out";
 import { accountStub } from "./stubs";
@@ -9,8 +12,8 @@ export const DELTA_CRON = "*/15 * * * *";
 export const RECONCILE_CRON = "17 3 * * *";
 
 export type CronResult =
-  | { job: "delta"; connections: number; failed: number }
-  | { job: "reconcile"; connections: number; failed: number; mismatches: number }
+  | { job: "delta"; connections: number; failed: number; reannouncedPages: number }
+  | { job: "reconcile"; connections: number; failed: number; mismatches: number; prunedStaging: number }
   | { job: "unknown"; cron: string };
 
 /** Limits a job to some accounts (an operator re-running one account's job; tests sharing one database). */
@@ -45,7 +48,10 @@ const acrossAccounts = <T>(db: Db, fn: (db: Db) => Promise<T>) =>
 async function deltaFanOut(db: Db, env: Env, scope: CronScope): Promise<CronResult> {
   const due = await acrossAccounts(db, (tx) => claimDueConnections(tx, 500, scope.accountIds));
   const r = await fanOutDeltaSyncs(due, (req) => accountStub(env, req.accountId).startSync(req));
-  return { job: "delta", ...r };
+  // After the fan-out, so the two never hold more than the invocation's connection limit between them.
+  await sweepForCron(db, env, scope);
+  const { pages } = await reannounceStalePages(db, env.TRANSFORMS, { accountIds: scope.accountIds });
+  return { job: "delta", ...r, reannouncedPages: pages };
 }
 
 /**
@@ -63,5 +69,13 @@ async function dailyReconciliation(db: Db, env: Env, scope: CronScope): Promise<
     if (r.status === "rejected") failed++;
     else mismatches += r.value.filter((e) => e.mismatch).length;
   }
-  return { job: "reconcile", connections: connections.length, failed, mismatches };
+  // Staging is a buffer, not an archive: transformed rows older than the retention go once a day.
+  const pruned = await pruneStaging(db, stagingRetentionHours(env.STAGING_RETENTION_HOURS));
+  return {
+    job: "reconcile",
+    connections: connections.length,
+    failed,
+    mismatches,
+    prunedStaging: pruned.deleted,
+  };
 }

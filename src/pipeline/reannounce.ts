@@ -1,0 +1,55 @@
+import { sql } from "drizzle-orm";
+import { withAllAccounts } from "../accounts/tenant";
+import type { Db } from "../db/client";
+import { sendTransforms, type TransformMessage } from "./messages";
+
+export const DEFAULT_REANNOUNCE_AFTER_MINUTES = 15;
+
+/**
+ * Staged pages still pending well after they were staged lost their transform message (a queue that dropped
+ * it, a local runtime killed mid-send). Announcing them again is safe: the consumer is idempotent, and a page
+ * whose first message is merely slow is transformed once and skipped the second time. Deletes are left out:
+ * they wait for their run to complete, not for a message.
+ */
+export async function reannounceStalePages(
+  db: Db,
+  queue: Queue<TransformMessage>,
+  opts: { olderThanMinutes?: number; limit?: number; accountIds?: string[] } = {},
+): Promise<{ pages: number }> {
+  const minutes = opts.olderThanMinutes ?? DEFAULT_REANNOUNCE_AFTER_MINUTES;
+  const scoped = opts.accountIds
+    ? sql`and account_id = any(${`{${opts.accountIds.join(",")}}`}::text[])`
+    : sql``;
+  const result = await withAllAccounts(db, (tx) =>
+    tx.execute(sql`
+      select account_id, connection_id, provider, entity, run_id, page_no, count(*)::int as records
+      from stage_records
+      where done_at is null and op = 'upsert' and staged_at < now() - ${minutes}::float8 * interval '1 minute'
+        ${scoped}
+      group by account_id, connection_id, provider, entity, run_id, page_no
+      order by min(staged_at)
+      limit ${opts.limit ?? 1_000}`),
+  );
+  const messages: TransformMessage[] = (
+    result.rows as {
+      account_id: string;
+      connection_id: string;
+      provider: string;
+      entity: string;
+      run_id: string;
+      page_no: number;
+      records: number;
+    }[]
+  ).map((r) => ({
+    v: 1,
+    accountId: r.account_id,
+    connectionId: r.connection_id,
+    provider: r.provider,
+    entity: r.entity,
+    runId: r.run_id,
+    pageNo: r.page_no,
+    records: r.records,
+  }));
+  if (messages.length > 0) await sendTransforms(queue, messages);
+  return { pages: messages.length };
+}
