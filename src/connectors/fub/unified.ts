@@ -219,21 +219,3 @@ export function fubAppointmentToActivity(a: FubAppointmentLike, source: SourceCo
     direction: null,
   });
 }
-
-/**
- * Where a FUB record's delete lands: its per-provider table (named after the entity, as the tables of the
- * system this replaces are) and, for entities that feed one, the unified table.
- */
-export function fubDeleteTargets(entity: string, sourceId: string): { table: string; sourceId: string }[] {
-  const own = { table: `fub_${entity.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`, sourceId };
-  const unified: Record<string, { table: string; sourceId: string }> = {
-    people: { table: "contacts", sourceId },
-    deals: { table: "deals", sourceId },
-    calls: { table: "activities", sourceId: activitySourceId("call", sourceId) },
-    textMessages: { table: "activities", sourceId: activitySourceId("text", sourceId) },
-    events: { table: "activities", sourceId: activitySourceId("event", sourceId) },
-    appointments: { table: "activities", sourceId: activitySourceId("appointment", sourceId) },
-  };
-  const extra = unified[entity];
-  return extra ? [own, extra] : [own];
-}
