@@ -44,7 +44,17 @@ import {
   type Timer,
 } from "./timers";
 import { refresherFor, refreshOnTimer, TOKEN_TIMER, tokenDepsFor } from "./tokens"; // issue 5: OAuth refresh
-import { type IngestOutcome, ingestWebhookInObject } from "./webhook-fetch"; // issue 5
+import type { IngestOutcome } from "./webhook-fetch"; // issue 5
+// issue 5: webhook inbox in this object's storage, its timer, retries
+import {
+  drainWebhookWork,
+  ingestHandedOver,
+  type RecordedWebhook,
+  type RecordOutcome,
+  recordWebhookEvent,
+  scheduleWebhookRetry,
+  WEBHOOK_TIMER,
+} from "./webhook-inbox";
 
 export type StartSyncRequest = {
   accountId: string;
@@ -167,6 +177,7 @@ export class AccountSync extends DurableObject<Env> {
         if (timer.name.startsWith(RUN)) await this.runTimer(timer);
         else if (timer.name.startsWith(COMPLETE)) await this.completionTimer(timer);
         else if (timer.name.startsWith(TOKEN_TIMER)) await refreshOnTimer(this.ctx, this.env, timer.payload); // issue 5
+        else if (timer.name === WEBHOOK_TIMER) await drainWebhookWork(this.ctx, this.env, { completeRun }); // issue 5
       } catch (error) {
         console.error("timer failed", timer.name, error instanceof Error ? error.message : String(error));
       }
@@ -491,9 +502,27 @@ export class AccountSync extends DurableObject<Env> {
 
   // ---- webhooks and OAuth tokens (issue 5; logic in ./webhook-fetch.ts and ./tokens.ts) ----------------------
 
+  /**
+   * Records a verified delivery durably in this object's storage (what the webhook route's 2xx promises;
+   * the answer leaves only once the write is durable); the webhook timer copies it to Postgres and fetches.
+   */
+  async recordWebhook(event: RecordedWebhook): Promise<RecordOutcome> {
+    const { duplicate, armAlarm } = recordWebhookEvent(this.ctx.storage, event, Date.now());
+    if (armAlarm) await this.armAlarm();
+    return { duplicate };
+  }
+
+  /** Queues an inbox event on the webhook timer, due now (the cron sweep's hand-off); idempotent. */
+  async queueWebhook(req: IngestRequest): Promise<void> {
+    if (scheduleWebhookRetry(this.ctx.storage, req, Date.now(), 0)) await this.armAlarm();
+  }
+
   /** Fetches and stages what a recorded webhook event refers to; idempotent, so the inbox sweep may re-send. */
   async ingestWebhook(req: IngestRequest): Promise<IngestOutcome> {
-    return ingestWebhookInObject(this.ctx, this.env, req, completeRun);
+    const outcome = await ingestHandedOver(this.ctx, this.env, req, completeRun);
+    // Left pending, it waits on the webhook timer.
+    if (outcome.status === "pending") await this.armAlarm();
+    return outcome;
   }
 
   /** A valid OAuth access token for the connection, refreshed ahead of expiry, one refresh at a time. */

@@ -3,7 +3,7 @@ import { type LoadedConnection, loadConnection } from "../src/accounts/connectio
 import { inTenant } from "../src/accounts/tenant";
 import { knownProviders } from "../src/connectors/registry";
 import type { EntityDef, WebhookResolution } from "../src/connectors/types";
-import { type Keyring, parseKeyring } from "../src/core/crypto";
+import type { Keyring } from "../src/core/crypto";
 import { AppError } from "../src/core/errors";
 import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
@@ -17,6 +17,7 @@ import {
   markInboxAttemptFailed,
   markInboxProcessed,
 } from "../src/webhooks/inbox";
+import { keyringFor } from "../src/webhooks/targets";
 import { breakerConfigFrom } from "./breaker-store";
 import { callProvider, DEFAULT_REQUEST_TIMEOUT_MS, readJson } from "./provider-call";
 
@@ -216,7 +217,7 @@ export async function ingestWebhookInObject(
         queue: env.TRANSFORMS,
         fetch: (input, init) => fetch(input, init),
         now: Date.now,
-        keyring: await parseKeyring(env.CREDENTIALS_KEY),
+        keyring: await keyringFor(env.CREDENTIALS_KEY),
         completeRun,
       },
       req,

@@ -1,35 +1,26 @@
 import { type Context, Hono } from "hono";
-import type { Credentials } from "../connectors/types";
-import { credentialAad, decryptSecret, parseKeyring } from "../core/crypto";
+import type { RecordedWebhook, RecordOutcome } from "../../durable-objects/webhook-inbox";
 import { toHex } from "../core/encoding";
 import { AppError } from "../core/errors";
-import { type Db, openDb } from "../db/client";
 import type { Env } from "../env";
 import { accountStub } from "../sync/stubs";
 import { checkDeclaredLength, readLimitedBody } from "../webhooks/body";
-import {
-  findWebhookTarget,
-  type InboxEvent,
-  type IngestRequest,
-  type RecordResult,
-  recordInboxEvent,
-  type WebhookTarget,
-} from "../webhooks/inbox";
-import { webhookSchemeFor } from "../webhooks/schemes";
+import { type WebhookScheme, webhookSchemeFor } from "../webhooks/schemes";
+import { type ResolvedTarget, resolveTarget } from "../webhooks/targets";
 
-/** Seams for tests: the clock (signed timestamps) and the durable write (failure → 503). */
+/** Seams for tests: the clock (signed timestamps), routing, and the durable write (failure → 503). */
 export type WebhookDeps = {
   now(): number;
-  findTarget(db: Db, provider: string, connectionId: string): Promise<WebhookTarget | null>;
-  record(db: Db, event: InboxEvent): Promise<RecordResult>;
-  dispatch(env: Env, req: IngestRequest): Promise<unknown>;
+  resolve(env: Env, provider: string, connectionId: string, fresh: boolean): Promise<ResolvedTarget | null>;
+  record(env: Env, event: RecordedWebhook): Promise<RecordOutcome>;
 };
 
 export const defaultWebhookDeps: WebhookDeps = {
   now: () => Date.now(),
-  findTarget: findWebhookTarget,
-  record: recordInboxEvent,
-  dispatch: (env, req) => accountStub(env, req.accountId).ingestWebhook(req),
+  resolve: (env, provider, connectionId, fresh) =>
+    resolveTarget(env, provider, connectionId, { now: Date.now(), fresh }),
+  // A fresh stub per call: one that threw may be broken.
+  record: (env, event) => accountStub(env, event.accountId).recordWebhook(event),
 };
 
 const unavailable = () =>
@@ -37,7 +28,9 @@ const unavailable = () =>
 
 /**
  * POST /webhooks/:provider/:connectionId. Cheap checks first, the signature over the exact raw bytes before
- * any parsing, and a 2xx only once the event is in the inbox; processing happens after the answer.
+ * any parsing, and a 2xx only once the account's object has durably recorded the event. The hot path is a
+ * cached routing lookup and one call to that object; the object copies the event to the Postgres inbox and
+ * fetches what it names after the answer.
  */
 export function webhookRoutes(overrides: Partial<WebhookDeps> = {}) {
   const deps: WebhookDeps = { ...defaultWebhookDeps, ...overrides };
@@ -54,76 +47,73 @@ export function webhookRoutes(overrides: Partial<WebhookDeps> = {}) {
     }
     const rawBody = await readLimitedBody(c.req.raw);
 
-    const handle = openDb(c.env);
-    try {
-      const target = await deps.findTarget(handle.db, provider, connectionId).catch(() => {
-        throw unavailable();
-      });
-      if (!target) throw new AppError(404, "connection_not_found", `connection "${connectionId}" not found`);
-      const credentials = await decryptTargetCredentials(c.env, target);
-      const verdict = await scheme.verify({
-        rawBody,
-        headers: c.req.raw.headers,
-        credentials,
-        nowSec: Math.floor(deps.now() / 1000),
-      });
-      if (!verdict.ok) throw signatureError(verdict.code);
+    const target = await verifiedTarget(c, deps, scheme, provider, connectionId, rawBody);
 
-      let body: unknown;
-      try {
-        body = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(rawBody));
-      } catch {
-        throw new AppError(400, "malformed_json", "the request body is not valid JSON");
-      }
-      const eventId = scheme.eventIdOf(body, c.req.raw.headers) ?? `sha256:${await bodyHash(rawBody)}`;
-      const event: InboxEvent = {
+    let text: string;
+    let body: unknown;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(rawBody);
+      body = JSON.parse(text);
+    } catch {
+      throw new AppError(400, "malformed_json", "the request body is not valid JSON");
+    }
+    const eventId = scheme.eventIdOf(body, c.req.raw.headers) ?? `sha256:${await bodyHash(rawBody)}`;
+    const recorded = await deps
+      .record(c.env, {
         accountId: target.accountId,
         connectionId,
         provider,
         eventId,
         eventType: scheme.eventTypeOf(body),
-        payload: body,
-      };
-      const recorded = await deps.record(handle.db, event).catch(() => {
+        body: text,
+      })
+      .catch(() => {
         throw unavailable();
       });
-      if (recorded.duplicate) return c.json({ status: "duplicate", eventId }, 200);
-      const ingest: IngestRequest = {
-        inboxId: recorded.id,
-        accountId: target.accountId,
-        connectionId,
-        provider,
-      };
-      // Recorded already: if this hand-off is lost, the inbox sweep picks the pending row up.
-      waitUntil(
-        c,
-        deps.dispatch(c.env, ingest).catch(() => {}),
-      );
-      return c.json({ status: "accepted", eventId }, 202);
-    } finally {
-      waitUntil(
-        c,
-        handle.close().catch(() => {}),
-      );
-    }
+    if (recorded.duplicate) return c.json({ status: "duplicate", eventId }, 200);
+    return c.json({ status: "accepted", eventId }, 202);
   });
 }
 
 export const webhooks = webhookRoutes();
 
-async function decryptTargetCredentials(env: Env, target: WebhookTarget): Promise<Credentials> {
-  try {
-    const keyring = await parseKeyring(env.CREDENTIALS_KEY);
-    const plain = await decryptSecret(
-      keyring,
-      target.credentialsEnc,
-      credentialAad(target.accountId, target.connectionId),
-    );
-    return JSON.parse(plain) as Credentials;
-  } catch {
-    // Our keyring or the stored blob is wrong, not the sender: let the provider retry once it is fixed.
-    throw new AppError(503, "credentials_unavailable", "the connection's webhook secret could not be read");
-  }
+/**
+ * The connection the URL names, once the signature checks out against its secret. A failure against a cached
+ * copy re-reads the connection once: the secret may have been rotated since it was cached.
+ */
+async function verifiedTarget(
+  c: Context<{ Bindings: Env }>,
+  deps: WebhookDeps,
+  scheme: WebhookScheme,
+  provider: string,
+  connectionId: string,
+  rawBody: Uint8Array,
+): Promise<ResolvedTarget> {
+  const lookup = (fresh: boolean) =>
+    deps.resolve(c.env, provider, connectionId, fresh).catch((error: unknown) => {
+      throw error instanceof AppError ? error : unavailable();
+    });
+  const notFound = () => new AppError(404, "connection_not_found", `connection "${connectionId}" not found`);
+  const verify = (target: ResolvedTarget) =>
+    scheme.verify({
+      rawBody,
+      headers: c.req.raw.headers,
+      credentials: target.credentials,
+      nowSec: Math.floor(deps.now() / 1000),
+    });
+
+  const target = await lookup(false);
+  if (!target) throw notFound();
+  const verdict = await verify(target);
+  if (verdict.ok) return target;
+  // A stale timestamp is the sender's problem whatever the secret; a copy just read can't be out of date.
+  if (verdict.code === "stale_timestamp" || Date.now() - target.loadedAt < 1_000)
+    throw signatureError(verdict.code);
+  const reread = await lookup(true);
+  if (!reread) throw notFound();
+  const again = await verify(reread);
+  if (!again.ok) throw signatureError(again.code);
+  return reread;
 }
 
 function signatureError(code: "missing_signature" | "bad_signature" | "stale_timestamp"): AppError {
@@ -137,12 +127,4 @@ function signatureError(code: "missing_signature" | "bad_signature" | "stale_tim
 
 async function bodyHash(raw: Uint8Array): Promise<string> {
   return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", raw as Uint8Array<ArrayBuffer>)));
-}
-
-function waitUntil(c: Context, promise: Promise<unknown>): void {
-  try {
-    c.executionCtx.waitUntil(promise);
-  } catch {
-    // No execution context (plain app.request in a unit test): the promise still runs.
-  }
 }

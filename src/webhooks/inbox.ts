@@ -82,6 +82,71 @@ export async function recordInboxEvent(db: Db, event: InboxEvent): Promise<Recor
   });
 }
 
+/** An event the account's object recorded, as it hands it on: the body is the raw JSON text we verified. */
+export type MirroredEvent = {
+  connectionId: string;
+  provider: string;
+  eventId: string;
+  eventType: string | null;
+  body: string;
+  receivedAt: number;
+};
+
+/**
+ * Copies a batch of one account's recorded events into the Postgres inbox in one statement and returns the
+ * inbox id of each, whether inserted now or already there (an earlier, interrupted copy; a redelivery the
+ * object no longer remembered). Keyed by "provider\u0000connection\u0000event id".
+ */
+export async function mirrorInboxEvents(
+  db: Db,
+  accountId: string,
+  events: MirroredEvent[],
+): Promise<Map<string, number>> {
+  if (events.length === 0) return new Map();
+  const doc = JSON.stringify(
+    events.map((e) => ({
+      connection_id: e.connectionId,
+      provider: e.provider,
+      event_id: e.eventId,
+      event_type: e.eventType,
+      body: e.body,
+      received_ms: e.receivedAt,
+    })),
+  );
+  // The CTE's insert and the join read the same snapshot: a row comes back either from `ins` (new) or from
+  // the table (there before), never twice.
+  const result = await withTenant(db, accountId, (tx) =>
+    tx.execute(sql`
+      with batch as (
+        select * from jsonb_to_recordset(${doc}::jsonb)
+          as b(connection_id text, provider text, event_id text, event_type text, body text, received_ms bigint)
+      ), ins as (
+        insert into webhook_inbox (account_id, connection_id, provider, event_id, event_type, payload, received_at)
+        select ${accountId}, connection_id, provider, event_id, event_type, body::jsonb,
+               to_timestamp(received_ms / 1000.0)
+        from batch
+        on conflict (provider, connection_id, event_id) do nothing
+        returning id, provider, connection_id, event_id
+      )
+      select id, provider, connection_id, event_id from ins
+      union all
+      select w.id, w.provider, w.connection_id, w.event_id
+      from webhook_inbox w join batch b using (provider, connection_id, event_id)`),
+  );
+  const ids = new Map<string, number>();
+  for (const r of result.rows as {
+    id: string | number;
+    provider: string;
+    connection_id: string;
+    event_id: string;
+  }[])
+    ids.set(eventKey(r.provider, r.connection_id, r.event_id), Number(r.id));
+  return ids;
+}
+
+export const eventKey = (provider: string, connectionId: string, eventId: string) =>
+  `${provider}\u0000${connectionId}\u0000${eventId}`;
+
 export type InboxRow = typeof webhookInbox.$inferSelect;
 
 export async function loadInboxRow(db: Db, accountId: string, inboxId: number): Promise<InboxRow | null> {

@@ -1,5 +1,7 @@
 import type { Db } from "../db/client";
+import type { Env } from "../env";
 import { INVOCATION_CONNECTIONS, settleWithLimit } from "../sync/concurrency";
+import { accountStub } from "../sync/stubs";
 import { type IngestRequest, pendingInboxEvents, pruneInbox } from "./inbox";
 
 export type SweepReport = { dispatched: number; failed: number; pruned: number };
@@ -23,4 +25,23 @@ export async function sweepWebhookInbox(
     failed: results.filter((r) => r.status === "rejected").length,
     pruned,
   };
+}
+
+/**
+ * The sweep as the 15-minute cron runs it: each pending event goes back to its account's object, which
+ * queues it on its webhook timer (a cheap call: the fetch happens on the object's alarm, not inside this
+ * invocation). A failing sweep never fails the cron job it rides on.
+ */
+export async function sweepForCron(db: Db, env: Env, scope: { accountIds?: string[] } = {}) {
+  try {
+    const report = await sweepWebhookInbox(db, (req) => accountStub(env, req.accountId).queueWebhook(req), {
+      accountIds: scope.accountIds,
+    });
+    if (report.dispatched > 0 || report.failed > 0 || report.pruned > 0)
+      console.log("webhook inbox sweep", JSON.stringify(report));
+    return report;
+  } catch (error) {
+    console.warn("webhook inbox sweep failed", error instanceof Error ? error.message : String(error));
+    return null;
+  }
 }

@@ -1,8 +1,9 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { recordedWebhookEvents } from "../../durable-objects/webhook-inbox";
 import { encryptCredentials } from "../../src/accounts/connections";
 import { parseKeyring } from "../../src/core/crypto";
 import { signDotloop, signFub, signStandardWebhook } from "../../src/core/signatures";
@@ -10,6 +11,7 @@ import type { Env } from "../../src/env";
 import { handleError, notFound } from "../../src/http/errors";
 import { webhookRoutes } from "../../src/http/webhooks";
 import { rows, uniqueId, withTestDb } from "../support/db";
+import { stubFor, waitFor } from "./account-sync-fixtures";
 
 const SYSTEM_KEY = "fub-system-key-for-tests";
 const DOTLOOP_KEY = "dotloop-signing-key";
@@ -52,12 +54,36 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-async function inboxCount(connectionId: string): Promise<number> {
+/** What the account's object recorded for a connection: the durable record a 2xx stands for. */
+function objectEvents(connectionId: string) {
+  return runInDurableObject(stubFor(accountId), (_i, state) =>
+    recordedWebhookEvents(state.storage.sql, connectionId),
+  );
+}
+
+async function postgresCount(connectionId: string): Promise<number> {
   const r = await rows<{ n: number }>(
     sql`select count(*)::int as n from webhook_inbox where connection_id = ${connectionId}`,
   );
   return r[0]?.n ?? -1;
 }
+
+/**
+ * Events stored for a connection, in the object and in Postgres, once the object has copied everything it
+ * recorded (so the Postgres count is not moving under the comparison).
+ */
+async function inboxCount(connectionId: string): Promise<{ object: number; postgres: number }> {
+  const events = await waitFor(async () => {
+    const all = await objectEvents(connectionId);
+    return all.every((e) => e.inbox_id !== null) ? all : undefined;
+  });
+  return { object: events.length, postgres: await postgresCount(connectionId) };
+}
+
+const plus = (n: { object: number; postgres: number }, k: number) => ({
+  object: n.object + k,
+  postgres: n.postgres + k,
+});
 
 function post(path: string, body: BodyInit | null, headers: Record<string, string>) {
   return exports.default.fetch(`http://etl.test${path}`, { method: "POST", body, headers });
@@ -95,18 +121,27 @@ async function expectError(res: Response, status: number, code: string) {
 }
 
 describe("POST /webhooks/fub/:connectionId", () => {
-  it("records a correctly signed event before answering 202", async () => {
+  it("records a correctly signed event in the account's object before answering 202, then copies it to Postgres", async () => {
     const body = fubEvent();
     const { eventId } = JSON.parse(body) as { eventId: string };
     const res = await postFub(body);
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ status: "accepted", eventId });
-    const stored = await rows<{ account_id: string; event_type: string; status: string }>(
-      sql`select account_id, event_type, status from webhook_inbox
-          where connection_id = ${conns.fub} and event_id = ${eventId}`,
-    );
+    // Read right after the answer, before anything else ran: the 202 stands for this write.
+    const recorded = (await objectEvents(conns.fub)).filter((e) => e.event_id === eventId);
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]).toMatchObject({ account_id: accountId, event_type: "peopleUpdated" });
+
+    const stored = await waitFor(async () => {
+      const found = await rows<{ account_id: string; event_type: string; payload: unknown }>(
+        sql`select account_id, event_type, payload from webhook_inbox
+            where connection_id = ${conns.fub} and event_id = ${eventId}`,
+      );
+      return found.length > 0 ? found : undefined;
+    });
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ account_id: accountId, event_type: "peopleUpdated" });
+    expect(stored[0]?.payload).toEqual(JSON.parse(body));
   });
 
   it("acknowledges a redelivery with 200 and no second row", async () => {
@@ -119,7 +154,7 @@ describe("POST /webhooks/fub/:connectionId", () => {
     expect(await again.json()).toEqual({ status: "duplicate", eventId });
     const third = await postFub(body);
     expect(third.status).toBe(200);
-    expect(await inboxCount(conns.fub)).toBe(before + 1);
+    expect(await inboxCount(conns.fub)).toEqual(plus(before, 1));
   });
 
   it("dedupes an event without an id by the hash of its raw body", async () => {
@@ -130,7 +165,7 @@ describe("POST /webhooks/fub/:connectionId", () => {
     const { eventId } = await first.json<{ eventId: string }>();
     expect(eventId).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect((await postFub(body)).status).toBe(200);
-    expect(await inboxCount(conns.fub)).toBe(before + 1);
+    expect(await inboxCount(conns.fub)).toEqual(plus(before, 1));
   });
 
   it("rejects a body re-serialized from the parsed JSON (the signature covers the raw bytes)", async () => {
@@ -144,7 +179,7 @@ describe("POST /webhooks/fub/:connectionId", () => {
       "FUB-Signature": signature,
     });
     await expectError(res, 401, "bad_signature");
-    expect(await inboxCount(conns.fub)).toBe(before);
+    expect(await inboxCount(conns.fub)).toEqual(before);
   });
 });
 
@@ -220,8 +255,8 @@ describe("rejections store nothing", () => {
   ])("%s", async (_name, send, status, code) => {
     const before = { fub: await inboxCount(conns.fub), dotloop: await inboxCount(conns.dotloop) };
     await expectError(await send(), status, code);
-    expect(await inboxCount(conns.fub)).toBe(before.fub);
-    expect(await inboxCount(conns.dotloop)).toBe(before.dotloop);
+    expect(await inboxCount(conns.fub)).toEqual(before.fub);
+    expect(await inboxCount(conns.dotloop)).toEqual(before.dotloop);
   });
 
   it("a signed body of exactly 1 MB is still accepted", async () => {
@@ -329,7 +364,7 @@ describe("Standard Webhooks", () => {
       "webhook-signature": await signStandardWebhook(VECTOR.secret, id, ts, VECTOR.payload),
     });
     await expectError(res, 401, "stale_timestamp");
-    expect(await inboxCount(conns.simulator)).toBe(before);
+    expect(await inboxCount(conns.simulator)).toEqual(before);
   });
 });
 
@@ -350,19 +385,48 @@ describe("Dotloop", () => {
     const before = await inboxCount(conns.dotloop);
     expect((await send(body, Date.now())).status).toBe(202);
     expect((await send(body, Date.now())).status).toBe(200);
-    expect(await inboxCount(conns.dotloop)).toBe(before + 1);
+    expect(await inboxCount(conns.dotloop)).toEqual(plus(before, 1));
   });
 
   it("rejects a stale X-DOTLOOP-TIMESTAMP even with a valid signature (the timestamp is not signed)", async () => {
     const body = JSON.stringify({ eventId: crypto.randomUUID(), eventType: "LOOP_UPDATED" });
     const before = await inboxCount(conns.dotloop);
     await expectError(await send(body, Date.now() - 6 * 60_000), 401, "stale_timestamp");
-    expect(await inboxCount(conns.dotloop)).toBe(before);
+    expect(await inboxCount(conns.dotloop)).toEqual(before);
+  });
+});
+
+describe("routing cache", () => {
+  it("picks up a rotated secret on the first delivery signed with it, and then refuses the old one", async () => {
+    const id = await insertConnection("simulator", { webhookSecret: VECTOR.secret });
+    const send = async (secret: string) => {
+      const ts = Math.floor(Date.now() / 1000);
+      const msgId = `msg_${crypto.randomUUID()}`;
+      const body = JSON.stringify({ type: "lead.updated", data: { id: 1 } });
+      return post(`/webhooks/simulator/${id}`, body, {
+        "content-type": "application/json",
+        "webhook-id": msgId,
+        "webhook-timestamp": String(ts),
+        "webhook-signature": await signStandardWebhook(secret, msgId, ts, body),
+      });
+    };
+    // Cached after this one.
+    expect((await send(VECTOR.secret)).status).toBe(202);
+    const rotated = `whsec_${btoa("a-brand-new-secret-32-bytes-lon")}`;
+    const keyring = await parseKeyring(env.CREDENTIALS_KEY);
+    const blob = await encryptCredentials(keyring, accountId, id, { webhookSecret: rotated });
+    await withTestDb((db) =>
+      db.execute(sql`update connections set credentials_enc = ${blob} where id = ${id}`),
+    );
+    // Let the cached copy age past the "just read" window.
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect((await send(rotated)).status).toBe(202);
+    await expectError(await send(VECTOR.secret), 401, "bad_signature");
   });
 });
 
 describe("durability", () => {
-  it("answers 503 when the inbox write fails, so the provider retries", async () => {
+  it("answers 503 when the durable write fails, so the provider retries", async () => {
     const app = new Hono<{ Bindings: Env }>()
       .route(
         "/webhooks",
@@ -388,6 +452,7 @@ describe("durability", () => {
     await expectError(res, 503, "unavailable");
     const { eventId } = JSON.parse(body) as { eventId: string };
     expect(await rows(sql`select 1 from webhook_inbox where event_id = ${eventId}`)).toHaveLength(0);
+    expect((await objectEvents(conns.fub)).filter((e) => e.event_id === eventId)).toEqual([]);
   });
 
   it("answers 503 (not 404) when Postgres is unreachable", async () => {

@@ -1,0 +1,381 @@
+import { fullJitterBackoffMs } from "../src/core/backoff";
+import { type DbHandle, openDb } from "../src/db/client";
+import type { Env } from "../src/env";
+import { eventKey, type IngestRequest, type MirroredEvent, mirrorInboxEvents } from "../src/webhooks/inbox";
+import { keyringFor } from "../src/webhooks/targets";
+import { listTimers, setTimer } from "./timers";
+import {
+  type IngestOutcome,
+  ingestWebhookInObject,
+  processWebhookEvent,
+  type RunCompleter,
+} from "./webhook-fetch";
+
+/**
+ * The account object's webhook inbox. An accepted delivery is written here (SQLite, synchronously, before
+ * the RPC answers: the object's output gate holds the answer until the write is durable), which is what the
+ * 2xx promises. The object then copies events to the Postgres inbox (reporting, the cron sweep) and fetches
+ * what they name, from one timer on its single alarm; the same timer retries events left pending.
+ */
+export const WEBHOOK_TIMER = "webhooks";
+
+/** Ids are remembered at least this long after the copy to Postgres; Postgres keeps its own copy 7 days too. */
+export const WEBHOOK_EVENT_RETENTION_MS = 8 * 24 * 3600_000;
+
+const RETRY = { baseMs: 2_000, capMs: 5 * 60_000 };
+/** Postgres unreachable: how long until the next copy attempt. */
+const MIRROR_RETRY_MS = 10_000;
+/** One alarm run stays bounded (sync steps share the alarm); more work re-arms the timer at once. */
+const MAX_EVENTS_PER_RUN = 200;
+const MAX_RUN_MS = 15_000;
+const MIRROR_BATCH = 100;
+const MIRROR_BATCH_BYTES = 4 * 1024 * 1024;
+
+export const WEBHOOK_SQLITE_SCHEMA = [
+  // body: the verified raw JSON, kept only until the copy to Postgres has its inbox id.
+  `create table if not exists webhook_events (
+     provider text not null, connection_id text not null, event_id text not null,
+     account_id text not null, event_type text, body text, received_at integer not null,
+     inbox_id integer, mirrored_at integer,
+     primary key (provider, connection_id, event_id))`,
+  `create index if not exists webhook_events_unmirrored on webhook_events (received_at) where inbox_id is null`,
+  `create index if not exists webhook_events_mirrored on webhook_events (mirrored_at) where inbox_id is not null`,
+  // Events to (re)process, by Postgres inbox id: new ones, parked ones, ones the sweep handed over.
+  `create table if not exists webhook_work (
+     inbox_id integer primary key, account_id text not null, connection_id text not null,
+     provider text not null, due_at integer not null, attempts integer not null default 0)`,
+  `create index if not exists webhook_work_due on webhook_work (due_at)`,
+];
+
+const ready = new WeakSet<SqlStorage>();
+function ensureSchema(sql: SqlStorage): void {
+  if (ready.has(sql)) return;
+  for (const statement of WEBHOOK_SQLITE_SCHEMA) sql.exec(statement);
+  ready.add(sql);
+}
+
+/** A verified delivery as the route hands it to the account's object. */
+export type RecordedWebhook = {
+  accountId: string;
+  connectionId: string;
+  provider: string;
+  eventId: string;
+  eventType: string | null;
+  /** the raw body as verified (UTF-8 text, valid JSON) */
+  body: string;
+};
+
+export type RecordOutcome = { duplicate: boolean };
+
+/**
+ * The durable record behind the 2xx; a repeated (provider, connection, event id) changes nothing. Returns
+ * whether the alarm must be (re)armed: only when the webhook timer was not already due.
+ */
+export function recordWebhookEvent(
+  storage: DurableObjectStorage,
+  event: RecordedWebhook,
+  now: number,
+): RecordOutcome & { armAlarm: boolean } {
+  ensureSchema(storage.sql);
+  const inserted = storage.sql
+    .exec(
+      `insert into webhook_events (provider, connection_id, event_id, account_id, event_type, body, received_at)
+       values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing returning 1 as inserted`,
+      event.provider,
+      event.connectionId,
+      event.eventId,
+      event.accountId,
+      event.eventType,
+      event.body,
+      now,
+    )
+    .toArray().length;
+  if (inserted === 0) return { duplicate: true, armAlarm: false };
+  return { duplicate: false, armAlarm: armWebhookTimer(storage, now) };
+}
+
+/**
+ * Points the webhook timer at `dueAt` unless it is due sooner. Always bumps the timer's generation, so a run
+ * already under way doesn't complete it away and this work waits for the next run. Returns whether the alarm
+ * needs re-arming.
+ */
+function armWebhookTimer(storage: DurableObjectStorage, dueAt: number): boolean {
+  const current = listTimers(storage).find((t) => t.name === WEBHOOK_TIMER);
+  const at = current ? Math.min(current.dueAt, dueAt) : dueAt;
+  setTimer(storage, WEBHOOK_TIMER, at, {});
+  return !current || current.dueAt > dueAt;
+}
+
+/** Queues an event for processing at `dueAt` (the sweep's hand-offs that stayed pending). */
+export function scheduleWebhookRetry(
+  storage: DurableObjectStorage,
+  req: IngestRequest,
+  dueAt: number,
+  attempts = 1,
+): boolean {
+  ensureSchema(storage.sql);
+  storage.sql.exec(
+    `insert into webhook_work (inbox_id, account_id, connection_id, provider, due_at, attempts)
+     values (?, ?, ?, ?, ?, ?)
+     on conflict (inbox_id) do update set due_at = min(webhook_work.due_at, excluded.due_at)`,
+    req.inboxId,
+    req.accountId,
+    req.connectionId,
+    req.provider,
+    dueAt,
+    attempts,
+  );
+  return armWebhookTimer(storage, dueAt);
+}
+
+/** When an event left pending should be tried again: the gate's own time when it parked, else backoff. */
+export function retryAtOf(outcome: IngestOutcome, attempts: number, now: number): number | null {
+  if (outcome.status !== "pending") return null;
+  return outcome.retryAt ?? now + Math.max(1_000, fullJitterBackoffMs(attempts, RETRY));
+}
+
+export type DrainReport = { mirrored: number; processed: number; pending: number; mirrorFailed: boolean };
+
+export type DrainDeps = {
+  completeRun: RunCompleter;
+  fetch?: typeof fetch;
+  now?: () => number;
+};
+
+type WorkRow = {
+  inbox_id: number;
+  account_id: string;
+  connection_id: string;
+  provider: string;
+  attempts: number;
+};
+
+/**
+ * The webhook timer's handler: copy recorded events to Postgres, then process what is due, one Postgres
+ * pool for the whole run. Never throws (the alarm would drop the timer): whatever is left re-arms it.
+ * Idempotent: the copy is an upsert by event id and processing checks the inbox row's status first.
+ */
+export async function drainWebhookWork(
+  ctx: DurableObjectState,
+  env: Env,
+  deps: DrainDeps,
+): Promise<DrainReport> {
+  const sql = ctx.storage.sql;
+  ensureSchema(sql);
+  const now = deps.now ?? Date.now;
+  const report: DrainReport = { mirrored: 0, processed: 0, pending: 0, mirrorFailed: false };
+  let handle: DbHandle | null = null;
+  const db = () => {
+    handle ??= openDb(env);
+    return handle.db;
+  };
+  const started = now();
+  // A connection the gate parked (breaker open, no budget) parks its other due events too, without a call.
+  const parkedUntil = new Map<string, number>();
+  try {
+    while (now() - started < MAX_RUN_MS && report.processed + report.pending < MAX_EVENTS_PER_RUN) {
+      if (!report.mirrorFailed) {
+        try {
+          const copy = await mirrorBatch(sql, db(), now());
+          report.mirrored += copy.copied;
+          // Rows that got no inbox id would be selected again at once: wait like for an outage instead.
+          if (copy.copied < copy.selected) report.mirrorFailed = true;
+        } catch (error) {
+          report.mirrorFailed = true;
+          console.warn(
+            "webhook copy to Postgres failed",
+            error instanceof Error ? error.message : String(error),
+          );
+        }
+      }
+      const due = sql
+        .exec<WorkRow>(
+          "select inbox_id, account_id, connection_id, provider, attempts from webhook_work where due_at <= ? order by due_at limit 25",
+          now(),
+        )
+        .toArray();
+      if (due.length === 0) {
+        if (report.mirrorFailed || unmirroredCount(sql) === 0) break;
+        continue;
+      }
+      const keyring = await keyringFor(env.CREDENTIALS_KEY);
+      for (const w of due) {
+        const parked = parkedUntil.get(w.connection_id);
+        if (parked !== undefined && parked > now()) {
+          sql.exec("update webhook_work set due_at = ? where inbox_id = ?", parked, w.inbox_id);
+          report.pending++;
+          continue;
+        }
+        const req: IngestRequest = {
+          inboxId: w.inbox_id,
+          accountId: w.account_id,
+          connectionId: w.connection_id,
+          provider: w.provider,
+        };
+        let outcome: IngestOutcome;
+        try {
+          outcome = await processWebhookEvent(
+            {
+              db: db(),
+              sql,
+              queue: env.TRANSFORMS,
+              fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+              now,
+              keyring,
+              completeRun: deps.completeRun,
+            },
+            req,
+          );
+        } catch (error) {
+          // Postgres failed while recording the outcome: the row is still pending, so try again later.
+          outcome = { status: "pending", error: error instanceof Error ? error.message : String(error) };
+        }
+        const retryAt = retryAtOf(outcome, w.attempts, now());
+        if (retryAt === null) {
+          sql.exec("delete from webhook_work where inbox_id = ?", w.inbox_id);
+          report.processed++;
+        } else {
+          sql.exec(
+            "update webhook_work set due_at = ?, attempts = attempts + 1 where inbox_id = ?",
+            retryAt,
+            w.inbox_id,
+          );
+          if (outcome.status === "pending" && outcome.retryAt !== undefined)
+            parkedUntil.set(w.connection_id, outcome.retryAt);
+          report.pending++;
+        }
+      }
+    }
+    pruneRemembered(sql, now());
+  } finally {
+    const closing = handle as DbHandle | null;
+    if (closing) ctx.waitUntil(closing.close().catch(() => {}));
+  }
+  const next = nextDue(sql, now(), report.mirrorFailed);
+  if (next !== null) setTimer(ctx.storage, WEBHOOK_TIMER, next, {});
+  return report;
+}
+
+/** Copies up to one batch of not-yet-copied events; each gets its inbox id and a work row in one transaction. */
+async function mirrorBatch(
+  sql: SqlStorage,
+  db: ReturnType<typeof openDb>["db"],
+  now: number,
+): Promise<{ selected: number; copied: number }> {
+  const rows = sql
+    .exec<{
+      provider: string;
+      connection_id: string;
+      event_id: string;
+      account_id: string;
+      event_type: string | null;
+      body: string;
+      received_at: number;
+    }>(
+      `select provider, connection_id, event_id, account_id, event_type, body, received_at
+       from webhook_events where inbox_id is null order by received_at limit ?`,
+      MIRROR_BATCH,
+    )
+    .toArray();
+  if (rows.length === 0) return { selected: 0, copied: 0 };
+  let bytes = 0;
+  const batch = rows.filter((r, i) => {
+    bytes += r.body.length;
+    return i === 0 || bytes <= MIRROR_BATCH_BYTES;
+  });
+  // One object is one account; grouping anyway keeps a stray row from being written under the wrong tenant.
+  const byAccount = new Map<string, typeof batch>();
+  for (const r of batch) byAccount.set(r.account_id, [...(byAccount.get(r.account_id) ?? []), r]);
+  let copied = 0;
+  for (const [accountId, group] of byAccount) {
+    const events: MirroredEvent[] = group.map((r) => ({
+      connectionId: r.connection_id,
+      provider: r.provider,
+      eventId: r.event_id,
+      eventType: r.event_type,
+      body: r.body,
+      receivedAt: r.received_at,
+    }));
+    const ids = await mirrorInboxEvents(db, accountId, events);
+    for (const r of group) {
+      const inboxId = ids.get(eventKey(r.provider, r.connection_id, r.event_id));
+      if (inboxId === undefined) continue;
+      sql.exec(
+        "update webhook_events set inbox_id = ?, mirrored_at = ?, body = null where provider = ? and connection_id = ? and event_id = ?",
+        inboxId,
+        now,
+        r.provider,
+        r.connection_id,
+        r.event_id,
+      );
+      sql.exec(
+        `insert into webhook_work (inbox_id, account_id, connection_id, provider, due_at, attempts)
+         values (?, ?, ?, ?, ?, 0) on conflict (inbox_id) do nothing`,
+        inboxId,
+        accountId,
+        r.connection_id,
+        r.provider,
+        now,
+      );
+      copied++;
+    }
+  }
+  return { selected: batch.length, copied };
+}
+
+function unmirroredCount(sql: SqlStorage): number {
+  return sql.exec<{ n: number }>("select count(*) as n from webhook_events where inbox_id is null").one().n;
+}
+
+function nextDue(sql: SqlStorage, now: number, mirrorFailed: boolean): number | null {
+  const candidates: number[] = [];
+  if (unmirroredCount(sql) > 0) candidates.push(mirrorFailed ? now + MIRROR_RETRY_MS : now);
+  const work = sql.exec<{ due: number | null }>("select min(due_at) as due from webhook_work").one().due;
+  if (work !== null) candidates.push(work);
+  return candidates.length > 0 ? Math.min(...candidates) : null;
+}
+
+function pruneRemembered(sql: SqlStorage, now: number): void {
+  sql.exec(
+    "delete from webhook_events where inbox_id is not null and mirrored_at < ?",
+    now - WEBHOOK_EVENT_RETENTION_MS,
+  );
+}
+
+/**
+ * An event handed over by inbox id (the cron sweep, tests): processed now; left pending, it joins the work
+ * the webhook timer retries. The caller re-arms the alarm.
+ */
+export async function ingestHandedOver(
+  ctx: DurableObjectState,
+  env: Env,
+  req: IngestRequest,
+  completeRun: RunCompleter,
+): Promise<IngestOutcome> {
+  const outcome = await ingestWebhookInObject(ctx, env, req, completeRun);
+  const retryAt = retryAtOf(outcome, 0, Date.now());
+  if (retryAt !== null) scheduleWebhookRetry(ctx.storage, req, retryAt);
+  return outcome;
+}
+
+/** For tests and status: what the object holds. */
+export function webhookEventCounts(sql: SqlStorage): { recorded: number; unmirrored: number; work: number } {
+  ensureSchema(sql);
+  return {
+    recorded: sql.exec<{ n: number }>("select count(*) as n from webhook_events").one().n,
+    unmirrored: unmirroredCount(sql),
+    work: sql.exec<{ n: number }>("select count(*) as n from webhook_work").one().n,
+  };
+}
+
+/** For tests: the events the object recorded for a connection, oldest first. */
+export function recordedWebhookEvents(sql: SqlStorage, connectionId: string) {
+  ensureSchema(sql);
+  return sql
+    .exec<{ event_id: string; account_id: string; event_type: string | null; inbox_id: number | null }>(
+      `select event_id, account_id, event_type, inbox_id from webhook_events
+       where connection_id = ? order by received_at, event_id`,
+      connectionId,
+    )
+    .toArray();
+}

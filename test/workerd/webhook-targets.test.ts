@@ -1,0 +1,103 @@
+import { env } from "cloudflare:test";
+import { beforeEach, describe, expect, it } from "vitest";
+import { encryptCredentials } from "../../src/accounts/connections";
+import { parseKeyring } from "../../src/core/crypto";
+import { AppError } from "../../src/core/errors";
+import type { WebhookTarget } from "../../src/webhooks/inbox";
+import {
+  clearTargetCache,
+  resolveTarget,
+  TARGET_TTL_MS,
+  type TargetSource,
+} from "../../src/webhooks/targets";
+
+const ACCOUNT = "acc_targets";
+const CONNECTION = "con_targets";
+
+async function row(credentials: Record<string, string>): Promise<WebhookTarget> {
+  const keyring = await parseKeyring(env.CREDENTIALS_KEY);
+  return {
+    accountId: ACCOUNT,
+    connectionId: CONNECTION,
+    provider: "fub",
+    credentialsEnc: await encryptCredentials(keyring, ACCOUNT, CONNECTION, credentials),
+  };
+}
+
+/** A routing source that counts its reads and answers what `answer` says at the time. */
+function countingSource(answer: () => Promise<WebhookTarget | null>) {
+  const source = {
+    reads: 0,
+    find: async () => {
+      source.reads++;
+      return answer();
+    },
+  };
+  return source satisfies TargetSource;
+}
+
+beforeEach(() => clearTargetCache());
+
+describe("webhook routing from memory", () => {
+  it("reads a connection once per TTL, decrypted, and single-flight under a burst", async () => {
+    const stored = await row({ apiKey: "k", systemKey: "sys-1" });
+    const source = countingSource(async () => stored);
+    const now = 1_000_000;
+    const burst = await Promise.all(
+      Array.from({ length: 8 }, () => resolveTarget(env, "fub", CONNECTION, { now, source })),
+    );
+    expect(source.reads).toBe(1);
+    expect(burst.every((t) => t?.credentials.systemKey === "sys-1" && t.accountId === ACCOUNT)).toBe(true);
+
+    await resolveTarget(env, "fub", CONNECTION, { now: now + TARGET_TTL_MS - 1, source });
+    expect(source.reads).toBe(1);
+    await resolveTarget(env, "fub", CONNECTION, { now: now + TARGET_TTL_MS, source });
+    expect(source.reads).toBe(2);
+    await resolveTarget(env, "fub", CONNECTION, { now: now + TARGET_TTL_MS, source, fresh: true });
+    expect(source.reads).toBe(3);
+  });
+
+  it("keeps entries apart per provider and per database", async () => {
+    const stored = await row({ systemKey: "s" });
+    const source = countingSource(async () => stored);
+    await resolveTarget(env, "fub", CONNECTION, { now: 1, source });
+    await resolveTarget(env, "dotloop", CONNECTION, { now: 1, source });
+    await resolveTarget({ ...env, DATABASE_URL: `${env.DATABASE_URL}?other` }, "fub", CONNECTION, {
+      now: 1,
+      source,
+    });
+    expect(source.reads).toBe(3);
+  });
+
+  it("does not remember a missing connection, an unreachable database or an undecryptable secret", async () => {
+    let answer: () => Promise<WebhookTarget | null> = async () => null;
+    const source = countingSource(() => answer());
+    expect(await resolveTarget(env, "fub", CONNECTION, { now: 1, source })).toBeNull();
+    expect(await resolveTarget(env, "fub", CONNECTION, { now: 1, source })).toBeNull();
+    expect(source.reads).toBe(2);
+
+    answer = async () => {
+      throw new Error("connect ECONNREFUSED");
+    };
+    const down = await resolveTarget(env, "fub", CONNECTION, { now: 1, source }).catch((e: unknown) => e);
+    expect(down).toBeInstanceOf(AppError);
+    expect(down).toMatchObject({ status: 503, code: "unavailable" });
+
+    // A blob bound to another connection (moved between rows) must not decrypt here.
+    const keyring = await parseKeyring(env.CREDENTIALS_KEY);
+    const foreign = await encryptCredentials(keyring, ACCOUNT, "con_other", { systemKey: "s" });
+    answer = async () => ({ ...(await row({})), credentialsEnc: foreign });
+    const unreadable = await resolveTarget(env, "fub", CONNECTION, { now: 1, source }).catch(
+      (e: unknown) => e,
+    );
+    expect(unreadable).toMatchObject({ status: 503, code: "credentials_unavailable" });
+    expect(String((unreadable as Error).message)).not.toContain('s"');
+
+    const good = await row({ systemKey: "s" });
+    answer = async () => good;
+    expect((await resolveTarget(env, "fub", CONNECTION, { now: 1, source }))?.credentials).toEqual({
+      systemKey: "s",
+    });
+    expect(source.reads).toBe(5);
+  });
+});
