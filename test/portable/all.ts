@@ -6,3 +6,4 @@ import "./breaker.spec";
 import "./rate-budget.spec";
 import "./errors.spec";
 import "./cursor.spec";
+import "./connectors.spec";
