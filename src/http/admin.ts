@@ -21,26 +21,26 @@ import { jsonBody } from "./validate";
 
 const idPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
-const createAccountBody = z.object({
+export const createAccountBody = z.object({
   id: z.string().regex(idPattern).optional(),
   name: z.string().min(1).max(200),
 });
-const createConnectionBody = z.object({
+export const createConnectionBody = z.object({
   id: z.string().regex(idPattern).optional(),
   provider: z.string().refine((p) => knownProviders().includes(p), "unknown provider"),
   credentials: z.record(z.string(), z.string()),
   baseUrl: z.string().url().optional(),
   settings: z.record(z.string(), z.unknown()).optional(),
 });
-const syncBody = z.object({
+export const syncBody = z.object({
   connectionId: z.string().min(1).optional(),
   entity: z.string().min(1).optional(),
   mode: z.enum(["delta", "onboarding"]),
 });
-const cursorResetBody = z.object({ connectionId: z.string().min(1), entity: z.string().min(1) });
+export const cursorResetBody = z.object({ connectionId: z.string().min(1), entity: z.string().min(1) });
 const breakerMode = z.enum(["open", "closed", "auto"]);
-const accountBreakerBody = z.object({ connectionId: z.string().min(1), state: breakerMode });
-const connectionBreakerBody = z.object({ mode: breakerMode });
+export const accountBreakerBody = z.object({ connectionId: z.string().min(1), state: breakerMode });
+export const connectionBreakerBody = z.object({ mode: breakerMode });
 
 type Ctx = { env: Env; req: { param(name: "accountId"): string } };
 

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { Env } from "../env";
 import { admin } from "./admin";
+import { apiDocs } from "./docs";
 import { handleError, notFound } from "./errors";
 import { failed } from "./failed";
 import { health } from "./health";
@@ -9,6 +10,7 @@ import { webhooks } from "./webhooks";
 export function createApp() {
   return new Hono<{ Bindings: Env }>()
     .route("/health", health)
+    .route("/", apiDocs)
     .route("/admin", admin)
     .route("/admin", failed)
     .route("/webhooks", webhooks)

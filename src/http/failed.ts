@@ -19,14 +19,16 @@ const filters = {
   to: z.iso.datetime({ offset: true }).optional(),
 };
 
-const listQuery = z.object({
+export const listQuery = z.object({
   ...filters,
   status: z.enum(["open", "resolved", "all"]).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(64).optional(),
 });
 
-const replayBody = z.object({ ...filters, limit: z.number().int().min(1).max(1000).default(500) }).strict();
+export const replayBody = z
+  .object({ ...filters, limit: z.number().int().min(1).max(1000).default(500) })
+  .strict();
 
 const runIdParam = z.string().min(1).max(256);
 const deletesQuery = z.enum(["pending", "confirmed", "rejected"]);

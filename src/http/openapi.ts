@@ -1,0 +1,285 @@
+import { z } from "zod";
+import {
+  accountBreakerBody,
+  connectionBreakerBody,
+  createAccountBody,
+  createConnectionBody,
+  cursorResetBody,
+  syncBody,
+} from "./admin";
+import { listQuery, replayBody } from "./failed";
+
+type Operation = {
+  method: "get" | "post" | "delete";
+  path: string;
+  tag: string;
+  summary: string;
+  body?: z.ZodType;
+  query?: z.ZodObject;
+  responses: Record<string, string>;
+  public?: boolean;
+};
+
+const accountErrors = { "400": "invalid request", "401": "no or bad credentials", "404": "no such account" };
+
+/**
+ * Every route of the Worker, with request schemas taken from the same zod schemas the routes validate with,
+ * so the document cannot drift from what the handlers accept (a test also checks every route is listed).
+ */
+const operations: Operation[] = [
+  {
+    method: "get",
+    path: "/health",
+    tag: "system",
+    summary: "Liveness with database reachability",
+    public: true,
+    responses: { "200": "database reachable", "503": "database unreachable" },
+  },
+  {
+    method: "get",
+    path: "/openapi.json",
+    tag: "system",
+    summary: "This document",
+    public: true,
+    responses: { "200": "OpenAPI 3.1 document" },
+  },
+  {
+    method: "get",
+    path: "/docs",
+    tag: "system",
+    summary: "Browsable API reference",
+    public: true,
+    responses: { "200": "HTML page" },
+  },
+  {
+    method: "post",
+    path: "/admin/accounts",
+    tag: "accounts",
+    summary: "Create an account (admin token only); its API key is returned once",
+    body: createAccountBody,
+    responses: {
+      "201": "created, with apiKey",
+      "400": "invalid request",
+      "401": "unauthorized",
+      "403": "account keys cannot create accounts",
+      "409": "account exists",
+    },
+  },
+  {
+    method: "get",
+    path: "/admin/accounts/{accountId}",
+    tag: "accounts",
+    summary: "An account with its connections",
+    responses: { "200": "account", ...accountErrors },
+  },
+  {
+    method: "delete",
+    path: "/admin/accounts/{accountId}",
+    tag: "accounts",
+    summary: "Delete an account, its connections and its sync state",
+    responses: { "204": "deleted", ...accountErrors },
+  },
+  {
+    method: "post",
+    path: "/admin/accounts/{accountId}/connections",
+    tag: "connections",
+    summary: "Connect a provider; credentials are stored encrypted and never returned",
+    body: createConnectionBody,
+    responses: { "201": "created", "409": "connection exists", ...accountErrors },
+  },
+  {
+    method: "get",
+    path: "/admin/accounts/{accountId}/connections/{connectionId}",
+    tag: "connections",
+    summary: "A connection (without credentials)",
+    responses: { "200": "connection", ...accountErrors },
+  },
+  {
+    method: "delete",
+    path: "/admin/accounts/{accountId}/connections/{connectionId}",
+    tag: "connections",
+    summary: "Remove a connection and forget its sync state",
+    responses: { "204": "deleted", ...accountErrors },
+  },
+  {
+    method: "post",
+    path: "/admin/accounts/{accountId}/sync",
+    tag: "sync",
+    summary: "Start delta or onboarding runs for one or all connections and entities",
+    body: syncBody,
+    responses: { "202": "runs started or already running", ...accountErrors },
+  },
+  {
+    method: "get",
+    path: "/admin/accounts/{accountId}/status",
+    tag: "sync",
+    summary:
+      "Every connection and entity: state, lease, breaker, rate budget, progress and ETA, provider vs our counts",
+    responses: { "200": "status", ...accountErrors },
+  },
+  {
+    method: "post",
+    path: "/admin/accounts/{accountId}/pause",
+    tag: "sync",
+    summary: "Pause the account's syncs (runs stop at their next step)",
+    responses: { "200": "paused", ...accountErrors },
+  },
+  {
+    method: "post",
+    path: "/admin/accounts/{accountId}/resume",
+    tag: "sync",
+    summary: "Resume paused syncs",
+    responses: { "200": "resumed", ...accountErrors },
+  },
+  {
+    method: "post",
+    path: "/admin/accounts/{accountId}/cursor/reset",
+    tag: "sync",
+    summary: "Forget an entity's delta cursor (the next delta starts from the beginning)",
+    body: cursorResetBody,
+    responses: { "200": "reset", "409": "a run is in progress", ...accountErrors },
+  },
+  {
+    method: "post",
+    path: "/admin/accounts/{accountId}/breaker",
+    tag: "sync",
+    summary: "Force a connection's circuit breaker open or closed, or back to automatic",
+    body: accountBreakerBody,
+    responses: { "200": "breaker state", ...accountErrors },
+  },
+  {
+    method: "post",
+    path: "/admin/accounts/{accountId}/connections/{connectionId}/breaker",
+    tag: "sync",
+    summary: "Same as /breaker, addressed by path",
+    body: connectionBreakerBody,
+    responses: { "200": "breaker state", ...accountErrors },
+  },
+  {
+    method: "get",
+    path: "/admin/accounts/{accountId}/failed",
+    tag: "failed records",
+    summary: "Records the transform could not take, with their reason (paged)",
+    query: listQuery,
+    responses: { "200": "page of failed records", ...accountErrors },
+  },
+  {
+    method: "post",
+    path: "/admin/accounts/{accountId}/failed/replay",
+    tag: "failed records",
+    summary: "Send matching failed records through staging again (idempotent)",
+    body: replayBody,
+    responses: { "202": "replayed", ...accountErrors },
+  },
+  {
+    method: "get",
+    path: "/admin/accounts/{accountId}/deletes",
+    tag: "deletes",
+    summary:
+      "Deletes held because a run would remove more than the allowed share (?status=pending|confirmed|rejected)",
+    responses: { "200": "held deletes", ...accountErrors },
+  },
+  {
+    method: "post",
+    path: "/admin/accounts/{accountId}/deletes/{runId}/{decision}",
+    tag: "deletes",
+    summary: "Confirm or reject a held delete (decision: confirm | reject)",
+    responses: { "200": "decided", "409": "already decided", ...accountErrors },
+  },
+  {
+    method: "post",
+    path: "/webhooks/{provider}/{connectionId}",
+    tag: "webhooks",
+    summary: "Provider events: signature verified over the raw body, recorded durably before the answer",
+    public: true,
+    responses: {
+      "200": "duplicate, acknowledged with no second effect",
+      "202": "recorded",
+      "400": "malformed JSON",
+      "401": "missing or bad signature, or stale timestamp",
+      "404": "unknown provider or connection",
+      "413": "body over 1 MB",
+      "415": "not application/json",
+      "503": "could not record; retry",
+    },
+  },
+];
+
+const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+
+const errorSchema = {
+  type: "object",
+  required: ["error"],
+  properties: {
+    error: {
+      type: "object",
+      required: ["code", "message"],
+      properties: { code: { type: "string" }, message: { type: "string" } },
+    },
+  },
+};
+
+export function openApiDocument() {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of operations) {
+    const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+      name: m[1],
+      in: "path",
+      required: true,
+      schema: { type: "string" },
+    }));
+    const query = op.query
+      ? Object.entries(
+          (jsonSchema(op.query) as { properties?: Record<string, unknown> }).properties ?? {},
+        ).map(([name, schema]) => ({ name, in: "query", required: false, schema }))
+      : [];
+    paths[op.path] = {
+      ...paths[op.path],
+      [op.method]: {
+        tags: [op.tag],
+        summary: op.summary,
+        ...(op.public ? { security: [] } : {}),
+        ...(params.length + query.length ? { parameters: [...params, ...query] } : {}),
+        ...(op.body
+          ? {
+              requestBody: {
+                required: true,
+                content: { "application/json": { schema: jsonSchema(op.body) } },
+              },
+            }
+          : {}),
+        responses: Object.fromEntries(
+          Object.entries(op.responses).map(([status, description]) => [
+            status,
+            Number(status) >= 400
+              ? {
+                  description,
+                  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+                }
+              : { description },
+          ]),
+        ),
+      },
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "edge-etl",
+      version: "1.0.0",
+      description:
+        "Keeps one Postgres in step with real-estate SaaS providers. Admin routes take `Authorization: Bearer` with the admin token (all accounts) or an account API key (its own account only).",
+    },
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      schemas: { Error: errorSchema },
+    },
+    security: [{ bearer: [] }],
+    paths,
+  };
+}
+
+/** Method + path pairs the document describes, in Hono's `:param` form, for the completeness test. */
+export function documentedRoutes(): string[] {
+  return operations.map((op) => `${op.method.toUpperCase()} ${op.path.replace(/\{(\w+)\}/g, ":$1")}`);
+}
