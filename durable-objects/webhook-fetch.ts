@@ -46,6 +46,8 @@ export type WebhookProcessDeps = {
   now: () => number;
   keyring: Keyring;
   completeRun: RunCompleter;
+  /** Connections already loaded in this run (one object run processes many events of few connections). */
+  connections?: Map<string, LoadedConnection>;
 };
 
 /** One run per event, so a redelivered or re-swept event rewrites its own staged rows instead of adding more. */
@@ -77,9 +79,13 @@ export async function processWebhookEvent(
     return finish(0, `no connector for provider "${row.provider}"`);
   let connection: LoadedConnection;
   try {
-    connection = await inTenant(deps.db, row.accountId, (db) =>
-      loadConnection(db, deps.keyring, row.accountId, row.connectionId),
-    );
+    const cached = deps.connections?.get(row.connectionId);
+    connection =
+      cached ??
+      (await inTenant(deps.db, row.accountId, (db) =>
+        loadConnection(db, deps.keyring, row.accountId, row.connectionId),
+      ));
+    deps.connections?.set(row.connectionId, connection);
   } catch (error) {
     if (error instanceof AppError && error.status === 404) return finish(0, "connection no longer exists");
     return retry(`cannot load connection: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,3 +1,4 @@
+import type { LoadedConnection } from "../src/accounts/connections";
 import { fullJitterBackoffMs } from "../src/core/backoff";
 import { type DbHandle, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
@@ -54,6 +55,19 @@ function ensureSchema(sql: SqlStorage): void {
   ready.add(sql);
 }
 
+/** Runs fn with the tables in place, re-creating them once if they vanished (forgetAccount's deleteAll). */
+function withSchema<T>(sql: SqlStorage, fn: () => T): T {
+  ensureSchema(sql);
+  try {
+    return fn();
+  } catch (error) {
+    if (!/no such table/i.test(error instanceof Error ? error.message : String(error))) throw error;
+    ready.delete(sql);
+    ensureSchema(sql);
+    return fn();
+  }
+}
+
 /** A verified delivery as the route hands it to the account's object. */
 export type RecordedWebhook = {
   accountId: string;
@@ -76,9 +90,8 @@ export function recordWebhookEvent(
   event: RecordedWebhook,
   now: number,
 ): RecordOutcome & { armAlarm: boolean } {
-  ensureSchema(storage.sql);
-  const inserted = storage.sql
-    .exec(
+  const inserted = withSchema(storage.sql, () =>
+    storage.sql.exec(
       `insert into webhook_events (provider, connection_id, event_id, account_id, event_type, body, received_at)
        values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing returning 1 as inserted`,
       event.provider,
@@ -88,16 +101,19 @@ export function recordWebhookEvent(
       event.eventType,
       event.body,
       now,
-    )
-    .toArray().length;
+    ),
+  ).toArray().length;
   if (inserted === 0) return { duplicate: true, armAlarm: false };
+  // Already due: the run that fires it (or is under way) reads the tables again after its last await, so it
+  // sees this event; no second write on the hot path.
+  const current = listTimers(storage).find((t) => t.name === WEBHOOK_TIMER);
+  if (current && current.dueAt <= now) return { duplicate: false, armAlarm: false };
   return { duplicate: false, armAlarm: armWebhookTimer(storage, now) };
 }
 
 /**
- * Points the webhook timer at `dueAt` unless it is due sooner. Always bumps the timer's generation, so a run
- * already under way doesn't complete it away and this work waits for the next run. Returns whether the alarm
- * needs re-arming.
+ * Points the webhook timer at `dueAt` unless it is due sooner; bumps its generation, so a run already under
+ * way doesn't complete it away. Returns whether the alarm needs re-arming.
  */
 function armWebhookTimer(storage: DurableObjectStorage, dueAt: number): boolean {
   const current = listTimers(storage).find((t) => t.name === WEBHOOK_TIMER);
@@ -113,17 +129,18 @@ export function scheduleWebhookRetry(
   dueAt: number,
   attempts = 1,
 ): boolean {
-  ensureSchema(storage.sql);
-  storage.sql.exec(
-    `insert into webhook_work (inbox_id, account_id, connection_id, provider, due_at, attempts)
-     values (?, ?, ?, ?, ?, ?)
-     on conflict (inbox_id) do update set due_at = min(webhook_work.due_at, excluded.due_at)`,
-    req.inboxId,
-    req.accountId,
-    req.connectionId,
-    req.provider,
-    dueAt,
-    attempts,
+  withSchema(storage.sql, () =>
+    storage.sql.exec(
+      `insert into webhook_work (inbox_id, account_id, connection_id, provider, due_at, attempts)
+       values (?, ?, ?, ?, ?, ?)
+       on conflict (inbox_id) do update set due_at = min(webhook_work.due_at, excluded.due_at)`,
+      req.inboxId,
+      req.accountId,
+      req.connectionId,
+      req.provider,
+      dueAt,
+      attempts,
+    ),
   );
   return armWebhookTimer(storage, dueAt);
 }
@@ -161,6 +178,8 @@ export async function drainWebhookWork(
   deps: DrainDeps,
 ): Promise<DrainReport> {
   const sql = ctx.storage.sql;
+  // Not the hot path: always make sure the tables exist (they vanish with forgetAccount's deleteAll).
+  ready.delete(sql);
   ensureSchema(sql);
   const now = deps.now ?? Date.now;
   const report: DrainReport = { mirrored: 0, processed: 0, pending: 0, mirrorFailed: false };
@@ -172,6 +191,8 @@ export async function drainWebhookWork(
   const started = now();
   // A connection the gate parked (breaker open, no budget) parks its other due events too, without a call.
   const parkedUntil = new Map<string, number>();
+  const connections = new Map<string, LoadedConnection>();
+  let broken = false;
   try {
     while (now() - started < MAX_RUN_MS && report.processed + report.pending < MAX_EVENTS_PER_RUN) {
       if (!report.mirrorFailed) {
@@ -223,6 +244,7 @@ export async function drainWebhookWork(
               now,
               keyring,
               completeRun: deps.completeRun,
+              connections,
             },
             req,
           );
@@ -247,12 +269,18 @@ export async function drainWebhookWork(
       }
     }
     pruneRemembered(sql, now());
+  } catch (error) {
+    // Something outside the per-event handling broke: keep the timer so the work is not stranded, and don't
+    // spin on it.
+    broken = true;
+    console.error("webhook run failed", error instanceof Error ? error.message : String(error));
   } finally {
     const closing = handle as DbHandle | null;
     if (closing) ctx.waitUntil(closing.close().catch(() => {}));
   }
   const next = nextDue(sql, now(), report.mirrorFailed);
-  if (next !== null) setTimer(ctx.storage, WEBHOOK_TIMER, next, {});
+  if (next !== null)
+    setTimer(ctx.storage, WEBHOOK_TIMER, broken ? Math.max(next, now() + MIRROR_RETRY_MS) : next, {});
   return report;
 }
 

@@ -184,4 +184,26 @@ describe("parked webhook events are retried from the account object's alarm", ()
     const left = await runInDurableObject(stub, (_i, state) => webhookEventCounts(state.storage.sql).work);
     expect(left).toBe(0);
   });
+
+  it("an object whose account state was wiped (forgetAccount) still records, and remembers ids again", async () => {
+    const { accountId, connectionId } = await fubAccount({ tenant: { counts: { people: 1 } } });
+    const stub = stubFor(accountId);
+    const event = {
+      accountId,
+      connectionId,
+      provider: "fub",
+      eventId: crypto.randomUUID(),
+      eventType: "notesCreated",
+      body: JSON.stringify({ event: "notesCreated", resourceIds: [1] }),
+    };
+    expect(await stub.recordWebhook(event)).toEqual({ duplicate: false });
+    await stub.forgetAccount();
+    expect(await stub.recordWebhook(event)).toEqual({ duplicate: false });
+    expect(await stub.recordWebhook(event)).toEqual({ duplicate: true });
+    // The copy to Postgres meets the first copy there: one row, no second effect.
+    await waitFor(async () => {
+      const found = await rows(sql`select status from webhook_inbox where event_id = ${event.eventId}`);
+      return found.length === 1 && found[0]?.status === "processed";
+    });
+  });
 });
