@@ -163,6 +163,9 @@ describe("Follow Up Boss end to end: onboarding, webhooks, delta", () => {
         await registerWebhook(`${entity}${action}`, hookUrl);
     }
     const before = (await sim.tenant<{ webhooks: { acknowledged: number } }>(API_KEY)).webhooks.acknowledged;
+    const processed = async () =>
+      (await inboxSummary()).filter((r) => r.status === "processed").reduce((n, r) => n + Number(r.n), 0);
+    const processedBefore = await processed();
     const mutations = await mutateAll(3);
     const deletes = mutations.reduce((n, m) => n + m.deleted.length, 0);
     expect(deletes).toBeGreaterThanOrEqual(ENTITIES.length);
@@ -173,14 +176,26 @@ describe("Follow Up Boss end to end: onboarding, webhooks, delta", () => {
       0,
     );
     let last: unknown = null;
+    // The object copies recorded events to Postgres in batches after the 2xx, so "nothing pending" alone could
+    // be read before the copy: wait until every expected event is there and processed.
     await waitFor(
       "every webhook acknowledged and processed",
       async () => {
         const t = await sim.tenant<{ webhooks: { acknowledged: number } }>(API_KEY);
         const pending = await pendingWork(stack.databaseUrl, accountId);
-        last = { expectedEvents, webhooks: t.webhooks, pending, inbox: await inboxSummary() };
+        const done = (await processed()) - processedBefore;
+        last = {
+          expectedEvents,
+          processed: done,
+          webhooks: t.webhooks,
+          pending,
+          inbox: await inboxSummary(),
+        };
         return (
-          t.webhooks.acknowledged - before >= expectedEvents && pending.inbox === 0 && pending.staged === 0
+          t.webhooks.acknowledged - before >= expectedEvents &&
+          done >= expectedEvents &&
+          pending.inbox === 0 &&
+          pending.staged === 0
         );
       },
       { timeoutMs: 90_000, intervalMs: 500 },
