@@ -93,6 +93,8 @@ export type AccountStatus = {
 };
 
 const LEASE_TTL_MS = 60_000;
+/** A step's wall-clock budget, well inside what an alarm invocation may take; SYNC_STEP_MS overrides it. */
+const DEFAULT_STEP_MS = 10_000;
 const OVERLAP_MS = 60_000;
 const RUN = "run:";
 const COMPLETE = "complete:";
@@ -216,9 +218,11 @@ export class AccountSync extends DurableObject<Env> {
           connection,
           settings,
           pagesPerStep: Math.max(1, Number(this.env.SYNC_PAGES_PER_STEP ?? 25)),
+          stepMs: Math.max(1, Number(this.env.SYNC_STEP_MS ?? DEFAULT_STEP_MS)),
           leaseTtlMs: LEASE_TTL_MS,
           overlapMs: OVERLAP_MS,
           onState: (s) => this.mirror(payload.accountId, [s], tenantDb),
+          mirrorIn: (db, s) => mirrorSyncState(db, payload.accountId, s),
           onComplete: (s) => this.onRunComplete(handle.db, payload.accountId, s),
         },
         payload.entity,

@@ -14,6 +14,8 @@ export interface Env {
   FUB_BASE_URL?: string;
   /** Pages a sync step fetches before yielding to the alarm, to stay inside per-invocation limits. */
   SYNC_PAGES_PER_STEP?: string;
+  /** Wall-clock milliseconds after which a sync step starts no further page (whichever of the two comes first). */
+  SYNC_STEP_MS?: string;
   /** Hours transformed staging rows are kept before the daily prune (pruneStaging); default 72. */
   STAGING_RETENTION_HOURS?: string;
   /** Test-only: base URL of the FUB simulator started by the workerd test setup. */

@@ -210,7 +210,8 @@ describe("cursor commits", () => {
           await env.TRANSFORMS.sendBatch(msgs);
         },
       } as unknown as Queue<TransformMessage>;
-      const { deps, close } = await stepDeps(ctx, accountId, connectionId, { queue: dying });
+      // One page read ahead at a time, so exactly page 2 is in flight when page 1's enqueue dies.
+      const { deps, close } = await stepDeps(ctx, accountId, connectionId, { queue: dying, readAhead: 1 });
       const error = await runSyncStep(deps, "people").then(
         () => null,
         (e: Error) => e.message,
@@ -229,12 +230,17 @@ describe("cursor commits", () => {
       sql`select count(*)::int as n from stage_records where run_id = ${run.runId} and page_no = 1`,
     );
     expect(page1?.n).toBe(100); // staged, yet not committed
+    // Page 2 was being fetched while page 1 was staged; the crash dropped it unstaged and uncommitted.
+    const [page2] = await rows<{ n: number }>(
+      sql`select count(*)::int as n from stage_records where run_id = ${run.runId} and page_no = 2`,
+    );
+    expect(page2?.n).toBe(0);
 
     const resumed = await runToCompletion(accountId, connectionId, crashed.state as SyncState);
     expect(resumed.outcomes.at(-1)).toBe("completed");
     expect(resumed.state).toMatchObject({ pageNo: 3, runRecords: 250, status: "COMPLETED" });
-    // Pages 0, 1 (crashed), 1 again, 2: the crashed page was fetched twice, nothing skipped.
-    expect((await simSummary(apiKey)).requests.served).toBe(4);
+    // Pages 0, 1 (crashed), 2 (prefetched, dropped by the crash), 1 again, 2 again: nothing skipped.
+    expect((await simSummary(apiKey)).requests.served).toBe(5);
     expect((await stagedIds(connectionId, run.runId ?? "")).size).toBe(250);
   });
 
