@@ -8,12 +8,41 @@ import type { TransformMessage } from "./messages";
 
 export type MessageOutcome = { ok: true } | { ok: false; error: string };
 
+/** Pages per transaction on the happy path: big enough to amortise statements, small enough to spread. */
+export const CHUNK_PAGES = 10;
+/** Chunks of one batch in flight at once, each on its own connection (the pool allows 4). */
+export const CHUNK_CONCURRENCY = 3;
+
 /**
- * The happy path is one transaction for the whole batch (one statement per table). When it fails, each
- * message gets its own transaction so one bad page can't hold back its batch-mates; a page whose statement
- * fails because of a record's data is split further so only that record goes to failed_records.
+ * A batch is cut into chunks of CHUNK_PAGES pages, transformed concurrently, each in its own transaction: one
+ * transaction is one Postgres backend, so a single big one leaves the other cores idle. The chunks touch
+ * different staged pages; their upserts lock core rows in key order, so they don't deadlock each other.
  */
 export async function transformBatch(
+  db: Db,
+  messages: TransformMessage[],
+  connectorFor: (provider: string) => Connector,
+): Promise<MessageOutcome[]> {
+  const chunks: TransformMessage[][] = [];
+  for (let i = 0; i < messages.length; i += CHUNK_PAGES) chunks.push(messages.slice(i, i + CHUNK_PAGES));
+  const outcomes: MessageOutcome[][] = chunks.map(() => []);
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) {
+      const i = next++;
+      outcomes[i] = await transformChunk(db, chunks[i] ?? [], connectorFor);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CHUNK_CONCURRENCY, chunks.length) }, worker));
+  return outcomes.flat();
+}
+
+/**
+ * The happy path is one transaction for the whole chunk (one statement per table). When it fails, each
+ * message gets its own transaction so one bad page can't hold back its chunk-mates; a page whose statement
+ * fails because of a record's data is split further so only that record goes to failed_records.
+ */
+async function transformChunk(
   db: Db,
   messages: TransformMessage[],
   connectorFor: (provider: string) => Connector,
