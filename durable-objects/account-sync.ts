@@ -178,7 +178,8 @@ export class AccountSync extends DurableObject<Env> {
       try {
         if (timer.name.startsWith(RUN)) await this.runTimer(timer);
         else if (timer.name.startsWith(COMPLETE)) await this.completionTimer(timer);
-        else if (timer.name.startsWith(TOKEN_TIMER)) await refreshOnTimer(this.ctx, this.env, timer.payload); // issue 5
+        else if (timer.name.startsWith(TOKEN_TIMER))
+          await refreshOnTimer(this.ctx, this.env, timer.payload); // issue 5
         else if (timer.name === WEBHOOK_TIMER) await drainWebhookWork(this.ctx, this.env, { completeRun }); // issue 5
       } catch (error) {
         console.error("timer failed", timer.name, error instanceof Error ? error.message : String(error));
