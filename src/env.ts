@@ -18,6 +18,8 @@ export interface Env {
   SYNC_STEP_MS?: string;
   /** Hours transformed staging rows are kept before the daily prune (pruneStaging); default 72. */
   STAGING_RETENTION_HOURS?: string;
+  /** Minutes a staged page may stay pending before the 15-minute cron announces it again; default 15. */
+  STAGING_REANNOUNCE_AFTER_MINUTES?: string;
   /** Test-only: base URL of the FUB simulator started by the workerd test setup. */
   SIMULATOR_URL?: string;
 }

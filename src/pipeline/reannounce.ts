@@ -5,6 +5,12 @@ import { sendTransforms, type TransformMessage } from "./messages";
 
 export const DEFAULT_REANNOUNCE_AFTER_MINUTES = 15;
 
+/** STAGING_REANNOUNCE_AFTER_MINUTES from the environment, falling back to the default on absent or bad values. */
+export function reannounceAfterMinutes(value: string | undefined): number {
+  const n = Number(value);
+  return value && Number.isFinite(n) && n >= 0 ? n : DEFAULT_REANNOUNCE_AFTER_MINUTES;
+}
+
 /**
  * Staged pages still pending well after they were staged lost their transform message (a queue that dropped
  * it, a local runtime killed mid-send). Announcing them again is safe: the consumer is idempotent, and a page

@@ -1,7 +1,7 @@
 import { withAllAccounts } from "../accounts/tenant";
 import { type Db, openDb } from "../db/client";
 import type { Env } from "../env";
-import { reannounceStalePages } from "../pipeline/reannounce";
+import { reannounceAfterMinutes, reannounceStalePages } from "../pipeline/reannounce";
 import { pruneStaging, stagingRetentionHours } from "../pipeline/retention";
 import { sweepForCron } from "../webhooks/sweep";
 import { INVOCATION_CONNECTIONS, settleWithLimit } from "./concurrency";
@@ -50,7 +50,10 @@ async function deltaFanOut(db: Db, env: Env, scope: CronScope): Promise<CronResu
   const r = await fanOutDeltaSyncs(due, (req) => accountStub(env, req.accountId).startSync(req));
   // After the fan-out, so the two never hold more than the invocation's connection limit between them.
   await sweepForCron(db, env, scope);
-  const { pages } = await reannounceStalePages(db, env.TRANSFORMS, { accountIds: scope.accountIds });
+  const { pages } = await reannounceStalePages(db, env.TRANSFORMS, {
+    accountIds: scope.accountIds,
+    olderThanMinutes: reannounceAfterMinutes(env.STAGING_REANNOUNCE_AFTER_MINUTES),
+  });
   return { job: "delta", ...r, reannouncedPages: pages };
 }
 

@@ -6,9 +6,9 @@ import { stagePage } from "../../src/pipeline/staging";
 import { DELTA_CRON, RECONCILE_CRON, runCron } from "../../src/sync/cron";
 import { rows, uniqueId, withTestDb } from "../support/db";
 
-async function cron(expression: string, accountIds: string[]) {
+async function cron(expression: string, accountIds: string[], vars: Partial<Cloudflare.Env> = {}) {
   const ctx = createExecutionContext();
-  const result = await runCron(expression, env, ctx, { accountIds });
+  const result = await runCron(expression, { ...env, ...vars }, ctx, { accountIds });
   await waitOnExecutionContext(ctx);
   return result;
 }
@@ -66,6 +66,20 @@ describe("cron maintenance", () => {
     const accountId = uniqueId("acc");
     await stageOne(accountId, uniqueId("con"), "fresh-run", 7);
     expect(await cron(DELTA_CRON, [accountId])).toMatchObject({ reannouncedPages: 0 });
+  });
+
+  it("STAGING_REANNOUNCE_AFTER_MINUTES sets how long a page waits before it is announced again", async () => {
+    const accountId = uniqueId("acc");
+    await stageOne(accountId, uniqueId("con"), "short-wait", 8);
+    await withTestDb((db) =>
+      db.execute(
+        sql`update stage_records set staged_at = now() - interval '2 minutes' where account_id = ${accountId}`,
+      ),
+    );
+    expect(await cron(DELTA_CRON, [accountId])).toMatchObject({ reannouncedPages: 0 });
+    expect(await cron(DELTA_CRON, [accountId], { STAGING_REANNOUNCE_AFTER_MINUTES: "1" })).toMatchObject({
+      reannouncedPages: 1,
+    });
   });
 
   it("the daily cron prunes transformed staging rows older than the retention, keeping pending ones", async () => {

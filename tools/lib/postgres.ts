@@ -55,6 +55,7 @@ async function startThrowawayPostgres(): Promise<PostgresHandle> {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/edge_etl`,
     embedded: true,
     stop: async () => {
+      await waitForClientsToLeave(pg);
       await pg.stop();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -105,6 +106,29 @@ async function createDatabaseIfMissing(pg: EmbeddedPostgres, name: string): Prom
     if (!rowCount) await client.query(`create database ${name}`);
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * pg's Pool.end() resolves before its clients' sockets close; a shutdown that lands in that gap reaches a
+ * closing client as an unhandled FATAL 57P01. Waiting briefly for other sessions to leave avoids it.
+ */
+async function waitForClientsToLeave(pg: EmbeddedPostgres, timeoutMs = 3_000): Promise<void> {
+  const client = pg.getPgClient();
+  try {
+    await client.connect();
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const r = await client.query(
+        "select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()",
+      );
+      if ((r.rows[0] as { n: number }).n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } catch {
+    // A cluster that is already down has no sessions left to wait for.
+  } finally {
+    await client.end().catch(() => {});
   }
 }
 
