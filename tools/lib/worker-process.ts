@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { drainInspector, type InspectorDrain } from "./inspector-drain";
+import { freePort } from "./postgres";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
@@ -12,6 +14,11 @@ export type WorkerProcessOptions = {
   envFile?: string;
   vars?: Record<string, string>;
   log?: (line: string) => void;
+  /**
+   * "drain" (default): attach to wrangler's inspector so it does not hold every runtime event in memory (see
+   * inspector-drain.ts). "devtools": leave it free for Chrome DevTools; memory then grows with each subrequest.
+   */
+  inspector?: "drain" | "devtools";
 };
 
 export type WorkerProcess = {
@@ -26,9 +33,17 @@ export type WorkerProcess = {
 /** Runs the Worker in the local Workers runtime with `wrangler dev` (workerd via Miniflare). */
 export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<WorkerProcess> {
   const url = `http://127.0.0.1:${opts.port}`;
-  let child = spawnWrangler(opts);
+  let inspectorPort = await freePort();
+  let child = spawnWrangler(opts, inspectorPort);
+  let drain: InspectorDrain | null = null;
+  const attach = () => {
+    drain?.stop();
+    drain = opts.inspector === "devtools" ? null : drainInspector(inspectorPort);
+  };
   await waitForHealth(url, child);
+  attach();
   const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
+    drain?.stop();
     await killGroup(child, signal);
   };
   return {
@@ -36,14 +51,17 @@ export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
     child: () => child,
     stop,
     async restart(signal: NodeJS.Signals = "SIGKILL") {
+      drain?.stop();
       await killGroup(child, signal);
-      child = spawnWrangler(opts);
+      inspectorPort = await freePort();
+      child = spawnWrangler(opts, inspectorPort);
       await waitForHealth(url, child);
+      attach();
     },
   };
 }
 
-function spawnWrangler(opts: WorkerProcessOptions): ChildProcess {
+function spawnWrangler(opts: WorkerProcessOptions, inspectorPort: number): ChildProcess {
   const args = [
     "dev",
     "--port",
@@ -57,7 +75,7 @@ function spawnWrangler(opts: WorkerProcessOptions): ChildProcess {
     "--log-level",
     process.env.WRANGLER_LOG_LEVEL ?? "warn",
     "--inspector-port",
-    "0",
+    String(inspectorPort),
   ];
   if (opts.envFile) args.push("--env-file", opts.envFile);
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push("--var", `${k}:${v}`);
