@@ -74,6 +74,8 @@ async function main() {
     adminToken: vars.ADMIN_TOKEN,
     credentialsKey: vars.CREDENTIALS_KEY,
     persistTo: path.join(ROOT, ".wrangler", "state"),
+    // Chrome DevTools needs the inspector to itself; without --inspect the stack drains it (memory stays flat).
+    inspector: process.argv.includes("--inspect") ? "devtools" : "drain",
     log: (line) => {
       // wrangler dev tries to fetch Request.cf metadata from the internet; offline that is harmless noise.
       if (!/Request\.cf|workers\.cloudflare\.com|GetAddrInfoReqWrap/.test(line))
@@ -117,6 +119,7 @@ async function main() {
   Simulator   ${stack.simulatorUrl}        (Follow Up Boss API under /v1, controls under /_sim)
   Postgres    ${stack.databaseUrl.replace(/\/\/[^@]*@/, "//postgres:***@")}
   Admin token in .dev.vars (ADMIN_TOKEN)
+  DevTools    ${process.argv.includes("--inspect") ? `127.0.0.1:${stack.worker.inspectorPort()} (chrome://inspect)` : "npm run dev -- --inspect"}
 
   Demo account "${DEMO.accountId}" with connection "${DEMO.connectionId}" → ${fresh ? "onboarding" : "delta sync"} started.
   curl -H "Authorization: Bearer $ADMIN_TOKEN" ${stack.workerUrl}/admin/accounts/${DEMO.accountId}/status

@@ -18,6 +18,8 @@ export type StackOptions = {
   /** Wrangler's local state (DO storage, queues). Tests use a fresh temp dir. */
   persistTo: string;
   extraVars?: Record<string, string>;
+  /** see WorkerProcessOptions.inspector */
+  inspector?: "drain" | "devtools";
   log?: (line: string) => void;
 };
 
@@ -76,7 +78,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     started.push(async () => rmSync(envDir, { recursive: true, force: true }));
 
     const workerPort = opts.workerPort ?? (await freePort());
-    const worker = await startWorkerProcess({ port: workerPort, persistTo: opts.persistTo, envFile, log });
+    const worker = await startWorkerProcess({
+      port: workerPort,
+      persistTo: opts.persistTo,
+      envFile,
+      log,
+      inspector: opts.inspector,
+    });
     started.push(() => worker.stop());
 
     return {

@@ -24,6 +24,8 @@ export type WorkerProcessOptions = {
 export type WorkerProcess = {
   url: string;
   child(): ChildProcess;
+  /** Port of wrangler's inspector proxy (chrome://inspect → Configure → 127.0.0.1:port). */
+  inspectorPort(): number;
   /** Stops wrangler and its workerd (the whole process group). */
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** Kills (default SIGKILL, as a crash would) and starts it again on the same port and state. */
@@ -49,6 +51,7 @@ export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
   return {
     url,
     child: () => child,
+    inspectorPort: () => inspectorPort,
     stop,
     async restart(signal: NodeJS.Signals = "SIGKILL") {
       drain?.stop();
