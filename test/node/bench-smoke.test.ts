@@ -25,6 +25,10 @@ describe("bench smoke", () => {
     expect(b.raw.rows).toBeGreaterThanOrEqual(b.records);
     expect(b.raw.recordsPerSec).toBeGreaterThan(0);
     expect(b.ratio).toBeGreaterThan(0);
+    // The baseline writes the core rows the pipeline writes, not just the provider table.
+    expect(b.raw.tables.sort()).toEqual(["contacts", "fub_people"]);
+    expect(b.rawPeopleOnly.tables).toEqual(["fub_people"]);
+    expect(b.rawPeopleOnly.rows).toBe(b.raw.rows);
 
     const rb = report.rateBudget;
     expect(rb.served).toBeGreaterThan(rb.limit);

@@ -26,9 +26,9 @@ import * as schema from "../../src/db/schema";
 import { transformPages } from "../../src/pipeline/consumer";
 import type { TransformMessage } from "../../src/pipeline/messages";
 import { stagePage } from "../../src/pipeline/staging";
-import { tableShape } from "../../src/pipeline/upsert";
 import { applyMigrations } from "../lib/migrate";
 import { ensurePostgres } from "../lib/postgres";
+import { rawUpsertStatement } from "./lib/raw-upsert";
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 20_000);
 const PAGE = 100;
@@ -104,28 +104,8 @@ async function rawPass(pool: pg.Pool, accountId: string, connectionId: string, p
     for (let i = 0; i < RECORDS; i += RAW_BATCH) {
       await client.query("begin");
       for (const [table, rows] of byTable) {
-        const shape = tableShape(table);
-        const names = shape.columns.map((c) => c.name);
-        const slice = rows.slice(i, i + RAW_BATCH);
-        const params: unknown[] = [];
-        const tuples = slice.map((row) => {
-          const placeholders = names.map((n) => {
-            const v = row[n];
-            params.push(v !== null && typeof v === "object" ? JSON.stringify(v) : (v ?? null));
-            return `$${params.length}`;
-          });
-          return `(${placeholders.join(",")})`;
-        });
-        const keys = new Set(shape.key);
-        await client.query(
-          `insert into "${shape.name}" as t (${names.map((n) => `"${n}"`).join(",")}) values ${tuples.join(",")}
-           on conflict (${shape.key.join(",")}) do update set ${names
-             .filter((n) => !keys.has(n))
-             .map((n) => `"${n}" = excluded."${n}"`)
-             .join(",")}, synced_at = now()
-           where t.source_updated_at <= excluded.source_updated_at`,
-          params,
-        );
+        const statement = rawUpsertStatement(table, rows.slice(i, i + RAW_BATCH));
+        await client.query(statement.text, statement.values);
       }
       await client.query("commit");
     }

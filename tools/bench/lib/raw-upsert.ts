@@ -1,19 +1,29 @@
-import { getTableConfig } from "drizzle-orm/pg-core";
+import { getTableConfig, type PgTable } from "drizzle-orm/pg-core";
 import pg from "pg";
 import { connectorFor } from "../../../src/connectors/registry";
+import { tableShape } from "../../../src/pipeline/upsert";
 
-export type RawUpsertResult = { rows: number; seconds: number; recordsPerSec: number; batchSize: number };
+export type RawUpsertResult = {
+  rows: number;
+  seconds: number;
+  recordsPerSec: number;
+  batchSize: number;
+  /** Core tables written per record: the pipeline's own (fub_people + contacts), or fub_people alone. */
+  tables: string[];
+};
 
 /**
- * This machine's ceiling for the job: the same mapped rows the pipeline wrote, upserted from Node over one
- * connection in plain multi-row INSERT ... ON CONFLICT DO UPDATE statements (same last-writer-wins guard)
- * into an empty scratch copy of fub_people. Only the upsert round trips are timed; reading the rows back
- * from fub_people to build them is not.
+ * This machine's ceiling for the job: the same mapped core rows the pipeline wrote, upserted from Node over
+ * one connection in plain multi-row INSERT ... ON CONFLICT DO UPDATE statements (same last-writer-wins guard),
+ * one transaction per batch, into empty scratch copies of the core tables. `only` restricts it to one table
+ * (the figure earlier runs compared against). Only the upsert round trips are timed; reading the records back
+ * from fub_people to build the rows is not.
  */
 export async function rawUpsert(opts: {
   databaseUrl: string;
   accountId: string;
   batchSize?: number;
+  only?: string;
 }): Promise<RawUpsertResult> {
   const batchSize = opts.batchSize ?? 1000;
   const entity = connectorFor("fub").entities.people;
@@ -22,11 +32,8 @@ export async function rawUpsert(opts: {
   const writer = new pg.Client({ connectionString: opts.databaseUrl });
   await reader.connect();
   await writer.connect();
+  const scratch = new Map<PgTable, string>();
   try {
-    await writer.query("/* bench */ drop table if exists bench_raw_people");
-    await writer.query("/* bench */ create table bench_raw_people (like fub_people including all)");
-    let columns: string[] | null = null;
-    let statementText = "";
     let lastId = -1;
     let rows = 0;
     let timedMs = 0;
@@ -38,50 +45,80 @@ export async function rawUpsert(opts: {
       );
       if (page.rows.length === 0) break;
       lastId = Number(page.rows[page.rows.length - 1].id);
-      const mapped: Record<string, unknown>[] = [];
+      const byTable = new Map<PgTable, Record<string, unknown>[]>();
       for (const r of page.rows) {
         const parsed = entity.schema.parse(r.raw);
-        // Only the fub_people row: the unified tables the pipeline also feeds are its extra work.
         for (const w of entity.toCore(parsed, { accountId: opts.accountId, connectionId: r.connection_id })) {
-          if (getTableConfig(w.table).name === "fub_people") mapped.push(w.row);
+          if (opts.only && getTableConfig(w.table).name !== opts.only) continue;
+          const list = byTable.get(w.table) ?? [];
+          list.push(w.row);
+          byTable.set(w.table, list);
         }
       }
-      if (!columns) columns = Object.keys(mapped[0] as Record<string, unknown>);
-      const cols = columns;
-      if (mapped.length === batchSize && !statementText) statementText = upsertSql(cols, batchSize);
-      const text = mapped.length === batchSize ? statementText : upsertSql(cols, mapped.length);
-      const values: unknown[] = [];
-      for (const row of mapped) for (const c of cols) values.push(param(row[c]));
+      for (const table of byTable.keys()) {
+        if (scratch.has(table)) continue;
+        const name = `bench_raw_${tableShape(table).name}`;
+        await writer.query(`/* bench */ drop table if exists ${name}`);
+        await writer.query(`/* bench */ create table ${name} (like ${tableShape(table).name} including all)`);
+        scratch.set(table, name);
+      }
       const t0 = performance.now();
-      await writer.query(text, values);
+      await writer.query("begin");
+      for (const [table, list] of byTable) {
+        const statement = rawUpsertStatement(table, list, scratch.get(table));
+        await writer.query(statement.text, statement.values);
+      }
+      await writer.query("commit");
       timedMs += performance.now() - t0;
-      rows += mapped.length;
+      rows += page.rows.length;
     }
     const seconds = timedMs / 1000;
-    return { rows, seconds: round(seconds, 2), recordsPerSec: Math.round(rows / seconds), batchSize };
+    return {
+      rows,
+      seconds: round(seconds, 2),
+      recordsPerSec: Math.round(rows / seconds),
+      batchSize,
+      tables: [...scratch.keys()].map((t) => tableShape(t).name),
+    };
   } finally {
-    await writer.query("/* bench */ drop table if exists bench_raw_people").catch(() => {});
+    for (const name of scratch.values()) {
+      await writer.query(`/* bench */ drop table if exists ${name}`).catch(() => {});
+    }
     await reader.end();
     await writer.end();
   }
 }
 
-function upsertSql(columns: string[], n: number): string {
-  const width = columns.length;
-  const tuples: string[] = [];
-  for (let i = 0; i < n; i++) {
-    tuples.push(`(${columns.map((_, j) => `$${i * width + j + 1}`).join(", ")})`);
-  }
-  const key = new Set(["account_id", "connection_id", "source_id"]);
-  const updates = columns
-    .filter((c) => !key.has(c))
-    .map((c) => `"${c}" = excluded."${c}"`)
+/**
+ * A plain parameterised multi-row upsert of mapped core rows into `table` (or a scratch copy of it), with the
+ * pipeline's last-writer-wins guard: the baseline both benchmarks compare the pipeline against.
+ */
+export function rawUpsertStatement(
+  table: PgTable,
+  rows: Record<string, unknown>[],
+  into?: string,
+): { text: string; values: unknown[] } {
+  const shape = tableShape(table);
+  const names = shape.columns.map((c) => c.name);
+  const values: unknown[] = [];
+  const tuples = rows.map((row) => {
+    const placeholders = names.map((n) => {
+      values.push(param(row[n]));
+      return `$${values.length}`;
+    });
+    return `(${placeholders.join(",")})`;
+  });
+  const keys = new Set(shape.key);
+  const updates = names
+    .filter((n) => !keys.has(n))
+    .map((n) => `"${n}" = excluded."${n}"`)
     .concat("synced_at = now()")
     .join(", ");
-  return `/* bench */ insert into bench_raw_people as t (${columns.map((c) => `"${c}"`).join(", ")})
+  const text = `/* bench */ insert into "${into ?? shape.name}" as t (${names.map((n) => `"${n}"`).join(", ")})
     values ${tuples.join(", ")}
-    on conflict (account_id, connection_id, source_id) do update set ${updates}
+    on conflict (${shape.key.map((k) => `"${k}"`).join(", ")}) do update set ${updates}
     where t.source_updated_at <= excluded.source_updated_at`;
+  return { text, values };
 }
 
 // jsonb columns get JSON text; node-postgres would send a JS array as a Postgres array literal.

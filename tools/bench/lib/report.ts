@@ -12,6 +12,14 @@ const load = z.object({
   p99Ms: z.number(),
 });
 
+const rawSchema = z.object({
+  rows: z.number(),
+  seconds: z.number(),
+  recordsPerSec: z.number(),
+  batchSize: z.number(),
+  tables: z.array(z.string()),
+});
+
 const memoryPeak = z.object({
   name: z.string(),
   processes: z.number(),
@@ -41,13 +49,10 @@ export const benchReportSchema = z.object({
     recordsPerSec: z.number(),
     failedRecords: z.number(),
     pollIntervalMs: z.number(),
-    raw: z.object({
-      rows: z.number(),
-      seconds: z.number(),
-      recordsPerSec: z.number(),
-      batchSize: z.number(),
-    }),
+    raw: rawSchema,
     ratio: z.number(),
+    rawPeopleOnly: rawSchema,
+    ratioPeopleOnly: z.number(),
     target: z.number(),
   }),
   rateBudget: z.object({
@@ -104,8 +109,18 @@ export function renderTable(r: BenchReport): string {
     `${n(b.recordsPerSec)} rec/s (${b.seconds} s)`,
     "",
   ]);
-  rows.push(["raw upsert, same rows, Node pg 1000-row batches", `${n(b.raw.recordsPerSec)} rec/s`, ""]);
+  rows.push([
+    `raw upsert, same rows (${b.raw.tables.join(" + ")}), Node pg 1000-row batches`,
+    `${n(b.raw.recordsPerSec)} rec/s`,
+    "",
+  ]);
   rows.push(["backfill / raw upsert", String(b.ratio), `>= ${b.target}`]);
+  rows.push([
+    `raw upsert, ${b.rawPeopleOnly.tables.join(" + ")} only`,
+    `${n(b.rawPeopleOnly.recordsPerSec)} rec/s`,
+    "",
+  ]);
+  rows.push([`backfill / raw ${b.rawPeopleOnly.tables.join(" + ")} only`, String(b.ratioPeopleOnly), ""]);
   const rb = r.rateBudget;
   rows.push([
     `rate budget use (${rb.limit}/${rb.windowSec} s, ${n(rb.served)} req)`,
