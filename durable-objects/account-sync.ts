@@ -23,6 +23,7 @@ import { listLeases } from "./lease";
 import { callProvider, readJson } from "./provider-call";
 import { DEFAULT_RETRY, type SyncSettings, syncSettingsFrom } from "./settings";
 import { applySqliteSchema } from "./sqlite-schema";
+import { type InvocationStats, invocationStats, recordInvocation, SubrequestMeter } from "./subrequest-meter";
 import { leaseName, runSyncStep, type StepOutcome } from "./sync-runner";
 import {
   deleteConnectionState,
@@ -88,6 +89,8 @@ export type ConnectionStatus = {
 
 export type AccountStatus = {
   paused: boolean;
+  /** Subrequests per alarm invocation (fetches, queue calls, Postgres connections): the highest and the last. */
+  invocations: InvocationStats;
   connections: ConnectionStatus[];
   timers: { name: string; dueAt: number }[];
 };
@@ -174,25 +177,29 @@ export class AccountSync extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const paused = this.paused();
+    const meter = new SubrequestMeter();
+    const env = meter.env(this.env);
     for (const timer of dueTimers(this.ctx.storage, Date.now(), paused ? RUN : undefined)) {
       try {
-        if (timer.name.startsWith(RUN)) await this.runTimer(timer);
-        else if (timer.name.startsWith(COMPLETE)) await this.completionTimer(timer);
+        if (timer.name.startsWith(RUN)) await this.runTimer(timer, env, meter.fetch);
+        else if (timer.name.startsWith(COMPLETE)) await this.completionTimer(timer, env);
         else if (timer.name.startsWith(TOKEN_TIMER))
-          await refreshOnTimer(this.ctx, this.env, timer.payload); // issue 5
-        else if (timer.name === WEBHOOK_TIMER) await drainWebhookWork(this.ctx, this.env, { completeRun }); // issue 5
+          await refreshOnTimer(this.ctx, env, timer.payload); // issue 5
+        else if (timer.name === WEBHOOK_TIMER)
+          await drainWebhookWork(this.ctx, env, { completeRun, fetch: meter.fetch }); // issue 5
       } catch (error) {
         console.error("timer failed", timer.name, error instanceof Error ? error.message : String(error));
       }
       completeTimer(this.ctx.storage, timer);
     }
+    recordInvocation(this.sql, meter.counts());
     await this.armAlarm();
   }
 
   /** Idempotent: a timer fired twice finds its run COMPLETED (idle) or its lease held (busy). */
-  private async runTimer(timer: Timer): Promise<void> {
+  private async runTimer(timer: Timer, env: Env, fetcher: typeof fetch): Promise<void> {
     const payload = JSON.parse(timer.payload) as RunTimerPayload;
-    const handle = openDb(this.env);
+    const handle = openDb(env);
     const tenantDb = <T>(fn: (db: Db) => Promise<T>) =>
       withTenant(handle.db, payload.accountId, (tx) => fn(tx as unknown as Db));
     let settings: SyncSettings = syncSettingsFrom(undefined);
@@ -212,8 +219,8 @@ export class AccountSync extends DurableObject<Env> {
         {
           sql: this.sql,
           tenantDb,
-          queue: this.env.TRANSFORMS,
-          fetch: (input, init) => fetch(input, init),
+          queue: env.TRANSFORMS,
+          fetch: fetcher,
           now: Date.now,
           accountId: payload.accountId,
           connection,
@@ -331,9 +338,9 @@ export class AccountSync extends DurableObject<Env> {
     }
   }
 
-  private async completionTimer(timer: Timer): Promise<void> {
+  private async completionTimer(timer: Timer, env: Env): Promise<void> {
     const p = JSON.parse(timer.payload) as { accountId: string; state: SyncState; attempt: number };
-    const handle = openDb(this.env);
+    const handle = openDb(env);
     try {
       await this.onRunComplete(handle.db, p.accountId, p.state, p.attempt);
     } finally {
@@ -551,6 +558,7 @@ export class AccountSync extends DurableObject<Env> {
     const ids = [...new Set([...connectionIds, ...states.map((s) => s.connectionId)])];
     return {
       paused: this.paused(),
+      invocations: invocationStats(this.sql),
       timers: timers.map((t) => ({ name: t.name, dueAt: t.dueAt })),
       connections: ids.map((connectionId) => ({
         connectionId,

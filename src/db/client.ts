@@ -5,7 +5,12 @@ import * as schema from "./schema";
 export type Db = NeonDatabase<typeof schema>;
 export type DbHandle = { db: Db; pool: Pool; close(): Promise<void> };
 
-export type DbConfig = { DATABASE_URL: string; DB_WS_PROXY?: string };
+export type DbConfig = {
+  DATABASE_URL: string;
+  DB_WS_PROXY?: string;
+  /** Called for each new Postgres connection (each is a WebSocket, a subrequest): an invocation meter's hook. */
+  onDbConnect?: () => void;
+};
 
 /**
  * One pool per invocation: a Pool's sockets belong to the request that opened them, so a module-scoped pool
@@ -23,6 +28,8 @@ export function openDb(config: DbConfig): DbHandle {
   const pool = new Pool({ connectionString: config.DATABASE_URL, max: 4 });
   // An idle client erroring (e.g. Postgres restarted) must not become an unhandled rejection.
   pool.on("error", () => {});
+  const onConnect = config.onDbConnect;
+  if (onConnect) pool.on("connect", () => onConnect());
   const db = drizzle({ client: pool, schema });
   return { db, pool, close: () => pool.end() };
 }

@@ -31,6 +31,7 @@ export async function accountStatus(env: Env, accountId: string) {
   return {
     accountId,
     paused: state.paused,
+    invocations: state.invocations,
     connections: connections.map((conn) => {
       const live = byId.get(conn.id);
       const job = jobs.get(conn.id);

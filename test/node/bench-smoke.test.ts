@@ -30,6 +30,13 @@ describe("bench smoke", () => {
     expect(b.rawPeopleOnly.tables).toEqual(["fub_people"]);
     expect(b.rawPeopleOnly.rows).toBe(b.raw.rows);
 
+    // The object counted what each alarm invocation sent out during the backfill.
+    const sub = report.cost.subrequestsPerInvocation;
+    expect(sub.invocations).toBeGreaterThan(0);
+    expect(sub.max.fetch).toBeGreaterThan(0);
+    expect(sub.max.total).toBe(sub.max.fetch + sub.max.queue + sub.max.database);
+    expect(sub.max.total).toBeLessThan(sub.limit);
+
     const rb = report.rateBudget;
     expect(rb.served).toBeGreaterThan(rb.limit);
     expect(rb.steadyShare).toBeGreaterThan(0);

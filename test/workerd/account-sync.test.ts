@@ -107,6 +107,24 @@ describe("onboarding through the admin API and the alarm", () => {
     );
     expect(onboarding).toEqual({ people_status: "COMPLETED", people_pages: 8, records: 730, total: 730 });
 
+    // Each alarm invocation counts what it sent out; a step of at most 5 pages stays at 5 provider fetches.
+    const status = (await (await admin("GET", `/accounts/${accountId}/status`)).json()) as {
+      invocations: {
+        invocations: number;
+        subrequests: number;
+        max: { fetch: number; queue: number; database: number; total: number };
+      };
+    };
+    const inv = status.invocations;
+    expect(inv.invocations).toBeGreaterThanOrEqual(2);
+    expect(inv.max.fetch).toBeGreaterThanOrEqual(1);
+    expect(inv.max.fetch).toBeLessThanOrEqual(5);
+    expect(inv.max.queue).toBeGreaterThanOrEqual(1);
+    expect(inv.max.database).toBeGreaterThanOrEqual(1);
+    expect(inv.max.total).toBe(inv.max.fetch + inv.max.queue + inv.max.database);
+    // 8 pages fetched in all, each staged and announced; plus Postgres connections.
+    expect(inv.subrequests).toBeGreaterThanOrEqual(8 + 2 + 2);
+
     // The transform queue lands them in the core table.
     await waitFor(async () => {
       const [c] = await rows<{ n: number }>(

@@ -121,11 +121,16 @@ export async function runBench(
     if (!main) throw new Error("the main backfill did not run");
 
     log("raw upsert baseline (Node, pg, 1000-row multi-row upsert, one connection)…");
-    const raw = await rawUpsert({ databaseUrl: b.cluster.url, accountId: mainTenant.accountId });
+    const raw = await rawUpsert({
+      databaseUrl: b.cluster.url,
+      accountId: mainTenant.accountId,
+      connectionId: mainTenant.connectionId,
+    });
     log(`  ${raw.tables.join(" + ")}: ${raw.rows} records in ${raw.seconds} s = ${raw.recordsPerSec}/s`);
     const rawPeopleOnly = await rawUpsert({
       databaseUrl: b.cluster.url,
       accountId: mainTenant.accountId,
+      connectionId: mainTenant.connectionId,
       only: "fub_people",
     });
     log(
@@ -177,6 +182,14 @@ export async function runBench(
       roundTripsPer1000: per1000(s.statements + 3 * s.sessions),
       walBytesPerRecord: Math.round(s.walBytes / main.records),
       fubRequestsPer1000: per1000(main.simRequests),
+      subrequestsPerInvocation: {
+        invocations: main.invocations.invocations,
+        mean:
+          Math.round((main.invocations.subrequests / Math.max(1, main.invocations.invocations)) * 10) / 10,
+        max: main.invocations.max ?? { fetch: 0, queue: 0, database: 0, total: 0 },
+        // Workers Paid's per-invocation cap (Free: 50).
+        limit: 10_000,
+      },
       topStatements: s.top,
     };
     report.memory = { runs: memoryRuns, ...memoryGrowth(memoryRuns) };

@@ -1,4 +1,5 @@
 import pg from "pg";
+import type { InvocationStats } from "../../../durable-objects/subrequest-meter";
 import type { BenchStack } from "./bench-stack";
 import { memoryGroups } from "./groups";
 import { type MemoryPeak, startMemorySampler } from "./rss";
@@ -17,6 +18,8 @@ export type BackfillResult = {
   pollIntervalMs: number;
   statements: StatementStats;
   memory: MemoryPeak[];
+  /** subrequests per alarm invocation of the account's object over the run (its admin status) */
+  invocations: InvocationStats;
   /** the FUB API requests of the run, as the simulator answered them (not written to the JSON) */
   requests: TappedRequest[];
 };
@@ -107,6 +110,7 @@ export async function runBackfill(
     const seconds = (performance.now() - t0) / 1000;
     const statements = await statementsDelta(client, before, polls);
     const requests = b.tap.take();
+    const status = await b.admin.status<{ invocations: InvocationStats }>(t.accountId);
     return {
       people: expected,
       records: last.core,
@@ -117,6 +121,7 @@ export async function runBackfill(
       pollIntervalMs,
       statements,
       memory: sampler.stop(),
+      invocations: status.invocations,
       requests,
     };
   } finally {

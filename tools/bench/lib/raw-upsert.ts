@@ -22,6 +22,7 @@ export type RawUpsertResult = {
 export async function rawUpsert(opts: {
   databaseUrl: string;
   accountId: string;
+  connectionId: string;
   batchSize?: number;
   only?: string;
 }): Promise<RawUpsertResult> {
@@ -38,13 +39,15 @@ export async function rawUpsert(opts: {
     let rows = 0;
     let timedMs = 0;
     for (;;) {
+      // Keyset over the primary key (account, connection, source id): each batch is an index range, not a
+      // scan and sort of the whole account.
       const page = await reader.query(
-        `/* bench */ select source_id::bigint as id, connection_id, raw from fub_people
-         where account_id = $1 and source_id > $2 order by source_id limit ${batchSize}`,
-        [opts.accountId, lastId],
+        `/* bench */ select source_id, connection_id, raw from fub_people
+         where account_id = $1 and connection_id = $2 and source_id > $3 order by source_id limit ${batchSize}`,
+        [opts.accountId, opts.connectionId, lastId],
       );
       if (page.rows.length === 0) break;
-      lastId = Number(page.rows[page.rows.length - 1].id);
+      lastId = Number(page.rows[page.rows.length - 1].source_id);
       const byTable = new Map<PgTable, Record<string, unknown>[]>();
       for (const r of page.rows) {
         const parsed = entity.schema.parse(r.raw);

@@ -87,6 +87,12 @@ export const benchReportSchema = z.object({
     roundTripsPer1000: z.number(),
     walBytesPerRecord: z.number(),
     fubRequestsPer1000: z.number(),
+    subrequestsPerInvocation: z.object({
+      invocations: z.number(),
+      mean: z.number(),
+      max: z.object({ fetch: z.number(), queue: z.number(), database: z.number(), total: z.number() }),
+      limit: z.number(),
+    }),
     topStatements: z.array(z.object({ calls: z.number(), totalMs: z.number(), query: z.string() })),
   }),
   memory: z.object({
@@ -157,6 +163,12 @@ export function renderTable(r: BenchReport): string {
   rows.push(["Postgres transactions / 1000 records", String(c.transactionsPer1000), ""]);
   rows.push(["WAL bytes / record", n(c.walBytesPerRecord), ""]);
   rows.push(["FUB requests / 1000 records", String(c.fubRequestsPer1000), ""]);
+  const sub = c.subrequestsPerInvocation;
+  rows.push([
+    `subrequests per object invocation (${n(sub.invocations)} invocations)`,
+    `mean ${sub.mean}, max ${sub.max.total} (${sub.max.fetch} fetch, ${sub.max.queue} queue, ${sub.max.database} Postgres)`,
+    `< ${n(sub.limit)}`,
+  ]);
   for (const run of r.memory.runs) {
     const peaks = run.memory.map((m) => `${m.name.split(" ")[0]} ${m.peakPssSumMb}`).join(", ");
     rows.push([`peak PSS MB at ${n(run.people)} people`, peaks, ""]);
