@@ -13,7 +13,8 @@ export function reannounceAfterMinutes(value: string | undefined): number {
 
 /**
  * Staged pages still pending well after they were staged lost their transform message (a queue that dropped
- * it, a local runtime killed mid-send). Announcing them again is safe: the consumer is idempotent, and a page
+ * it, a local runtime killed mid-send). They are found through their markers (stage_pending_pages), which
+ * this sweep also clears once a page has nothing pending. Announcing them again is safe: the consumer is idempotent, and a page
  * whose first message is merely slow is transformed once and skipped the second time. Deletes are left out:
  * they wait for their run to complete, not for a message.
  */
@@ -24,18 +25,25 @@ export async function reannounceStalePages(
 ): Promise<{ pages: number }> {
   const minutes = opts.olderThanMinutes ?? DEFAULT_REANNOUNCE_AFTER_MINUTES;
   const scoped = opts.accountIds
-    ? sql`and account_id = any(${`{${opts.accountIds.join(",")}}`}::text[])`
+    ? sql`and m.account_id = any(${`{${opts.accountIds.join(",")}}`}::text[])`
     : sql``;
-  const result = await withAllAccounts(db, (tx) =>
-    tx.execute(sql`
-      select account_id, connection_id, provider, entity, run_id, page_no, count(*)::int as records
-      from stage_records
-      where done_at is null and op = 'upsert' and staged_at < now() - ${minutes}::float8 * interval '1 minute'
-        ${scoped}
-      group by account_id, connection_id, provider, entity, run_id, page_no
-      order by min(staged_at)
-      limit ${opts.limit ?? 1_000}`),
-  );
+  const olderThan = sql`m.staged_at < now() - ${minutes}::float8 * interval '1 minute'`;
+  const result = await withAllAccounts(db, async (tx) => {
+    // Markers of pages with nothing pending left go first: what remains is what lost its message.
+    await tx.execute(sql`
+      delete from stage_pending_pages m
+      where ${olderThan} ${scoped}
+        and not exists (
+          select 1 from stage_records s
+          where s.connection_id = m.connection_id and s.entity = m.entity and s.run_id = m.run_id
+            and s.page_no = m.page_no and s.done_at is null and s.op = 'upsert')`);
+    return tx.execute(sql`
+      select m.account_id, m.connection_id, m.provider, m.entity, m.run_id, m.page_no, m.records
+      from stage_pending_pages m
+      where ${olderThan} ${scoped}
+      order by m.staged_at
+      limit ${opts.limit ?? 1_000}`);
+  });
   const messages: TransformMessage[] = (
     result.rows as {
       account_id: string;

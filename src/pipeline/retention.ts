@@ -23,7 +23,9 @@ export async function pruneStaging(
       tx.execute(sql`
       delete from stage_records where id in (
         select id from stage_records
-        where done_at is not null and done_at < now() - ${hours}::float8 * interval '1 hour'
+        -- staged_at <= done_at, so the staged_at index bounds the scan to rows old enough to qualify.
+        where staged_at < now() - ${hours}::float8 * interval '1 hour'
+          and done_at is not null and done_at < now() - ${hours}::float8 * interval '1 hour'
         limit ${chunk})`),
     );
     const n = result.rowCount ?? 0;

@@ -13,8 +13,9 @@ export type PageKey = {
 };
 
 /**
- * Writes a whole page in one statement. A page fetched again (after a crash before the cursor moved)
- * replaces its own rows and becomes pending again, so it is transformed from the newest fetch.
+ * Writes a whole page in one statement, with its pending-page marker (see stagePendingPages). A page fetched
+ * again (after a crash before the cursor moved) replaces its own rows and becomes pending again, so it is
+ * transformed from the newest fetch.
  */
 export async function stagePage(db: Db, key: PageKey, records: StagedRecord[]): Promise<number> {
   return stagePages(db, [{ key, records }]);
@@ -50,12 +51,23 @@ export async function stagePages(
   }
   if (count === 0) return 0;
   const result = await db.execute(sql`
-    insert into stage_records (account_id, connection_id, provider, entity, run_id, page_no, seq, source_id, op, payload)
-    select ${first.accountId}, ${first.connectionId}, ${first.provider}, ${first.entity}, ${first.runId}, r.page_no,
-           r.seq, r.source_id, r.op, r.payload
-    from jsonb_to_recordset(${`[${body}]`}::jsonb) as r(page_no int, seq int, source_id text, op text, payload jsonb)
-    on conflict (connection_id, entity, run_id, page_no, seq) do update
-      set source_id = excluded.source_id, op = excluded.op, payload = excluded.payload,
-          staged_at = now(), done_at = null`);
-  return result.rowCount ?? count;
+    with staged as (
+      insert into stage_records (account_id, connection_id, provider, entity, run_id, page_no, seq, source_id, op, payload)
+      select ${first.accountId}, ${first.connectionId}, ${first.provider}, ${first.entity}, ${first.runId}, r.page_no,
+             r.seq, r.source_id, r.op, r.payload
+      from jsonb_to_recordset(${`[${body}]`}::jsonb) as r(page_no int, seq int, source_id text, op text, payload jsonb)
+      on conflict (connection_id, entity, run_id, page_no, seq) do update
+        set source_id = excluded.source_id, op = excluded.op, payload = excluded.payload,
+            staged_at = now(), done_at = null
+      returning page_no, op
+    ), marked as (
+      insert into stage_pending_pages (account_id, connection_id, provider, entity, run_id, page_no, records)
+      select ${first.accountId}, ${first.connectionId}, ${first.provider}, ${first.entity}, ${first.runId}, page_no,
+             count(*)::int
+      from staged where op = 'upsert' group by page_no
+      on conflict (connection_id, entity, run_id, page_no) do update
+        set records = excluded.records, staged_at = now()
+    )
+    select count(*)::int as staged from staged`);
+  return (result.rows[0] as { staged: number } | undefined)?.staged ?? count;
 }

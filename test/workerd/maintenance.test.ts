@@ -30,17 +30,25 @@ async function stageOne(accountId: string, connectionId: string, runId: string, 
   );
 }
 
+/** Makes an account's staged pages (rows and their markers) look staged `interval` ago. */
+async function ageStaged(accountId: string, interval: string) {
+  await withTestDb(async (db) => {
+    await db.execute(
+      sql`update stage_records set staged_at = now() - ${interval}::interval where account_id = ${accountId}`,
+    );
+    await db.execute(
+      sql`update stage_pending_pages set staged_at = now() - ${interval}::interval where account_id = ${accountId}`,
+    );
+  });
+}
+
 describe("cron maintenance", () => {
   it("the 15-minute cron re-announces a staged page whose transform message was lost, and it lands once", async () => {
     const accountId = uniqueId("acc");
     const connectionId = uniqueId("con");
     await stageOne(accountId, connectionId, "lost-run", 4242);
     // A page staged long ago and never transformed: its message was lost (nothing was sent for it here).
-    await withTestDb((db) =>
-      db.execute(
-        sql`update stage_records set staged_at = now() - interval '1 hour' where account_id = ${accountId}`,
-      ),
-    );
+    await ageStaged(accountId, "1 hour");
     const result = await cron(DELTA_CRON, [accountId]);
     expect(result).toMatchObject({ job: "delta", reannouncedPages: 1 });
 
@@ -58,8 +66,23 @@ describe("cron maintenance", () => {
       sql`select 1 from stage_records where account_id = ${accountId} and done_at is null`,
     );
     expect(pending).toHaveLength(0);
-    // Nothing stale remains, so the next tick announces nothing.
+    // Nothing stale remains, so the next tick announces nothing and clears the page's marker.
     expect(await cron(DELTA_CRON, [accountId])).toMatchObject({ reannouncedPages: 0 });
+    expect(await rows(sql`select 1 from stage_pending_pages where account_id = ${accountId}`)).toHaveLength(
+      0,
+    );
+  });
+
+  it("staging a page leaves one marker for it, and staging it again keeps one", async () => {
+    const accountId = uniqueId("acc");
+    const connectionId = uniqueId("con");
+    await stageOne(accountId, connectionId, "marked", 11);
+    await stageOne(accountId, connectionId, "marked", 11);
+    expect(
+      await rows(
+        sql`select run_id, page_no, records from stage_pending_pages where account_id = ${accountId}`,
+      ),
+    ).toEqual([{ run_id: "marked", page_no: 0, records: 1 }]);
   });
 
   it("a recently staged page is left to its own message", async () => {
@@ -71,11 +94,7 @@ describe("cron maintenance", () => {
   it("STAGING_REANNOUNCE_AFTER_MINUTES sets how long a page waits before it is announced again", async () => {
     const accountId = uniqueId("acc");
     await stageOne(accountId, uniqueId("con"), "short-wait", 8);
-    await withTestDb((db) =>
-      db.execute(
-        sql`update stage_records set staged_at = now() - interval '2 minutes' where account_id = ${accountId}`,
-      ),
-    );
+    await ageStaged(accountId, "2 minutes");
     expect(await cron(DELTA_CRON, [accountId])).toMatchObject({ reannouncedPages: 0 });
     expect(await cron(DELTA_CRON, [accountId], { STAGING_REANNOUNCE_AFTER_MINUTES: "1" })).toMatchObject({
       reannouncedPages: 1,

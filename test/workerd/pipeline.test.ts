@@ -636,7 +636,8 @@ describe("staging retention", () => {
     await withTestDb((db) => transformPages(db, [old], connectorFor));
     await withTestDb((db) =>
       db.execute(
-        sql`update stage_records set done_at = now() - interval '100 hours' where account_id = ${account}`,
+        sql`update stage_records set staged_at = now() - interval '101 hours', done_at = now() - interval '100 hours'
+            where account_id = ${account}`,
       ),
     );
     const recent = await stage(account, conn, "recent", 0, [person(9, "2024-02-01T00:00:00Z", "y")]);

@@ -1,5 +1,14 @@
 import { sql } from "drizzle-orm";
-import { bigserial, index, integer, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 import { tz } from "./columns";
 
 /**
@@ -23,12 +32,37 @@ export const stageRecords = pgTable(
     stagedAt: tz("staged_at").notNull().defaultNow(),
     doneAt: tz("done_at"),
   },
+  // No index mentions done_at, so marking a row done is a HOT update (the table keeps half of each page free
+  // for it, migration 0008): no index entries, and WAL for only the changed bytes instead of the whole row.
+  // Pending pages are found through stage_pending_pages instead.
   (t) => [
     uniqueIndex("stage_records_page_uq").on(t.connectionId, t.entity, t.runId, t.pageNo, t.seq),
-    index("stage_records_pending_idx")
-      .on(t.connectionId, t.entity, t.runId, t.pageNo)
-      .where(sql`${t.doneAt} is null`),
-    index("stage_records_done_idx").on(t.doneAt).where(sql`${t.doneAt} is not null`),
+    index("stage_records_staged_idx").on(t.stagedAt),
+    // Run completion reads a run's staged deletes; op doesn't change when a row is marked done.
+    index("stage_records_deletes_idx").on(t.connectionId, t.entity, t.runId).where(sql`${t.op} = 'delete'`),
+  ],
+);
+
+/**
+ * One row per staged page that may still hold untransformed records: written with the page, cleared by the
+ * re-announce sweep once the page has nothing pending. It is how the sweep finds pages whose transform
+ * message was lost without reading every retained staged row.
+ */
+export const stagePendingPages = pgTable(
+  "stage_pending_pages",
+  {
+    accountId: text("account_id").notNull(),
+    connectionId: text("connection_id").notNull(),
+    provider: text("provider").notNull(),
+    entity: text("entity").notNull(),
+    runId: text("run_id").notNull(),
+    pageNo: integer("page_no").notNull(),
+    records: integer("records").notNull(),
+    stagedAt: tz("staged_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.connectionId, t.entity, t.runId, t.pageNo] }),
+    index("stage_pending_pages_staged_idx").on(t.stagedAt),
   ],
 );
 
