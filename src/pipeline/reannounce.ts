@@ -14,9 +14,9 @@ export function reannounceAfterMinutes(value: string | undefined): number {
 /**
  * Staged pages still pending well after they were staged lost their transform message (a queue that dropped
  * it, a local runtime killed mid-send). They are found through their markers (stage_pending_pages), which
- * this sweep also clears once a page has nothing pending. Announcing them again is safe: the consumer is idempotent, and a page
- * whose first message is merely slow is transformed once and skipped the second time. Deletes are left out:
- * they wait for their run to complete, not for a message.
+ * this sweep also clears once a page has nothing pending. Announcing them again is safe: the consumer is
+ * idempotent, and a page whose first message is merely slow is transformed once and skipped the second time.
+ * Deletes are left out: they wait for their run to complete, not for a message.
  */
 export async function reannounceStalePages(
   db: Db,

@@ -60,9 +60,9 @@ export async function createTenant(
 
 type Progress = { core: number; failed: number };
 
-// pg_stat_statements strips comments and constants but keeps aliases: `bench_` marks the bench's own queries.
 /** Cheap, polled often: whether the account's onboarding run has completed (its mirrored sync state). */
 async function runCompleted(client: pg.Client, accountId: string): Promise<boolean> {
+  // pg_stat_statements strips comments and constants but keeps aliases: `bench_` marks the bench's own queries.
   const r = await client.query(
     `/* bench */ select bool_and(status = 'COMPLETED') as bench_completed from fub_sync_state
      where account_id = $1 and entity = 'people'`,
@@ -96,7 +96,7 @@ export async function runBackfill(
   t: Tenant,
   opts: { timeoutMs: number; pollIntervalMs?: number; expected?: number },
 ): Promise<BackfillResult> {
-  // The poll reads a partial index and one state row; the core table is counted once the run looks done.
+  // The poll reads one state row; the core table is counted once the run looks done.
   const pollIntervalMs = opts.pollIntervalMs ?? 1000;
   const expected = opts.expected ?? (await b.sim.summary(t.apiKey, "people")).count;
   const client = new pg.Client({ connectionString: b.cluster.url });

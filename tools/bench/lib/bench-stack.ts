@@ -23,13 +23,7 @@ export type BenchStack = {
  * stack's own Postgres resolver takes DATABASE_URL as given.
  */
 export async function startBenchStack(
-  opts: {
-    statements?: boolean;
-    extraVars?: Record<string, string>;
-    /** see StackOptions.inspector: "devtools" leaves the runtime's inspector to a profiler */
-    inspector?: "drain" | "devtools";
-    log?: (line: string) => void;
-  } = {},
+  opts: { statements?: boolean; extraVars?: Record<string, string>; log?: (line: string) => void } = {},
 ): Promise<BenchStack> {
   const cluster = await startCluster({ statements: opts.statements });
   const persistTo = mkdtempSync(path.join(os.tmpdir(), "edge-etl-bench-"));
@@ -44,7 +38,6 @@ export async function startBenchStack(
       credentialsKey: "bench1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
       persistTo,
       extraVars: opts.extraVars,
-      inspector: opts.inspector,
       log: (line) => {
         workerLog.push(line);
         if (workerLog.length > 300) workerLog.splice(0, workerLog.length - 300);

@@ -1,4 +1,4 @@
-import { getTableConfig, type PgTable } from "drizzle-orm/pg-core";
+import type { PgTable } from "drizzle-orm/pg-core";
 import pg from "pg";
 import { connectorFor } from "../../../src/connectors/registry";
 import { tableShape } from "../../../src/pipeline/upsert";
@@ -52,7 +52,7 @@ export async function rawUpsert(opts: {
       for (const r of page.rows) {
         const parsed = entity.schema.parse(r.raw);
         for (const w of entity.toCore(parsed, { accountId: opts.accountId, connectionId: r.connection_id })) {
-          if (opts.only && getTableConfig(w.table).name !== opts.only) continue;
+          if (opts.only && tableShape(w.table).name !== opts.only) continue;
           const list = byTable.get(w.table) ?? [];
           list.push(w.row);
           byTable.set(w.table, list);
@@ -60,9 +60,10 @@ export async function rawUpsert(opts: {
       }
       for (const table of byTable.keys()) {
         if (scratch.has(table)) continue;
-        const name = `bench_raw_${tableShape(table).name}`;
+        const source = tableShape(table).name;
+        const name = `bench_raw_${source}`;
         await writer.query(`/* bench */ drop table if exists ${name}`);
-        await writer.query(`/* bench */ create table ${name} (like ${tableShape(table).name} including all)`);
+        await writer.query(`/* bench */ create table ${name} (like ${source} including all)`);
         scratch.set(table, name);
       }
       const t0 = performance.now();
