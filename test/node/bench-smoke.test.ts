@@ -47,6 +47,10 @@ describe("bench smoke", () => {
     expect(w.bare.statuses["404"]).toBe(w.bare.requests);
     expect(w.unavailableReason).toBeNull();
     expect(w.webhook?.rps).toBeGreaterThan(0);
+    // Every pre-signed event is new, so every delivery is a first (202), none a duplicate.
+    expect(w.webhook?.statuses["202"]).toBe(w.webhook?.requests);
+    expect(w.presignedEvents).toBeGreaterThanOrEqual(w.bare.requests);
+    expect(w.idleReached).toBe(true);
     expect(w.ackRatio).toBeGreaterThan(0);
     expect(w.freshness?.samples).toBeGreaterThan(0);
     expect(w.freshness?.p50Ms).toBeGreaterThan(0);

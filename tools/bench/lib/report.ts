@@ -77,6 +77,9 @@ export const benchReportSchema = z.object({
       .nullable(),
     unavailableReason: z.string().nullable(),
     concurrency: z.number(),
+    idleBeforeMs: z.number(),
+    idleReached: z.boolean(),
+    presignedEvents: z.number(),
     ackTarget: z.number(),
   }),
   cost: z.object({
@@ -147,6 +150,11 @@ export function renderTable(r: BenchReport): string {
       "",
     ]);
     rows.push(["webhook / bare throughput", String(w.ackRatio), `>= ${w.ackTarget}`]);
+    rows.push([
+      "  (runs started on a quiet stack)",
+      w.idleReached ? `yes, after ${n(w.idleBeforeMs)} ms` : `NO, gave up after ${n(w.idleBeforeMs)} ms`,
+      "",
+    ]);
   } else {
     rows.push(["signed FUB webhook ack", "not available", `>= ${w.ackTarget} of bare`]);
   }
