@@ -57,6 +57,14 @@ export function completeTimer(storage: DurableObjectStorage, timer: Timer): void
   storage.sql.exec("delete from timers where name = ? and gen = ?", timer.name, timer.gen);
 }
 
+/** When the named timer is due, or null if it isn't set. */
+export function timerDueAt(storage: DurableObjectStorage, name: string): number | null {
+  const row = storage.sql
+    .exec<{ due_at: number }>("select due_at from timers where name = ?", name)
+    .toArray()[0];
+  return row ? row.due_at : null;
+}
+
 export function listTimers(storage: DurableObjectStorage): Timer[] {
   return storage.sql
     .exec<{ name: string; due_at: number; payload: string; gen: number }>(

@@ -4,7 +4,7 @@ import { type DbHandle, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
 import { eventKey, type IngestRequest, type MirroredEvent, mirrorInboxEvents } from "../src/webhooks/inbox";
 import { keyringFor } from "../src/webhooks/targets";
-import { listTimers, setTimer } from "./timers";
+import { setTimer, timerDueAt } from "./timers";
 import {
   type IngestOutcome,
   ingestWebhookInObject,
@@ -106,8 +106,8 @@ export function recordWebhookEvent(
   if (inserted === 0) return { duplicate: true, armAlarm: false };
   // Already due: the run that fires it (or is under way) reads the tables again after its last await, so it
   // sees this event; no second write on the hot path.
-  const current = listTimers(storage).find((t) => t.name === WEBHOOK_TIMER);
-  if (current && current.dueAt <= now) return { duplicate: false, armAlarm: false };
+  const due = timerDueAt(storage, WEBHOOK_TIMER);
+  if (due !== null && due <= now) return { duplicate: false, armAlarm: false };
   return { duplicate: false, armAlarm: armWebhookTimer(storage, now) };
 }
 
@@ -116,10 +116,9 @@ export function recordWebhookEvent(
  * way doesn't complete it away. Returns whether the alarm needs re-arming.
  */
 function armWebhookTimer(storage: DurableObjectStorage, dueAt: number): boolean {
-  const current = listTimers(storage).find((t) => t.name === WEBHOOK_TIMER);
-  const at = current ? Math.min(current.dueAt, dueAt) : dueAt;
-  setTimer(storage, WEBHOOK_TIMER, at, {});
-  return !current || current.dueAt > dueAt;
+  const current = timerDueAt(storage, WEBHOOK_TIMER);
+  setTimer(storage, WEBHOOK_TIMER, current === null ? dueAt : Math.min(current, dueAt), {});
+  return current === null || current > dueAt;
 }
 
 /** Queues an event for processing at `dueAt` (the sweep's hand-offs that stayed pending). */
