@@ -14,8 +14,9 @@ import {
   type InboxRow,
   type IngestRequest,
   loadInboxRow,
+  loadInboxRows,
   markInboxAttemptFailed,
-  markInboxProcessed,
+  markInboxesProcessed,
 } from "../src/webhooks/inbox";
 import { keyringFor } from "../src/webhooks/targets";
 import { breakerConfigFrom } from "./breaker-store";
@@ -54,6 +55,63 @@ export type WebhookProcessDeps = {
 export const webhookRunId = (eventId: string) => `webhook:${eventId}`;
 
 /**
+ * Events fetched together share a run named after the first and the count: a retry of the same group rewrites
+ * its pages; a retry that groups differently stages the records again, which the core upsert absorbs.
+ */
+export const webhookGroupRunId = (eventIds: string[]) =>
+  eventIds.length === 1
+    ? webhookRunId(eventIds[0] as string)
+    : `webhook:${eventIds[0]}+${eventIds.length - 1}`;
+
+/** What an event needs, decided from its row alone (plus the connection), before anything is fetched. */
+type Plan =
+  | { kind: "finish"; note: string }
+  | { kind: "retry"; error: string }
+  | { kind: "delete"; connection: LoadedConnection; entity: EntityDef; ids: string[]; deletedAt: string }
+  | { kind: "fetch"; connection: LoadedConnection; entity: EntityDef; resolution: WebhookResolution };
+
+async function planEvent(deps: WebhookProcessDeps, row: InboxRow): Promise<Plan> {
+  if (!knownProviders().includes(row.provider))
+    return { kind: "finish", note: `no connector for provider "${row.provider}"` };
+  let connection: LoadedConnection;
+  try {
+    const cached = deps.connections?.get(row.connectionId);
+    connection =
+      cached ??
+      (await inTenant(deps.db, row.accountId, (db) =>
+        loadConnection(db, deps.keyring, row.accountId, row.connectionId),
+      ));
+    deps.connections?.set(row.connectionId, connection);
+  } catch (error) {
+    if (error instanceof AppError && error.status === 404)
+      return { kind: "finish", note: "connection no longer exists" };
+    return {
+      kind: "retry",
+      error: `cannot load connection: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+
+  const spec = connection.connector.webhooks;
+  if (!spec) return { kind: "finish", note: `provider "${row.provider}" declares no webhooks` };
+  let resolution: WebhookResolution | null;
+  try {
+    resolution = spec.resolve(row.payload);
+  } catch (error) {
+    // Signed by the provider but not the shape we know: retrying can't help, the reason stays on the row.
+    return { kind: "finish", note: error instanceof Error ? error.message : String(error) };
+  }
+  if (!resolution) return { kind: "finish", note: "the event names nothing we sync" };
+  const entity = connection.connector.entities[resolution.entity];
+  if (!entity) return { kind: "finish", note: `entity "${resolution.entity}" is not synced` };
+  if (resolution.ids.length === 0) return { kind: "finish", note: "the event names no records" };
+  if (resolution.deleted) {
+    const deletedAt = resolution.occurredAt ?? new Date(row.receivedAt).toISOString();
+    return { kind: "delete", connection, entity, ids: resolution.ids, deletedAt };
+  }
+  return { kind: "fetch", connection, entity, resolution };
+}
+
+/**
  * Turns one recorded event into staged records, through the same gate (breaker + rate budget, webhook
  * priority) and the same staging/transform path as a pull. Anything transient leaves the row pending for the
  * next attempt; only a finished or pointless event is marked processed.
@@ -65,79 +123,128 @@ export async function processWebhookEvent(
   const row = await loadInboxRow(deps.db, req.accountId, req.inboxId);
   if (!row) return { status: "missing" };
   if (row.status !== "pending") return { status: "already_processed" };
+  return settleGroup(deps, [row], await planEvent(deps, row)).then((o) => o.get(row.id) as IngestOutcome);
+}
 
-  const finish = async (staged: number, note?: string): Promise<IngestOutcome> => {
-    await markInboxProcessed(deps.db, row.accountId, row.id, note ?? null);
-    return note ? { status: "processed", staged, note } : { status: "processed", staged };
-  };
-  const retry = async (error: string, retryAt?: number): Promise<IngestOutcome> => {
-    await markInboxAttemptFailed(deps.db, row.accountId, row.id, error);
-    return retryAt ? { status: "pending", error, retryAt } : { status: "pending", error };
-  };
-
-  if (!knownProviders().includes(row.provider))
-    return finish(0, `no connector for provider "${row.provider}"`);
-  let connection: LoadedConnection;
-  try {
-    const cached = deps.connections?.get(row.connectionId);
-    connection =
-      cached ??
-      (await inTenant(deps.db, row.accountId, (db) =>
-        loadConnection(db, deps.keyring, row.accountId, row.connectionId),
-      ));
-    deps.connections?.set(row.connectionId, connection);
-  } catch (error) {
-    if (error instanceof AppError && error.status === 404) return finish(0, "connection no longer exists");
-    return retry(`cannot load connection: ${error instanceof Error ? error.message : String(error)}`);
-  }
-
-  const spec = connection.connector.webhooks;
-  if (!spec) return finish(0, `provider "${row.provider}" declares no webhooks`);
-  let resolution: WebhookResolution | null;
-  try {
-    resolution = spec.resolve(row.payload);
-  } catch (error) {
-    // Signed by the provider but not the shape we know: retrying can't help, the reason stays on the row.
-    return finish(0, error instanceof Error ? error.message : String(error));
-  }
-  if (!resolution) return finish(0, "the event names nothing we sync");
-  const entity = connection.connector.entities[resolution.entity];
-  if (!entity) return finish(0, `entity "${resolution.entity}" is not synced`);
-  if (resolution.ids.length === 0) return finish(0, "the event names no records");
-
-  try {
-    if (resolution.deleted) {
-      const deletedAt = resolution.occurredAt ?? new Date(row.receivedAt).toISOString();
-      return finish(await stageDeletes(deps, row, connection, entity, resolution.ids, deletedAt));
+/**
+ * Several recorded events of one account at once: events that fetch records of the same connection and
+ * entity by id share their provider requests (up to the connector's ids per request), so a burst costs one
+ * request per hundred events instead of one per event. Everything else goes as processWebhookEvent would.
+ * One outcome per inbox id.
+ */
+export async function processWebhookEvents(
+  deps: WebhookProcessDeps,
+  reqs: IngestRequest[],
+): Promise<Map<number, IngestOutcome>> {
+  const outcomes = new Map<number, IngestOutcome>();
+  const byAccount = new Map<string, number[]>();
+  for (const r of reqs)
+    byAccount.set(r.accountId, [...new Set([...(byAccount.get(r.accountId) ?? []), r.inboxId])]);
+  for (const [accountId, ids] of byAccount) {
+    const rows = new Map((await loadInboxRows(deps.db, accountId, ids)).map((r) => [r.id, r]));
+    const groups = new Map<string, { rows: InboxRow[]; named: string[][]; plan: Plan & { kind: "fetch" } }>();
+    for (const id of ids) {
+      const row = rows.get(id);
+      if (!row) {
+        outcomes.set(id, { status: "missing" });
+        continue;
+      }
+      if (row.status !== "pending") {
+        outcomes.set(id, { status: "already_processed" });
+        continue;
+      }
+      const plan = await planEvent(deps, row);
+      if (plan.kind === "fetch" && byIdsUrls(plan, plan.resolution.ids) !== null) {
+        const key = `${row.connectionId}\u0000${plan.entity.name}`;
+        const group = groups.get(key);
+        if (group) {
+          group.rows.push(row);
+          group.named.push(plan.resolution.ids);
+        } else groups.set(key, { rows: [row], named: [plan.resolution.ids], plan });
+        continue;
+      }
+      for (const [k, v] of await settleGroup(deps, [row], plan)) outcomes.set(k, v);
     }
-    return await fetchAndStage(deps, row, connection, entity, resolution, finish, retry);
+    for (const { rows: members, named, plan } of groups.values())
+      for (const [k, v] of await settleGroup(deps, members, plan, named)) outcomes.set(k, v);
+  }
+  return outcomes;
+}
+
+const byIdsUrls = (plan: { connection: LoadedConnection; entity: EntityDef }, ids: string[]) =>
+  plan.connection.connector.recordsUrls({ baseUrl: plan.connection.baseUrl, entity: plan.entity, ids });
+
+/**
+ * Carries out one plan for its events (one, or several that fetch together: `named` holds the ids each of
+ * them names) and records the outcome.
+ */
+async function settleGroup(
+  deps: WebhookProcessDeps,
+  rows: InboxRow[],
+  plan: Plan,
+  named: string[][] = rows.map(() => (plan.kind === "fetch" ? plan.resolution.ids : [])),
+): Promise<Map<number, IngestOutcome>> {
+  const first = rows[0] as InboxRow;
+  const ids = rows.map((r) => r.id);
+  const all = (outcome: IngestOutcome) => new Map(ids.map((id) => [id, outcome]));
+  const finish = async (staged: number, note?: string) => {
+    await markInboxesProcessed(deps.db, first.accountId, ids, note ?? null);
+    return all(note ? { status: "processed", staged, note } : { status: "processed", staged });
+  };
+  const retry = async (error: string, retryAt?: number) => {
+    await markInboxAttemptFailed(deps.db, first.accountId, ids, error);
+    return all(retryAt ? { status: "pending", error, retryAt } : { status: "pending", error });
+  };
+  if (plan.kind === "finish") return finish(0, plan.note);
+  if (plan.kind === "retry") return retry(plan.error);
+  try {
+    if (plan.kind === "delete")
+      return finish(await stageDeletes(deps, first, plan.connection, plan.entity, plan.ids, plan.deletedAt));
+    const fetched = await fetchAndStage(deps, rows, plan, [...new Set(named.flat())]);
+    if (!fetched.ok) return retry(fetched.error, fetched.retryAt);
+    if (fetched.note) return finish(fetched.staged, fetched.note);
+    await markInboxesProcessed(deps.db, first.accountId, ids, null);
+    if (rows.length === 1) return all({ status: "processed", staged: fetched.staged });
+    // Each event reports the records it named that came back.
+    return new Map(
+      rows.map((r, i) => {
+        const staged = (named[i] ?? []).filter((id) => fetched.sourceIds.has(id)).length;
+        return [r.id, { status: "processed", staged } as IngestOutcome];
+      }),
+    );
   } catch (error) {
     return retry(error instanceof Error ? error.message : String(error));
   }
 }
 
+type Fetched =
+  | { ok: true; staged: number; sourceIds: Set<string>; note?: string }
+  | { ok: false; error: string; retryAt?: number };
+
 async function fetchAndStage(
   deps: WebhookProcessDeps,
-  row: InboxRow,
-  connection: LoadedConnection,
-  entity: EntityDef,
-  resolution: WebhookResolution,
-  finish: (staged: number, note?: string) => Promise<IngestOutcome>,
-  retry: (error: string, retryAt?: number) => Promise<IngestOutcome>,
-): Promise<IngestOutcome> {
+  rows: InboxRow[],
+  plan: Plan & { kind: "fetch" },
+  ids: string[],
+): Promise<Fetched> {
+  const { connection, entity, resolution } = plan;
+  const first = rows[0] as InboxRow;
   // By id through the list endpoint (a normal page); else the payload's uri, but only on the connection's
   // own API origin, since the request carries the connection's credentials.
-  const byIds = connection.connector.recordsUrls({
-    baseUrl: connection.baseUrl,
-    entity,
-    ids: resolution.ids,
-  });
+  const byIds = byIdsUrls(plan, ids);
   const urls =
     byIds ?? (resolution.uri && sameOrigin(resolution.uri, connection.baseUrl) ? [resolution.uri] : null);
-  if (!urls) return finish(0, "no way to fetch these records on the connection's API");
-  const runId = webhookRunId(row.eventId);
+  if (!urls)
+    return {
+      ok: true,
+      staged: 0,
+      sourceIds: new Set(),
+      note: "no way to fetch these records on the connection's API",
+    };
+  const runId = webhookGroupRunId(rows.map((r) => r.eventId));
   let staged = 0;
-  // Each URL is its own page of the event's run, so a retry after a partial failure rewrites, never duplicates.
+  const sourceIds = new Set<string>();
+  // Each URL is its own page of the run, so a retry after a partial failure rewrites, never duplicates.
   for (const [pageNo, url] of urls.entries()) {
     const result = await callProvider(
       { sql: deps.sql, fetch: deps.fetch, now: deps.now },
@@ -149,22 +256,23 @@ async function fetchAndStage(
       },
       url,
     );
-    if (result.kind === "parked") return retry(`parked: ${result.reason}`, result.retryAt);
-    if (result.kind === "failure") return retry(result.error);
+    if (result.kind === "parked")
+      return { ok: false, error: `parked: ${result.reason}`, retryAt: result.retryAt };
+    if (result.kind === "failure") return { ok: false, error: result.error };
     if (result.kind === "rejected") {
       // Gone between the event and our fetch: its own delete event (or the next delta) settles it.
       if (result.status === 404) continue;
-      return retry(`provider rejected the fetch with HTTP ${result.status}`);
+      return { ok: false, error: `provider rejected the fetch with HTTP ${result.status}` };
     }
     const read = await readJson(result.response);
-    if (!read.ok) return retry(read.error);
+    if (!read.ok) return { ok: false, error: read.error };
     const records = byIds
       ? connection.connector.parsePage(read.body, entity, url).records
       : recordsOfResponse(read.body, entity.collectionKey);
     const key = {
-      accountId: row.accountId,
-      connectionId: row.connectionId,
-      provider: row.provider,
+      accountId: first.accountId,
+      connectionId: first.connectionId,
+      provider: first.provider,
       entity: entity.name,
       runId,
       pageNo,
@@ -174,11 +282,12 @@ async function fetchAndStage(
       op: "upsert",
       payload,
     }));
-    await inTenant(deps.db, row.accountId, (db) => stagePage(db, key, page));
+    await inTenant(deps.db, first.accountId, (db) => stagePage(db, key, page));
     if (page.length > 0) await sendTransforms(deps.queue, [{ v: 1, ...key, records: page.length }]);
     staged += page.length;
+    for (const r of page) if (r.sourceId !== null) sourceIds.add(r.sourceId);
   }
-  return finish(staged);
+  return { ok: true, staged, sourceIds };
 }
 
 async function stageDeletes(

@@ -8,7 +8,7 @@ import { setTimer, timerDueAt } from "./timers";
 import {
   type IngestOutcome,
   ingestWebhookInObject,
-  processWebhookEvent,
+  processWebhookEvents,
   type RunCompleter,
 } from "./webhook-fetch";
 
@@ -27,7 +27,9 @@ const RETRY = { baseMs: 2_000, capMs: 5 * 60_000 };
 /** Postgres unreachable: how long until the next copy attempt. */
 const MIRROR_RETRY_MS = 10_000;
 /** One alarm run stays bounded (sync steps share the alarm); more work re-arms the timer at once. */
-const MAX_EVENTS_PER_RUN = 200;
+const MAX_EVENTS_PER_RUN = 1_000;
+/** Due events taken at once: those of one connection and entity share provider requests (FUB: 100 ids each). */
+const DUE_BATCH = 100;
 const MAX_RUN_MS = 15_000;
 const MIRROR_BATCH = 100;
 const MIRROR_BATCH_BYTES = 4 * 1024 * 1024;
@@ -210,47 +212,50 @@ export async function drainWebhookWork(
       }
       const due = sql
         .exec<WorkRow>(
-          "select inbox_id, account_id, connection_id, provider, attempts from webhook_work where due_at <= ? order by due_at limit 25",
+          "select inbox_id, account_id, connection_id, provider, attempts from webhook_work where due_at <= ? order by due_at limit ?",
           now(),
+          DUE_BATCH,
         )
         .toArray();
       if (due.length === 0) {
         if (report.mirrorFailed || unmirroredCount(sql) === 0) break;
         continue;
       }
-      const keyring = await keyringFor(env.CREDENTIALS_KEY);
+      const ready: WorkRow[] = [];
       for (const w of due) {
         const parked = parkedUntil.get(w.connection_id);
         if (parked !== undefined && parked > now()) {
           sql.exec("update webhook_work set due_at = ? where inbox_id = ?", parked, w.inbox_id);
           report.pending++;
-          continue;
-        }
-        const req: IngestRequest = {
-          inboxId: w.inbox_id,
-          accountId: w.account_id,
-          connectionId: w.connection_id,
-          provider: w.provider,
-        };
-        let outcome: IngestOutcome;
-        try {
-          outcome = await processWebhookEvent(
-            {
-              db: db(),
-              sql,
-              queue: env.TRANSFORMS,
-              fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
-              now,
-              keyring,
-              completeRun: deps.completeRun,
-              connections,
-            },
-            req,
-          );
-        } catch (error) {
-          // Postgres failed while recording the outcome: the row is still pending, so try again later.
-          outcome = { status: "pending", error: error instanceof Error ? error.message : String(error) };
-        }
+        } else ready.push(w);
+      }
+      let outcomes: Map<number, IngestOutcome>;
+      try {
+        outcomes = await processWebhookEvents(
+          {
+            db: db(),
+            sql,
+            queue: env.TRANSFORMS,
+            fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+            now,
+            keyring: await keyringFor(env.CREDENTIALS_KEY),
+            completeRun: deps.completeRun,
+            connections,
+          },
+          ready.map((w) => ({
+            inboxId: w.inbox_id,
+            accountId: w.account_id,
+            connectionId: w.connection_id,
+            provider: w.provider,
+          })),
+        );
+      } catch (error) {
+        // Postgres failed while recording outcomes: the rows are still pending, so try again later.
+        const pending = { status: "pending", error: error instanceof Error ? error.message : String(error) };
+        outcomes = new Map(ready.map((w) => [w.inbox_id, pending as IngestOutcome]));
+      }
+      for (const w of ready) {
+        const outcome = outcomes.get(w.inbox_id) ?? { status: "missing" };
         const retryAt = retryAtOf(outcome, w.attempts, now());
         if (retryAt === null) {
           sql.exec("delete from webhook_work where inbox_id = ?", w.inbox_id);

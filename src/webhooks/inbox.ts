@@ -150,14 +150,18 @@ export const eventKey = (provider: string, connectionId: string, eventId: string
 export type InboxRow = typeof webhookInbox.$inferSelect;
 
 export async function loadInboxRow(db: Db, accountId: string, inboxId: number): Promise<InboxRow | null> {
-  return withTenant(db, accountId, async (tx) => {
-    const found = await tx
+  return (await loadInboxRows(db, accountId, [inboxId]))[0] ?? null;
+}
+
+/** The account's inbox rows with these ids, in no particular order; ids that don't exist are left out. */
+export async function loadInboxRows(db: Db, accountId: string, inboxIds: number[]): Promise<InboxRow[]> {
+  if (inboxIds.length === 0) return [];
+  return withTenant(db, accountId, (tx) =>
+    tx
       .select()
       .from(webhookInbox)
-      .where(and(eq(webhookInbox.id, inboxId), eq(webhookInbox.accountId, accountId)))
-      .limit(1);
-    return found[0] ?? null;
-  });
+      .where(and(inArray(webhookInbox.id, inboxIds), eq(webhookInbox.accountId, accountId))),
+  );
 }
 
 export async function markInboxProcessed(
@@ -166,6 +170,17 @@ export async function markInboxProcessed(
   inboxId: number,
   note: string | null = null,
 ) {
+  await markInboxesProcessed(db, accountId, [inboxId], note);
+}
+
+/** One statement for the events one provider fetch settled together. */
+export async function markInboxesProcessed(
+  db: Db,
+  accountId: string,
+  inboxIds: number[],
+  note: string | null = null,
+) {
+  if (inboxIds.length === 0) return;
   await withTenant(db, accountId, (tx) =>
     tx
       .update(webhookInbox)
@@ -175,17 +190,24 @@ export async function markInboxProcessed(
         lastError: note,
         attempts: sql`${webhookInbox.attempts} + 1`,
       })
-      .where(and(eq(webhookInbox.id, inboxId), eq(webhookInbox.accountId, accountId))),
+      .where(and(inArray(webhookInbox.id, inboxIds), eq(webhookInbox.accountId, accountId))),
   );
 }
 
 /** Stays pending so the sweep tries again; the error is a short reason, never a payload or a secret. */
-export async function markInboxAttemptFailed(db: Db, accountId: string, inboxId: number, error: string) {
+export async function markInboxAttemptFailed(
+  db: Db,
+  accountId: string,
+  inboxIds: number | number[],
+  error: string,
+) {
+  const ids = Array.isArray(inboxIds) ? inboxIds : [inboxIds];
+  if (ids.length === 0) return;
   await withTenant(db, accountId, (tx) =>
     tx
       .update(webhookInbox)
       .set({ lastError: error.slice(0, 500), attempts: sql`${webhookInbox.attempts} + 1` })
-      .where(and(eq(webhookInbox.id, inboxId), eq(webhookInbox.accountId, accountId))),
+      .where(and(inArray(webhookInbox.id, ids), eq(webhookInbox.accountId, accountId))),
   );
 }
 

@@ -4,7 +4,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   type IngestOutcome,
   processWebhookEvent,
+  processWebhookEvents,
   type RunCompleter,
+  type WebhookProcessDeps,
+  webhookGroupRunId,
   webhookRunId,
 } from "../../durable-objects/webhook-fetch";
 import { encryptCredentials } from "../../src/accounts/connections";
@@ -64,39 +67,47 @@ async function record(payload: Record<string, unknown>) {
 }
 
 /** Runs the object-side processing inside the account's object, with the provider and queue faked. */
-async function process(inboxId: number, h: Harness): Promise<IngestOutcome> {
+async function inObject<T>(h: Harness, run: (deps: WebhookProcessDeps) => Promise<T>): Promise<T> {
   const stub = env.ACCOUNT_SYNC.get(env.ACCOUNT_SYNC.idFromName(accountId));
   return runInDurableObject(stub, async (_instance, state) => {
     const handle = openDb(env);
     try {
-      return await processWebhookEvent(
-        {
-          db: handle.db,
-          sql: state.storage.sql,
-          queue: {
-            sendBatch: async (batch: Iterable<MessageSendRequest<TransformMessage>>) => {
-              for (const m of batch) h.messages.push(m.body);
-            },
-          } as unknown as Queue<TransformMessage>,
-          fetch: async (input) => {
-            const url = String(input instanceof Request ? input.url : input);
-            h.fetches.push(url);
-            return h.respond(url);
+      return await run({
+        db: handle.db,
+        sql: state.storage.sql,
+        queue: {
+          sendBatch: async (batch: Iterable<MessageSendRequest<TransformMessage>>) => {
+            for (const m of batch) h.messages.push(m.body);
           },
-          now: Date.now,
-          keyring: await parseKeyring(env.CREDENTIALS_KEY),
-          completeRun: async (_db, run) => {
-            h.completions.push(run);
-            return { status: "applied", deletes: 1 };
-          },
+        } as unknown as Queue<TransformMessage>,
+        fetch: async (input) => {
+          const url = String(input instanceof Request ? input.url : input);
+          h.fetches.push(url);
+          return h.respond(url);
         },
-        { inboxId, accountId, connectionId, provider: "fub" },
-      );
+        now: Date.now,
+        keyring: await parseKeyring(env.CREDENTIALS_KEY),
+        completeRun: async (_db, run) => {
+          h.completions.push(run);
+          return { status: "applied", deletes: 1 };
+        },
+      });
     } finally {
       await handle.close();
     }
   });
 }
+
+const process = (inboxId: number, h: Harness): Promise<IngestOutcome> =>
+  inObject(h, (deps) => processWebhookEvent(deps, { inboxId, accountId, connectionId, provider: "fub" }));
+
+const processMany = (inboxIds: number[], h: Harness) =>
+  inObject(h, (deps) =>
+    processWebhookEvents(
+      deps,
+      inboxIds.map((inboxId) => ({ inboxId, accountId, connectionId, provider: "fub" })),
+    ),
+  );
 
 function harness(respond: Harness["respond"]): Harness {
   return { fetches: [], messages: [], completions: [], respond };
@@ -219,6 +230,116 @@ describe("processing a recorded webhook in the account's object", () => {
     const outcome = await process(id, h);
     expect(outcome).toMatchObject({ status: "processed", staged: 0 });
     expect(h.fetches).toEqual([]);
+  });
+});
+
+describe("processing several recorded webhooks at once", () => {
+  const updated = (resourceIds: number[]) => ({
+    eventId: crypto.randomUUID(),
+    eventCreated: "2026-11-01T10:00:00+00:00",
+    event: "peopleUpdated",
+    resourceIds,
+    uri: `${BASE}/v1/people?id=${resourceIds.join(",")}`,
+  });
+  /** Answers a by-id list request with the people it names that exist (41-44; 49 was deleted). */
+  const byIds = (url: string) => {
+    const ids = (new URL(url).searchParams.get("id") ?? "").split(",").map(Number);
+    const people = ids.filter((id) => id >= 41 && id <= 44).map(person);
+    return json({ people, _metadata: { total: people.length, next: null } });
+  };
+
+  it("events naming records of one entity share one provider request; each gets its own outcome", async () => {
+    const a = updated([41, 42]);
+    const b = updated([42, 43]);
+    const c = updated([44, 49]);
+    const gone = {
+      eventId: crypto.randomUUID(),
+      eventCreated: "2026-11-01T10:05:00+00:00",
+      event: "peopleDeleted",
+      resourceIds: [45],
+      uri: `${BASE}/v1/people/45`,
+    };
+    const notes = { ...updated([1]), event: "notesCreated" };
+    const ids = [];
+    for (const e of [a, b, c, gone, notes]) ids.push((await record(e)).id);
+    const [ia, ib, ic, igone, inotes] = ids as [number, number, number, number, number];
+
+    const h = harness(byIds);
+    const outcomes = await processMany([...ids, 987_654_321], h);
+    expect(h.fetches).toHaveLength(1);
+    expect(new URL(h.fetches[0] ?? "").searchParams.get("id")?.split(",").sort()).toEqual([
+      "41",
+      "42",
+      "43",
+      "44",
+      "49",
+    ]);
+    expect(outcomes.get(ia)).toEqual({ status: "processed", staged: 2 });
+    expect(outcomes.get(ib)).toEqual({ status: "processed", staged: 2 });
+    expect(outcomes.get(ic)).toEqual({ status: "processed", staged: 1 });
+    expect(outcomes.get(igone)).toEqual({ status: "processed", staged: 1 });
+    expect(outcomes.get(inotes)).toMatchObject({ status: "processed", staged: 0 });
+    expect(outcomes.get(987_654_321)).toEqual({ status: "missing" });
+
+    const runId = webhookGroupRunId([a.eventId, b.eventId, c.eventId]);
+    const staged = await rows<{ source_id: string }>(
+      sql`select source_id from stage_records
+          where connection_id = ${connectionId} and run_id = ${runId} order by source_id`,
+    );
+    expect(staged.map((r) => r.source_id)).toEqual(["41", "42", "43", "44"]);
+    expect(h.messages.filter((m) => m.runId === runId)).toEqual([
+      expect.objectContaining({ pageNo: 0, records: 4, entity: "people" }),
+    ]);
+    expect(h.completions).toEqual([expect.objectContaining({ runId: webhookRunId(gone.eventId) })]);
+    const inbox = await rows<{ id: string; status: string; attempts: number }>(
+      sql`select id::text, status, attempts from webhook_inbox where id in (${ia}, ${ib}, ${ic}, ${igone}, ${inotes})`,
+    );
+    expect(inbox.map((r) => [r.status, r.attempts])).toEqual(Array(5).fill(["processed", 1]));
+
+    const again = await processMany(ids, h);
+    expect([...again.values()]).toEqual(Array(5).fill({ status: "already_processed" }));
+    expect(h.fetches).toHaveLength(1);
+  });
+
+  it("a failed shared request leaves every event of the group pending, and a later attempt finishes them", async () => {
+    const ids = [(await record(updated([41]))).id, (await record(updated([42]))).id];
+    const failing = harness(() => json({ error: "down" }, 503));
+    const first = await processMany(ids, failing);
+    expect(failing.fetches).toHaveLength(1);
+    expect([...first.values()].map((o) => o.status)).toEqual(["pending", "pending"]);
+    const inbox = await rows<{ status: string; attempts: number; last_error: string }>(
+      sql`select status, attempts, last_error from webhook_inbox where id in (${ids[0]}, ${ids[1]})`,
+    );
+    for (const r of inbox) {
+      expect(r).toMatchObject({ status: "pending", attempts: 1 });
+      expect(r.last_error).toContain("503");
+    }
+    const ok = harness(byIds);
+    const second = await processMany(ids, ok);
+    expect([...second.values()]).toEqual([
+      { status: "processed", staged: 1 },
+      { status: "processed", staged: 1 },
+    ]);
+  });
+
+  it("more ids than one request takes are split into pages of the same run", async () => {
+    const many = Array.from({ length: 130 }, (_, i) => 1000 + i);
+    const ids = [(await record(updated(many.slice(0, 70)))).id, (await record(updated(many.slice(70)))).id];
+    const h = harness((url) => {
+      const wanted = (new URL(url).searchParams.get("id") ?? "").split(",").map(Number);
+      return json({ people: wanted.map(person), _metadata: { total: wanted.length, next: null } });
+    });
+    const outcomes = await processMany(ids, h);
+    expect(h.fetches).toHaveLength(2);
+    expect(h.fetches.map((u) => new URL(u).searchParams.get("id")?.split(",").length)).toEqual([100, 30]);
+    expect([...outcomes.values()]).toEqual([
+      { status: "processed", staged: 70 },
+      { status: "processed", staged: 60 },
+    ]);
+    expect(h.messages.map((m) => [m.pageNo, m.records])).toEqual([
+      [0, 100],
+      [1, 30],
+    ]);
   });
 });
 
