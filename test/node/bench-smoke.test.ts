@@ -51,6 +51,8 @@ describe("bench smoke", () => {
     expect(w.webhook?.statuses["202"]).toBe(w.webhook?.requests);
     expect(w.presignedEvents).toBeGreaterThanOrEqual(w.bare.requests);
     expect(w.idleReached).toBe(true);
+    expect(w.backlog?.drained).toBe(true);
+    expect(w.backlog?.processed).toBe(w.webhook?.statuses["202"]);
     expect(w.ackRatio).toBeGreaterThan(0);
     expect(w.freshness?.samples).toBeGreaterThan(0);
     expect(w.freshness?.p50Ms).toBeGreaterThan(0);

@@ -80,6 +80,15 @@ export const benchReportSchema = z.object({
     idleBeforeMs: z.number(),
     idleReached: z.boolean(),
     presignedEvents: z.number(),
+    backlog: z
+      .object({
+        events: z.number(),
+        processed: z.number(),
+        seconds: z.number(),
+        eventsPerSec: z.number(),
+        drained: z.boolean(),
+      })
+      .nullable(),
     ackTarget: z.number(),
   }),
   cost: z.object({
@@ -157,6 +166,13 @@ export function renderTable(r: BenchReport): string {
     ]);
   } else {
     rows.push(["signed FUB webhook ack", "not available", `>= ${w.ackTarget} of bare`]);
+  }
+  if (w.backlog) {
+    rows.push([
+      "webhook backlog after the ack run",
+      `${n(w.backlog.processed)} of ${n(w.backlog.events)} processed ${w.backlog.drained ? "" : "(NOT drained) "}in ${w.backlog.seconds} s from the run's start = ${n(w.backlog.eventsPerSec)} events/s`,
+      "",
+    ]);
   }
   rows.push([
     "freshness webhook → core row",

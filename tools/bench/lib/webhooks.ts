@@ -18,6 +18,14 @@ export type WebhookBench = {
   idleReached: boolean;
   /** signed before the clock started (the sender's cost, not ours) */
   presignedEvents: number;
+  /** after the ack run: how long until every accepted event was processed (fetched and staged) */
+  backlog: {
+    events: number;
+    processed: number;
+    seconds: number;
+    eventsPerSec: number;
+    drained: boolean;
+  } | null;
 };
 
 export const BARE_PATH = "/__bench/bare";
@@ -44,7 +52,13 @@ async function signedEvent(b: BenchStack, t: Tenant, id: number) {
 export async function runWebhookBench(
   b: BenchStack,
   t: Tenant,
-  opts: { durationMs: number; concurrency: number; freshnessSamples: number; maxId: number },
+  opts: {
+    durationMs: number;
+    concurrency: number;
+    freshnessSamples: number;
+    maxId: number;
+    backlogTimeoutMs?: number;
+  },
 ): Promise<WebhookBench> {
   const base = b.stack.workerUrl;
   // Both runs start from a quiet stack: whatever the phases before left running is nobody's cost here.
@@ -74,13 +88,22 @@ export async function runWebhookBench(
       idleBeforeMs: idle.waitedMs,
       idleReached: idle.idle,
       presignedEvents: 0,
+      backlog: null,
     };
   }
 
   const freshness = await measureFreshness(b, t, opts.freshnessSamples);
   // The bare run's count is the likely ceiling; past it, events are signed on the fly.
   const presign = Math.ceil(bare.requests * 1.25);
+  const since = new Date();
+  const loadStart = performance.now();
   const webhook = await runWebhookLoad(b, t, { ...opts, presign });
+  const backlog = await waitForBacklog(b, t, {
+    since,
+    accepted: webhook.statuses["202"] ?? 0,
+    startedMs: loadStart,
+    timeoutMs: opts.backlogTimeoutMs ?? 180_000,
+  });
   return {
     bare,
     webhook,
@@ -91,6 +114,49 @@ export async function runWebhookBench(
     idleBeforeMs: idle.waitedMs,
     idleReached: idle.idle,
     presignedEvents: presign,
+    backlog,
+  };
+}
+
+/**
+ * Counts the connection's inbox rows received since the ack run began until all the accepted events are
+ * processed. Seconds are measured from the start of the ack run, so eventsPerSec is the sustained processing
+ * rate, which the provider's rate budget bounds.
+ */
+async function waitForBacklog(
+  b: BenchStack,
+  t: Tenant,
+  opts: { since: Date; accepted: number; startedMs: number; timeoutMs: number },
+) {
+  const client = new pg.Client({ connectionString: b.cluster.url });
+  await client.connect();
+  let processed = 0;
+  let drained = false;
+  try {
+    const deadline = performance.now() + opts.timeoutMs;
+    while (performance.now() < deadline) {
+      const r = await client.query<{ processed: number }>(
+        `/* bench */ select count(*) filter (where status = 'processed')::int as processed from webhook_inbox
+         where connection_id = $1 and received_at >= $2`,
+        [t.connectionId, opts.since],
+      );
+      processed = r.rows[0]?.processed ?? 0;
+      if (processed >= opts.accepted) {
+        drained = true;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await client.end();
+  }
+  const seconds = Math.round((performance.now() - opts.startedMs) / 100) / 10;
+  return {
+    events: opts.accepted,
+    processed,
+    seconds,
+    eventsPerSec: Math.round((processed / seconds) * 10) / 10,
+    drained,
   };
 }
 
