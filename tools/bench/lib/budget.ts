@@ -23,11 +23,12 @@ export async function runBudget(
   const t0 = performance.now();
   await b.admin.sync(t.accountId, { entity: "people", mode: "onboarding" });
   await new Promise((r) => setTimeout(r, opts.seconds * 1000));
+  const endAt = Date.now();
   const requests = b.tap.take();
   // Stop the run so it doesn't compete with what is measured next.
   await b.admin.request("POST", `/admin/accounts/${t.accountId}/pause`).catch(() => {});
   return {
-    ...budgetUse(requests, opts.limit, opts.windowSec),
+    ...budgetUse(requests, opts.limit, opts.windowSec, endAt),
     people,
     limit: opts.limit,
     windowSec: opts.windowSec,

@@ -64,6 +64,7 @@ export const benchReportSchema = z.object({
     served: z.number(),
     rateLimited: z.number(),
     durationSec: z.number(),
+    windows: z.number(),
     steadyShare: z.number(),
     wholeRunShare: z.number(),
     target: z.number(),
@@ -142,7 +143,7 @@ export function renderTable(r: BenchReport): string {
   const rb = r.rateBudget;
   rows.push([
     `rate budget use (${rb.limit}/${rb.windowSec} s, ${n(rb.served)} req)`,
-    `${rb.steadyShare} steady, ${rb.wholeRunShare} whole run`,
+    `${rb.steadyShare} steady, ${rb.wholeRunShare} whole run (${rb.windows} windows)`,
     `>= ${rb.target}`,
   ]);
   rows.push(["429s during budget run", String(rb.rateLimited), ""]);

@@ -35,6 +35,8 @@ export type BudgetUse = {
   rateLimited: number;
   durationSec: number;
   /** served requests after the first window over what the limit allows in that time */
+  /** whole windows observed, from the first served request */
+  windows: number;
   steadyShare: number;
   /** served over limit x (duration / window), first-window burst included */
   wholeRunShare: number;
@@ -44,32 +46,34 @@ export type BudgetUse = {
  * Share of the allowed rate a run used. The first window is left out of the steady share: a sliding window
  * lets a fresh client burst a whole window's worth at once, which would flatter the figure.
  */
-export function budgetUse(requests: TappedRequest[], limit: number, windowSec: number): BudgetUse {
+/**
+ * The share of what a sliding-window limit allowed that the sync used. Windows are laid end to end from the
+ * first served request up to `endAt`; a sliding window of `limit` per `windowSec` admits at most `limit` in
+ * each, and a client that spends every slot reaches exactly `limit` in each, so the share can't pass 1. Steady
+ * leaves out the first window (the run's start-up); both count only whole windows.
+ */
+export function budgetUse(
+  requests: TappedRequest[],
+  limit: number,
+  windowSec: number,
+  endAt: number,
+): BudgetUse {
   const served = requests.filter((r) => r.status !== 429);
   const rateLimited = requests.length - served.length;
-  if (served.length < 2) {
-    return {
-      requests: requests.length,
-      served: served.length,
-      rateLimited,
-      durationSec: 0,
-      steadyShare: 0,
-      wholeRunShare: 0,
-    };
-  }
-  const t0 = (served[0] as TappedRequest).at;
-  const t1 = (served[served.length - 1] as TappedRequest).at;
-  const durationSec = (t1 - t0) / 1000;
-  const perSec = limit / windowSec;
-  const afterFirst = served.filter((r) => r.at > t0 + windowSec * 1000).length;
-  const steadySec = durationSec - windowSec;
+  const t0 = served[0]?.at;
+  const windowMs = windowSec * 1000;
+  const windows = t0 === undefined ? 0 : Math.floor((endAt - t0) / windowMs);
+  const inWindows = (from: number, to: number) =>
+    served.filter((r) => r.at >= (t0 as number) + from * windowMs && r.at < (t0 as number) + to * windowMs)
+      .length;
   return {
     requests: requests.length,
     served: served.length,
     rateLimited,
-    durationSec: round(durationSec),
-    steadyShare: steadySec > 0 ? round(afterFirst / (steadySec * perSec), 3) : 0,
-    wholeRunShare: durationSec > 0 ? round(served.length / (durationSec * perSec), 3) : 0,
+    durationSec: t0 === undefined ? 0 : round((endAt - t0) / 1000),
+    windows,
+    steadyShare: windows >= 2 ? round(inWindows(1, windows) / ((windows - 1) * limit), 3) : 0,
+    wholeRunShare: windows >= 1 ? round(inWindows(0, windows) / (windows * limit), 3) : 0,
   };
 }
 
