@@ -15,7 +15,8 @@ export type RateBudgetConfig = {
   /**
    * Fractions of the window's budget that lower priorities may not take: backfill
    * stops while webhook+delta of the limit would remain, delta stops while webhook
-   * would remain; webhooks may use everything.
+   * would remain; webhooks may use everything. A priority that took nothing for
+   * RESERVE_IDLE_WINDOWS windows keeps one slot and lends the rest of its reserve.
    */
   reserve: { webhook: number; delta: number };
 };
@@ -29,7 +30,15 @@ export type RateBudgetState = {
   /** What the provider last reported; overrides the configured values when present. */
   observedLimit: number | null;
   observedWindowMs: number | null;
+  /** When webhook and delta last got a grant: their reserve holds in full only while they are active. */
+  lastGrant?: { webhook?: number; delta?: number };
 };
+
+/**
+ * A reserve nobody has used for this many windows is lent to the lower priorities, but for one slot, so a
+ * lone webhook after a quiet spell still goes at once and turns its whole reserve back on.
+ */
+export const RESERVE_IDLE_WINDOWS = 3;
 
 export type TakeResult =
   | { granted: true; state: RateBudgetState }
@@ -63,15 +72,26 @@ function liveGrants(grants: number[], windowMs: number, now: number): number[] {
 }
 
 /** Tokens a priority must leave untouched. Capped at limit-1 so tiny limits still serve everyone. */
-function reservedFor(priority: Priority, limit: number, cfg: RateBudgetConfig): number {
-  const fraction =
-    priority === "backfill"
-      ? cfg.reserve.webhook + cfg.reserve.delta
-      : priority === "delta"
-        ? cfg.reserve.webhook
-        : 0;
+function reservedFor(
+  priority: Priority,
+  limit: number,
+  windowMs: number,
+  cfg: RateBudgetConfig,
+  s: RateBudgetState,
+  now: number,
+): number {
+  const above: ("webhook" | "delta")[] =
+    priority === "backfill" ? ["webhook", "delta"] : priority === "delta" ? ["webhook"] : [];
+  let fraction = 0;
+  let idleSlots = 0;
+  for (const p of above) {
+    if (cfg.reserve[p] <= 0) continue;
+    const last = s.lastGrant?.[p];
+    if (last !== undefined && now - last < RESERVE_IDLE_WINDOWS * windowMs) fraction += cfg.reserve[p];
+    else idleSlots++;
+  }
   // The epsilon keeps 0.1 * 250 = 25.000000000000004 from rounding up to 26.
-  const tokens = Math.ceil(fraction * limit - 1e-9);
+  const tokens = Math.ceil(fraction * limit - 1e-9) + idleSlots;
   return Math.max(0, Math.min(tokens, limit - 1));
 }
 
@@ -88,9 +108,13 @@ export function takeToken(
 
   if (blockedUntil !== null) return { granted: false, state: pruned, waitMs: blockedUntil - now };
 
-  const allowed = limit - reservedFor(priority, limit, cfg);
+  const allowed = limit - reservedFor(priority, limit, windowMs, cfg, pruned, now);
   if (grants.length < allowed) {
-    return { granted: true, state: { ...pruned, grants: [...grants, now] } };
+    const lastGrant = priority === "backfill" ? pruned.lastGrant : { ...pruned.lastGrant, [priority]: now };
+    return {
+      granted: true,
+      state: { ...pruned, grants: [...grants, now], ...(lastGrant ? { lastGrant } : {}) },
+    };
   }
   // After the oldest (used - allowed + 1) grants expire, exactly one slot is free.
   const mustExpire = grants.length - allowed + 1;

@@ -6,6 +6,7 @@ import {
   type Priority,
   type RateBudgetConfig,
   type RateBudgetState,
+  RESERVE_IDLE_WINDOWS,
   takeToken,
 } from "../../src/core/rate-budget";
 import { assertDeepEqual, assertEqual, assertTrue, test } from "./harness";
@@ -30,6 +31,17 @@ function drain(s: RateBudgetState, cfg: RateBudgetConfig, now: number, priority:
   }
 }
 
+/** Webhook and delta each take a slot at `now`, so their whole reserves hold for a while. */
+function withActiveReserves(cfg: RateBudgetConfig, now: number): RateBudgetState {
+  let s = initialRateBudgetState();
+  for (const p of ["webhook", "delta"] as const) {
+    const r = takeToken(s, cfg, now, p);
+    assertTrue(r.granted, `${p} slot`);
+    s = r.state;
+  }
+  return s;
+}
+
 /** Small deterministic PRNG so the simulation is the same in every runtime. */
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -42,22 +54,35 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-test("rate budget: reserves hold per priority", () => {
-  let s = initialRateBudgetState();
-  const backfill = drain(s, SMALL, 0, "backfill");
-  assertEqual(backfill.granted, 90);
+test("rate budget: while webhook and delta are active, their reserves hold per priority", () => {
+  const backfill = drain(withActiveReserves(SMALL, 0), SMALL, 0, "backfill");
+  assertEqual(backfill.granted, 88);
   const delta = drain(backfill.state, SMALL, 0, "delta");
   assertEqual(delta.granted, 5);
   const webhook = drain(delta.state, SMALL, 0, "webhook");
   assertEqual(webhook.granted, 5);
-  s = webhook.state;
-  assertEqual(budgetSnapshot(s, SMALL, 0).remaining, 0);
+  assertEqual(budgetSnapshot(webhook.state, SMALL, 0).remaining, 0);
   assertEqual(webhook.waitMs, 10_000);
 });
 
+test("rate budget: an idle reserve is lent but for one slot, and its first grant takes it back", () => {
+  // Nobody above backfill has asked: it may take all but one slot for each of them.
+  const backfill = drain(initialRateBudgetState(), SMALL, 0, "backfill");
+  assertEqual(backfill.granted, 98);
+  // A lone webhook still goes at once...
+  const webhook = takeToken(backfill.state, SMALL, 1, "webhook");
+  assertTrue(webhook.granted, "the webhook's kept slot");
+  // ...and from then on its whole reserve holds against delta and backfill.
+  assertEqual(takeToken(webhook.state, SMALL, 2, "delta").granted, false);
+  const later = drain(webhook.state, SMALL, 20_000, "backfill");
+  assertEqual(later.granted, 100 - 5 - 1, "webhook active (5), delta idle (1)");
+  // Three windows without a webhook grant: lent again.
+  assertEqual(drain(webhook.state, SMALL, 30_001, "backfill").granted, 98);
+});
+
 test("rate budget: waitMs is the exact time until a usable slot frees", () => {
-  let s = initialRateBudgetState();
-  for (let t = 0; t < 90; t++) {
+  let s = withActiveReserves(SMALL, 0);
+  for (let t = 0; t < 88; t++) {
     const r = takeToken(s, SMALL, t, "backfill");
     assertTrue(r.granted, `grant at ${t}`);
     s = r.state;
@@ -117,7 +142,7 @@ test("rate budget: adopts the provider's limit and window", () => {
 });
 
 test("rate budget: pads the log when the provider reports fewer remaining", () => {
-  let s = drain(initialRateBudgetState(), SMALL, 0, "backfill").state;
+  let s = drain(withActiveReserves(SMALL, 0), SMALL, 0, "backfill").state;
   assertEqual(budgetSnapshot(s, SMALL, 1_000).usedInWindow, 90);
   // Someone else on the same context used 6 more; the provider resets in 4 s (a delta, not epoch seconds).
   s = observeRateHeaders(
@@ -208,12 +233,24 @@ function busiestWindow(grants: Grant[], windowMs: number): number {
 }
 
 const backfillCeiling = FUB.limit - Math.round((FUB.reserve.webhook + FUB.reserve.delta) * FUB.limit);
-const deltaCeiling = FUB.limit - Math.ceil(FUB.reserve.webhook * FUB.limit);
 
+/** Each grant against the ceiling of its priority at that moment: a reserve holds while its owner is active. */
 function assertCeilings(grants: Grant[]): void {
+  const last: Partial<Record<Priority, number>> = {};
+  const reserveOf = (p: "webhook" | "delta", t: number) => {
+    const at = last[p];
+    return at !== undefined && t - at < RESERVE_IDLE_WINDOWS * FUB.windowMs ? FUB.reserve[p] * FUB.limit : 1;
+  };
   for (const g of grants) {
-    if (g.priority === "backfill") assertTrue(g.used <= backfillCeiling, `backfill took slot ${g.used}`);
-    if (g.priority === "delta") assertTrue(g.used <= deltaCeiling, `delta took slot ${g.used}`);
+    if (g.priority === "backfill") {
+      const ceiling = FUB.limit - Math.ceil(reserveOf("webhook", g.t) + reserveOf("delta", g.t) - 1e-9);
+      assertTrue(g.used <= ceiling, `backfill took slot ${g.used} of ${ceiling}`);
+    }
+    if (g.priority === "delta") {
+      const ceiling = FUB.limit - Math.ceil(reserveOf("webhook", g.t) - 1e-9);
+      assertTrue(g.used <= ceiling, `delta took slot ${g.used} of ${ceiling}`);
+    }
+    last[g.priority] = g.t;
   }
 }
 
@@ -229,8 +266,9 @@ test("rate budget: 60 s, every priority greedy: never over the window, >= 95% of
   assertCeilings(grants);
   // Strict priority: a greedy webhook consumer is served first and may starve the others.
   assertEqual(grants.filter((g) => g.priority === "webhook").length, grants.length);
+  // Alone, backfill may use the idle reserves but for one slot each: 248 of every 250.
   const backfillOnly = simulate(FUB, horizon, { webhook: [], delta: [], backfill: greedy() });
-  assertEqual(backfillOnly.length, backfillCeiling * (horizon / FUB.windowMs));
+  assertEqual(backfillOnly.length, (FUB.limit - 2) * (horizon / FUB.windowMs));
 });
 
 test("rate budget: 60 s, greedy backfill + delta bursts + webhooks: priorities and reserves hold", () => {
@@ -244,7 +282,7 @@ test("rate budget: 60 s, greedy backfill + delta bursts + webhooks: priorities a
   const worst = busiestWindow(grants, FUB.windowMs);
   assertTrue(worst <= FUB.limit, `a window held ${worst} grants`);
   assertCeilings(grants);
-  // Idle reserve is deliberately left unused, so the bar here is the backfill ceiling per window.
+  // Deltas keep the delta reserve active and webhooks soon the webhook one: the bar is the backfill ceiling.
   const achievable = backfillCeiling * (horizon / FUB.windowMs);
   assertTrue(grants.length >= 0.95 * achievable, `only ${grants.length} of ${achievable} grants`);
 
