@@ -15,7 +15,7 @@ import {
   type IngestRequest,
   loadInboxRow,
   loadInboxRows,
-  markInboxAttemptFailed,
+  markInboxesAttemptFailed,
   markInboxesProcessed,
 } from "../src/webhooks/inbox";
 import { keyringFor } from "../src/webhooks/targets";
@@ -137,10 +137,13 @@ export async function processWebhookEvents(
   reqs: IngestRequest[],
 ): Promise<Map<number, IngestOutcome>> {
   const outcomes = new Map<number, IngestOutcome>();
-  const byAccount = new Map<string, number[]>();
-  for (const r of reqs)
-    byAccount.set(r.accountId, [...new Set([...(byAccount.get(r.accountId) ?? []), r.inboxId])]);
-  for (const [accountId, ids] of byAccount) {
+  const byAccount = new Map<string, Set<number>>();
+  for (const r of reqs) {
+    const ids = byAccount.get(r.accountId) ?? new Set<number>();
+    byAccount.set(r.accountId, ids.add(r.inboxId));
+  }
+  for (const [accountId, idSet] of byAccount) {
+    const ids = [...idSet];
     const rows = new Map((await loadInboxRows(deps.db, accountId, ids)).map((r) => [r.id, r]));
     const groups = new Map<string, { rows: InboxRow[]; named: string[][]; plan: Plan & { kind: "fetch" } }>();
     for (const id of ids) {
@@ -192,7 +195,7 @@ async function settleGroup(
     return all(note ? { status: "processed", staged, note } : { status: "processed", staged });
   };
   const retry = async (error: string, retryAt?: number) => {
-    await markInboxAttemptFailed(deps.db, first.accountId, ids, error);
+    await markInboxesAttemptFailed(deps.db, first.accountId, ids, error);
     return all(retryAt ? { status: "pending", error, retryAt } : { status: "pending", error });
   };
   if (plan.kind === "finish") return finish(0, plan.note);
@@ -204,11 +207,13 @@ async function settleGroup(
     if (!fetched.ok) return retry(fetched.error, fetched.retryAt);
     if (fetched.note) return finish(fetched.staged, fetched.note);
     await markInboxesProcessed(deps.db, first.accountId, ids, null);
-    if (rows.length === 1) return all({ status: "processed", staged: fetched.staged });
-    // Each event reports the records it named that came back.
+    // A lone event reports everything its fetch staged; one of a group, the records it named that came back.
     return new Map(
       rows.map((r, i) => {
-        const staged = (named[i] ?? []).filter((id) => fetched.sourceIds.has(id)).length;
+        const staged =
+          rows.length === 1
+            ? fetched.staged
+            : (named[i] ?? []).filter((id) => fetched.sourceIds.has(id)).length;
         return [r.id, { status: "processed", staged } as IngestOutcome];
       }),
     );

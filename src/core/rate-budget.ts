@@ -110,11 +110,9 @@ export function takeToken(
 
   const allowed = limit - reservedFor(priority, limit, windowMs, cfg, pruned, now);
   if (grants.length < allowed) {
-    const lastGrant = priority === "backfill" ? pruned.lastGrant : { ...pruned.lastGrant, [priority]: now };
-    return {
-      granted: true,
-      state: { ...pruned, grants: [...grants, now], ...(lastGrant ? { lastGrant } : {}) },
-    };
+    const granted: RateBudgetState = { ...pruned, grants: [...grants, now] };
+    if (priority !== "backfill") granted.lastGrant = { ...pruned.lastGrant, [priority]: now };
+    return { granted: true, state: granted };
   }
   // After the oldest (used - allowed + 1) grants expire, exactly one slot is free.
   const mustExpire = grants.length - allowed + 1;

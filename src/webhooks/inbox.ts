@@ -164,15 +164,6 @@ export async function loadInboxRows(db: Db, accountId: string, inboxIds: number[
   );
 }
 
-export async function markInboxProcessed(
-  db: Db,
-  accountId: string,
-  inboxId: number,
-  note: string | null = null,
-) {
-  await markInboxesProcessed(db, accountId, [inboxId], note);
-}
-
 /** One statement for the events one provider fetch settled together. */
 export async function markInboxesProcessed(
   db: Db,
@@ -194,14 +185,8 @@ export async function markInboxesProcessed(
   );
 }
 
-/** Stays pending so the sweep tries again; the error is a short reason, never a payload or a secret. */
-export async function markInboxAttemptFailed(
-  db: Db,
-  accountId: string,
-  inboxIds: number | number[],
-  error: string,
-) {
-  const ids = Array.isArray(inboxIds) ? inboxIds : [inboxIds];
+/** They stay pending so the sweep tries again; the error is a short reason, never a payload or a secret. */
+export async function markInboxesAttemptFailed(db: Db, accountId: string, ids: number[], error: string) {
   if (ids.length === 0) return;
   await withTenant(db, accountId, (tx) =>
     tx

@@ -1,7 +1,6 @@
-import { readFileSync } from "node:fs";
 import type { BenchStack } from "./bench-stack";
 import { memoryGroups } from "./groups";
-import { childPids } from "./rss";
+import { childPids, procStat } from "./rss";
 
 const TICKS_PER_SEC = 100;
 
@@ -9,13 +8,8 @@ const TICKS_PER_SEC = 100;
 function cpuSeconds(pids: number[]): number {
   let ticks = 0;
   for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(rest[11]) + Number(rest[12]);
-    } catch {
-      // exited meanwhile
-    }
+    const fields = procStat(pid);
+    if (fields) ticks += Number(fields[11]) + Number(fields[12]);
   }
   return ticks / TICKS_PER_SEC;
 }

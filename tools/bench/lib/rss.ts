@@ -21,21 +21,30 @@ function readKb(file: string, key: string): number {
   }
 }
 
+/**
+ * The fields of /proc/<pid>/stat after the command name (state first, then ppid, …, utime at [11], stime at
+ * [12]), or null if the process is gone.
+ */
+export function procStat(pid: number): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name is parenthesised and may contain spaces; fields after it are space separated.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return null;
+  }
+}
+
 function childrenMap(): Map<number, number[]> {
   const map = new Map<number, number[]>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // The command name is parenthesised and may contain spaces; fields after it are space separated.
-      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const ppid = Number(rest[1]);
-      const list = map.get(ppid) ?? [];
-      list.push(Number(entry));
-      map.set(ppid, list);
-    } catch {
-      // exited meanwhile
-    }
+    const fields = procStat(Number(entry));
+    if (!fields) continue;
+    const ppid = Number(fields[1]);
+    const list = map.get(ppid) ?? [];
+    list.push(Number(entry));
+    map.set(ppid, list);
   }
   return map;
 }

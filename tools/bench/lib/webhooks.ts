@@ -165,7 +165,7 @@ async function waitForBacklog(
  * the generator shares the machine with the Worker, and signing is the sender's cost, not ours. Past the
  * `presign` pool it signs on the fly.
  */
-export async function runWebhookLoad(
+async function runWebhookLoad(
   b: BenchStack,
   t: Tenant,
   opts: { durationMs: number; concurrency: number; maxId: number; presign: number },
