@@ -13,3 +13,11 @@ export const coreColumns = () => ({
   deletedAt: tz("deleted_at"),
   syncedAt: tz("synced_at").notNull().defaultNow(),
 });
+
+/** Which provider data a pipeline row is about: the tenant, the connection, its provider and the entity. */
+export const scopeColumns = () => ({
+  accountId: text("account_id").notNull(),
+  connectionId: text("connection_id").notNull(),
+  provider: text("provider").notNull(),
+  entity: text("entity").notNull(),
+});

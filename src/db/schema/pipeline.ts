@@ -9,7 +9,7 @@ import {
   text,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
-import { tz } from "./columns";
+import { scopeColumns, tz } from "./columns";
 
 /**
  * Raw provider records as fetched, one row per record of a page. Keyed by (run, page, record) so a page
@@ -19,10 +19,7 @@ export const stageRecords = pgTable(
   "stage_records",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
-    accountId: text("account_id").notNull(),
-    connectionId: text("connection_id").notNull(),
-    provider: text("provider").notNull(),
-    entity: text("entity").notNull(),
+    ...scopeColumns(),
     runId: text("run_id").notNull(),
     pageNo: integer("page_no").notNull(),
     seq: integer("seq").notNull(),
@@ -51,10 +48,7 @@ export const stageRecords = pgTable(
 export const stagePendingPages = pgTable(
   "stage_pending_pages",
   {
-    accountId: text("account_id").notNull(),
-    connectionId: text("connection_id").notNull(),
-    provider: text("provider").notNull(),
-    entity: text("entity").notNull(),
+    ...scopeColumns(),
     runId: text("run_id").notNull(),
     pageNo: integer("page_no").notNull(),
     records: integer("records").notNull(),
@@ -71,10 +65,7 @@ export const failedRecords = pgTable(
   "failed_records",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
-    accountId: text("account_id").notNull(),
-    connectionId: text("connection_id").notNull(),
-    provider: text("provider").notNull(),
-    entity: text("entity").notNull(),
+    ...scopeColumns(),
     sourceId: text("source_id").notNull(),
     payload: jsonb("payload"),
     errorCode: text("error_code").notNull(),
@@ -99,10 +90,7 @@ export const failedRecords = pgTable(
 export const coreTombstones = pgTable(
   "core_tombstones",
   {
-    accountId: text("account_id").notNull(),
-    connectionId: text("connection_id").notNull(),
-    provider: text("provider").notNull(),
-    entity: text("entity").notNull(),
+    ...scopeColumns(),
     sourceId: text("source_id").notNull(),
     deletedAt: tz("deleted_at").notNull(),
     runId: text("run_id").notNull(),
@@ -116,10 +104,7 @@ export const pendingDeletes = pgTable(
   "pending_deletes",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
-    accountId: text("account_id").notNull(),
-    connectionId: text("connection_id").notNull(),
-    provider: text("provider").notNull(),
-    entity: text("entity").notNull(),
+    ...scopeColumns(),
     runId: text("run_id").notNull(),
     mode: text("mode").notNull(),
     /** [{sourceId, deletedAt}] as they would be applied. */
