@@ -104,7 +104,7 @@ async function recordWriteFailure(db: Db, stagedId: number, message: string): Pr
       update stage_records set done_at = now() where id = ${stagedId} and done_at is null returning *
     )
     insert into failed_records (account_id, connection_id, provider, entity, source_id, payload, error_code, error_message)
-    select account_id, connection_id, provider, entity, coalesce(source_id, 'stage:' || id), payload,
+    select account_id, connection_id, provider, entity, coalesce(source_id, 'stage:' || id), payload::jsonb,
            'write_failed', ${message.slice(0, 2000)}
     from row
     on conflict (connection_id, entity, source_id) do update

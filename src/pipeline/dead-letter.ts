@@ -29,7 +29,7 @@ export async function deadLetterPages(db: Db, messages: TransformMessage[]): Pro
     )
     insert into failed_records (account_id, connection_id, provider, entity, source_id, payload, error_code, error_message)
     select distinct on (connection_id, entity, coalesce(source_id, 'stage:' || id))
-      account_id, connection_id, provider, entity, coalesce(source_id, 'stage:' || id), payload,
+      account_id, connection_id, provider, entity, coalesce(source_id, 'stage:' || id), payload::jsonb,
       'dead_lettered', 'transform retries exhausted'
     from pending
     order by connection_id, entity, coalesce(source_id, 'stage:' || id), id desc

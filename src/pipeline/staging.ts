@@ -55,7 +55,7 @@ export async function stagePages(
       insert into stage_records (account_id, connection_id, provider, entity, run_id, page_no, seq, source_id, op, payload)
       select ${first.accountId}, ${first.connectionId}, ${first.provider}, ${first.entity}, ${first.runId}, r.page_no,
              r.seq, r.source_id, r.op, r.payload
-      from jsonb_to_recordset(${`[${body}]`}::jsonb) as r(page_no int, seq int, source_id text, op text, payload jsonb)
+      from json_to_recordset(${`[${body}]`}::json) as r(page_no int, seq int, source_id text, op text, payload json)
       on conflict (connection_id, entity, run_id, page_no, seq) do update
         set source_id = excluded.source_id, op = excluded.op, payload = excluded.payload,
             staged_at = now(), done_at = null

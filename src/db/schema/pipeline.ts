@@ -3,6 +3,7 @@ import {
   bigserial,
   index,
   integer,
+  json,
   jsonb,
   pgTable,
   primaryKey,
@@ -25,7 +26,9 @@ export const stageRecords = pgTable(
     seq: integer("seq").notNull(),
     sourceId: text("source_id"),
     op: text("op").notNull().default("upsert"),
-    payload: jsonb("payload").notNull(),
+    // json, not jsonb: the consumer reads the payload back whole (only a staged delete's two fields are read
+    // in SQL), so Postgres keeps the text instead of building and later printing a binary tree (0009).
+    payload: json("payload").notNull(),
     stagedAt: tz("staged_at").notNull().defaultNow(),
     doneAt: tz("done_at"),
   },
