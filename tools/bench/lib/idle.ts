@@ -1,46 +1,71 @@
+import { readdirSync, readFileSync } from "node:fs";
+import pg from "pg";
 import type { BenchStack } from "./bench-stack";
-import { memoryGroups } from "./groups";
-import { childPids, procStat } from "./rss";
 
 const TICKS_PER_SEC = 100;
+const SECTOR_BYTES = 512;
 
-/** CPU seconds (user + system) the processes have used so far; processes that exited count as 0. */
-function cpuSeconds(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    const fields = procStat(pid);
-    if (fields) ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks / TICKS_PER_SEC;
+/**
+ * Busy CPU seconds of the whole machine so far. Per-process sums miss Postgres backends that start and exit
+ * between two readings (the runtime opens a connection per invocation), which made a busy stack look idle.
+ */
+function machineBusySeconds(): number {
+  const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1, 9);
+  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+  return (
+    ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / TICKS_PER_SEC
+  );
 }
 
-/** The stack's processes other than this one: what keeps working after a phase's load has stopped. */
-function backgroundPids(b: BenchStack): number[] {
-  return memoryGroups(b)
-    .filter((g) => g.withDescendants)
-    .flatMap((g) => g.roots().flatMap((root) => (root > 0 ? [root, ...childPids(root)] : [])));
+/** Bytes written so far to the machine's disks (whole devices only: no partitions, loop or RAM devices). */
+function diskWrittenBytes(): number {
+  let disks: Set<string>;
+  try {
+    disks = new Set(readdirSync("/sys/block").filter((d) => !/^(loop|ram|zram)/.test(d)));
+  } catch {
+    return 0;
+  }
+  let sectors = 0;
+  for (const line of readFileSync("/proc/diskstats", "utf8").split("\n")) {
+    const f = line.trim().split(/\s+/);
+    if (f[2] && disks.has(f[2])) sectors += Number(f[9] ?? 0);
+  }
+  return sectors * SECTOR_BYTES;
 }
 
 /**
- * Waits until the Worker runtime and Postgres are idle (below `maxCores` over a `windowMs` window), so the
- * next measured phase doesn't pay for the backlog of the one before: a webhook phase leaves events to copy,
- * fetch and transform after the last acknowledgement. Returns how long it waited and whether it got there.
+ * Waits until the machine is quiet, so the next measured phase doesn't pay for the backlog of the ones
+ * before. A webhook phase leaves events to copy, fetch and transform; a raw baseline leaves gigabytes of dirty
+ * Postgres buffers that the checkpointer would otherwise write out during the next phase, on the disk every
+ * durable object commit fsyncs to. So: a CHECKPOINT first (at full speed, not spread), then wait for CPU below
+ * `maxCores` and disk writes below `maxDiskMBps` over a `windowMs` window.
  */
 export async function waitForIdle(
   b: BenchStack,
-  opts: { maxCores?: number; windowMs?: number; timeoutMs?: number } = {},
+  opts: { maxCores?: number; maxDiskMBps?: number; windowMs?: number; timeoutMs?: number } = {},
 ): Promise<{ waitedMs: number; idle: boolean }> {
-  const maxCores = opts.maxCores ?? 0.15;
+  const maxCores = opts.maxCores ?? 0.2;
+  const maxDiskMBps = opts.maxDiskMBps ?? 2;
   const windowMs = opts.windowMs ?? 1_000;
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const started = performance.now();
+  const client = new pg.Client({ connectionString: b.cluster.url });
+  await client.connect();
+  try {
+    await client.query("/* bench */ checkpoint");
+  } finally {
+    await client.end();
+  }
   while (performance.now() - started < timeoutMs) {
-    const pids = backgroundPids(b);
-    const before = cpuSeconds(pids);
+    const cpu0 = machineBusySeconds();
+    const disk0 = diskWrittenBytes();
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, windowMs));
-    const cores = (cpuSeconds(pids) - before) / ((performance.now() - t0) / 1000);
-    if (cores < maxCores) return { waitedMs: Math.round(performance.now() - started), idle: true };
+    const seconds = (performance.now() - t0) / 1000;
+    const cores = (machineBusySeconds() - cpu0) / seconds;
+    const diskMBps = (diskWrittenBytes() - disk0) / seconds / 1e6;
+    if (cores < maxCores && diskMBps < maxDiskMBps)
+      return { waitedMs: Math.round(performance.now() - started), idle: true };
   }
   return { waitedMs: Math.round(performance.now() - started), idle: false };
 }
