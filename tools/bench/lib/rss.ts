@@ -25,7 +25,7 @@ function readKb(file: string, key: string): number {
  * The fields of /proc/<pid>/stat after the command name (state first, then ppid, …, utime at [11], stime at
  * [12]), or null if the process is gone.
  */
-export function procStat(pid: number): string[] | null {
+function procStat(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // The command name is parenthesised and may contain spaces; fields after it are space separated.
