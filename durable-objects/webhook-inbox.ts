@@ -110,15 +110,19 @@ export function recordWebhookEvent(
   // sees this event; no second write on the hot path.
   const due = timerDueAt(storage, WEBHOOK_TIMER);
   if (due !== null && due <= now) return { duplicate: false, armAlarm: false };
-  return { duplicate: false, armAlarm: armWebhookTimer(storage, now) };
+  return { duplicate: false, armAlarm: armWebhookTimer(storage, now, due) };
 }
 
 /**
  * Points the webhook timer at `dueAt` unless it is due sooner; bumps its generation, so a run already under
- * way doesn't complete it away. Returns whether the alarm needs re-arming.
+ * way doesn't complete it away. Returns whether the alarm needs re-arming. `current` is the timer's due time
+ * when the caller has just read it.
  */
-function armWebhookTimer(storage: DurableObjectStorage, dueAt: number): boolean {
-  const current = timerDueAt(storage, WEBHOOK_TIMER);
+function armWebhookTimer(
+  storage: DurableObjectStorage,
+  dueAt: number,
+  current = timerDueAt(storage, WEBHOOK_TIMER),
+): boolean {
   setTimer(storage, WEBHOOK_TIMER, current === null ? dueAt : Math.min(current, dueAt), {});
   return current === null || current > dueAt;
 }
