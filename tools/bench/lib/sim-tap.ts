@@ -34,18 +34,14 @@ export type BudgetUse = {
   served: number;
   rateLimited: number;
   durationSec: number;
-  /** served requests after the first window over what the limit allows in that time */
   /** whole windows observed, from the first served request */
   windows: number;
+  /** served in the whole windows after the first, over limit x those windows */
   steadyShare: number;
-  /** served over limit x (duration / window), first-window burst included */
+  /** served in all whole windows over limit x windows, the first window's burst included */
   wholeRunShare: number;
 };
 
-/**
- * Share of the allowed rate a run used. The first window is left out of the steady share: a sliding window
- * lets a fresh client burst a whole window's worth at once, which would flatter the figure.
- */
 /**
  * The share of what a sliding-window limit allowed that the sync used. Windows are laid end to end from the
  * first served request up to `endAt`; a sliding window of `limit` per `windowSec` admits at most `limit` in
