@@ -46,17 +46,26 @@ describe("bench smoke", () => {
     expect(rb.windows).toBeGreaterThanOrEqual(2);
 
     const w = report.webhooks;
-    expect(w.bare.rps).toBeGreaterThan(0);
-    expect(w.bare.statuses["404"]).toBe(w.bare.requests);
     expect(w.unavailableReason).toBeNull();
-    expect(w.webhook?.rps).toBeGreaterThan(0);
-    // Every pre-signed event is new, so every delivery is a first (202), none a duplicate.
-    expect(w.webhook?.statuses["202"]).toBe(w.webhook?.requests);
-    expect(w.presignedEvents).toBeGreaterThanOrEqual(w.bare.requests);
-    expect(w.idleReached).toBe(true);
-    expect(w.backlog?.drained).toBe(true);
-    expect(w.backlog?.processed).toBe(w.webhook?.statuses["202"]);
-    expect(w.ackRatio).toBeGreaterThan(0);
+    expect(w.levels.map((l) => l.concurrency)).toEqual([8]);
+    for (const l of w.levels) {
+      expect(l.bareGet.statuses["404"]).toBe(l.bareGet.requests);
+      expect(l.barePost.statuses["404"]).toBe(l.barePost.requests);
+      expect(l.barePost.rps).toBeGreaterThan(0);
+      expect(l.webhook.rps).toBeGreaterThan(0);
+      // Every pre-signed event is new, so every delivery is a first (202), none a duplicate.
+      expect(l.webhook.statuses["202"]).toBe(l.webhook.requests);
+      expect(l.presignedEvents).toBeGreaterThanOrEqual(l.barePost.requests);
+      expect(l.idleReached).toBe(true);
+      expect(l.backlog.drained).toBe(true);
+      expect(l.backlog.processed).toBe(l.webhook.statuses["202"]);
+    }
+    const level = w.levels[0];
+    expect(w.peak?.webhook.rps).toBe(level?.webhook.rps);
+    expect(w.ackRatio).toBe(
+      Math.round(((level?.webhook.rps ?? 0) / (level?.barePost.rps ?? 1)) * 1000) / 1000,
+    );
+    expect(w.ackRatioGet).toBeGreaterThan(0);
     expect(w.freshness?.samples).toBeGreaterThan(0);
     expect(w.freshness?.p50Ms).toBeGreaterThan(0);
 

@@ -423,6 +423,19 @@ describe("routing cache", () => {
     expect((await send(rotated)).status).toBe(202);
     await expectError(await send(VECTOR.secret), 401, "bad_signature");
   });
+
+  // Each delivery is its own request, and a cold cache makes them all wait on the one routing read the first
+  // of them started: none may be left hanging on another request's I/O.
+  it("accepts a burst of concurrent deliveries for a connection it has not read yet", async () => {
+    const id = await insertConnection("fub", { apiKey: "k", systemKey: SYSTEM_KEY });
+    const bodies = Array.from({ length: 16 }, () => fubEvent());
+    const answers = await Promise.all(bodies.map((body) => postFub(body, {}, id)));
+    const statuses = await Promise.all(
+      answers.map(async (res) => `${res.status} ${res.status === 202 ? "" : await res.text()}`),
+    );
+    expect(statuses).toEqual(bodies.map(() => "202 "));
+    expect((await inboxCount(id)).object).toBe(16);
+  });
 });
 
 describe("durability", () => {

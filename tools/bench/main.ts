@@ -1,7 +1,7 @@
 // Measures the platform end to end on this machine and writes the figures as JSON.
 //   tsx tools/bench/main.ts [--people 200000] [--smoke] [--out bench-results/bench.json]
 //     [--memory-sizes 100000,200000] [--budget-seconds 60] [--webhook-seconds 10]
-//     [--concurrency 16] [--freshness 30] [--skip-transform] [--live] [--verbose]
+//     [--concurrency 16,64,128] [--freshness 30] [--skip-transform] [--live] [--verbose]
 // Runs on a snapshot of HEAD (plus tools/bench and tools/chaos) unless --live: see lib/snapshot.ts.
 // See docs/performance.md for what each figure means and what limits it.
 
@@ -30,7 +30,8 @@ export type BenchOptions = {
   budgetLimit: number;
   budgetWindowSec: number;
   webhookSeconds: number;
-  concurrency: number;
+  /** connection counts the webhook sweep measures at */
+  concurrency: number[];
   freshness: number;
   skipTransform: boolean;
   verbose: boolean;
@@ -59,21 +60,26 @@ export function parseOptions(argv: string[]): BenchOptions {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${k} needs a positive number, got ${v}`);
     return n;
   };
+  const nums = (k: string, d: number[]) => {
+    const v = flags.get(k);
+    if (v === undefined) return d;
+    const list = v.split(",").map((x) => Number(x.replaceAll("_", "")));
+    if (list.some((n) => !Number.isInteger(n) || n <= 0))
+      throw new Error(`--${k} needs a comma-separated list of positive integers, got ${v}`);
+    return list;
+  };
   const people = num("people", smoke ? 2_000 : 200_000);
-  const sizes = flags.get("memory-sizes");
   return {
     people,
     smoke,
     out: flags.get("out") ?? path.join("bench-results", smoke ? "bench-smoke.json" : "bench.json"),
-    memorySizes: sizes
-      ? sizes.split(",").map((s) => Number(s.replaceAll("_", "")))
-      : [Math.max(1, Math.floor(people / 2)), people],
+    memorySizes: nums("memory-sizes", [Math.max(1, Math.floor(people / 2)), people]),
     // FUB's limit for the full run; a proportionally small one for the smoke so it still spans many windows.
     budgetSeconds: num("budget-seconds", smoke ? 10 : 60),
     budgetLimit: num("budget-limit", smoke ? 10 : 250),
     budgetWindowSec: num("budget-window", smoke ? 2 : 10),
     webhookSeconds: num("webhook-seconds", smoke ? 2 : 10),
-    concurrency: num("concurrency", smoke ? 8 : 16),
+    concurrency: nums("concurrency", smoke ? [8] : [16, 64, 128]),
     freshness: num("freshness", smoke ? 5 : 30),
     skipTransform: bools.has("skip-transform") || smoke,
     verbose: bools.has("verbose"),

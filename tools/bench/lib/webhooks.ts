@@ -3,29 +3,46 @@ import { signFub } from "../../../src/core/signatures";
 import type { Tenant } from "./backfill";
 import type { BenchStack } from "./bench-stack";
 import { waitForIdle } from "./idle";
-import { type LoadResult, percentile, runLoad } from "./load";
+import { type LoadRequest, type LoadResult, percentile, runLoad } from "./load";
 
-export type WebhookBench = {
-  bare: LoadResult;
-  /** null when the Worker has no FUB webhook route (then `unavailableReason` says what it answered) */
-  webhook: LoadResult | null;
-  ackRatio: number | null;
-  freshness: { samples: number; timeouts: number; p50Ms: number; p99Ms: number } | null;
-  unavailableReason: string | null;
+export type Backlog = {
+  events: number;
+  processed: number;
+  seconds: number;
+  eventsPerSec: number;
+  drained: boolean;
+};
+
+/** One concurrency level: the bare route and the signed webhooks at the same number of connections. */
+export type WebhookLevel = {
   concurrency: number;
-  /** how long the bench waited for the stack to go quiet before the bare run, and whether it did */
+  /** how long the bench waited for the stack to go quiet before this level, and whether it did */
   idleBeforeMs: number;
   idleReached: boolean;
-  /** signed before the clock started (the sender's cost, not ours) */
+  /** GET of the bare route: the figure earlier runs compared against */
+  bareGet: LoadResult;
+  /** the same signed POSTs the webhook run sends, to the bare route: the same bytes in, no work done */
+  barePost: LoadResult;
+  webhook: LoadResult;
+  /** events signed before the clock started (the sender's cost, not ours) */
   presignedEvents: number;
   /** after the ack run: how long until every accepted event was processed (fetched and staged) */
-  backlog: {
-    events: number;
-    processed: number;
-    seconds: number;
-    eventsPerSec: number;
-    drained: boolean;
-  } | null;
+  backlog: Backlog;
+};
+
+type Peak = { concurrency: number; rps: number };
+
+export type WebhookBench = {
+  levels: WebhookLevel[];
+  /** each route's sustained rate: its best over the levels */
+  peak: { bareGet: Peak; barePost: Peak; webhook: Peak } | null;
+  /** peak webhook / peak bare POST: the same requests, answered with and without the work */
+  ackRatio: number | null;
+  /** peak webhook / peak bare GET, as measured before the POST baseline */
+  ackRatioGet: number | null;
+  freshness: { samples: number; timeouts: number; p50Ms: number; p99Ms: number } | null;
+  /** set when the Worker has no FUB webhook route: what it answered */
+  unavailableReason: string | null;
 };
 
 export const BARE_PATH = "/__bench/bare";
@@ -34,7 +51,9 @@ function webhookPath(t: Tenant): string {
   return `/webhooks/fub/${t.connectionId}`;
 }
 
-async function signedEvent(b: BenchStack, t: Tenant, id: number) {
+type SignedEvent = { body: string; signature: string };
+
+async function signedEvent(b: BenchStack, t: Tenant, id: number): Promise<SignedEvent> {
   const body = JSON.stringify({
     eventId: crypto.randomUUID(),
     eventCreated: `${new Date().toISOString().slice(0, 19)}+00:00`,
@@ -46,32 +65,24 @@ async function signedEvent(b: BenchStack, t: Tenant, id: number) {
 }
 
 /**
- * Ack throughput/latency of signed FUB webhooks against the Worker's 404 route (no Postgres, no DO: the
- * cheapest answer the same Worker gives), then freshness: simulator mutation → webhook → core row.
+ * Sustained ack rate of signed FUB webhooks against the Worker's bare (404) route, which does no work: each
+ * route at every concurrency level, and each route's best rate compared. The bare route gets the same signed
+ * POSTs, so both carry the same bytes through the runtime; GET of it is measured too. Then freshness:
+ * simulator mutation → webhook → core row.
  */
 export async function runWebhookBench(
   b: BenchStack,
   t: Tenant,
   opts: {
     durationMs: number;
-    concurrency: number;
+    concurrency: number[];
     freshnessSamples: number;
     maxId: number;
     backlogTimeoutMs?: number;
   },
 ): Promise<WebhookBench> {
-  const base = b.stack.workerUrl;
-  // Both runs start from a quiet stack: whatever the phases before left running is nobody's cost here.
-  const idle = await waitForIdle(b);
-  const bare = await runLoad({
-    baseUrl: base,
-    concurrency: opts.concurrency,
-    durationMs: opts.durationMs,
-    next: () => ({ method: "GET", path: BARE_PATH }),
-  });
-
   const probe = await signedEvent(b, t, 1);
-  const res = await fetch(`${base}${webhookPath(t)}`, {
+  const res = await fetch(`${b.stack.workerUrl}${webhookPath(t)}`, {
     method: "POST",
     headers: { "Content-Type": "application/json", "FUB-Signature": probe.signature },
     body: probe.body,
@@ -79,25 +90,63 @@ export async function runWebhookBench(
   const probeText = await res.text();
   if (res.status === 404 || res.status >= 500 || res.status === 401 || res.status === 400) {
     return {
-      bare,
-      webhook: null,
+      levels: [],
+      peak: null,
       ackRatio: null,
+      ackRatioGet: null,
       freshness: null,
       unavailableReason: `POST ${webhookPath(t)} answered ${res.status} ${probeText.slice(0, 160)}`,
-      concurrency: opts.concurrency,
-      idleBeforeMs: idle.waitedMs,
-      idleReached: idle.idle,
-      presignedEvents: 0,
-      backlog: null,
     };
   }
-
   const freshness = await measureFreshness(b, t, opts.freshnessSamples);
-  // The bare run's count is the likely ceiling; past it, events are signed on the fly.
-  const presign = Math.ceil(bare.requests * 1.25);
+  const levels: WebhookLevel[] = [];
+  for (const concurrency of opts.concurrency) levels.push(await runLevel(b, t, { ...opts, concurrency }));
+  const best = (pick: (l: WebhookLevel) => LoadResult): Peak =>
+    levels
+      .map((l) => ({ concurrency: l.concurrency, rps: pick(l).rps }))
+      .reduce((a, c) => (c.rps > a.rps ? c : a));
+  const peak = {
+    bareGet: best((l) => l.bareGet),
+    barePost: best((l) => l.barePost),
+    webhook: best((l) => l.webhook),
+  };
+  const ratio = (base: Peak) =>
+    base.rps > 0 ? Math.round((peak.webhook.rps / base.rps) * 1000) / 1000 : null;
+  return {
+    levels,
+    peak,
+    ackRatio: ratio(peak.barePost),
+    ackRatioGet: ratio(peak.bareGet),
+    freshness,
+    unavailableReason: null,
+  };
+}
+
+async function runLevel(
+  b: BenchStack,
+  t: Tenant,
+  opts: { durationMs: number; concurrency: number; maxId: number; backlogTimeoutMs?: number },
+): Promise<WebhookLevel> {
+  const load = (next: (seq: number) => LoadRequest | Promise<LoadRequest>) =>
+    runLoad({ baseUrl: b.stack.workerUrl, concurrency: opts.concurrency, durationMs: opts.durationMs, next });
+  const randomId = () => 1 + Math.floor(Math.random() * opts.maxId);
+  const sign = (n: number) => Promise.all(Array.from({ length: n }, () => signedEvent(b, t, randomId())));
+  // Every run starts from a quiet stack: whatever ran before (the last level's backlog) is nobody's cost here.
+  const idle = await waitForIdle(b);
+  const bareGet = await load(() => ({ method: "GET", path: BARE_PATH }));
+  // The bare route answers without reading them, so any signed bodies do; a pool sized like the GET run.
+  const barePool = await sign(Math.ceil(bareGet.requests * 1.25));
+  await waitForIdle(b);
+  const barePost = await load((seq) => post(BARE_PATH, barePool[seq % barePool.length] as SignedEvent));
+  // The bare POST rate is the likely ceiling; past the pool, events are signed on the fly.
+  const presign = Math.ceil(barePost.requests * 1.25);
+  const pool = await sign(presign);
+  await waitForIdle(b);
   const since = new Date();
   const loadStart = performance.now();
-  const webhook = await runWebhookLoad(b, t, { ...opts, presign });
+  const webhook = await load(async (seq) =>
+    post(webhookPath(t), pool[seq] ?? (await signedEvent(b, t, randomId()))),
+  );
   const backlog = await waitForBacklog(b, t, {
     since,
     accepted: webhook.statuses["202"] ?? 0,
@@ -105,18 +154,23 @@ export async function runWebhookBench(
     timeoutMs: opts.backlogTimeoutMs ?? 180_000,
   });
   return {
-    bare,
-    webhook,
-    ackRatio: bare.rps > 0 ? Math.round((webhook.rps / bare.rps) * 1000) / 1000 : null,
-    freshness,
-    unavailableReason: null,
     concurrency: opts.concurrency,
     idleBeforeMs: idle.waitedMs,
     idleReached: idle.idle,
+    bareGet,
+    barePost,
+    webhook,
     presignedEvents: presign,
     backlog,
   };
 }
+
+const post = (path: string, e: SignedEvent): LoadRequest => ({
+  method: "POST",
+  path,
+  headers: { "Content-Type": "application/json", "FUB-Signature": e.signature },
+  body: e.body,
+});
 
 /**
  * Counts the connection's inbox rows received since the ack run began until all the accepted events are
@@ -127,7 +181,7 @@ async function waitForBacklog(
   b: BenchStack,
   t: Tenant,
   opts: { since: Date; accepted: number; startedMs: number; timeoutMs: number },
-) {
+): Promise<Backlog> {
   const client = new pg.Client({ connectionString: b.cluster.url });
   await client.connect();
   let processed = 0;
@@ -158,32 +212,6 @@ async function waitForBacklog(
     eventsPerSec: Math.round((processed / seconds) * 10) / 10,
     drained,
   };
-}
-
-/**
- * Signed FUB webhooks, each a new event, for `durationMs`. The events are signed before the clock starts:
- * the generator shares the machine with the Worker, and signing is the sender's cost, not ours. Past the
- * `presign` pool it signs on the fly.
- */
-async function runWebhookLoad(
-  b: BenchStack,
-  t: Tenant,
-  opts: { durationMs: number; concurrency: number; maxId: number; presign: number },
-): Promise<LoadResult> {
-  const randomId = () => 1 + Math.floor(Math.random() * opts.maxId);
-  const pool = await Promise.all(Array.from({ length: opts.presign }, () => signedEvent(b, t, randomId())));
-  const request = (e: { body: string; signature: string }) => ({
-    method: "POST",
-    path: webhookPath(t),
-    headers: { "Content-Type": "application/json", "FUB-Signature": e.signature },
-    body: e.body,
-  });
-  return runLoad({
-    baseUrl: b.stack.workerUrl,
-    concurrency: opts.concurrency,
-    durationMs: opts.durationMs,
-    next: async (seq) => request(pool[seq] ?? (await signedEvent(b, t, randomId()))),
-  });
 }
 
 /** Registers the Worker as the tenant's webhook target in the simulator (as FUB's POST /v1/webhooks does). */
