@@ -7,6 +7,7 @@ import { fullJitterBackoffMs } from "../src/core/backoff";
 import { parseKeyring } from "../src/core/crypto";
 import { AppError } from "../src/core/errors";
 import type { Priority } from "../src/core/rate-budget";
+import { sharedCommit } from "../src/core/shared-commit";
 import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
 import { completeRun } from "../src/pipeline/run-completion";
@@ -52,7 +53,7 @@ import {
   ingestHandedOver,
   type RecordedWebhook,
   type RecordOutcome,
-  recordWebhookEvent,
+  recordWebhookEvents,
   scheduleWebhookRetry,
   WEBHOOK_TIMER,
 } from "./webhook-inbox";
@@ -519,10 +520,15 @@ export class AccountSync extends DurableObject<Env> {
    * the answer leaves only once the write is durable); the webhook timer copies it to Postgres and fetches.
    */
   async recordWebhook(event: RecordedWebhook): Promise<RecordOutcome> {
-    const { duplicate, armAlarm } = recordWebhookEvent(this.ctx.storage, event, Date.now());
-    if (armAlarm) await this.armAlarm();
-    return { duplicate };
+    return this.recordTogether(event);
   }
+
+  /** Deliveries that reach the object together share one write and one commit. */
+  private readonly recordTogether = sharedCommit<RecordedWebhook, RecordOutcome>(async (events) => {
+    const { outcomes, armAlarm } = recordWebhookEvents(this.ctx.storage, events, Date.now());
+    if (armAlarm) await this.armAlarm();
+    return outcomes;
+  });
 
   /** Queues an inbox event on the webhook timer, due now (the cron sweep's hand-off); idempotent. */
   async queueWebhook(req: IngestRequest): Promise<void> {

@@ -84,33 +84,40 @@ export type RecordedWebhook = {
 export type RecordOutcome = { duplicate: boolean };
 
 /**
- * The durable record behind the 2xx; a repeated (provider, connection, event id) changes nothing. Returns
- * whether the alarm must be (re)armed: only when the webhook timer was not already due.
+ * The durable records behind the 2xx, for deliveries that arrived together: written without an await between
+ * them, they are one implicit transaction, so one commit. A repeated (provider, connection, event id) changes
+ * nothing. Returns each event's outcome, in order, and whether the alarm must be (re)armed: only when the
+ * webhook timer was not already due.
  */
-export function recordWebhookEvent(
+export function recordWebhookEvents(
   storage: DurableObjectStorage,
-  event: RecordedWebhook,
+  events: RecordedWebhook[],
   now: number,
-): RecordOutcome & { armAlarm: boolean } {
-  const inserted = withSchema(storage.sql, () =>
-    storage.sql.exec(
-      `insert into webhook_events (provider, connection_id, event_id, account_id, event_type, body, received_at)
-       values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing returning 1 as inserted`,
-      event.provider,
-      event.connectionId,
-      event.eventId,
-      event.accountId,
-      event.eventType,
-      event.body,
-      now,
-    ),
-  ).toArray().length;
-  if (inserted === 0) return { duplicate: true, armAlarm: false };
+): { outcomes: RecordOutcome[]; armAlarm: boolean } {
+  const outcomes = withSchema(storage.sql, () =>
+    events.map((event) => ({
+      duplicate:
+        storage.sql
+          .exec(
+            `insert into webhook_events (provider, connection_id, event_id, account_id, event_type, body, received_at)
+             values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing returning 1 as inserted`,
+            event.provider,
+            event.connectionId,
+            event.eventId,
+            event.accountId,
+            event.eventType,
+            event.body,
+            now,
+          )
+          .toArray().length === 0,
+    })),
+  );
+  if (outcomes.every((o) => o.duplicate)) return { outcomes, armAlarm: false };
   // Already due: the run that fires it (or is under way) reads the tables again after its last await, so it
-  // sees this event; no second write on the hot path.
+  // sees these events; no second write on the hot path.
   const due = timerDueAt(storage, WEBHOOK_TIMER);
-  if (due !== null && due <= now) return { duplicate: false, armAlarm: false };
-  return { duplicate: false, armAlarm: armWebhookTimer(storage, now, due) };
+  if (due !== null && due <= now) return { outcomes, armAlarm: false };
+  return { outcomes, armAlarm: armWebhookTimer(storage, now, due) };
 }
 
 /**

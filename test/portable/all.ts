@@ -7,3 +7,4 @@ import "./rate-budget.spec";
 import "./errors.spec";
 import "./cursor.spec";
 import "./connectors.spec";
+import "./shared-commit.spec";

@@ -207,3 +207,39 @@ describe("parked webhook events are retried from the account object's alarm", ()
     });
   });
 });
+
+describe("deliveries that reach the object together", () => {
+  it("share one write: each gets its own answer, a repeat within the burst is a duplicate, all are processed", async () => {
+    const { accountId, connectionId, apiKey } = await fubAccount({ tenant: { counts: { people: 3 } } });
+    const personId = await firstPersonId(apiKey);
+    const stub = stubFor(accountId);
+    const events = Array.from({ length: 10 }, () => fubEvent(personId));
+    const deliver = (e: ReturnType<typeof fubEvent>) =>
+      stub.recordWebhook({
+        accountId,
+        connectionId,
+        provider: "fub",
+        eventId: e.eventId,
+        eventType: "peopleUpdated",
+        body: JSON.stringify(e.payload),
+      });
+    const repeated = events[0] as ReturnType<typeof fubEvent>;
+    const [first, again, third, ...rest] = await Promise.all([
+      deliver(repeated),
+      deliver(repeated),
+      deliver(repeated),
+      ...events.slice(1).map(deliver),
+    ]);
+    expect([first, again, third].filter((o) => !o?.duplicate)).toHaveLength(1);
+    expect(rest.every((o) => o.duplicate === false)).toBe(true);
+    const counts = await runInDurableObject(stub, (_i, state) => webhookEventCounts(state.storage.sql));
+    expect(counts.recorded).toBe(10);
+    // The timer the shared write armed processes every one of them.
+    await waitFor(async () => {
+      const found = await rows<{ n: number }>(
+        sql`select count(*)::int as n from webhook_inbox where connection_id = ${connectionId} and status = 'processed'`,
+      );
+      return found[0]?.n === 10 ? true : undefined;
+    });
+  });
+});
