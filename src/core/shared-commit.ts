@@ -12,6 +12,8 @@ export function sharedCommit<I, O>(apply: (items: I[]) => Promise<O[]>): (item: 
     waiting = [];
     try {
       const results = await apply(batch.map((w) => w.item));
+      if (results.length !== batch.length)
+        throw new Error(`sharedCommit: ${results.length} results for ${batch.length} calls`);
       batch.forEach((w, i) => {
         w.resolve(results[i] as O);
       });

@@ -49,3 +49,12 @@ test("shared commit: a failed run fails every call in it, and only those", async
   fail = false;
   assertEqual(await write("z"), "z");
 });
+
+test("shared commit: a run that answers for the wrong number of calls fails them instead of guessing", async () => {
+  const short = sharedCommit<number, number>(async (items) => items.slice(1));
+  const outcomes = await Promise.allSettled([short(1), short(2)]);
+  assertTrue(
+    outcomes.every((o) => o.status === "rejected"),
+    "no call gets another's result",
+  );
+});
