@@ -167,7 +167,7 @@ export function renderTable(r: BenchReport): string {
     ]);
     rows.push([
       `c=${l.concurrency}: backlog after the ack run`,
-      `${n(l.backlog.processed)} of ${n(l.backlog.events)} processed ${l.backlog.drained ? "" : "(NOT drained) "}${l.backlog.seconds} s from the run's start; quiet stack ${l.idleReached ? `after ${n(l.idleBeforeMs)} ms` : "NOT reached"}`,
+      `${n(l.backlog.processed)} of ${n(l.backlog.events)} processed ${l.backlog.drained ? "" : "(NOT drained) "}${l.backlog.seconds} s from the run's start; quiet-stack waits ${n(l.idleBeforeMs)} ms${l.idleReached ? "" : " (NOT reached)"}`,
       "",
     ]);
   }

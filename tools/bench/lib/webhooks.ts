@@ -16,7 +16,8 @@ export type Backlog = {
 /** One concurrency level: the bare route and the signed webhooks at the same number of connections. */
 export type WebhookLevel = {
   concurrency: number;
-  /** how long the bench waited for the stack to go quiet before this level, and whether it did */
+  /** how long the bench waited in all for the stack to go quiet before this level's three runs, and whether
+   * it did each time */
   idleBeforeMs: number;
   idleReached: boolean;
   /** GET of the bare route: the figure earlier runs compared against */
@@ -132,16 +133,20 @@ async function runLevel(
   const randomId = () => 1 + Math.floor(Math.random() * opts.maxId);
   const sign = (n: number) => Promise.all(Array.from({ length: n }, () => signedEvent(b, t, randomId())));
   // Every run starts from a quiet stack: whatever ran before (the last level's backlog) is nobody's cost here.
-  const idle = await waitForIdle(b);
+  const waits: { waitedMs: number; idle: boolean }[] = [];
+  const quiet = async () => {
+    waits.push(await waitForIdle(b));
+  };
+  await quiet();
   const bareGet = await load(() => ({ method: "GET", path: BARE_PATH }));
   // The bare route answers without reading them, so any signed bodies do; a pool sized like the GET run.
   const barePool = await sign(Math.ceil(bareGet.requests * 1.25));
-  await waitForIdle(b);
+  await quiet();
   const barePost = await load((seq) => post(BARE_PATH, barePool[seq % barePool.length] as SignedEvent));
   // The bare POST rate is the likely ceiling; past the pool, events are signed on the fly.
   const presign = Math.ceil(barePost.requests * 1.25);
   const pool = await sign(presign);
-  await waitForIdle(b);
+  await quiet();
   const since = new Date();
   const loadStart = performance.now();
   const webhook = await load(async (seq) =>
@@ -155,8 +160,8 @@ async function runLevel(
   });
   return {
     concurrency: opts.concurrency,
-    idleBeforeMs: idle.waitedMs,
-    idleReached: idle.idle,
+    idleBeforeMs: waits.reduce((sum, w) => sum + w.waitedMs, 0),
+    idleReached: waits.every((w) => w.idle),
     bareGet,
     barePost,
     webhook,
