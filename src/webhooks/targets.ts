@@ -27,12 +27,21 @@ type Entry = { target: ResolvedTarget; expiresAt: number };
 
 /**
  * Per-isolate caches. The database URL is part of the key so an isolate serving two configurations (tests do)
- * never answers one from the other's rows. Misses are single-flight: a burst of deliveries for a cold
- * connection makes one Postgres lookup, not one per request.
+ * never answers one from the other's rows.
  */
 const targets = new Map<string, Entry>();
-const loading = new Map<string, Promise<ResolvedTarget | null>>();
 const keyrings = new Map<string, Promise<Keyring>>();
+/**
+ * Keys some request is reading from Postgres right now: a flag, never a shared promise. A request that awaits
+ * a promise only another request's I/O can settle has nothing pending of its own, and the runtime cancels it
+ * as hung (a 500 the sender never caused); probes at 64 concurrent deliveries hit that when a cached copy
+ * expired. So a burst still makes one Postgres read: the others serve the expired copy meanwhile, or, with no
+ * copy at all, wait on timers of their own for the read to land.
+ */
+const loading = new Set<string>();
+const WAIT_STEP_MS = 5;
+/** A read that takes longer than this stops being waited for: the waiter reads for itself. */
+const MAX_WAIT_MS = 2_000;
 
 export type TargetSource = {
   /** The connection row (system path: no account is known yet). Throws when Postgres can't be read. */
@@ -58,17 +67,22 @@ export async function resolveTarget(
   const key = `${env.DATABASE_URL}\u0000${provider}\u0000${connectionId}`;
   const hit = targets.get(key);
   if (hit && !opts.fresh && hit.expiresAt > opts.now) return hit.target;
-  const running = loading.get(key);
-  if (running) return running;
-  const load = loadTarget(env, provider, connectionId, opts.now, opts.source ?? postgresTargets)
-    .then((target) => {
-      if (target) remember(key, { target, expiresAt: opts.now + TARGET_TTL_MS });
-      else targets.delete(key);
-      return target;
-    })
-    .finally(() => loading.delete(key));
-  loading.set(key, load);
-  return load;
+  if (!opts.fresh && loading.has(key)) {
+    if (hit) return hit.target;
+    for (let waited = 0; loading.has(key) && waited < MAX_WAIT_MS; waited += WAIT_STEP_MS)
+      await new Promise((r) => setTimeout(r, WAIT_STEP_MS));
+    const landed = targets.get(key);
+    if (landed) return landed.target;
+  }
+  loading.add(key);
+  try {
+    const target = await loadTarget(env, provider, connectionId, opts.now, opts.source ?? postgresTargets);
+    if (target) remember(key, { target, expiresAt: opts.now + TARGET_TTL_MS });
+    else targets.delete(key);
+    return target;
+  } finally {
+    loading.delete(key);
+  }
 }
 
 async function loadTarget(
@@ -131,4 +145,5 @@ function remember(key: string, entry: Entry): void {
 export function clearTargetCache(): void {
   targets.clear();
   keyrings.clear();
+  loading.clear();
 }

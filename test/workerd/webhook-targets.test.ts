@@ -39,7 +39,7 @@ function countingSource(answer: () => Promise<WebhookTarget | null>) {
 beforeEach(() => clearTargetCache());
 
 describe("webhook routing from memory", () => {
-  it("reads a connection once per TTL, decrypted, and single-flight under a burst", async () => {
+  it("reads a connection once per TTL, decrypted, and once for a burst", async () => {
     const stored = await row({ apiKey: "k", systemKey: "sys-1" });
     const source = countingSource(async () => stored);
     const now = 1_000_000;
@@ -55,6 +55,48 @@ describe("webhook routing from memory", () => {
     expect(source.reads).toBe(2);
     await resolveTarget(env, "fub", CONNECTION, { now: now + TARGET_TTL_MS, source, fresh: true });
     expect(source.reads).toBe(3);
+  });
+
+  it("serves the expired copy while another request re-reads it, without waiting on that read", async () => {
+    const stored = await row({ systemKey: "sys-old" });
+    let release: (row: WebhookTarget) => void = () => {};
+    let slow = false;
+    const source = countingSource(() =>
+      slow ? new Promise<WebhookTarget>((r) => (release = r)) : Promise.resolve(stored),
+    );
+    const now = 5_000_000;
+    await resolveTarget(env, "fub", CONNECTION, { now, source });
+    slow = true;
+    const later = now + TARGET_TTL_MS;
+    const refreshing = resolveTarget(env, "fub", CONNECTION, { now: later, source });
+    const meanwhile = await resolveTarget(env, "fub", CONNECTION, { now: later, source });
+    expect(meanwhile?.credentials.systemKey).toBe("sys-old");
+    expect(source.reads).toBe(2);
+    release(await row({ systemKey: "sys-new" }));
+    expect((await refreshing)?.credentials.systemKey).toBe("sys-new");
+    expect((await resolveTarget(env, "fub", CONNECTION, { now: later, source }))?.credentials.systemKey).toBe(
+      "sys-new",
+    );
+    expect(source.reads).toBe(2);
+  });
+
+  it("with nothing cached, waits for another request's read on its own timer, and reads itself if that fails", async () => {
+    const good = await row({ systemKey: "s" });
+    let fail: (e: Error) => void = () => {};
+    let first = true;
+    const source = countingSource(() => {
+      if (!first) return Promise.resolve(good);
+      first = false;
+      return new Promise<WebhookTarget>((_resolve, reject) => (fail = reject));
+    });
+    const reading = resolveTarget(env, "fub", CONNECTION, { now: 1, source }).catch((e: unknown) => e);
+    const waiting = resolveTarget(env, "fub", CONNECTION, { now: 1, source });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(source.reads).toBe(1);
+    fail(new Error("connect ECONNREFUSED"));
+    expect(await reading).toMatchObject({ status: 503, code: "unavailable" });
+    expect((await waiting)?.credentials.systemKey).toBe("s");
+    expect(source.reads).toBe(2);
   });
 
   it("keeps entries apart per provider and per database", async () => {
