@@ -30,7 +30,7 @@ type Entry = { target: ResolvedTarget; expiresAt: number };
  * never answers one from the other's rows.
  */
 const targets = new Map<string, Entry>();
-const keyrings = new Map<string, Promise<Keyring>>();
+const keyrings = new Map<string, Keyring>();
 /**
  * Keys some request is reading from Postgres right now: a flag, never a shared promise. A request that awaits
  * a promise only another request's I/O can settle has nothing pending of its own, and the runtime cancels it
@@ -118,15 +118,16 @@ async function loadTarget(
   }
 }
 
-/** The parsed keyring, once per isolate per secret value (importing AES keys is not free). */
-export function keyringFor(secret: string): Promise<Keyring> {
-  let parsed = keyrings.get(secret);
-  if (!parsed) {
-    parsed = parseKeyring(secret);
-    // A bad keyring is not cached: fixing the secret must take effect without a restart.
-    parsed.catch(() => keyrings.delete(secret));
-    keyrings.set(secret, parsed);
-  }
+/**
+ * The parsed keyring, once per isolate per secret value (importing AES keys is not free). Only parsed keyrings
+ * are kept, never a pending parse, for the reason `loading` is a flag: two first uses at once both parse.
+ */
+export async function keyringFor(secret: string): Promise<Keyring> {
+  const cached = keyrings.get(secret);
+  if (cached) return cached;
+  // A bad keyring throws here and is not cached: fixing the secret must take effect without a restart.
+  const parsed = await parseKeyring(secret);
+  keyrings.set(secret, parsed);
   return parsed;
 }
 

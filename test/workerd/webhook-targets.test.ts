@@ -6,6 +6,7 @@ import { AppError } from "../../src/core/errors";
 import type { WebhookTarget } from "../../src/webhooks/inbox";
 import {
   clearTargetCache,
+  keyringFor,
   resolveTarget,
   TARGET_TTL_MS,
   type TargetSource,
@@ -141,5 +142,10 @@ describe("webhook routing from memory", () => {
       systemKey: "s",
     });
     expect(source.reads).toBe(5);
+  });
+
+  it("parses a keyring once per secret, and a bad secret is an error", async () => {
+    expect(await keyringFor(env.CREDENTIALS_KEY)).toBe(await keyringFor(env.CREDENTIALS_KEY));
+    await expect(keyringFor("not a keyring")).rejects.toThrow();
   });
 });
