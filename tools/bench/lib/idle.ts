@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
-import pg from "pg";
 import type { BenchStack } from "./bench-stack";
+import { exec } from "./cluster";
 
 const TICKS_PER_SEC = 100;
 const SECTOR_BYTES = 512;
@@ -49,13 +49,7 @@ export async function waitForIdle(
   const windowMs = opts.windowMs ?? 1_000;
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const started = performance.now();
-  const client = new pg.Client({ connectionString: b.cluster.url });
-  await client.connect();
-  try {
-    await client.query("/* bench */ checkpoint");
-  } finally {
-    await client.end();
-  }
+  await exec(b.cluster.url, "/* bench */ checkpoint");
   while (performance.now() - started < timeoutMs) {
     const cpu0 = machineBusySeconds();
     const disk0 = diskWrittenBytes();
