@@ -96,6 +96,25 @@ export type RateLimitSpec = {
   retryAfterHeader?: string;
   /** A higher limit granted when a credential is present (FUB: 250 instead of 125 with a system key). */
   elevated?: { whenCredential: string; limit: number };
+  /** Header naming the context a response was counted in (FUB `X-RateLimit-Context`). */
+  contextHeader?: string;
+  /**
+   * Endpoint families the provider counts apart from the default context (FUB: `GET /v1/events` has its own
+   * 20 per 10 s). A request matching one is counted there instead of in the default context.
+   */
+  contexts?: RateContextSpec[];
+};
+
+/** One rate context besides the default: the requests it covers and its limit. */
+export type RateContextSpec = {
+  /** The provider's name for it, as its context header reports it (`events`). */
+  name: string;
+  /** Requests whose URL path starts with this prefix (and, when given, use this method) count here. */
+  pathPrefix: string;
+  method?: string;
+  limit: number;
+  /** The higher limit when `RateLimitSpec.elevated.whenCredential` is present. */
+  elevatedLimit?: number;
 };
 
 export type WebhookVerification = "fub" | "dotloop" | "standard";
@@ -136,6 +155,22 @@ export type ByIdsSpec = { param: string; separator: string; max: number };
  */
 export interface EntityDef<T = unknown> {
   name: string;
+  /**
+   * How versions of a record are ordered. `updated` (default): the provider's update time, equal times won
+   * by the later fetch. `contentHash`: the provider publishes no update time, so a record is versioned by a
+   * hash of its normalized content (unchanged content writes nothing) and every run is a complete scan.
+   */
+  versioning?: "updated" | "contentHash";
+  /**
+   * The list endpoint answers only with a parent filter (FUB text messages need `personId`): the engine lists
+   * the children of every parent record of `entity`, passing its id as `param`.
+   */
+  parent?: { entity: string; param: string };
+  /**
+   * Records the provider deletes together with this one and announces no delete for (FUB: a person's calls,
+   * texts and events): the child entity and the column of its core table that holds this record's id.
+   */
+  cascades?: { entity: string; column: string }[];
   /** Path of the list endpoint, relative to the connection's base URL. */
   listPath: string;
   /** Dotted path of the records array in a list response; "" when the response is a bare array. */

@@ -1,6 +1,26 @@
-import { bigint, jsonb, text, timestamp } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { bigint, jsonb, pgSequence, text, timestamp } from "drizzle-orm/pg-core";
 
 export const tz = (name: string) => timestamp(name, { withTimezone: true, mode: "string" });
+
+/**
+ * The order in which records were fetched, across every account and run: each staged record takes the next
+ * value. It breaks ties between versions with the same source time (the later fetch wins) and orders a
+ * record's versions against its deletes (a delete reaches versions fetched before it was observed).
+ */
+export const fetchSeq = pgSequence("fetch_seq");
+
+/** Version columns of every core row: fetch order, the delete's place in that order, and a content hash. */
+export const versionColumns = () => ({
+  /** fetch_seq of the staged record this row was written from (0 for rows written before it existed). */
+  fetchSeq: bigint("fetch_seq", { mode: "number" }).notNull().default(0),
+  /** fetch_seq at which the delete that set deleted_at was observed; versions fetched later revive the row. */
+  deletedSeq: bigint("deleted_seq", { mode: "number" }),
+  /** Hash of the normalized record, for entities the provider gives no update time (version by content). */
+  contentHash: text("content_hash"),
+});
+
+export const nextFetchSeq = sql`nextval('fetch_seq')`;
 
 /** Columns every core row carries: tenant, source identity and the source's own version time. */
 export const coreColumns = () => ({
@@ -8,9 +28,11 @@ export const coreColumns = () => ({
   connectionId: text("connection_id").notNull(),
   sourceId: bigint("source_id", { mode: "number" }).notNull(),
   sourceCreatedAt: tz("source_created_at"),
-  sourceUpdatedAt: tz("source_updated_at").notNull(),
+  /** The source's update time; null for entities versioned by content (no timestamp published). */
+  sourceUpdatedAt: tz("source_updated_at"),
   raw: jsonb("raw").notNull(),
   deletedAt: tz("deleted_at"),
+  ...versionColumns(),
   syncedAt: tz("synced_at").notNull().defaultNow(),
 });
 

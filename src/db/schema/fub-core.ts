@@ -62,6 +62,12 @@ export const fubDeals = pgTable(
     price: numeric("price"),
     commissionValue: numeric("commission_value"),
     closeDate: date("close_date", { mode: "string" }),
+    projectedCloseDate: date("projected_close_date", { mode: "string" }),
+    stageName: text("stage_name"),
+    pipelineName: text("pipeline_name"),
+    enteredStageAt: tz("entered_stage_at"),
+    agentCommission: numeric("agent_commission"),
+    teamCommission: numeric("team_commission"),
     description: text("description"),
     /** FUB person ids on the deal, resolvable against fub_people.source_id of the same connection. */
     personIds: jsonb("person_ids"),

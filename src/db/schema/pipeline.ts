@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   bigserial,
   index,
   integer,
@@ -10,7 +11,7 @@ import {
   text,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
-import { scopeColumns, tz } from "./columns";
+import { nextFetchSeq, scopeColumns, tz } from "./columns";
 
 /**
  * Raw provider records as fetched, one row per record of a page. Keyed by (run, page, record) so a page
@@ -29,6 +30,8 @@ export const stageRecords = pgTable(
     // json, not jsonb: the consumer reads the payload back whole (only a staged delete's two fields are read
     // in SQL), so Postgres keeps the text instead of building and later printing a binary tree (0009).
     payload: json("payload").notNull(),
+    /** Fetch order (columns.ts fetchSeq); a page staged again takes new values, it was fetched again. */
+    fetchSeq: bigint("fetch_seq", { mode: "number" }).notNull().default(nextFetchSeq),
     stagedAt: tz("staged_at").notNull().defaultNow(),
     doneAt: tz("done_at"),
   },
@@ -71,6 +74,8 @@ export const failedRecords = pgTable(
     ...scopeColumns(),
     sourceId: text("source_id").notNull(),
     payload: jsonb("payload"),
+    /** The run whose page held the record (null for records parked outside a run). */
+    runId: text("run_id"),
     errorCode: text("error_code").notNull(),
     errorMessage: text("error_message").notNull(),
     attempts: integer("attempts").notNull().default(1),
@@ -96,6 +101,10 @@ export const coreTombstones = pgTable(
     ...scopeColumns(),
     sourceId: text("source_id").notNull(),
     deletedAt: tz("deleted_at").notNull(),
+    /** fetch_seq when the delete was observed: versions fetched before it arrive deleted, later ones live. */
+    deletedSeq: bigint("deleted_seq", { mode: "number" }).notNull().default(0),
+    /** How the delete was learned: `event` (the provider said so), `absence` (a complete scan), `cascade`. */
+    kind: text("kind").notNull().default("event"),
     runId: text("run_id").notNull(),
     recordedAt: tz("recorded_at").notNull().defaultNow(),
   },
@@ -121,5 +130,35 @@ export const pendingDeletes = pgTable(
   (t) => [
     uniqueIndex("pending_deletes_run_uq").on(t.accountId, t.runId, t.connectionId, t.entity),
     index("pending_deletes_status_idx").on(t.accountId, t.status),
+  ],
+);
+
+/**
+ * One row per run of an entity (onboarding, delta, webhook, reconciliation, replay): what it fetched, and what
+ * the transform stage made of it (written, unchanged, failed) and run completion deleted. The account's
+ * object writes the run's start and end; the consumer adds its counts as pages are transformed.
+ */
+export const syncRuns = pgTable(
+  "sync_runs",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    ...scopeColumns(),
+    runId: text("run_id").notNull(),
+    mode: text("mode").notNull(),
+    status: text("status").notNull().default("IN_PROGRESS"),
+    startedAt: tz("started_at").notNull().defaultNow(),
+    finishedAt: tz("finished_at"),
+    pages: integer("pages").notNull().default(0),
+    fetched: bigint("fetched", { mode: "number" }).notNull().default(0),
+    written: bigint("written", { mode: "number" }).notNull().default(0),
+    unchanged: bigint("unchanged", { mode: "number" }).notNull().default(0),
+    failed: bigint("failed", { mode: "number" }).notNull().default(0),
+    deleted: bigint("deleted", { mode: "number" }).notNull().default(0),
+    errorMessage: text("error_message"),
+    updatedAt: tz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("sync_runs_run_uq").on(t.connectionId, t.entity, t.runId),
+    index("sync_runs_account_idx").on(t.accountId, t.connectionId, t.entity, t.startedAt),
   ],
 );

@@ -32,7 +32,11 @@ export const fubSyncState = pgTable(
     lastStartedAt: tz("last_started_at"),
     lastFinishedAt: tz("last_finished_at"),
     recordsSynced: bigint("records_synced", { mode: "number" }).notNull().default(0),
+    /** Open failed records of the entity; with any, a finished run reads COMPLETED_WITH_ERRORS. */
+    recordsFailed: bigint("records_failed", { mode: "number" }).notNull().default(0),
     errorMessage: text("error_message"),
+    /** The open failures' reasons, `[{code, count, message}]`, as the old system's error_list. */
+    errorList: jsonb("error_list"),
     updatedAt: tz("updated_at").notNull().defaultNow(),
   },
   (t) => [
@@ -68,6 +72,8 @@ export const fubSyncJobs = pgTable(
       [`${p}Ad`]: bigint(`${p}_ad`, { mode: "number" }),
     })),
     reconciledAt: tz("reconciled_at"),
+    /** Open failures of every entity of the connection, `[{entity, code, count, message}]`. */
+    errorList: jsonb("error_list"),
     updatedAt: tz("updated_at").notNull().defaultNow(),
   },
   (t) => [index("fub_sync_jobs_account_idx").on(t.accountId)],

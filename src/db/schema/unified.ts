@@ -9,7 +9,7 @@ import {
   text,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
-import { tz } from "./columns";
+import { tz, versionColumns } from "./columns";
 
 /**
  * Where a unified row comes from. Source ids are text because providers disagree on id types (FUB int32,
@@ -22,8 +22,9 @@ const unifiedSource = () => ({
   connectionId: text("connection_id").notNull(),
   sourceId: text("source_id").notNull(),
   sourceCreatedAt: tz("source_created_at"),
-  sourceUpdatedAt: tz("source_updated_at").notNull(),
+  sourceUpdatedAt: tz("source_updated_at"),
   deletedAt: tz("deleted_at"),
+  ...versionColumns(),
   syncedAt: tz("synced_at").notNull().defaultNow(),
 });
 
@@ -60,6 +61,7 @@ export const deals = pgTable(
     status: text("status"),
     price: numeric("price"),
     closeDate: date("close_date", { mode: "string" }),
+    projectedCloseDate: date("projected_close_date", { mode: "string" }),
     /** Source ids of the deal's contacts, resolvable against contacts.source_id of the same connection. */
     contactSourceIds: jsonb("contact_source_ids"),
     userSourceIds: jsonb("user_source_ids"),
