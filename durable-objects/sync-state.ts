@@ -2,7 +2,8 @@ import { sql as pgsql } from "drizzle-orm";
 import type { SyncMode } from "../src/connectors/types";
 import type { Cursor } from "../src/core/cursor";
 import type { Db } from "../src/db/client";
-import { entityColumnPrefix } from "../src/db/schema/sync";
+import { entityColumnPrefix, mirrorIdent } from "../src/db/schema/sync";
+import { refreshFailureSummary } from "../src/pipeline/run-stats";
 
 export type SyncStatus = "PENDING" | "IN_PROGRESS" | "COMPLETED" | "ERROR";
 
@@ -108,19 +109,15 @@ export function deleteConnectionState(sql: SqlStorage, connectionId: string): vo
 
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
 
-const IDENT = /^[a-z][a-z0-9_]*$/;
-
-/** A fixed identifier from the connector registry, checked anyway: it is spliced into SQL. */
-function ident(name: string): string {
-  if (!IDENT.test(name)) throw new Error(`not a safe SQL identifier: ${name}`);
-  return `"${name}"`;
-}
+const ident = mirrorIdent;
 
 /**
  * Mirrors one entity's state to Postgres in a single statement: `<provider>_sync_state` (one row per
  * entity), `<provider>_sync_jobs` (the entity's columns of the connection's row, latest run of any mode) and,
- * for onboarding runs, `<provider>_onboarding_jobs` with progress. Operators query these with SQL; the
- * object stays the source of truth.
+ * for onboarding runs, `<provider>_onboarding_jobs` with progress, and the run's row in `sync_runs` (what it
+ * fetched; the consumer adds what it wrote). Operators query these with SQL; the object stays the source of
+ * truth. A finished run's status is then checked against the entity's open failed records, so it reads
+ * COMPLETED_WITH_ERRORS rather than COMPLETED when records failed.
  */
 export async function mirrorSyncState(db: Db, accountId: string, s: SyncState): Promise<void> {
   const p = entityColumnPrefix(s.entity);
@@ -141,6 +138,18 @@ export async function mirrorSyncState(db: Db, accountId: string, s: SyncState): 
             ${col("pages")} = excluded.${col("pages")}, ${col("records")} = excluded.${col("records")},
             ${col("total")} = excluded.${col("total")}, updated_at = now())`
       : pgsql``;
+  const finished = s.status === "COMPLETED" || s.status === "ERROR";
+  const run = s.runId
+    ? pgsql`, r as (
+          insert into sync_runs (account_id, connection_id, provider, entity, run_id, mode, status, started_at,
+            finished_at, pages, fetched, error_message)
+          values (${accountId}, ${s.connectionId}, ${s.provider}, ${s.entity}, ${s.runId}, ${s.mode}, ${s.status},
+            coalesce(${iso(s.lastStartedAt)}::timestamptz, now()), ${finished ? iso(s.lastFinishedAt ?? s.lastSyncAt) : null},
+            ${s.pageNo}, ${s.runRecords}, ${s.errorMessage})
+          on conflict (connection_id, entity, run_id) do update set mode = excluded.mode,
+            status = excluded.status, finished_at = excluded.finished_at, pages = excluded.pages,
+            fetched = excluded.fetched, error_message = excluded.error_message, updated_at = now())`
+    : pgsql``;
   await db.execute(pgsql`
     with st as (
       insert into ${stateTable} (account_id, connection_id, entity, mode, status, cursor, last_sync_at,
@@ -152,13 +161,16 @@ export async function mirrorSyncState(db: Db, accountId: string, s: SyncState): 
         mode = excluded.mode, status = excluded.status, cursor = excluded.cursor, last_sync_at = excluded.last_sync_at,
         last_started_at = excluded.last_started_at, last_finished_at = excluded.last_finished_at,
         records_synced = excluded.records_synced, error_message = excluded.error_message, updated_at = now()
-    )${onboarding}
+    )${onboarding}${run}
     insert into ${jobsTable} (connection_id, account_id, ${col("status")}, ${col("last_started_at")},
       ${col("last_finished_at")}, updated_at)
     values (${s.connectionId}, ${accountId}, ${s.status}, ${iso(s.lastStartedAt)}, ${iso(s.lastFinishedAt)}, now())
     on conflict (connection_id) do update set ${col("status")} = excluded.${col("status")},
       ${col("last_started_at")} = excluded.${col("last_started_at")},
       ${col("last_finished_at")} = excluded.${col("last_finished_at")}, updated_at = now()`);
+  if (s.status === "COMPLETED") {
+    await refreshFailureSummary(db, { provider: s.provider, connectionId: s.connectionId, entity: s.entity });
+  }
 }
 
 /** Drops a connection's mirror rows (the connection was deleted). */

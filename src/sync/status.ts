@@ -5,9 +5,77 @@ import { connectorFor } from "../connectors/registry";
 import { withDb } from "../db/client";
 import { entityColumnPrefix } from "../db/schema/sync";
 import type { Env } from "../env";
+import { COMPLETED_WITH_ERRORS } from "../pipeline/run-stats";
 import { accountStub } from "./stubs";
 
 type Counts = { provider: number | null; ours: number | null; reconciledAt: string | null };
+
+type RunView = {
+  runId: string;
+  mode: string;
+  status: string;
+  startedAt: string;
+  finishedAt: string | null;
+  pages: number;
+  fetched: number;
+  written: number;
+  unchanged: number;
+  failed: number;
+  deleted: number;
+};
+
+type Failures = { open: number; errors: { code: string; count: number; message: string }[] };
+
+const pairKey = (connectionId: string, entity: string) => `${connectionId}/${entity}`;
+
+/**
+ * The latest run of every entity and the entity's open failed records, straight from Postgres: a run that
+ * finished while records failed must not read as plain COMPLETED.
+ */
+async function runsAndFailures(db: Parameters<Parameters<typeof withDb>[1]>[0], accountId: string) {
+  const runs = new Map<string, RunView>();
+  const failures = new Map<string, Failures>();
+  await inTenant(db, accountId, async (t) => {
+    const latest = await t.execute(sql`
+      select distinct on (connection_id, entity) connection_id, entity, run_id, mode, status, started_at,
+             finished_at, pages, fetched, written, unchanged, failed, deleted
+      from sync_runs where account_id = ${accountId}
+      order by connection_id, entity, started_at desc, id desc`);
+    for (const r of latest.rows as Record<string, unknown>[]) {
+      runs.set(pairKey(String(r.connection_id), String(r.entity)), {
+        runId: String(r.run_id),
+        mode: String(r.mode),
+        status: Number(r.failed) > 0 && r.status === "COMPLETED" ? COMPLETED_WITH_ERRORS : String(r.status),
+        startedAt: new Date(String(r.started_at)).toISOString(),
+        finishedAt: r.finished_at ? new Date(String(r.finished_at)).toISOString() : null,
+        pages: Number(r.pages),
+        fetched: Number(r.fetched),
+        written: Number(r.written),
+        unchanged: Number(r.unchanged),
+        failed: Number(r.failed),
+        deleted: Number(r.deleted),
+      });
+    }
+    const open = await t.execute(sql`
+      select connection_id, entity, error_code, count(*)::int as n, min(error_message) as message
+      from failed_records where account_id = ${accountId} and resolved_at is null
+      group by connection_id, entity, error_code order by connection_id, entity, n desc`);
+    for (const r of open.rows as {
+      connection_id: string;
+      entity: string;
+      error_code: string;
+      n: number;
+      message: string;
+    }[]) {
+      const key = pairKey(r.connection_id, r.entity);
+      const f = failures.get(key) ?? { open: 0, errors: [] };
+      f.open += Number(r.n);
+      f.errors.push({ code: r.error_code, count: Number(r.n), message: r.message });
+      failures.set(key, f);
+    }
+  });
+  return { runs, failures };
+}
 
 /**
  * The operator's view of an account: every connection and every entity of its provider, with state, lease,
@@ -15,7 +83,7 @@ type Counts = { provider: number | null; ours: number | null; reconciledAt: stri
  * `<provider>_sync_jobs`.
  */
 export async function accountStatus(env: Env, accountId: string) {
-  const { connections, jobs } = await withDb(env, async (db) => {
+  const { connections, jobs, runs, failures } = await withDb(env, async (db) => {
     const connections = await listConnections(db, accountId);
     const jobs = new Map<string, Record<string, unknown>>();
     for (const provider of new Set(connections.map((c) => c.provider))) {
@@ -24,7 +92,7 @@ export async function accountStatus(env: Env, accountId: string) {
       ).catch(() => ({ rows: [] }));
       for (const row of result.rows as Record<string, unknown>[]) jobs.set(String(row.connection_id), row);
     }
-    return { connections, jobs };
+    return { connections, jobs, ...(await runsAndFailures(db, accountId)) };
   });
   const state = await accountStub(env, accountId).status(connections.map((c) => c.id));
   const byId = new Map(state.connections.map((c) => [c.connectionId, c]));
@@ -50,9 +118,21 @@ export async function accountStatus(env: Env, accountId: string) {
         rateBudget: live?.rateBudget ?? null,
         entities: Object.keys(connectorFor(conn.provider).entities).map((entity) => {
           const s = live?.entities.find((e) => e.entity === entity);
+          const key = pairKey(conn.id, entity);
+          const failed = failures.get(key) ?? { open: 0, errors: [] };
+          const truth = {
+            counts: counts(entity),
+            failedRecords: failed.open,
+            errorList: failed.errors,
+            lastRun: runs.get(key) ?? null,
+          };
           return s
-            ? { ...s, counts: counts(entity) }
-            : { entity, status: "PENDING", lease: null, progress: null, counts: counts(entity) };
+            ? {
+                ...s,
+                status: s.status === "COMPLETED" && failed.open > 0 ? COMPLETED_WITH_ERRORS : s.status,
+                ...truth,
+              }
+            : { entity, status: "PENDING", lease: null, progress: null, ...truth };
         }),
       };
     }),

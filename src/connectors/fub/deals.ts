@@ -1,19 +1,44 @@
 import { z } from "zod";
 import { fubDeals, deals as unifiedDeals } from "../../db/schema";
-import { fubBase, fubEntity, fubId, fubRef } from "./records";
+import { fubBase, fubEntity, fubId, fubRef, fubTimestamp, instantOrNull } from "./records";
 import { fubDealToDeal } from "./unified";
 
 const party = z.looseObject({ id: fubId, name: z.string().nullish() });
+
+/** Amounts come as numbers, and from some clients as numeric strings; either is the same amount. */
+const money = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^-?\d+(?:\.\d+)?$/)
+      .transform(Number),
+  ])
+  .nullish();
+
+/** A calendar date, sent as `YYYY-MM-DD` or as a full ISO timestamp (the date part is the deal's date). */
+const dateLike = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(?:[T ].*)?$/, "not a date")
+  .nullish();
+
+const dateOnly = (v: string | null | undefined) => (v ? v.slice(0, 10) : null);
 
 export const fubDealSchema = z.looseObject({
   ...fubBase,
   name: z.string().nullish(),
   stageId: fubRef,
   pipelineId: fubRef,
+  stageName: z.string().nullish(),
+  pipelineName: z.string().nullish(),
   status: z.string().nullish(),
-  price: z.number().nullish(),
-  commissionValue: z.number().nullish(),
-  closeDate: z.iso.date().nullish(),
+  price: money,
+  commissionValue: money,
+  agentCommission: money,
+  teamCommission: money,
+  closeDate: dateLike,
+  projectedCloseDate: dateLike,
+  enteredStageAt: fubTimestamp.nullish(),
   description: z.string().nullish(),
   people: z.array(party).nullish(),
   users: z.array(party).nullish(),
@@ -29,10 +54,16 @@ export const deals = fubEntity({
     name: d.name ?? null,
     stage_id: d.stageId ?? null,
     pipeline_id: d.pipelineId ?? null,
+    stage_name: d.stageName ?? null,
+    pipeline_name: d.pipelineName ?? null,
     status: d.status ?? null,
     price: d.price ?? null,
     commission_value: d.commissionValue ?? null,
-    close_date: d.closeDate ?? null,
+    agent_commission: d.agentCommission ?? null,
+    team_commission: d.teamCommission ?? null,
+    close_date: dateOnly(d.closeDate),
+    projected_close_date: dateOnly(d.projectedCloseDate),
+    entered_stage_at: instantOrNull(d.enteredStageAt),
     description: d.description ?? null,
     person_ids: (d.people ?? []).map((p) => p.id),
     user_ids: (d.users ?? []).map((u) => u.id),

@@ -24,12 +24,36 @@ export const fubId = z.number().int().positive().max(2_147_483_647);
 /** Reference to another record (personId, userId, ...): an id or absent. */
 export const fubRef = fubId.nullish();
 
-/** Fields every FUB record has. */
+/**
+ * Fields every FUB record has. Public sources disagree on the time names (`created`/`updated` in the
+ * reference, `createdAt`/`updatedAt` for deals in clients written against the live API), so both are read;
+ * which one a record carries is never a reason to reject it.
+ */
 export const fubBase = {
   id: fubId,
   created: fubTimestamp.nullish(),
-  updated: fubTimestamp,
+  createdAt: fubTimestamp.nullish(),
+  updated: fubTimestamp.nullish(),
+  updatedAt: fubTimestamp.nullish(),
 };
+
+type Stamped = {
+  created?: string | null;
+  createdAt?: string | null;
+  updated?: string | null;
+  updatedAt?: string | null;
+};
+
+/** The record's update time under whichever published name it carries, as an ISO instant. */
+export function updatedOf(r: Stamped): string | null {
+  const v = r.updated ?? r.updatedAt;
+  return typeof v === "string" ? isoInstant(v) : null;
+}
+
+export function createdOf(r: Stamped): string | null {
+  const v = r.created ?? r.createdAt;
+  return typeof v === "string" ? isoInstant(v) : null;
+}
 
 export const fubFlag = z.union([z.boolean(), z.number()]).nullish();
 
@@ -41,7 +65,7 @@ export function fubIdOf(raw: unknown): string | null {
 /** Only a well-formed record moves the cursor: a malformed one is staged for failed_records, not trusted. */
 export function fubCursorOf(raw: unknown): Cursor | null {
   const id = fieldOf(raw, "id");
-  const updated = fieldOf(raw, "updated");
+  const updated = fieldOf(raw, "updated") ?? fieldOf(raw, "updatedAt");
   const at = typeof updated === "string" ? isoInstant(updated) : null;
   if (!fubId.safeParse(id).success || at === null) return null;
   return { updated: at, id: String(id) };
@@ -55,7 +79,7 @@ export function flag(v: boolean | number | null | undefined): boolean | null {
   return v == null ? null : Boolean(v);
 }
 
-type FubRecord = { id: number; created?: string | null; updated: string };
+type FubRecord = { id: number } & Stamped;
 
 /** The columns every FUB core row shares (coreColumns), keyed by the table's natural key. */
 export function coreRow(
@@ -68,8 +92,8 @@ export function coreRow(
     account_id: source.accountId,
     connection_id: source.connectionId,
     source_id: r.id,
-    source_created_at: instantOrNull(r.created),
-    source_updated_at: isoInstant(r.updated),
+    source_created_at: createdOf(r),
+    source_updated_at: updatedOf(r),
     raw,
     deleted_at: null,
     ...columns,
@@ -100,7 +124,11 @@ export function fubEntity<T extends FubRecord>(def: {
     idField: "id",
     incremental: { param: "updatedAfter", cursorField: "updated", sortParams: { sort: "updated" } },
     ...(def.listParams ? { listParams: def.listParams } : {}),
-    schema: def.schema,
+    // Versioned by its update time, so a record must carry one under either name.
+    schema: def.schema.refine((r) => updatedOf(r) !== null, {
+      message: "no update time (updated or updatedAt)",
+      path: ["updated"],
+    }),
     coreTable: def.coreTable,
     deleteTargets: (sourceId) => [
       { table: def.coreTable, sourceId },

@@ -1,12 +1,19 @@
 import { activities, contacts, deals } from "../../db/schema/unified";
 import type { CoreWrite, SourceContext } from "../types";
+import { createdOf, updatedOf } from "./records";
 
 /**
  * Follow Up Boss records mapped onto the cross-provider tables. Inputs are the fields these mappings read,
  * typed loosely on purpose: the entity schemas (validated before mapping) own the exact shapes, and any of
  * them whose parsed type has these fields can be passed in.
  */
-type FubStamped = { id: number; created?: string | null; updated: string };
+type FubStamped = {
+  id: number;
+  created?: string | null;
+  createdAt?: string | null;
+  updated?: string | null;
+  updatedAt?: string | null;
+};
 type ContactPoint = { value: string; isPrimary?: boolean | number | null };
 type Ref = { id?: number | null };
 
@@ -73,8 +80,8 @@ function sourceColumns(record: FubStamped, source: SourceContext, sourceId: stri
     provider: PROVIDER,
     connection_id: source.connectionId,
     source_id: sourceId,
-    source_created_at: record.created ?? null,
-    source_updated_at: record.updated,
+    source_created_at: createdOf(record),
+    source_updated_at: updatedOf(record),
     deleted_at: null,
   };
 }
@@ -132,7 +139,8 @@ export function fubDealToDeal(d: FubDealLike, source: SourceContext): CoreWrite 
       stage: d.stageName ?? (d.stageId == null ? null : String(d.stageId)),
       status: d.status ?? null,
       price: d.price ?? null,
-      close_date: dateOnly(d.closeDate ?? d.projectedCloseDate),
+      close_date: dateOnly(d.closeDate),
+      projected_close_date: dateOnly(d.projectedCloseDate),
       contact_source_ids: refIds(d.people),
       user_source_ids: refIds(d.users),
     },
@@ -176,7 +184,7 @@ function activityRow(
 export function fubCallToActivity(c: FubCallLike, source: SourceContext): CoreWrite {
   return activityRow(c, source, "call", {
     type: "call",
-    occurredAt: c.created ?? c.updated,
+    occurredAt: createdOf(c) ?? updatedOf(c),
     contact: c.personId,
     user: c.userId,
     summary: [c.outcome, c.note].filter(Boolean).join(": ") || null,
@@ -188,7 +196,7 @@ export function fubCallToActivity(c: FubCallLike, source: SourceContext): CoreWr
 export function fubTextToActivity(t: FubTextLike, source: SourceContext): CoreWrite {
   return activityRow(t, source, "text", {
     type: "text",
-    occurredAt: t.created ?? t.updated,
+    occurredAt: createdOf(t) ?? updatedOf(t),
     contact: t.personId,
     user: t.userId,
     summary: t.message ?? null,
@@ -199,7 +207,7 @@ export function fubTextToActivity(t: FubTextLike, source: SourceContext): CoreWr
 export function fubEventToActivity(e: FubEventLike, source: SourceContext): CoreWrite {
   return activityRow(e, source, "event", {
     type: "event",
-    occurredAt: e.occurred ?? e.created ?? e.updated,
+    occurredAt: e.occurred ?? createdOf(e) ?? updatedOf(e),
     contact: e.personId,
     user: null,
     summary: [e.type, e.description ?? e.message].filter(Boolean).join(": ") || null,
@@ -212,7 +220,7 @@ export function fubAppointmentToActivity(a: FubAppointmentLike, source: SourceCo
   const invitees = a.invitees ?? [];
   return activityRow(a, source, "appointment", {
     type: "appointment",
-    occurredAt: a.start ?? a.created ?? a.updated,
+    occurredAt: a.start ?? createdOf(a) ?? updatedOf(a),
     contact: invitees.find((i) => i.personId != null)?.personId,
     user: invitees.find((i) => i.userId != null)?.userId,
     summary: [a.title, a.description].filter(Boolean).join(": ") || null,

@@ -16,9 +16,13 @@ const EVENT_ENTITIES = [
 ];
 const ACTIONS = ["Created", "Updated", "Deleted"] as const;
 
+/** FUB names stage events in the singular (`stageCreated`), every other family by its plural resource. */
+const EVENT_ALIASES: Record<string, string> = { stage: "stages" };
+
 /** Everything a FUB system may subscribe to; `notes`/`tasks` resolve to nothing because we don't sync them. */
 export const FUB_WEBHOOK_EVENTS: readonly string[] = [
   ...EVENT_ENTITIES.flatMap((e) => ACTIONS.map((a) => `${e}${a}`)),
+  ...ACTIONS.map((a) => `stage${a}`),
   "peopleStageUpdated",
   ...["notes", "tasks"].flatMap((e) => ACTIONS.map((a) => `${e}${a}`)),
 ];
@@ -47,11 +51,12 @@ export function resolveFubWebhook(payload: unknown): WebhookResolution | null {
   }
   const p = parsed.data;
   const m = EVENT.exec(p.event);
-  if (!m?.[1] || !EVENT_ENTITIES.includes(m[1])) return null;
+  const entity = m?.[1] ? (EVENT_ALIASES[m[1]] ?? m[1]) : null;
+  if (!m || !entity || !EVENT_ENTITIES.includes(entity)) return null;
   return {
     eventId: p.eventId,
     event: p.event,
-    entity: m[1],
+    entity,
     ids: [...new Set(p.resourceIds.map(String))],
     uri: p.uri ?? null,
     deleted: m[2] === "Deleted",

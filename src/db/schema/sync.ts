@@ -18,6 +18,17 @@ export function entityColumnPrefix(entity: string): string {
   return entity.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
+const IDENT = /^[a-z][a-z0-9_]*$/;
+
+/**
+ * A quoted identifier built from the connector registry (`fub_sync_state`, `text_messages_status`), checked
+ * anyway because it is spliced into SQL.
+ */
+export function mirrorIdent(name: string): string {
+  if (!IDENT.test(name)) throw new Error(`not a safe SQL identifier: ${name}`);
+  return `"${name}"`;
+}
+
 /** Per (connection, entity) sync state, mirrored from the account's Durable Object for SQL reporting. */
 export const fubSyncState = pgTable(
   "fub_sync_state",
