@@ -18,6 +18,9 @@ describe("chaos smoke", () => {
     expect(report.faults.webhookEvents, summary).toBeGreaterThan(0);
     expect(report.malformedUnaccounted, summary).toEqual([]);
     expect(report.afterDelta, summary).toMatchObject({ extra: 0, stale: 0, unexplainedMissing: [] });
+    // Nothing excused: every staged page transformed, and no delete held that the scenario doesn't explain.
+    expect(report.orphanedStaged, summary).toEqual({ pages: 0, records: 0 });
+    expect(report.heldDeletes.unjustified, summary).toEqual([]);
     expect(report.afterFullScan, summary).toMatchObject({ ok: true, missing: 0, extra: 0, stale: 0 });
     expect(report.ok, summary).toBe(true);
   }, 300_000);

@@ -51,11 +51,21 @@ export type ChaosReport = {
     extra: number;
     stale: number;
     missingNotMalformed: number[];
-    /** missing and neither malformed nor on an orphaned staged page */
+    /** missing and not malformed: nothing excuses these, a staged page never transformed included */
     unexplainedMissing: number[];
   };
-  /** staged pages still pending at the end (a lost transform message is re-announced by the delta cron) */
+  /** staged pages still pending at the end: each one is a failure (re-announce must have transformed it) */
   orphanedStaged: { pages: number; records: number };
+  /**
+   * Deletes a full scan held for an operator. The harness confirms a hold through the admin API only when the
+   * scenario itself deleted at least that many records (the guard was right to ask, and the deletes are real);
+   * any other hold is a false delete and fails the run.
+   */
+  heldDeletes: {
+    confirmedRuns: number;
+    confirmedDeletes: number;
+    unjustified: { runId: string; deletes: number }[];
+  };
   malformedUnaccounted: number[];
   /** webhook events still pending in the inbox at the end, by last error */
   inboxPending: Record<string, number>;
@@ -216,7 +226,7 @@ export async function runChaos(
     const malformedSet = new Set(malformed);
     const orphans = await orphanedStaged(b.cluster.url, t.accountId);
     const missingNotMalformed = afterDelta.missing.filter((id) => !malformedSet.has(id));
-    const unexplainedMissing = missingNotMalformed.filter((id) => !orphans.ids.has(String(id)));
+    const unexplainedMissing = missingNotMalformed;
     const malformedUnaccounted = malformed.filter(
       (id) => !failedIds.has(String(id)) && !failedIds.has(`fub-${id.toString(36)}`),
     );
@@ -224,7 +234,10 @@ export async function runChaos(
     log("full scan with faults off (applies deletes a lost webhook could not)");
     await b.admin.sync(t.accountId, { entity: "people", mode: "onboarding" });
     await settle(b, t, "onboarding", 600_000);
-    await confirmPendingDeletes(b, t);
+    const applied = (
+      (await simCall(b, "GET", `/tenants/${t.apiKey}/stream`)) as { applied?: Record<string, number> }
+    ).applied;
+    const held = await decideHeldDeletes(b, t, applied?.deletes ?? 0);
     const full = await compareWithTruth({
       databaseUrl: b.cluster.url,
       sim: b.sim,
@@ -269,6 +282,7 @@ export async function runChaos(
         unexplainedMissing: unexplainedMissing.slice(0, 20),
       },
       orphanedStaged: { pages: orphans.pages, records: orphans.records },
+      heldDeletes: held,
       malformedUnaccounted,
       inboxPending: await inboxPending(b.cluster.url, t.accountId),
       afterFullScan: {
@@ -283,6 +297,8 @@ export async function runChaos(
         full.ok &&
         malformedUnaccounted.length === 0 &&
         unexplainedMissing.length === 0 &&
+        orphans.pages === 0 &&
+        held.unjustified.length === 0 &&
         afterDelta.extra.length === 0 &&
         afterDelta.stale.length === 0,
       seconds: Math.round((performance.now() - started) / 1000),
@@ -398,22 +414,34 @@ async function settle(b: BenchStack, t: Tenant, mode: string, timeoutMs: number)
   }
 }
 
-/** A full scan whose deletes exceed the safety share waits for an operator; the harness is that operator. */
-async function confirmPendingDeletes(b: BenchStack, t: Tenant): Promise<void> {
-  const client = new pg.Client({ connectionString: b.cluster.url });
-  await client.connect();
-  try {
-    const r = await client
-      .query("select distinct run_id from pending_deletes where account_id = $1 and status = 'pending'", [
-        t.accountId,
-      ])
-      .catch(() => ({ rows: [] as { run_id: string }[] }));
-    for (const row of r.rows as { run_id: string }[]) {
-      await b.admin.ok("POST", `/admin/accounts/${t.accountId}/deletes/${row.run_id}/confirm`);
-    }
-  } finally {
-    await client.end();
+/**
+ * A full scan whose deletes exceed the safety share waits for an operator. The harness acts as that operator
+ * only for holds the scenario explains: no more held deletes than the scenario made. Read through the admin API,
+ * as an operator would.
+ */
+async function decideHeldDeletes(
+  b: BenchStack,
+  t: Tenant,
+  scenarioDeletes: number,
+): Promise<ChaosReport["heldDeletes"]> {
+  const out: ChaosReport["heldDeletes"] = { confirmedRuns: 0, confirmedDeletes: 0, unjustified: [] };
+  const listed = (await b.admin.ok("GET", `/admin/accounts/${t.accountId}/deletes`)) as {
+    items?: { runId: string; deletes: number; status: string }[];
+  };
+  const perRun = new Map<string, number>();
+  for (const d of listed.items ?? []) {
+    if (d.status === "pending") perRun.set(d.runId, (perRun.get(d.runId) ?? 0) + d.deletes);
   }
+  for (const [runId, deletes] of perRun) {
+    if (deletes > scenarioDeletes) {
+      out.unjustified.push({ runId, deletes });
+      continue;
+    }
+    await b.admin.ok("POST", `/admin/accounts/${t.accountId}/deletes/${encodeURIComponent(runId)}/confirm`);
+    out.confirmedRuns++;
+    out.confirmedDeletes += deletes;
+  }
+  return out;
 }
 
 async function orphanedStaged(url: string, accountId: string) {
@@ -489,6 +517,11 @@ function printReport(r: ChaosReport, log: (line: string) => void): void {
   log(
     `  after final delta: missing ${d.missing} (not malformed: ${d.missingNotMalformed.length}, unexplained: ${d.unexplainedMissing.length}), extra ${d.extra}, stale ${d.stale}; ` +
       `malformed not in failed_records: ${r.malformedUnaccounted.length}`,
+  );
+  const h = r.heldDeletes;
+  log(
+    `  held deletes: ${h.confirmedRuns} runs (${h.confirmedDeletes} deletes) confirmed through the admin API, ` +
+      `${h.unjustified.length} holds the scenario does not explain`,
   );
   if (r.orphanedStaged.pages > 0) {
     log(
