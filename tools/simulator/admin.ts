@@ -63,6 +63,7 @@ const mutateSchema = z.object({
   creates: z.number().int().min(0).max(100_000).optional(),
   updates: z.number().int().min(0).max(100_000).optional(),
   deletes: z.number().int().min(0).max(100_000).optional(),
+  deleteIds: z.array(z.number().int()).max(100_000).optional(),
   trash: z.number().int().min(0).max(100_000).optional(),
   archive: z.number().int().min(0).max(100_000).optional(),
   hostile: z.number().int().min(0).max(1000).optional(),

@@ -179,7 +179,9 @@ export function fubRoutes(sim: SimCore): Hono<Env> {
   api.get("/me", (c) => {
     const t = c.get("tenant");
     const me = t.stores.users.get(1);
-    return me ? json(project(me.record, { all: false, only: null }, "users"), t.mayHoldRaw("users")) : err(404, "User not found.");
+    return me
+      ? json(project(me.record, { all: false, only: null }, "users"), t.mayHoldRaw("users"))
+      : err(404, "User not found.");
   });
   api.get("/identity", (c) => {
     const t = c.get("tenant");

@@ -24,9 +24,9 @@ export type { FaultConfig } from "./faults";
 export type { HostileKind, HostileWebhookKind } from "./hostile";
 export { HOSTILE_KINDS, HOSTILE_WEBHOOK_KINDS, RawJson, serialize } from "./hostile";
 export type { MutateRequest, MutateResult, StreamConfig } from "./mutations";
-export type { HostileWebhookRequest, HostileWebhookSent } from "./webhooks";
 export type { TenantConfig } from "./tenant";
 export { Tenant } from "./tenant";
+export type { HostileWebhookRequest, HostileWebhookSent } from "./webhooks";
 
 export interface SimulatorOptions {
   /** sim clock (epoch ms); default Date.now */

@@ -182,13 +182,14 @@ export class PersonLinks {
     this.a = coprimeTo(this.q);
     this.c = coprimeTo(Math.max(1, people));
     this.b = hash(seed, 0x11c, code) % this.q;
-    this.d = people > 0 ? hash(seed, 0x11d, code) % people : 0;
+    // The same people (the active third) have calls, texts and events; the order of each entity differs.
+    this.d = people > 0 ? hash(seed, 0x11d) % people : 0;
   }
 
   personOf(i: number): number | null {
     if (this.people === 0) return null;
-    const m = (((i % this.q) * this.a) % this.q + this.b) % this.q;
-    return 1 + ((m * (this.c % this.people)) % this.people + this.d) % this.people;
+    const m = ((((i % this.q) * this.a) % this.q) + this.b) % this.q;
+    return 1 + ((((m * (this.c % this.people)) % this.people) + this.d) % this.people);
   }
 
   /** First base index whose person is personId (then every q-th index), or null if the person has none. */
@@ -196,10 +197,15 @@ export class PersonLinks {
     const P = this.people;
     if (!Number.isInteger(personId) || personId < 1 || personId > P) return null;
     const Q = this.q;
-    const m = Number(((BigInt(personId - 1 - this.d) % BigInt(P)) + BigInt(P)) % BigInt(P) * modInverse(this.c, P) % BigInt(P));
+    const m = Number(
+      ((((BigInt(personId - 1 - this.d) % BigInt(P)) + BigInt(P)) % BigInt(P)) * modInverse(this.c, P)) %
+        BigInt(P),
+    );
     if (m >= Q) return null;
     if (Q === 1) return 0;
-    return Number(((BigInt(m - this.b) % BigInt(Q)) + BigInt(Q)) % BigInt(Q) * modInverse(this.a, Q) % BigInt(Q));
+    return Number(
+      ((((BigInt(m - this.b) % BigInt(Q)) + BigInt(Q)) % BigInt(Q)) * modInverse(this.a, Q)) % BigInt(Q),
+    );
   }
 }
 
@@ -452,7 +458,13 @@ function address(seed: number, salt: number, id: number): Rec {
 // ---------------------------------------------------------------------------
 // Generators: record for base index i (id i + 1); created/updated from the timeline.
 
-type Gen = (ctx: GenContext, id: number, createdSec: number, updatedSec: number, personId?: number | null) => Rec;
+type Gen = (
+  ctx: GenContext,
+  id: number,
+  createdSec: number,
+  updatedSec: number,
+  personId?: number | null,
+) => Rec;
 
 function stamps(entity: EntityName, createdSec: number, updatedSec: number): Rec {
   const ts = TIMESTAMPS[entity];
@@ -460,7 +472,12 @@ function stamps(entity: EntityName, createdSec: number, updatedSec: number): Rec
 }
 
 /** The person of a child record: given for created records, derived from the index for base ones. */
-function childPerson(ctx: GenContext, entity: PersonChild, id: number, personId?: number | null): number | null {
+function childPerson(
+  ctx: GenContext,
+  entity: PersonChild,
+  id: number,
+  personId?: number | null,
+): number | null {
   return personId !== undefined ? personId : ctx.links[entity].personOf(id - 1);
 }
 
@@ -566,7 +583,12 @@ const genDeal: Gen = (ctx, id, c, u) => {
     description: null,
     customClosingAttorney: pick(["Smith & Lee LLP", "Title One", "Harbor Closings"], h >>> 20),
   };
-  return dealStageFields(base, 1 + (h % DEAL_STAGES.length), 150_000 + ((h >>> 8) % 3000) * 500, c + Math.floor((u - c) / 2));
+  return dealStageFields(
+    base,
+    1 + (h % DEAL_STAGES.length),
+    150_000 + ((h >>> 8) % 3000) * 500,
+    c + Math.floor((u - c) / 2),
+  );
 };
 
 const genEvent: Gen = (ctx, id, c, u, personId) => {
@@ -793,7 +815,12 @@ export function applyUpdate(
     case "deals": {
       const stageId = 1 + pickInt(DEAL_STAGES.length);
       const entered = stageId === rec.stageId ? Date.parse(String(rec.enteredStageAt)) / 1000 : atSec;
-      return dealStageFields(next, stageId, 150_000 + pickInt(3000) * 500, Number.isFinite(entered) ? entered : atSec);
+      return dealStageFields(
+        next,
+        stageId,
+        150_000 + pickInt(3000) * 500,
+        Number.isFinite(entered) ? entered : atSec,
+      );
     }
     case "events":
       next.description = `${String(rec.type)} (edited)`;

@@ -5,7 +5,16 @@
 
 import type { EntityName, Rec } from "./data";
 
-export const HOSTILE_KINDS = ["nul", "surrogate", "control", "emoji", "long", "deep", "bignum", "bigId"] as const;
+export const HOSTILE_KINDS = [
+  "nul",
+  "surrogate",
+  "control",
+  "emoji",
+  "long",
+  "deep",
+  "bignum",
+  "bigId",
+] as const;
 export type HostileKind = (typeof HOSTILE_KINDS)[number];
 /** Kinds the rate knob applies to base records (an id cannot be changed after the fact). */
 export const HOSTILE_CONTENT_KINDS = HOSTILE_KINDS.filter((k) => k !== "bigId");
@@ -96,7 +105,9 @@ const PLACEHOLDER = new RegExp(`"${NONCE}:(\\d+)"`, "g");
 export function serialize(value: unknown, raw: boolean): string {
   if (!raw) return JSON.stringify(value);
   const parts: string[] = [];
-  const text = JSON.stringify(value, (_k, v) => (v instanceof RawJson ? `${NONCE}:${parts.push(v.text) - 1}` : v));
+  const text = JSON.stringify(value, (_k, v) =>
+    v instanceof RawJson ? `${NONCE}:${parts.push(v.text) - 1}` : v,
+  );
   return parts.length === 0 ? text : text.replace(PLACEHOLDER, (_m, n: string) => parts[Number(n)] as string);
 }
 
@@ -148,14 +159,20 @@ export function hostileWebhookBody(
     eventId,
     eventCreated: base.eventCreated,
     event,
-    resourceIds: kind === "deep-resourceIds" ? new RawJson(`${"[".repeat(DEEP_LEVELS)}${base.resourceIds.join(",")}${"]".repeat(DEEP_LEVELS)}`) : base.resourceIds,
+    resourceIds:
+      kind === "deep-resourceIds"
+        ? new RawJson(`${"[".repeat(DEEP_LEVELS)}${base.resourceIds.join(",")}${"]".repeat(DEEP_LEVELS)}`)
+        : base.resourceIds,
     uri,
   };
   if (kind === "deep-nesting") payload.data = DEEP_VALUE;
   const enc = new TextEncoder();
   if (kind === "invalid-utf8") {
     const marker = "\u0000MARK\u0000";
-    const text = serialize({ ...payload, eventId: `${eventId}${marker}` }, false).replace("\\u0000MARK\\u0000", "MARK");
+    const text = serialize({ ...payload, eventId: `${eventId}${marker}` }, false).replace(
+      "\\u0000MARK\\u0000",
+      "MARK",
+    );
     const [head, tail] = text.split("MARK") as [string, string];
     const bytes = new Uint8Array([...enc.encode(head), 0xff, 0xfe, 0xc0, 0x80, ...enc.encode(tail)]);
     const lenient = JSON.parse(new TextDecoder().decode(bytes)) as { eventId: string };

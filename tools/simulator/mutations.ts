@@ -29,6 +29,8 @@ export interface MutateRequest {
   creates?: number;
   updates?: number;
   deletes?: number;
+  /** delete exactly these ids (those that exist), besides `deletes` random ones */
+  deleteIds?: number[];
   /** people: move to the Trash stage; deals: status Deleted (both hidden from lists unless included) */
   trash?: number;
   /** deals: status Archived (hidden from lists unless includeArchived=true) */
@@ -162,7 +164,14 @@ export function mutate(rt: SimRuntime, tenant: Tenant, req: MutateRequest): Muta
     store.put(stamp({ ...cur.record, status: "Archived" }), false, true);
     result.archived.push(id);
   }
-  for (const id of pickIds(req.deletes ?? 0, (id) => entity !== "stages" || !protectedStage(id))) {
+  const deletable = (id: number) => entity !== "stages" || !protectedStage(id);
+  for (const id of req.deleteIds ?? []) {
+    if (touched.has(id) || !store.exists(id) || !deletable(id)) continue;
+    touched.add(id);
+    store.delete(id);
+    result.deleted.push(id);
+  }
+  for (const id of pickIds(req.deletes ?? 0, deletable)) {
     store.delete(id);
     result.deleted.push(id);
   }
@@ -247,7 +256,10 @@ export class MutationStream {
           ([e, w]) => isEntity(e) && w > 0 && ENTITIES.includes(e),
         )
       : [[this.config.entity ?? "people", 1]];
-    const perEntity = new Map<EntityName, { creates: number; updates: number; deletes: number; trash: number }>();
+    const perEntity = new Map<
+      EntityName,
+      { creates: number; updates: number; deletes: number; trash: number }
+    >();
     const drawWeighted = <T>(items: [T, number][]): T => {
       const sum = items.reduce((s, [, w]) => s + w, 0);
       let x = this.rng.next() * sum;

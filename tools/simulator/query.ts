@@ -126,7 +126,11 @@ export function parseList(entity: EntityName, q: (name: string) => string | unde
     idGreaterThan: parseInt32("idGreaterThan", q("idGreaterThan")),
     idLessThan: parseInt32("idLessThan", q("idLessThan")),
     includeTrash:
-      entity === "people" ? truthy(q("includeTrash")) : entity === "deals" ? truthy(q("includeDeleted")) : false,
+      entity === "people"
+        ? truthy(q("includeTrash"))
+        : entity === "deals"
+          ? truthy(q("includeDeleted"))
+          : false,
     includeArchived: entity === "deals" && truthy(q("includeArchived")),
     ids,
   };
@@ -162,7 +166,11 @@ export function parseList(entity: EntityName, q: (name: string) => string | unde
  * A person's custom fields (custom*) appear only with fields=allFields (a deal's are inline); a
  * field list selects fields (id always kept).
  */
-export function project(rec: Rec, fields: { all: boolean; only: string[] | null }, entity: EntityName = "people"): Rec {
+export function project(
+  rec: Rec,
+  fields: { all: boolean; only: string[] | null },
+  entity: EntityName = "people",
+): Rec {
   if (fields.only) {
     const out: Rec = { id: rec.id };
     for (const f of fields.only) if (f in rec) out[f] = rec[f];

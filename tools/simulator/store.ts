@@ -147,7 +147,9 @@ export class EntityStore {
     private readonly hostilePolicy: HostilePolicy = NO_HOSTILE,
   ) {
     this.nextId = baseCount + 1;
-    this.classOffset = hash(ctx.seed, 99, entity === "people" ? 0 : 2) % (entity === "people" ? TRASH_EVERY : DEAL_STATUS_EVERY);
+    this.classOffset =
+      hash(ctx.seed, 99, entity === "people" ? 0 : 2) %
+      (entity === "people" ? TRASH_EVERY : DEAL_STATUS_EVERY);
     this.ts = TIMESTAMPS[entity];
   }
 
@@ -259,7 +261,13 @@ export class EntityStore {
     if (e)
       return e.deleted || !e.record
         ? null
-        : { record: e.record, trashed: e.trashed, archived: e.archived, createdMs: e.createdMs, updatedMs: e.updatedMs };
+        : {
+            record: e.record,
+            trashed: e.trashed,
+            archived: e.archived,
+            createdMs: e.createdMs,
+            updatedMs: e.updatedMs,
+          };
     if (id > this.baseCount) return null;
     const i = id - 1;
     const c = this.baseClass(i);
@@ -345,8 +353,7 @@ export class EntityStore {
         if (!e || (!e.deleted && e.record?.personId === personId)) out.add(id);
       }
     }
-    for (const e of this.overlay.values())
-      if (!e.deleted && e.record?.personId === personId) out.add(e.id);
+    for (const e of this.overlay.values()) if (!e.deleted && e.record?.personId === personId) out.add(e.id);
     return [...out].sort((a, b) => a - b);
   }
 
@@ -409,7 +416,13 @@ export class EntityStore {
    * The base indices a filter can match, as first + k * step for k in [kLo, kHi), plus a
    * predicate for filters that need a look at each index (text numbers: a scan).
    */
-  private baseSeq(f: ListFilter): { first: number; step: number; kLo: number; kHi: number; pred: ((i: number) => boolean) | null } {
+  private baseSeq(f: ListFilter): {
+    first: number;
+    step: number;
+    kLo: number;
+    kHi: number;
+    pred: ((i: number) => boolean) | null;
+  } {
     const [lo, hi] = this.baseRange(f);
     let first = 0;
     let step = 1;
@@ -463,7 +476,8 @@ export class EntityStore {
       if (e.id <= this.baseCount) {
         const i = e.id - 1;
         const k = (i - first) / step;
-        if (Number.isInteger(k) && k >= kLo && k < kHi && (!pred || pred(i)) && this.baseIncluded(i, f)) total--;
+        if (Number.isInteger(k) && k >= kLo && k < kHi && (!pred || pred(i)) && this.baseIncluded(i, f))
+          total--;
       }
       if (this.matches(e, f)) total++;
     }
@@ -599,7 +613,11 @@ export class EntityStore {
       if (!got) continue;
       if (!this.matchesValues(id, got.createdMs, got.updatedMs, f)) continue;
       const record = this.served(id, got.record);
-      items.push({ k: this.itemKey(req.sort.key, id, record, got.createdMs, got.updatedMs), id, make: () => record });
+      items.push({
+        k: this.itemKey(req.sort.key, id, record, got.createdMs, got.updatedMs),
+        id,
+        make: () => record,
+      });
     }
     return this.pageOf(items, req);
   }
@@ -616,7 +634,8 @@ export class EntityStore {
       items.push({ k: this.itemKey(req.sort.key, id, record, 0, 0), id, make: () => record });
     };
     for (let i = 0; i < this.baseCount; i++) if (!this.overlay.has(i + 1)) push(i + 1, this.baseRec(i));
-    for (const e of this.overlay.values()) if (!e.deleted && e.record) push(e.id, this.served(e.id, e.record));
+    for (const e of this.overlay.values())
+      if (!e.deleted && e.record) push(e.id, this.served(e.id, e.record));
     return this.pageOf(items, req);
   }
 
@@ -638,7 +657,13 @@ export class EntityStore {
    * Every id in id order with its current state; `record` (as served) is null for deleted ids.
    * Base ids that were never touched are generated on the fly.
    */
-  *walk(): Generator<{ id: number; record: Rec | null; trashed: boolean; archived: boolean; updatedMs: number }> {
+  *walk(): Generator<{
+    id: number;
+    record: Rec | null;
+    trashed: boolean;
+    archived: boolean;
+    updatedMs: number;
+  }> {
     for (const id of this.allIds()) {
       const e = this.overlay.get(id);
       if (e) {

@@ -170,7 +170,14 @@ export class Tenant {
     const windowSec = this.rateLimit(true, context)?.windowSec ?? DEFAULT_RATE_LIMIT.windowSec;
     let st = this.stats.contexts[context];
     if (!st) {
-      st = { served: 0, rateLimited: 0, stormRateLimited: 0, maxInWindow: 0, maxAttemptsInWindow: 0, windowSec };
+      st = {
+        served: 0,
+        rateLimited: 0,
+        stormRateLimited: 0,
+        maxInWindow: 0,
+        maxAttemptsInWindow: 0,
+        windowSec,
+      };
       this.stats.contexts[context] = st;
     }
     let w = this.statWindows.get(context);

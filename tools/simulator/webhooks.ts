@@ -199,9 +199,14 @@ export interface HostileWebhookSent {
  * Signed deliveries whose body is hostile, one per kind, each to every Active registration of
  * `event` (or to `url`). Retried like any delivery; the delivery log records them.
  */
-export function sendHostileWebhooks(rt: SimRuntime, tenant: Tenant, req: HostileWebhookRequest): HostileWebhookSent[] {
+export function sendHostileWebhooks(
+  rt: SimRuntime,
+  tenant: Tenant,
+  req: HostileWebhookRequest,
+): HostileWebhookSent[] {
   const event = req.event ?? "peopleUpdated";
-  const entity = (PLURAL_EVENT_ENTITIES.find((e) => event.startsWith(e)) ?? (event.startsWith("stage") ? "stages" : "people")) as EntityName;
+  const entity = (PLURAL_EVENT_ENTITIES.find((e) => event.startsWith(e)) ??
+    (event.startsWith("stage") ? "stages" : "people")) as EntityName;
   const ids = req.resourceIds ?? [1];
   const sent: HostileWebhookSent[] = [];
   const jobs: Job[] = [];
@@ -214,15 +219,33 @@ export function sendHostileWebhooks(rt: SimRuntime, tenant: Tenant, req: Hostile
       uri: resourceUri(rt.baseUrl(), entity, ids),
     });
     const targets = req.url
-      ? [{ hook: { id: 0, event, url: req.url, status: "Active" as const, system: null, created: "" }, url: req.url }]
+      ? [
+          {
+            hook: { id: 0, event, url: req.url, status: "Active" as const, system: null, created: "" },
+            url: req.url,
+          },
+        ]
       : [...tenant.webhooks.values()]
           .filter((w) => w.status === "Active" && w.event === event)
           .map((hook) => ({ hook, url: undefined }));
     for (const t of targets) {
       tenant.stats.webhooks.events++;
-      jobs.push({ hook: t.hook, payload: { eventId: h.eventId, event: h.event }, body: h.body, duplicate: false, ...(t.url ? { url: t.url } : {}) });
+      jobs.push({
+        hook: t.hook,
+        payload: { eventId: h.eventId, event: h.event },
+        body: h.body,
+        duplicate: false,
+        ...(t.url ? { url: t.url } : {}),
+      });
     }
-    sent.push({ kind, eventId: h.eventId, event: h.event, uri: h.uri, bytes: h.body.length, urls: targets.map((t) => t.url ?? t.hook.url) });
+    sent.push({
+      kind,
+      eventId: h.eventId,
+      event: h.event,
+      uri: h.uri,
+      bytes: h.body.length,
+      urls: targets.map((t) => t.url ?? t.hook.url),
+    });
   }
   void (async () => {
     for (const job of jobs) await deliver(rt, tenant, job, 1);
