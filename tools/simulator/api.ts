@@ -223,7 +223,14 @@ export function fubRoutes(sim: SimCore): Hono<Env> {
     const event = c.req.query("event");
     const hooks = (event ? list.filter((h) => h.event === event) : list).map(hookView);
     return c.json({
-      _metadata: { collection: "webhooks", offset: 0, limit: hooks.length, total: hooks.length },
+      _metadata: {
+        collection: "webhooks",
+        offset: 0,
+        limit: hooks.length,
+        total: hooks.length,
+        next: null,
+        nextLink: null,
+      },
       webhooks: hooks,
     });
   });

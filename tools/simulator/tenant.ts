@@ -227,7 +227,8 @@ export class Tenant {
     const counts: Record<string, number> = {};
     const deleted: Record<string, number> = {};
     for (const e of ENTITIES) {
-      counts[e] = this.stores[e].count({ includeTrash: false });
+      // What the truth counts: trashed people and Deleted deals are out, Archived deals are in.
+      counts[e] = this.stores[e].count({ includeTrash: false, includeArchived: true });
       deleted[e] = this.stores[e].deletedIds().length;
     }
     const hostileIds: Record<string, number[]> = {};
