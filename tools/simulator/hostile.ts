@@ -98,17 +98,22 @@ export function applyHostile(entity: EntityName, rec: Rec, kind: HostileKind): R
   return out;
 }
 
-const NONCE = `raw${Math.random().toString(36).slice(2)}`;
-const PLACEHOLDER = new RegExp(`"${NONCE}:(\\d+)"`, "g");
+// Made on first use: workerd refuses random values at module scope.
+let placeholder: { nonce: string; pattern: RegExp } | undefined;
 
 /** JSON text of a value that may hold RawJson parts (plain JSON.stringify when `raw` is false). */
 export function serialize(value: unknown, raw: boolean): string {
   if (!raw) return JSON.stringify(value);
+  if (!placeholder) {
+    const nonce = `raw${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+    placeholder = { nonce, pattern: new RegExp(`"${nonce}:(\\d+)"`, "g") };
+  }
+  const { nonce, pattern } = placeholder;
   const parts: string[] = [];
   const text = JSON.stringify(value, (_k, v) =>
-    v instanceof RawJson ? `${NONCE}:${parts.push(v.text) - 1}` : v,
+    v instanceof RawJson ? `${nonce}:${parts.push(v.text) - 1}` : v,
   );
-  return parts.length === 0 ? text : text.replace(PLACEHOLDER, (_m, n: string) => parts[Number(n)] as string);
+  return parts.length === 0 ? text : text.replace(pattern, (_m, n: string) => parts[Number(n)] as string);
 }
 
 // ---------------------------------------------------------------------------
