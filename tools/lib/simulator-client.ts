@@ -29,6 +29,40 @@ export class SimulatorClient {
     return this.call("PUT", `/tenants/${encodeURIComponent(apiKey)}/faults`, faults);
   }
 
+  /** Existing hostile records of an entity: id, kind and the field holding it. */
+  hostile(apiKey: string, entity: string) {
+    return this.call<{
+      entity: string;
+      records: { id: number; kind: string; field: string; trashed: boolean }[];
+    }>("GET", `/tenants/${encodeURIComponent(apiKey)}/truth/${entity}/hostile`);
+  }
+
+  /** Signed webhook deliveries with hostile bodies; returns what was sent. */
+  sendHostileWebhooks(apiKey: string, body: Record<string, unknown> = {}) {
+    return this.call<{
+      sent: { kind: string; eventId: string; event: string; uri: string; bytes: number; urls: string[] }[];
+    }>("POST", `/tenants/${encodeURIComponent(apiKey)}/hostile-webhooks`, body);
+  }
+
+  /** Request counters per rate context (served, 429s, busiest sliding window). */
+  stats(apiKey: string) {
+    return this.call<{
+      served: number;
+      rateLimited: number;
+      contexts: Record<
+        string,
+        {
+          served: number;
+          rateLimited: number;
+          stormRateLimited: number;
+          maxInWindow: number;
+          maxAttemptsInWindow: number;
+          windowSec: number;
+        }
+      >;
+    }>("GET", `/tenants/${encodeURIComponent(apiKey)}/stats`);
+  }
+
   summary(apiKey: string, entity: string) {
     return this.call<{ count: number; idSum: number; maxUpdated: string | null; deletedIds: number[] }>(
       "GET",

@@ -12,7 +12,8 @@ export type Comparison = {
 
 /**
  * Compares a core table with the simulator's ground truth: every live record present exactly once, in its
- * newest version (same `updated` and same content fields), and nothing else alive.
+ * newest version (same `updated` / `updatedAt` where the record has one, and same content fields), and
+ * nothing else alive.
  */
 export async function compareWithTruth(opts: {
   databaseUrl: string;
@@ -47,8 +48,11 @@ export async function compareWithTruth(opts: {
         missing.push(id);
         return;
       }
+      // Deals carry `updatedAt`; stages and groups carry no time at all and compare by content only.
+      const updated = record.updated ?? record.updatedAt;
       const sameTime =
-        new Date(row.source_updated_at as string).getTime() === Date.parse(String(record.updated));
+        updated === undefined ||
+        new Date(row.source_updated_at as string).getTime() === Date.parse(String(updated));
       const sameFields = fields.every(
         ([field, col]) => String(record[field] ?? "") === String(row[col] ?? ""),
       );

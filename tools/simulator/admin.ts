@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { SimCore } from "./app";
 import { ENTITIES, isEntity, isoSec } from "./data";
+import { HOSTILE_KINDS, HOSTILE_WEBHOOK_KINDS, serialize } from "./hostile";
 import { MutationError } from "./mutations";
 
 const countsSchema = z.record(z.string(), z.number().int().min(0).max(2_000_000_000));
@@ -23,6 +24,16 @@ const faultSchema = z.object({
     .optional(),
   webhookDuplicateRate: z.number().min(0).max(1).optional(),
   webhookReorder: z.boolean().optional(),
+  hostile: z
+    .object({ rate: z.number().min(0).max(1), kinds: z.array(z.enum(HOSTILE_KINDS)).optional() })
+    .nullable()
+    .optional(),
+});
+
+const contextSchema = z.object({
+  limit: z.number().int().positive(),
+  limitWithoutSystemKey: z.number().int().positive().optional(),
+  windowSec: z.number().positive().optional(),
 });
 
 export const tenantSchema = z.object({
@@ -36,6 +47,7 @@ export const tenantSchema = z.object({
         limit: z.number().int().positive().optional(),
         limitWithoutSystemKey: z.number().int().positive().optional(),
         windowSec: z.number().positive().optional(),
+        contexts: z.record(z.string(), contextSchema).optional(),
       }),
     ])
     .optional(),
@@ -51,7 +63,17 @@ const mutateSchema = z.object({
   creates: z.number().int().min(0).max(100_000).optional(),
   updates: z.number().int().min(0).max(100_000).optional(),
   deletes: z.number().int().min(0).max(100_000).optional(),
+  deleteIds: z.array(z.number().int()).max(100_000).optional(),
   trash: z.number().int().min(0).max(100_000).optional(),
+  archive: z.number().int().min(0).max(100_000).optional(),
+  hostile: z.number().int().min(0).max(1000).optional(),
+  hostileKinds: z.array(z.enum(HOSTILE_KINDS)).optional(),
+});
+const hostileWebhookSchema = z.object({
+  kinds: z.array(z.enum(HOSTILE_WEBHOOK_KINDS)).optional(),
+  url: z.string().url().optional(),
+  event: z.string().optional(),
+  resourceIds: z.array(z.number().int()).min(1).max(100).optional(),
 });
 const streamSchema = z.object({
   ratePerSec: z.number().min(0).max(100_000),
@@ -210,6 +232,40 @@ export function adminRoutes(sim: SimCore): Hono {
     });
   });
 
+  admin.post("/tenants/:apiKey/hostile-webhooks", async (c) => {
+    const apiKey = c.req.param("apiKey");
+    if (!sim.tenants.has(apiKey)) return bad("no such tenant", 404);
+    let raw: unknown;
+    try {
+      raw = await body(c.req.raw);
+    } catch {
+      return bad("body is not JSON");
+    }
+    const parsed = hostileWebhookSchema.safeParse(raw);
+    if (!parsed.success) return bad(issues(parsed.error));
+    sim.noteOrigin(c.req.url);
+    return c.json({ sent: sim.sendHostileWebhooks(apiKey, parsed.data) });
+  });
+
+  admin.get("/tenants/:apiKey/stats", (c) => {
+    const t = sim.tenants.get(c.req.param("apiKey"));
+    if (!t) return bad("no such tenant", 404);
+    return c.json({
+      served: t.stats.served,
+      rateLimited: t.stats.rateLimited,
+      byStatus: t.stats.byStatus,
+      contexts: t.stats.contexts,
+    });
+  });
+
+  admin.get("/tenants/:apiKey/truth/:entity/hostile", (c) => {
+    const t = sim.tenants.get(c.req.param("apiKey"));
+    if (!t) return bad("no such tenant", 404);
+    const entity = c.req.param("entity");
+    if (!isEntity(entity)) return bad(`unknown entity ${entity}`, 404);
+    return c.json({ entity, records: t.stores[entity].hostileList() });
+  });
+
   admin.get("/tenants/:apiKey/truth/:entity/summary", (c) => {
     const t = sim.tenants.get(c.req.param("apiKey"));
     if (!t) return bad("no such tenant", 404);
@@ -223,6 +279,7 @@ export function adminRoutes(sim: SimCore): Hono {
       maxUpdated: s.maxUpdatedMs > 0 ? isoSec(s.maxUpdatedMs / 1000) : null,
       deletedIds: s.deletedIds,
       trashedIds: s.trashedIds,
+      archivedIds: s.archivedIds,
     });
   });
 
@@ -232,6 +289,7 @@ export function adminRoutes(sim: SimCore): Hono {
     const entity = c.req.param("entity");
     if (!isEntity(entity)) return bad(`unknown entity ${entity}`, 404);
     const includeDeleted = ["1", "true"].includes(c.req.query("includeDeleted") ?? "");
+    const raw = t.mayHoldRaw(entity);
     const it = t.stores[entity].walk();
     const enc = new TextEncoder();
     const stream = new ReadableStream<Uint8Array>({
@@ -250,7 +308,7 @@ export function adminRoutes(sim: SimCore): Hono {
             continue;
           }
           if (x.trashed && !includeDeleted) continue;
-          chunk += `${JSON.stringify(x.record)}\n`;
+          chunk += `${serialize(x.record, raw)}\n`;
         }
         ctrl.enqueue(enc.encode(chunk));
       },

@@ -4,8 +4,9 @@
 import { Hono } from "hono";
 import type { SimCore } from "./app";
 import { type EntityName, isEntity, type Rec } from "./data";
+import { serialize } from "./hostile";
 import { encodeNext, parseList, project, QueryError } from "./query";
-import type { RateDecision } from "./ratelimit";
+import { type RateDecision, rateContextOf } from "./ratelimit";
 import type { Tenant, WebhookRegistration } from "./tenant";
 import { WEBHOOK_EVENTS } from "./webhooks";
 
@@ -51,6 +52,14 @@ function err(status: number, message: string, headers: Record<string, string> = 
   return new Response(JSON.stringify({ errorMessage: message }), {
     status,
     headers: { "Content-Type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+/** JSON response whose records may hold hostile RawJson parts (too deep or too big for JSON.stringify). */
+function json(body: unknown, raw: boolean): Response {
+  return new Response(serialize(body, raw), {
+    status: 200,
+    headers: { "Content-Type": "application/json; charset=UTF-8" },
   });
 }
 
@@ -102,16 +111,18 @@ export function fubRoutes(sim: SimCore): Hono<Env> {
       return err(401, "Invalid X-System-Key for this X-System.", rateHeaders(d));
     }
     const withSystemKey = systemKey !== undefined;
-    const lim = tenant.rateLimit(withSystemKey);
+    const context = rateContextOf(c.req.method, new URL(c.req.url).pathname);
+    const lim = tenant.rateLimit(withSystemKey, context);
     const rf = tenant.faults.nextRequest();
     const stormLeft = tenant.faults.storm(now);
-    const context = `${tenant.apiKey}|${system}`;
+    const bucket = `${tenant.apiKey}|${system}|${context}`;
     const bump = (status: number) => {
       tenant.stats.byStatus[status] = (tenant.stats.byStatus[status] ?? 0) + 1;
     };
     if (stormLeft > 0) {
       tenant.stats.rateLimited++;
       tenant.stats.stormRateLimited++;
+      tenant.noteRequest(context, now, false, true);
       bump(429);
       const d: RateDecision = {
         allowed: false,
@@ -121,23 +132,25 @@ export function fubRoutes(sim: SimCore): Hono<Env> {
         retryAfterSec: stormLeft,
       };
       return err(429, "Too many requests. Please retry after the time given in Retry-After.", {
-        ...rateHeaders(d),
+        ...rateHeaders(d, context),
         "Retry-After": String(stormLeft),
       });
     }
     const d: RateDecision = lim
-      ? tenant.limiter.take(context, now, lim.limit, lim.windowSec)
+      ? tenant.limiter.take(bucket, now, lim.limit, lim.windowSec)
       : { allowed: true, limit: UNLIMITED, remaining: UNLIMITED, windowSec: 10, retryAfterSec: 0 };
     if (!d.allowed) {
       tenant.stats.rateLimited++;
+      tenant.noteRequest(context, now, false);
       bump(429);
       return err(429, "Too many requests. Please retry after the time given in Retry-After.", {
-        ...rateHeaders(d),
+        ...rateHeaders(d, context),
         "Retry-After": String(d.retryAfterSec),
       });
     }
     tenant.stats.served++;
-    const headers = rateHeaders(d);
+    tenant.noteRequest(context, now, true);
+    const headers = rateHeaders(d, context);
     if (rf.latencyMs > 0) await sim.rt.sleep(rf.latencyMs, c.req.raw.signal);
     if (rf.timeout) {
       await sim.rt.sleep(tenant.faults.config.timeoutMs ?? 30_000, c.req.raw.signal);
@@ -166,19 +179,24 @@ export function fubRoutes(sim: SimCore): Hono<Env> {
   api.get("/me", (c) => {
     const t = c.get("tenant");
     const me = t.stores.users.get(1);
-    return me ? c.json(project(me.record, { all: false, only: null })) : err(404, "User not found.");
+    return me
+      ? json(project(me.record, { all: false, only: null }, "users"), t.mayHoldRaw("users"))
+      : err(404, "User not found.");
   });
   api.get("/identity", (c) => {
     const t = c.get("tenant");
     const me = t.stores.users.get(1);
-    return c.json({
-      account: {
-        id: t.seed % 1_000_000,
-        name: `Simulated Realty ${t.apiKey.slice(0, 6)}`,
-        owner: me?.record ?? null,
+    return json(
+      {
+        account: {
+          id: t.seed % 1_000_000,
+          name: `Simulated Realty ${t.apiKey.slice(0, 6)}`,
+          owner: me?.record ?? null,
+        },
+        user: me?.record ?? null,
       },
-      user: me?.record ?? null,
-    });
+      t.mayHoldRaw("users"),
+    );
   });
 
   // -- webhooks --------------------------------------------------------------------
@@ -205,7 +223,14 @@ export function fubRoutes(sim: SimCore): Hono<Env> {
     const event = c.req.query("event");
     const hooks = (event ? list.filter((h) => h.event === event) : list).map(hookView);
     return c.json({
-      _metadata: { collection: "webhooks", offset: 0, limit: hooks.length, total: hooks.length },
+      _metadata: {
+        collection: "webhooks",
+        offset: 0,
+        limit: hooks.length,
+        total: hooks.length,
+        next: null,
+        nextLink: null,
+      },
       webhooks: hooks,
     });
   });
@@ -277,7 +302,7 @@ export function fubRoutes(sim: SimCore): Hono<Env> {
       await sim.rt.sleep(Math.floor(requestedOffset / 1000) * t.offsetPenaltyMsPer1000, c.req.raw.signal);
     }
     const result = t.stores[entity].list(req);
-    const records: Rec[] = result.records.map((r) => t.faults.serve(entity, project(r, fields)));
+    const records: Rec[] = result.records.map((r) => t.faults.serve(entity, project(r, fields, entity)));
     let next: string | null = null;
     let nextLink: string | null = null;
     if (result.next) {
@@ -287,17 +312,20 @@ export function fubRoutes(sim: SimCore): Hono<Env> {
       u.searchParams.set("next", next);
       nextLink = u.toString();
     }
-    return c.json({
-      _metadata: {
-        collection: entity,
-        offset: requestedOffset,
-        limit: req.limit,
-        total: result.total,
-        next,
-        nextLink,
+    return json(
+      {
+        _metadata: {
+          collection: entity,
+          offset: requestedOffset,
+          limit: req.limit,
+          total: result.total,
+          next,
+          nextLink,
+        },
+        [entity]: records,
       },
-      [entity]: records,
-    });
+      t.mayHoldRaw(entity),
+    );
   });
 
   api.get("/:entity/:id", (c) => {
@@ -313,7 +341,7 @@ export function fubRoutes(sim: SimCore): Hono<Env> {
       fieldsRaw === "" || fieldsRaw === "allFields"
         ? { all: fieldsRaw === "allFields", only: null }
         : { all: false, only: fieldsRaw.split(",").map((s) => s.trim()) };
-    return c.json(t.faults.serve(entity, project(got.record, fields)));
+    return json(t.faults.serve(entity, project(got.record, fields, entity)), t.mayHoldRaw(entity));
   });
 
   api.all("*", () => err(404, "Not found."));

@@ -16,13 +16,17 @@ import {
 } from "./mutations";
 import { type SimRuntime, Timers } from "./runtime";
 import { Tenant, type TenantConfig } from "./tenant";
+import { type HostileWebhookRequest, type HostileWebhookSent, sendHostileWebhooks } from "./webhooks";
 
 export type { EntityName, Rec } from "./data";
 export { ENTITIES } from "./data";
 export type { FaultConfig } from "./faults";
+export type { HostileKind, HostileWebhookKind } from "./hostile";
+export { HOSTILE_KINDS, HOSTILE_WEBHOOK_KINDS, RawJson, serialize } from "./hostile";
 export type { MutateRequest, MutateResult, StreamConfig } from "./mutations";
 export type { TenantConfig } from "./tenant";
 export { Tenant } from "./tenant";
+export type { HostileWebhookRequest, HostileWebhookSent } from "./webhooks";
 
 export interface SimulatorOptions {
   /** sim clock (epoch ms); default Date.now */
@@ -46,6 +50,8 @@ export interface SimCore {
   deleteTenant(apiKey: string): boolean;
   mutate(apiKey: string, req: MutateRequest): MutateResult;
   startStream(apiKey: string, config: StreamConfig): MutationStream;
+  /** signed deliveries with hostile bodies (NUL, lone surrogates, deep nesting, invalid UTF-8) */
+  sendHostileWebhooks(apiKey: string, req?: HostileWebhookRequest): HostileWebhookSent[];
 }
 
 export interface Simulator extends SimCore {
@@ -120,6 +126,11 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
       const s = new MutationStream(sim.rt, t, config);
       streams.set(apiKey, s);
       return s;
+    },
+    sendHostileWebhooks(apiKey, req = {}) {
+      const t = tenants.get(apiKey);
+      if (!t) throw new MutationError(`no tenant ${apiKey}`);
+      return sendHostileWebhooks(sim.rt, t, req);
     },
     stopStream(apiKey) {
       streams.get(apiKey)?.stop();

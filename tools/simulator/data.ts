@@ -43,6 +43,30 @@ export const DEFAULT_COUNTS: Record<EntityName, number> = {
   stages: 12,
 };
 
+/**
+ * Names of an entity's timestamp fields. FUB's published records use `created` / `updated`, deals
+ * `createdAt` / `updatedAt`; stages and groups carry no timestamps at all.
+ */
+export const TIMESTAMPS: Record<EntityName, { created: string; updated: string } | null> = {
+  people: { created: "created", updated: "updated" },
+  deals: { created: "createdAt", updated: "updatedAt" },
+  events: { created: "created", updated: "updated" },
+  calls: { created: "created", updated: "updated" },
+  textMessages: { created: "created", updated: "updated" },
+  appointments: { created: "created", updated: "updated" },
+  users: { created: "created", updated: "updated" },
+  groups: null,
+  stages: null,
+};
+
+/** Entities FUB deletes, without webhooks, together with their person. */
+export const PERSON_CHILDREN = ["calls", "textMessages", "events"] as const;
+export type PersonChild = (typeof PERSON_CHILDREN)[number];
+
+export function isPersonChild(entity: EntityName): entity is PersonChild {
+  return (PERSON_CHILDREN as readonly string[]).includes(entity);
+}
+
 /** Base data ends at this instant; mutations stamp the sim clock, which is later. */
 export const TIMELINE_END_SEC = Date.UTC(2025, 0, 1) / 1000;
 const SPAN_SEC = 4 * 365 * 86_400;
@@ -113,6 +137,75 @@ export class Timeline {
   createdSec(i: number): number {
     const u = this.updatedSec(i);
     return u - Math.floor((u - this.t0) / 8);
+  }
+}
+
+const COPRIMES = [1_000_003, 999_983, 1_000_033, 999_979] as const;
+
+function coprimeTo(n: number): number {
+  for (const p of COPRIMES) if (n % p !== 0) return p;
+  return 1;
+}
+
+function modInverse(a: number, m: number): bigint {
+  const M = BigInt(m);
+  let [r0, r1] = [BigInt(a) % M, M];
+  let [s0, s1] = [1n, 0n];
+  while (r1 !== 0n) {
+    const q = r0 / r1;
+    [r0, r1] = [r1, r0 - q * r1];
+    [s0, s1] = [s1, s0 - q * s1];
+  }
+  return ((s0 % M) + M) % M;
+}
+
+/**
+ * The person of each base record of a child entity (calls, texts, events), chosen so that a
+ * person's children can be enumerated without materializing anything: child index i belongs to
+ * slot m = ((i mod Q) * A + B) mod Q, and slot m to person 1 + ((m * C + D) mod P), both affine
+ * bijections. So only Q = ceil(P / 3) people have children, a person's children are the indices
+ * i0, i0 + Q, i0 + 2Q, ..., and a listing by person is a binary search on that progression.
+ */
+export class PersonLinks {
+  readonly q: number;
+  private readonly a: number;
+  private readonly b: number;
+  private readonly c: number;
+  private readonly d: number;
+
+  constructor(
+    seed: number,
+    code: number,
+    readonly people: number,
+  ) {
+    this.q = Math.max(1, Math.ceil(people / 3));
+    this.a = coprimeTo(this.q);
+    this.c = coprimeTo(Math.max(1, people));
+    this.b = hash(seed, 0x11c, code) % this.q;
+    // The same people (the active third) have calls, texts and events; the order of each entity differs.
+    this.d = people > 0 ? hash(seed, 0x11d) % people : 0;
+  }
+
+  personOf(i: number): number | null {
+    if (this.people === 0) return null;
+    const m = ((((i % this.q) * this.a) % this.q) + this.b) % this.q;
+    return 1 + ((((m * (this.c % this.people)) % this.people) + this.d) % this.people);
+  }
+
+  /** First base index whose person is personId (then every q-th index), or null if the person has none. */
+  firstIndexOf(personId: number): number | null {
+    const P = this.people;
+    if (!Number.isInteger(personId) || personId < 1 || personId > P) return null;
+    const Q = this.q;
+    const m = Number(
+      ((((BigInt(personId - 1 - this.d) % BigInt(P)) + BigInt(P)) % BigInt(P)) * modInverse(this.c, P)) %
+        BigInt(P),
+    );
+    if (m >= Q) return null;
+    if (Q === 1) return 0;
+    return Number(
+      ((((BigInt(m - this.b) % BigInt(Q)) + BigInt(Q)) % BigInt(Q)) * modInverse(this.a, Q)) % BigInt(Q),
+    );
   }
 }
 
@@ -303,6 +396,13 @@ export interface GenContext {
   /** Base counts per entity: link targets are drawn from the base ranges. */
   counts: Record<EntityName, number>;
   timelines: Record<EntityName, Timeline>;
+  /** The person of each base child record (calls, texts, events). */
+  links: Record<PersonChild, PersonLinks>;
+}
+
+/** Primary phone of a person (base or created: a pure function of the id). */
+export function personPhone(seed: number, personId: number): string {
+  return phone(hash(seed, 13, personId));
 }
 
 export function personName(seed: number, id: number): { firstName: string; lastName: string; name: string } {
@@ -358,10 +458,27 @@ function address(seed: number, salt: number, id: number): Rec {
 // ---------------------------------------------------------------------------
 // Generators: record for base index i (id i + 1); created/updated from the timeline.
 
-type Gen = (ctx: GenContext, id: number, createdSec: number, updatedSec: number) => Rec;
+type Gen = (
+  ctx: GenContext,
+  id: number,
+  createdSec: number,
+  updatedSec: number,
+  personId?: number | null,
+) => Rec;
 
-function stamps(createdSec: number, updatedSec: number): Rec {
-  return { created: isoSec(createdSec), updated: isoSec(updatedSec) };
+function stamps(entity: EntityName, createdSec: number, updatedSec: number): Rec {
+  const ts = TIMESTAMPS[entity];
+  return ts ? { [ts.created]: isoSec(createdSec), [ts.updated]: isoSec(updatedSec) } : {};
+}
+
+/** The person of a child record: given for created records, derived from the index for base ones. */
+function childPerson(
+  ctx: GenContext,
+  entity: PersonChild,
+  id: number,
+  personId?: number | null,
+): number | null {
+  return personId !== undefined ? personId : ctx.links[entity].personOf(id - 1);
 }
 
 const genPerson: Gen = (ctx, id, c, u) => {
@@ -382,11 +499,11 @@ const genPerson: Gen = (ctx, id, c, u) => {
   const emails = [{ value: `${emailUser}${id}@example.com`, type: "home", isPrimary: 1 }];
   if ((h >>> 12) % 4 === 0)
     emails.push({ value: `${emailUser}.work${id}@example.org`, type: "work", isPrimary: 0 });
-  const phones = [{ value: phone(hash(s, 13, id)), type: "mobile", isPrimary: 1 }];
+  const phones = [{ value: personPhone(s, id), type: "mobile", isPrimary: 1 }];
   const lastActivity = c + Math.floor(((u - c) * ((h >>> 14) % 100)) / 100);
   return {
     id,
-    ...stamps(c, u),
+    ...stamps("people", c, u),
     createdVia: pick(["API", "Import", "Manually", "Zapier"], h >>> 18),
     lastActivity: isoSec(lastActivity),
     name: n.name,
@@ -423,37 +540,66 @@ const genPerson: Gen = (ctx, id, c, u) => {
   };
 };
 
+export const DEAL_PIPELINES = ["Buyers", "Sellers", "Referrals"] as const;
+export const DEAL_STAGES = ["Lead", "Showing", "Offer", "Under Contract", "Pending", "Closed"] as const;
+
+function cents(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** Stage-dependent deal fields: name, money, and a close date only once the deal is closed. */
+export function dealStageFields(rec: Rec, stageId: number, price: number, enteredStageSec: number): Rec {
+  const out: Rec = { ...rec };
+  out.stageId = stageId;
+  out.stageName = DEAL_STAGES[(stageId - 1) % DEAL_STAGES.length] as string;
+  out.enteredStageAt = isoSec(enteredStageSec);
+  out.price = price;
+  const commissionValue = cents(price * 0.03);
+  out.commissionValue = commissionValue;
+  out.agentCommission = cents(commissionValue * 0.7);
+  out.teamCommission = cents(commissionValue - cents(commissionValue * 0.7));
+  if (out.stageName === "Closed") out.closeDate = isoDate(enteredStageSec);
+  else delete out.closeDate;
+  return out;
+}
+
 const genDeal: Gen = (ctx, id, c, u) => {
   const s = ctx.seed;
   const h = hash(s, 2, id);
   const pid = link(ctx, "people", hash(s, 21, id));
   const uid = link(ctx, "users", hash(s, 22, id));
   const addr = address(s, 23, id);
-  return {
+  const pipelineId = 1 + ((h >>> 4) % DEAL_PIPELINES.length);
+  const base: Rec = {
     id,
-    ...stamps(c, u),
+    ...stamps("deals", c, u),
     name: `${addr.street as string}, ${addr.city as string}`,
-    stageId: 1 + (h % 6),
-    pipelineId: 1 + ((h >>> 4) % 3),
     status: "Active",
-    price: 150_000 + ((h >>> 8) % 3000) * 500,
-    commissionValue: null,
+    pipelineId,
+    pipelineName: DEAL_PIPELINES[pipelineId - 1],
+    projectedCloseDate: isoDate(u + 86_400 * (10 + ((h >>> 12) % 80))),
     people: pid === null ? [] : [{ id: pid, name: personName(s, pid).name }],
     users: uid === null ? [] : [{ id: uid, name: userName(s, uid).name }],
-    closeDate: isoDate(u + 86_400 * (10 + ((h >>> 12) % 80))),
     description: null,
+    customClosingAttorney: pick(["Smith & Lee LLP", "Title One", "Harbor Closings"], h >>> 20),
   };
+  return dealStageFields(
+    base,
+    1 + (h % DEAL_STAGES.length),
+    150_000 + ((h >>> 8) % 3000) * 500,
+    c + Math.floor((u - c) / 2),
+  );
 };
 
-const genEvent: Gen = (ctx, id, c, u) => {
+const genEvent: Gen = (ctx, id, c, u, personId) => {
   const s = ctx.seed;
   const h = hash(s, 3, id);
   const addr = address(s, 31, id);
   const type = pick(EVENT_TYPES, h);
   return {
     id,
-    ...stamps(c, u),
-    personId: link(ctx, "people", hash(s, 32, id)),
+    ...stamps("events", c, u),
+    personId: childPerson(ctx, "events", id, personId),
     type,
     message: type === "Inquiry" ? "I'd like more information about this property." : null,
     description: `${type} via ${pick(SOURCES, h >>> 4)}`,
@@ -476,41 +622,65 @@ const genEvent: Gen = (ctx, id, c, u) => {
   };
 };
 
-const genCall: Gen = (ctx, id, c, u) => {
+/** The agency's own number: one side of every call and text. */
+export const AGENCY_NUMBER = "(555) 010-0000";
+
+/** A call's or text's direction and the person's side of it (the person's primary phone). */
+export function contactNumbers(
+  seed: number,
+  salt: number,
+  id: number,
+  personId: number | null,
+): { isIncoming: boolean; phone: string; fromNumber: string; toNumber: string } {
+  const h = hash(seed, salt, id);
+  const isIncoming = h % 2 === 0;
+  const ph = personId === null ? phone(hash(seed, salt + 1, id)) : personPhone(seed, personId);
+  return {
+    isIncoming,
+    phone: ph,
+    fromNumber: isIncoming ? ph : AGENCY_NUMBER,
+    toNumber: isIncoming ? AGENCY_NUMBER : ph,
+  };
+}
+
+const genCall: Gen = (ctx, id, c, u, personId) => {
   const s = ctx.seed;
   const h = hash(s, 4, id);
-  const isIncoming = h % 3 === 0;
-  const ph = phone(hash(s, 41, id));
+  const pid = childPerson(ctx, "calls", id, personId);
+  const n = contactNumbers(s, 44, id, pid);
   return {
     id,
-    ...stamps(c, u),
-    personId: link(ctx, "people", hash(s, 42, id)),
+    ...stamps("calls", c, u),
+    personId: pid,
     userId: link(ctx, "users", hash(s, 43, id)),
     duration: (h >>> 4) % 1800,
     outcome: pick(CALL_OUTCOMES, h >>> 12),
-    isIncoming,
-    phone: ph,
-    toNumber: isIncoming ? "(555) 010-0000" : ph,
-    fromNumber: isIncoming ? ph : "(555) 010-0000",
+    isIncoming: n.isIncoming,
+    phone: n.phone,
+    toNumber: n.toNumber,
+    fromNumber: n.fromNumber,
     note: null,
     recordingUrl: null,
   };
 };
 
-const genText: Gen = (ctx, id, c, u) => {
+/** Salt of a text's direction hash: the toNumber / fromNumber filters recompute it per base index. */
+export const TEXT_NUMBER_SALT = 54;
+
+const genText: Gen = (ctx, id, c, u, personId) => {
   const s = ctx.seed;
   const h = hash(s, 5, id);
-  const isIncoming = h % 2 === 0;
-  const ph = phone(hash(s, 51, id));
+  const pid = childPerson(ctx, "textMessages", id, personId);
+  const n = contactNumbers(s, TEXT_NUMBER_SALT, id, pid);
   return {
     id,
-    ...stamps(c, u),
-    personId: link(ctx, "people", hash(s, 52, id)),
+    ...stamps("textMessages", c, u),
+    personId: pid,
     userId: link(ctx, "users", hash(s, 53, id)),
     message: pick(TEXTS, h >>> 4),
-    isIncoming,
-    fromNumber: isIncoming ? ph : "(555) 010-0000",
-    toNumber: isIncoming ? "(555) 010-0000" : ph,
+    isIncoming: n.isIncoming,
+    fromNumber: n.fromNumber,
+    toNumber: n.toNumber,
     status: "Delivered",
   };
 };
@@ -527,7 +697,7 @@ const genAppointment: Gen = (ctx, id, c, u) => {
   const addr = address(s, 63, id);
   return {
     id,
-    ...stamps(c, u),
+    ...stamps("appointments", c, u),
     title: pick(APPOINTMENT_TITLES, h >>> 10),
     description: null,
     start: isoSec(start),
@@ -543,7 +713,7 @@ const genUser: Gen = (ctx, id, c, u) => {
   const h = hash(ctx.seed, 7, id);
   return {
     id,
-    ...stamps(c, u),
+    ...stamps("users", c, u),
     name: n.name,
     firstName: n.firstName,
     lastName: n.lastName,
@@ -555,7 +725,7 @@ const genUser: Gen = (ctx, id, c, u) => {
   };
 };
 
-const genGroup: Gen = (ctx, id, c, u) => {
+const genGroup: Gen = (ctx, id) => {
   const s = ctx.seed;
   const users: Rec[] = [];
   const size = 1 + (hash(s, 8, id) % 5);
@@ -564,12 +734,11 @@ const genGroup: Gen = (ctx, id, c, u) => {
     if (uid !== null && !users.some((x) => x.id === uid))
       users.push({ id: uid, name: userName(s, uid).name });
   }
-  return { id, ...stamps(c, u), name: `Team ${pick(STREETS, hash(s, 82, id))} ${id}`, type: "Agent", users };
+  return { id, name: `Team ${pick(STREETS, hash(s, 82, id))} ${id}`, type: "Agent", users };
 };
 
-const genStage: Gen = (_ctx, id, c, u) => ({
+const genStage: Gen = (_ctx, id) => ({
   id,
-  ...stamps(c, u),
   name: stageName(id),
   orderWeight: id * 100,
 });
@@ -593,8 +762,9 @@ export function generate(
   id: number,
   createdSec: number,
   updatedSec: number,
+  personId?: number | null,
 ): Rec {
-  return GENERATORS[entity](ctx, id, createdSec, updatedSec);
+  return GENERATORS[entity](ctx, id, createdSec, updatedSec, personId);
 }
 
 /** Base record at index i (id i + 1). */
@@ -603,8 +773,21 @@ export function baseRecord(ctx: GenContext, entity: EntityName, i: number): Rec 
   return GENERATORS[entity](ctx, i + 1, t.createdSec(i), t.updatedSec(i));
 }
 
+/** "X" → "X (renamed 1)" → "X (renamed 2)": a rename always changes the name. */
+function renamed(name: unknown): string {
+  const m = / \(renamed (\d+)\)$/.exec(String(name));
+  const base = m ? String(name).slice(0, m.index) : String(name);
+  return `${base} (renamed ${m ? Number(m[1]) + 1 : 1})`;
+}
+
 /** Fields an update may change, per entity; returns a new record. */
-export function applyUpdate(ctx: GenContext, entity: EntityName, rec: Rec, r: () => number): Rec {
+export function applyUpdate(
+  ctx: GenContext,
+  entity: EntityName,
+  rec: Rec,
+  r: () => number,
+  atSec: number,
+): Rec {
   const next: Rec = { ...rec };
   const pickInt = (n: number) => Math.floor(r() * n);
   switch (entity) {
@@ -629,10 +812,16 @@ export function applyUpdate(ctx: GenContext, entity: EntityName, rec: Rec, r: ()
       }
       break;
     }
-    case "deals":
-      next.stageId = 1 + pickInt(6);
-      next.price = 150_000 + pickInt(3000) * 500;
-      break;
+    case "deals": {
+      const stageId = 1 + pickInt(DEAL_STAGES.length);
+      const entered = stageId === rec.stageId ? Date.parse(String(rec.enteredStageAt)) / 1000 : atSec;
+      return dealStageFields(
+        next,
+        stageId,
+        150_000 + pickInt(3000) * 500,
+        Number.isFinite(entered) ? entered : atSec,
+      );
+    }
     case "events":
       next.description = `${String(rec.type)} (edited)`;
       break;
@@ -649,11 +838,24 @@ export function applyUpdate(ctx: GenContext, entity: EntityName, rec: Rec, r: ()
     case "users":
       next.status = rec.status === "Active" ? "Inactive" : "Active";
       break;
-    case "groups":
-      next.name = `${String(rec.name).replace(/ \(renamed\)$/, "")} (renamed)`;
+    case "groups": {
+      if (pickInt(2) === 0) {
+        next.name = renamed(rec.name);
+      } else {
+        const uid = ctx.counts.users > 0 ? 1 + pickInt(ctx.counts.users) : null;
+        const users = [...((rec.users as Rec[]) ?? [])];
+        if (uid !== null) {
+          next.users = users.some((u) => u.id === uid)
+            ? users.filter((u) => u.id !== uid)
+            : [...users, { id: uid, name: userName(ctx.seed, uid).name }];
+        }
+      }
       break;
+    }
     case "stages":
+      // Every update changes the content: without timestamps, content is all a reader can compare.
       next.orderWeight = (Number(rec.orderWeight) || 0) + 1;
+      if (pickInt(2) === 0) next.name = renamed(rec.name);
       break;
   }
   return next;

@@ -5,6 +5,7 @@
 // fetch.
 
 import { type EntityName, entityCode, type Rec } from "./data";
+import { HOSTILE_CONTENT_KINDS, type HostileKind } from "./hostile";
 import { hash, normalizeSeed, Rng, unit } from "./prng";
 
 export interface FaultConfig {
@@ -29,6 +30,12 @@ export interface FaultConfig {
   webhookDuplicateRate?: number;
   /** shuffle the events of one mutation batch and jitter their delivery */
   webhookReorder?: boolean;
+  /**
+   * Hostile base records: each base record (entity, id) is hostile with probability `rate`,
+   * with one of `kinds` (default every content kind). This changes the provider's data, not
+   * the transport: the record is the same on every fetch and in the ground truth.
+   */
+  hostile?: { rate: number; kinds?: HostileKind[] } | null;
 }
 
 export type MalformKind = "id-string" | "updated-missing" | "updated-garbage";
@@ -114,6 +121,20 @@ export class Faults {
     else if (kind === "updated-missing") delete out.updated;
     else out.updated = "0000-00-00 00:00:00";
     return out;
+  }
+
+  hostileActive(): boolean {
+    return (this.config.hostile?.rate ?? 0) > 0;
+  }
+
+  /** The hostile kind of a base record under the knob, a pure function of (fault seed, entity, id). */
+  hostileKind(entity: EntityName, id: number): HostileKind | null {
+    const h = this.config.hostile;
+    if (!h || h.rate <= 0) return null;
+    const x = hash(this.seed, 0x4057, entityCode(entity), id);
+    if (unit(x) >= h.rate) return null;
+    const kinds = (h.kinds ?? HOSTILE_CONTENT_KINDS).filter((k) => k !== "bigId");
+    return kinds.length === 0 ? null : (kinds[hash(x, 5) % kinds.length] as HostileKind);
   }
 
   webhookRng(salt: number): Rng {

@@ -9,21 +9,35 @@ import {
   generate,
   isEntity,
   isoSec,
+  isPersonChild,
+  PERSON_CHILDREN,
+  type PersonChild,
+  type Rec,
   stageName,
+  TIMESTAMPS,
   TRASH_STAGE_ID,
 } from "./data";
+import { HOSTILE_KINDS, type HostileKind } from "./hostile";
 import { hash, Rng } from "./prng";
 import type { SimRuntime } from "./runtime";
+import { protectedStage } from "./store";
 import type { Tenant } from "./tenant";
-import { dispatch, type EmittedEvent, type WebhookPayload } from "./webhooks";
+import { dispatch, type EmittedEvent, eventName, type WebhookPayload } from "./webhooks";
 
 export interface MutateRequest {
   entity?: EntityName;
   creates?: number;
   updates?: number;
   deletes?: number;
-  /** people only: move to the Trash stage (hidden from lists unless includeTrash=true) */
+  /** delete exactly these ids (those that exist), besides `deletes` random ones */
+  deleteIds?: number[];
+  /** people: move to the Trash stage; deals: status Deleted (both hidden from lists unless included) */
   trash?: number;
+  /** deals: status Archived (hidden from lists unless includeArchived=true) */
+  archive?: number;
+  /** create this many hostile records, cycling through `hostileKinds` (default: every kind) */
+  hostile?: number;
+  hostileKinds?: HostileKind[];
 }
 
 export interface MutateResult {
@@ -32,8 +46,13 @@ export interface MutateResult {
   created: number[];
   updated: number[];
   trashed: number[];
+  archived: number[];
   deleted: number[];
   stageChanged: number[];
+  /** records FUB deleted with the deleted people, without webhooks */
+  cascaded: Partial<Record<PersonChild, number[]>>;
+  /** hostile records created (also in `created`) */
+  hostile: { id: number; kind: HostileKind }[];
   webhooks: WebhookPayload[];
 }
 
@@ -42,13 +61,16 @@ export class MutationError extends Error {}
 export function mutate(rt: SimRuntime, tenant: Tenant, req: MutateRequest): MutateResult {
   const entity = req.entity ?? "people";
   if (!isEntity(entity)) throw new MutationError(`unknown entity ${String(entity)}`);
-  if (req.trash && entity !== "people") throw new MutationError("trash applies to people only");
+  if (req.trash && entity !== "people" && entity !== "deals")
+    throw new MutationError("trash applies to people and deals only");
+  if (req.archive && entity !== "deals") throw new MutationError("archive applies to deals only");
   const store = tenant.stores[entity];
   const seq = ++tenant.mutationSeq;
   const rng = new Rng(hash(tenant.seed, 0x5eed, seq));
   const r = () => rng.next();
   const sec = Math.floor(rt.now() / 1000);
   const at = isoSec(sec);
+  const ts = TIMESTAMPS[entity];
   const touched = new Set<number>();
   const result: MutateResult = {
     entity,
@@ -56,9 +78,18 @@ export function mutate(rt: SimRuntime, tenant: Tenant, req: MutateRequest): Muta
     created: [],
     updated: [],
     trashed: [],
+    archived: [],
     deleted: [],
     stageChanged: [],
+    cascaded: {},
+    hostile: [],
     webhooks: [],
+  };
+  // Stages and groups carry no timestamps: a change shows only in their content.
+  const stamp = (rec: Rec): Rec => {
+    if (ts) rec[ts.updated] = at;
+    if (entity === "people") rec.lastActivity = at;
+    return rec;
   };
 
   const pickIds = (n: number, ok: (id: number) => boolean): number[] => {
@@ -74,53 +105,99 @@ export function mutate(rt: SimRuntime, tenant: Tenant, req: MutateRequest): Muta
     }
     return out;
   };
-
-  for (let k = 0; k < (req.creates ?? 0); k++) {
-    const id = store.nextId;
-    const rec = generate(tenant.ctx, entity, id, sec, sec);
+  /** A person that exists now: a new call, text or event never points at a deleted person. */
+  const pickPerson = (): number | null => {
+    const people = tenant.stores.people;
+    for (let k = 0; k < 64 && people.nextId > 1; k++) {
+      const id = 1 + rng.int(people.nextId - 1);
+      if (people.exists(id)) return id;
+    }
+    return null;
+  };
+  const create = (id: number): Rec => {
+    const rec = generate(tenant.ctx, entity, id, sec, sec, isPersonChild(entity) ? pickPerson() : undefined);
     if (entity === "people") {
       rec.lastActivity = at;
       rec.createdVia = "API";
     }
-    store.put(rec, false);
+    return rec;
+  };
+
+  for (let k = 0; k < (req.creates ?? 0); k++) {
+    const id = store.nextId;
+    store.put(create(id), false);
     touched.add(id);
     result.created.push(id);
   }
+  const kinds = req.hostileKinds && req.hostileKinds.length > 0 ? req.hostileKinds : HOSTILE_KINDS;
+  for (let k = 0; k < (req.hostile ?? 0); k++) {
+    const kind = kinds[k % kinds.length] as HostileKind;
+    const id = kind === "bigId" ? store.nextBigId++ : store.nextId;
+    store.hostile.set(id, kind);
+    store.put(create(id), false);
+    touched.add(id);
+    result.created.push(id);
+    result.hostile.push({ id, kind });
+  }
   for (const id of pickIds(req.updates ?? 0, (id) => !store.isTrashed(id))) {
-    const cur = store.get(id);
+    const cur = store.getEntry(id);
     if (!cur) continue;
-    const next = applyUpdate(tenant.ctx, entity, cur.record, r);
-    next.updated = at;
-    if (entity === "people") {
-      next.lastActivity = at;
-      if (next.stageId !== cur.record.stageId) result.stageChanged.push(id);
-    }
-    store.put(next, false);
+    const next = stamp(applyUpdate(tenant.ctx, entity, cur.record, r, sec));
+    if (entity === "people" && next.stageId !== cur.record.stageId) result.stageChanged.push(id);
+    store.put(next, false, cur.archived);
     result.updated.push(id);
   }
   for (const id of pickIds(req.trash ?? 0, (id) => !store.isTrashed(id))) {
-    const cur = store.get(id);
+    const cur = store.getEntry(id);
     if (!cur) continue;
-    store.put(
-      { ...cur.record, stage: stageName(TRASH_STAGE_ID), stageId: TRASH_STAGE_ID, updated: at },
-      true,
-    );
+    if (entity === "people") {
+      store.put(stamp({ ...cur.record, stage: stageName(TRASH_STAGE_ID), stageId: TRASH_STAGE_ID }), true);
+      result.stageChanged.push(id);
+    } else {
+      store.put(stamp({ ...cur.record, status: "Deleted" }), true);
+    }
     result.trashed.push(id);
-    result.stageChanged.push(id);
   }
-  for (const id of pickIds(req.deletes ?? 0, () => true)) {
+  for (const id of pickIds(req.archive ?? 0, (id) => !store.isTrashed(id) && !store.isArchived(id))) {
+    const cur = store.getEntry(id);
+    if (!cur) continue;
+    store.put(stamp({ ...cur.record, status: "Archived" }), false, true);
+    result.archived.push(id);
+  }
+  const deletable = (id: number) => entity !== "stages" || !protectedStage(id);
+  for (const id of req.deleteIds ?? []) {
+    if (touched.has(id) || !store.exists(id) || !deletable(id)) continue;
+    touched.add(id);
     store.delete(id);
     result.deleted.push(id);
   }
+  for (const id of pickIds(req.deletes ?? 0, deletable)) {
+    store.delete(id);
+    result.deleted.push(id);
+  }
+  // FUB deletes a person's calls, texts and events with the person, and says nothing about them.
+  if (entity === "people") {
+    for (const child of PERSON_CHILDREN) {
+      const ids: number[] = [];
+      for (const pid of result.deleted) {
+        for (const id of tenant.stores[child].childIds(pid)) {
+          tenant.stores[child].delete(id);
+          ids.push(id);
+        }
+      }
+      if (ids.length > 0) result.cascaded[child] = ids.sort((a, b) => a - b);
+    }
+  }
 
   const events: EmittedEvent[] = [];
-  const add = (event: string, ids: number[]) => {
-    if (ids.length > 0) events.push({ event, entity, ids: [...ids].sort((a, b) => a - b) });
+  const add = (change: "Created" | "Updated" | "Deleted" | null, ids: number[], name?: string) => {
+    const event = name ?? (change ? eventName(entity, change) : null);
+    if (event && ids.length > 0) events.push({ event, entity, ids: [...ids].sort((a, b) => a - b) });
   };
-  add(`${entity}Created`, result.created);
-  add(`${entity}Updated`, [...result.updated, ...result.trashed]);
-  if (entity === "people") add("peopleStageUpdated", result.stageChanged);
-  add(`${entity}Deleted`, result.deleted);
+  add("Created", result.created);
+  add("Updated", [...result.updated, ...result.trashed, ...result.archived]);
+  if (entity === "people") add(null, result.stageChanged, "peopleStageUpdated");
+  add("Deleted", result.deleted);
   result.webhooks = dispatch(rt, tenant, events);
   return result;
 }
@@ -179,7 +256,10 @@ export class MutationStream {
           ([e, w]) => isEntity(e) && w > 0 && ENTITIES.includes(e),
         )
       : [[this.config.entity ?? "people", 1]];
-    const perEntity = new Map<EntityName, Required<Omit<MutateRequest, "entity">>>();
+    const perEntity = new Map<
+      EntityName,
+      { creates: number; updates: number; deletes: number; trash: number }
+    >();
     const drawWeighted = <T>(items: [T, number][]): T => {
       const sum = items.reduce((s, [, w]) => s + w, 0);
       let x = this.rng.next() * sum;
@@ -192,7 +272,7 @@ export class MutationStream {
     for (let k = 0; k < n && kinds.length > 0 && weights.length > 0; k++) {
       const entity = drawWeighted(weights);
       let kind = drawWeighted(kinds.map((x) => [x, mix[x] ?? 0] as [(typeof kinds)[number], number]));
-      if (kind === "trash" && entity !== "people") kind = "updates";
+      if (kind === "trash" && entity !== "people" && entity !== "deals") kind = "updates";
       let m = perEntity.get(entity);
       if (!m) {
         m = { creates: 0, updates: 0, deletes: 0, trash: 0 };

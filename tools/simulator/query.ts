@@ -1,18 +1,31 @@
 // Parsing of FUB list parameters and the opaque `next` token.
 
-import type { EntityName, Rec } from "./data";
+import { type EntityName, isPersonChild, type Rec, TIMESTAMPS } from "./data";
 import type { Cursor, ListFilter, ListRequest, SortKey } from "./store";
 
 export const DEFAULT_LIMIT = 10;
 export const MAX_LIMIT = 100;
-const SORT_KEYS: readonly SortKey[] = ["id", "created", "updated"];
+const SORT_KEYS: readonly SortKey[] = ["id", "created", "updated", "name", "orderWeight"];
+
+/** The sort values an entity accepts, each mapped to the store's key. */
+function sortFields(entity: EntityName): Record<string, SortKey> {
+  if (entity === "stages") return { orderWeight: "orderWeight", id: "id", name: "name" };
+  if (entity === "groups") return { id: "id", name: "name" };
+  if (entity === "deals")
+    return { id: "id", created: "created", updated: "updated", createdAt: "created", updatedAt: "updated" };
+  return { id: "id", created: "created", updated: "updated" };
+}
+
+function truthy(v: string | undefined): boolean {
+  return ["true", "1"].includes((v ?? "").toLowerCase());
+}
 
 export class QueryError extends Error {}
 
 interface Token {
   k: SortKey;
   d: 0 | 1;
-  v: number;
+  v: number | string;
   i: number;
 }
 
@@ -37,7 +50,11 @@ export function decodeNext(token: string, sort: { key: SortKey; desc: boolean })
   } catch {
     throw new QueryError("Invalid value for parameter 'next'.");
   }
-  if (typeof t.v !== "number" || typeof t.i !== "number" || !SORT_KEYS.includes(t.k as SortKey)) {
+  if (
+    (typeof t.v !== "number" && typeof t.v !== "string") ||
+    typeof t.i !== "number" ||
+    !SORT_KEYS.includes(t.k as SortKey)
+  ) {
     throw new QueryError("Invalid value for parameter 'next'.");
   }
   if (t.k !== sort.key || Boolean(t.d) !== sort.desc) {
@@ -87,28 +104,48 @@ export function parseList(entity: EntityName, q: (name: string) => string | unde
 
   const sortRaw = (q("sort") ?? "").trim();
   const desc = sortRaw === "" ? true : sortRaw.startsWith("-");
-  const key = (sortRaw === "" ? "id" : sortRaw.replace(/^[-+]/, "")) as SortKey;
-  if (!SORT_KEYS.includes(key)) {
+  const field = sortRaw === "" ? "id" : sortRaw.replace(/^[-+]/, "");
+  const fields = sortFields(entity);
+  const key = Object.hasOwn(fields, field) ? fields[field] : undefined;
+  if (!key) {
     throw new QueryError(
-      `Invalid sort field '${key}'. Supported: id, created, updated (prefix '-' for descending).`,
+      `Invalid sort field '${field}'. Supported: ${Object.keys(fields).join(", ")} (prefix '-' for descending).`,
     );
   }
   const sort = { key, desc };
   const nextRaw = q("next");
   const cursor = nextRaw ? decodeNext(nextRaw, sort) : undefined;
 
+  // Stages and groups have no timestamps: FUB takes no date filters for them, so they are ignored.
+  const dated = TIMESTAMPS[entity] !== null;
   const filter: ListFilter = {
-    createdAfter: parseTime("createdAfter", q("createdAfter")),
-    createdBefore: parseTime("createdBefore", q("createdBefore")),
-    updatedAfter: parseTime("updatedAfter", q("updatedAfter")),
-    updatedBefore: parseTime("updatedBefore", q("updatedBefore")),
+    createdAfter: dated ? parseTime("createdAfter", q("createdAfter")) : undefined,
+    createdBefore: dated ? parseTime("createdBefore", q("createdBefore")) : undefined,
+    updatedAfter: dated ? parseTime("updatedAfter", q("updatedAfter")) : undefined,
+    updatedBefore: dated ? parseTime("updatedBefore", q("updatedBefore")) : undefined,
     idGreaterThan: parseInt32("idGreaterThan", q("idGreaterThan")),
     idLessThan: parseInt32("idLessThan", q("idLessThan")),
-    includeTrash: entity === "people" && ["true", "1"].includes((q("includeTrash") ?? "").toLowerCase()),
+    includeTrash:
+      entity === "people"
+        ? truthy(q("includeTrash"))
+        : entity === "deals"
+          ? truthy(q("includeDeleted"))
+          : false,
+    includeArchived: entity === "deals" && truthy(q("includeArchived")),
     ids,
   };
+  if (isPersonChild(entity)) filter.personId = parseInt32("personId", q("personId"));
+  if (entity === "textMessages") {
+    const to = q("toNumber");
+    const from = q("fromNumber");
+    if (to !== undefined && to !== "") filter.toNumber = to;
+    if (from !== undefined && from !== "") filter.fromNumber = from;
+    if (filter.personId === undefined && !filter.toNumber && !filter.fromNumber && !ids) {
+      throw new QueryError("One of personId, toNumber or fromNumber is required to list text messages.");
+    }
+  }
   const fieldsRaw = (q("fields") ?? "").trim();
-  const fields =
+  const projection =
     fieldsRaw === "" || fieldsRaw === "allFields"
       ? { all: fieldsRaw === "allFields", only: null }
       : {
@@ -121,18 +158,25 @@ export function parseList(entity: EntityName, q: (name: string) => string | unde
   return {
     req: { filter, sort, cursor, offset: cursor ? 0 : offset, limit },
     requestedOffset: cursor ? 0 : offset,
-    fields,
+    fields: projection,
   };
 }
 
-/** Custom fields (custom*) appear only with fields=allFields; a field list selects fields (id always kept). */
-export function project(rec: Rec, fields: { all: boolean; only: string[] | null }): Rec {
+/**
+ * A person's custom fields (custom*) appear only with fields=allFields (a deal's are inline); a
+ * field list selects fields (id always kept).
+ */
+export function project(
+  rec: Rec,
+  fields: { all: boolean; only: string[] | null },
+  entity: EntityName = "people",
+): Rec {
   if (fields.only) {
     const out: Rec = { id: rec.id };
     for (const f of fields.only) if (f in rec) out[f] = rec[f];
     return out;
   }
-  if (fields.all) return rec;
+  if (fields.all || entity !== "people") return rec;
   let hasCustom = false;
   for (const k in rec) {
     if (k.startsWith("custom")) {

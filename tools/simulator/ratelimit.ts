@@ -30,6 +30,12 @@ export class SlidingWindow {
     return this.hits.length - this.head;
   }
 
+  /** Count a hit unconditionally; returns how many hits the window ending now holds. */
+  record(now: number, windowMs: number): number {
+    this.hits.push(now);
+    return this.inWindow(now, windowMs);
+  }
+
   take(now: number, limit: number, windowSec: number): RateDecision {
     const windowMs = windowSec * 1000;
     const used = this.inWindow(now, windowMs);
@@ -43,15 +49,34 @@ export class SlidingWindow {
   }
 }
 
-export interface RateLimitConfig {
+export interface RateContextConfig {
   /** limit for requests carrying a valid X-System-Key */
   limit: number;
   /** limit without a system key (default: half of `limit`) */
   limitWithoutSystemKey?: number;
+  /** window of this context (default: the global window) */
+  windowSec?: number;
+}
+
+export interface RateLimitConfig {
+  /** limit of the `global` context for requests carrying a valid X-System-Key */
+  limit: number;
+  /** limit without a system key (default: half of `limit`) */
+  limitWithoutSystemKey?: number;
   windowSec: number;
+  /** other contexts by name (default: `events` 20 / 10 per 10 s) */
+  contexts?: Record<string, RateContextConfig>;
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitConfig = { limit: 250, limitWithoutSystemKey: 125, windowSec: 10 };
+export const DEFAULT_CONTEXTS: Record<string, RateContextConfig> = {
+  events: { limit: 20, limitWithoutSystemKey: 10 },
+};
+
+/** FUB counts `GET /v1/events` (list and by id) in its own context; everything else in `global`. */
+export function rateContextOf(method: string, path: string): string {
+  return method === "GET" && /\/v1\/events(\/|$)/.test(path) ? "events" : "global";
+}
 
 /** Limiter buckets keyed by context (tenant + system). */
 export class RateLimiter {

@@ -1,10 +1,27 @@
 // A tenant is one FUB account (one API key): its dataset, rate-limit buckets,
 // faults, webhook registrations and counters.
 
-import { DEFAULT_COUNTS, ENTITIES, type EntityName, entityCode, type GenContext, Timeline } from "./data";
+import {
+  DEFAULT_COUNTS,
+  ENTITIES,
+  type EntityName,
+  entityCode,
+  type GenContext,
+  PERSON_CHILDREN,
+  type PersonChild,
+  PersonLinks,
+  Timeline,
+} from "./data";
 import { Faults } from "./faults";
 import { normalizeSeed } from "./prng";
-import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from "./ratelimit";
+import {
+  DEFAULT_CONTEXTS,
+  DEFAULT_RATE_LIMIT,
+  type RateContextConfig,
+  type RateLimitConfig,
+  RateLimiter,
+  SlidingWindow,
+} from "./ratelimit";
 import { EntityStore } from "./store";
 
 export interface TenantConfig {
@@ -13,7 +30,7 @@ export interface TenantConfig {
   systemKey?: string;
   /** base record counts per entity (missing entities get DEFAULT_COUNTS) */
   counts?: Partial<Record<EntityName, number>>;
-  /** override the FUB limits, or false to disable limiting (benchmarks) */
+  /** override the FUB limits (global, and per context), or false to disable limiting (benchmarks) */
   rateLimit?: Partial<RateLimitConfig> | false;
   /** webhook retry delays = FUB schedule (1, 5, 5, 10, 30 min) x this factor; default 1/60 (minutes → seconds) */
   webhookRetryScale?: number;
@@ -44,12 +61,27 @@ export interface DeliveryLogEntry {
   duplicate?: boolean;
 }
 
+/** Per rate context: what passed the limiter, what was refused, and the busiest window. */
+export interface ContextStats {
+  /** requests admitted (passed the limiter and any storm) */
+  served: number;
+  /** 429s: over the limit or in a storm */
+  rateLimited: number;
+  stormRateLimited: number;
+  /** most admitted requests in any sliding window of the context's length */
+  maxInWindow: number;
+  /** most requests attempted (admitted or refused) in any sliding window of that length */
+  maxAttemptsInWindow: number;
+  windowSec: number;
+}
+
 export interface TenantStats {
   served: number;
   rateLimited: number;
   stormRateLimited: number;
   unauthorized: number;
   byStatus: Record<string, number>;
+  contexts: Record<string, ContextStats>;
   webhooks: {
     events: number;
     attempts: number;
@@ -67,6 +99,7 @@ function emptyStats(): TenantStats {
     stormRateLimited: 0,
     unauthorized: 0,
     byStatus: {},
+    contexts: {},
     webhooks: { events: 0, attempts: 0, acknowledged: 0, failedAttempts: 0, gaveUp: 0, duplicates: 0 },
   };
 }
@@ -83,6 +116,8 @@ export class Tenant {
   nextWebhookId = 1;
   readonly deliveryLog: DeliveryLogEntry[] = [];
   stats: TenantStats = emptyStats();
+  /** sliding windows behind ContextStats (admitted, attempted), by context */
+  private statWindows = new Map<string, { admitted: SlidingWindow; attempted: SlidingWindow }>();
   mutationSeq = 0;
   eventSeq = 0;
 
@@ -100,24 +135,65 @@ export class Tenant {
     this.counts = counts;
     const timelines = {} as Record<EntityName, Timeline>;
     for (const e of ENTITIES) timelines[e] = new Timeline(this.seed, entityCode(e), counts[e]);
-    this.ctx = { seed: this.seed, counts, timelines };
-    const stores = {} as Record<EntityName, EntityStore>;
-    for (const e of ENTITIES) stores[e] = new EntityStore(this.ctx, e, counts[e]);
-    this.stores = stores;
+    const links = {} as Record<PersonChild, PersonLinks>;
+    for (const e of PERSON_CHILDREN) links[e] = new PersonLinks(this.seed, entityCode(e), counts.people);
+    this.ctx = { seed: this.seed, counts, timelines, links };
     this.faults = new Faults(this.seed);
+    const stores = {} as Record<EntityName, EntityStore>;
+    const hostile = {
+      active: () => this.faults.hostileActive(),
+      kind: (e: EntityName, id: number) => this.faults.hostileKind(e, id),
+    };
+    for (const e of ENTITIES) stores[e] = new EntityStore(this.ctx, e, counts[e], hostile);
+    this.stores = stores;
   }
 
-  /** Effective limit for a request, or null when limiting is disabled. */
-  rateLimit(withSystemKey: boolean): { limit: number; windowSec: number } | null {
+  /** Effective limit of a rate context for a request, or null when limiting is disabled. */
+  rateLimit(withSystemKey: boolean, context = "global"): { limit: number; windowSec: number } | null {
     const rl = this.config.rateLimit;
     if (rl === false) return null;
-    const limit = rl?.limit ?? DEFAULT_RATE_LIMIT.limit;
-    const without =
-      rl?.limitWithoutSystemKey ?? (rl?.limit !== undefined ? Math.max(1, Math.floor(limit / 2)) : 125);
-    return {
-      limit: withSystemKey ? limit : without,
-      windowSec: rl?.windowSec ?? DEFAULT_RATE_LIMIT.windowSec,
-    };
+    const windowSec = rl?.windowSec ?? DEFAULT_RATE_LIMIT.windowSec;
+    const spec: RateContextConfig | undefined =
+      context === "global"
+        ? {
+            limit: rl?.limit ?? DEFAULT_RATE_LIMIT.limit,
+            limitWithoutSystemKey: rl?.limitWithoutSystemKey ?? (rl?.limit !== undefined ? undefined : 125),
+          }
+        : (rl?.contexts?.[context] ?? DEFAULT_CONTEXTS[context]);
+    if (!spec) return null;
+    const without = spec.limitWithoutSystemKey ?? Math.max(1, Math.floor(spec.limit / 2));
+    return { limit: withSystemKey ? spec.limit : without, windowSec: spec.windowSec ?? windowSec };
+  }
+
+  /** Count one request of a context in the stats; `admitted` false for a 429. */
+  noteRequest(context: string, now: number, admitted: boolean, storm = false): void {
+    const windowSec = this.rateLimit(true, context)?.windowSec ?? DEFAULT_RATE_LIMIT.windowSec;
+    let st = this.stats.contexts[context];
+    if (!st) {
+      st = {
+        served: 0,
+        rateLimited: 0,
+        stormRateLimited: 0,
+        maxInWindow: 0,
+        maxAttemptsInWindow: 0,
+        windowSec,
+      };
+      this.stats.contexts[context] = st;
+    }
+    let w = this.statWindows.get(context);
+    if (!w) {
+      w = { admitted: new SlidingWindow(), attempted: new SlidingWindow() };
+      this.statWindows.set(context, w);
+    }
+    const ms = windowSec * 1000;
+    st.maxAttemptsInWindow = Math.max(st.maxAttemptsInWindow, w.attempted.record(now, ms));
+    if (admitted) {
+      st.served++;
+      st.maxInWindow = Math.max(st.maxInWindow, w.admitted.record(now, ms));
+    } else {
+      st.rateLimited++;
+      if (storm) st.stormRateLimited++;
+    }
   }
 
   get webhookRetryScale(): number {
@@ -139,14 +215,26 @@ export class Tenant {
 
   resetStats(): void {
     this.stats = emptyStats();
+    this.statWindows.clear();
+  }
+
+  /** Whether any served record may hold RawJson parts (hostile deep nesting or big numbers). */
+  mayHoldRaw(entity?: EntityName): boolean {
+    return entity ? this.stores[entity].mayHoldRaw() : ENTITIES.some((e) => this.stores[e].mayHoldRaw());
   }
 
   summary(): Record<string, unknown> {
     const counts: Record<string, number> = {};
     const deleted: Record<string, number> = {};
     for (const e of ENTITIES) {
-      counts[e] = this.stores[e].count({ includeTrash: false });
+      // What the truth counts: trashed people and Deleted deals are out, Archived deals are in.
+      counts[e] = this.stores[e].count({ includeTrash: false, includeArchived: true });
       deleted[e] = this.stores[e].deletedIds().length;
+    }
+    const hostileIds: Record<string, number[]> = {};
+    for (const e of ENTITIES) {
+      const ids = this.stores[e].hostile;
+      if (ids.size > 0) hostileIds[e] = [...ids.keys()].sort((a, b) => a - b);
     }
     const malformedIds: Record<string, number[]> = {};
     for (const [e, ids] of this.faults.malformedServed) malformedIds[e] = [...ids].sort((a, b) => a - b);
@@ -158,17 +246,22 @@ export class Tenant {
       counts,
       deleted,
       trashedPeople: this.stores.people.count({ includeTrash: true }) - (counts.people ?? 0),
-      rateLimit: this.config.rateLimit === false ? false : this.rateLimit(true),
+      rateLimit:
+        this.config.rateLimit === false
+          ? false
+          : { ...this.rateLimit(true), contexts: { events: this.rateLimit(true, "events") } },
       requests: {
         served: this.stats.served,
         rateLimited: this.stats.rateLimited,
         stormRateLimited: this.stats.stormRateLimited,
         unauthorized: this.stats.unauthorized,
         byStatus: this.stats.byStatus,
+        byContext: this.stats.contexts,
       },
       webhooks: { registered: this.webhooks.size, ...this.stats.webhooks },
       faults: this.faults.config,
       malformedIds,
+      hostileCreatedIds: hostileIds,
       mutations: this.mutationSeq,
     };
   }

@@ -4,7 +4,8 @@
 // schedule (1, 5, 5, 10, 30 minutes) compressed by the tenant's retry scale.
 
 import { signFub } from "../../src/core/signatures";
-import { ENTITIES, type EntityName } from "./data";
+import type { EntityName } from "./data";
+import { HOSTILE_WEBHOOK_KINDS, type HostileWebhookKind, hostileWebhookBody } from "./hostile";
 import { hash } from "./prng";
 import type { SimRuntime } from "./runtime";
 import type { Tenant, WebhookRegistration } from "./tenant";
@@ -14,10 +15,31 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
 /** resourceIds per event; a bigger batch is split into several events, like FUB */
 export const MAX_IDS_PER_EVENT = 100;
 
-export const WEBHOOK_EVENTS: readonly string[] = [
-  ...ENTITIES.flatMap((e) => [`${e}Created`, `${e}Updated`, `${e}Deleted`]),
-  "peopleStageUpdated",
+/** Entities whose changes FUB announces with `<entity>Created/Updated/Deleted` (users: a sim extension). */
+const PLURAL_EVENT_ENTITIES: readonly EntityName[] = [
+  "people",
+  "deals",
+  "events",
+  "calls",
+  "textMessages",
+  "appointments",
+  "users",
 ];
+
+export const WEBHOOK_EVENTS: readonly string[] = [
+  ...PLURAL_EVENT_ENTITIES.flatMap((e) => [`${e}Created`, `${e}Updated`, `${e}Deleted`]),
+  "peopleStageUpdated",
+  "stageCreated",
+  "stageUpdated",
+  "stageDeleted",
+];
+
+/** The event a change of an entity fires: stages use FUB's singular names, groups fire none. */
+export function eventName(entity: EntityName, change: "Created" | "Updated" | "Deleted"): string | null {
+  if (entity === "stages") return `stage${change}`;
+  if (!PLURAL_EVENT_ENTITIES.includes(entity)) return null;
+  return `${entity}${change}`;
+}
 
 export interface EmittedEvent {
   event: string;
@@ -51,9 +73,11 @@ function eventCreated(ms: number): string {
 
 interface Job {
   hook: WebhookRegistration;
-  payload: WebhookPayload;
-  body: string;
+  payload: { eventId: string; event: string };
+  body: string | Uint8Array;
   duplicate: boolean;
+  /** a hostile body is sent once to a given url, whatever the registrations */
+  url?: string;
 }
 
 /** Build the payloads of one mutation batch and deliver them to every matching registration. */
@@ -104,7 +128,7 @@ export function dispatch(rt: SimRuntime, tenant: Tenant, events: EmittedEvent[])
 }
 
 async function deliver(rt: SimRuntime, tenant: Tenant, job: Job, attempt: number): Promise<void> {
-  if (!tenant.webhooks.has(job.hook.id)) return; // unregistered meanwhile
+  if (!job.url && !tenant.webhooks.has(job.hook.id)) return; // unregistered meanwhile
   const w = tenant.stats.webhooks;
   w.attempts++;
   let status: number | null = null;
@@ -113,10 +137,10 @@ async function deliver(rt: SimRuntime, tenant: Tenant, job: Job, attempt: number
   const timer = setTimeout(() => ctrl.abort(), DELIVERY_TIMEOUT_MS);
   try {
     const signature = await signFub(job.body, tenant.systemKey);
-    const res = await rt.fetch(job.hook.url, {
+    const res = await rt.fetch(job.url ?? job.hook.url, {
       method: "POST",
       headers: { "Content-Type": "application/json", "FUB-Signature": signature },
-      body: job.body,
+      body: job.body as BodyInit,
       signal: ctrl.signal,
     });
     status = res.status;
@@ -130,7 +154,7 @@ async function deliver(rt: SimRuntime, tenant: Tenant, job: Job, attempt: number
     eventId: job.payload.eventId,
     event: job.payload.event,
     webhookId: job.hook.id,
-    url: job.hook.url,
+    url: job.url ?? job.hook.url,
     attempt,
     status,
     ...(error ? { error } : {}),
@@ -148,4 +172,83 @@ async function deliver(rt: SimRuntime, tenant: Tenant, job: Job, attempt: number
     return;
   }
   rt.setTimer(() => void deliver(rt, tenant, job, attempt + 1), delayMin * 60_000 * tenant.webhookRetryScale);
+}
+
+export interface HostileWebhookRequest {
+  /** default: every kind */
+  kinds?: HostileWebhookKind[];
+  /** deliver here instead of to the Active registrations of the (otherwise valid) event */
+  url?: string;
+  /** the event whose registrations receive the bodies (default peopleUpdated) */
+  event?: string;
+  /** records the bodies name (default: person 1) */
+  resourceIds?: number[];
+}
+
+export interface HostileWebhookSent {
+  kind: HostileWebhookKind;
+  eventId: string;
+  event: string;
+  uri: string;
+  bytes: number;
+  /** where it went */
+  urls: string[];
+}
+
+/**
+ * Signed deliveries whose body is hostile, one per kind, each to every Active registration of
+ * `event` (or to `url`). Retried like any delivery; the delivery log records them.
+ */
+export function sendHostileWebhooks(
+  rt: SimRuntime,
+  tenant: Tenant,
+  req: HostileWebhookRequest,
+): HostileWebhookSent[] {
+  const event = req.event ?? "peopleUpdated";
+  const entity = (PLURAL_EVENT_ENTITIES.find((e) => event.startsWith(e)) ??
+    (event.startsWith("stage") ? "stages" : "people")) as EntityName;
+  const ids = req.resourceIds ?? [1];
+  const sent: HostileWebhookSent[] = [];
+  const jobs: Job[] = [];
+  for (const kind of req.kinds ?? HOSTILE_WEBHOOK_KINDS) {
+    const h = hostileWebhookBody(kind, {
+      eventId: eventId(tenant.seed, ++tenant.eventSeq),
+      eventCreated: eventCreated(rt.now()),
+      event,
+      resourceIds: ids,
+      uri: resourceUri(rt.baseUrl(), entity, ids),
+    });
+    const targets = req.url
+      ? [
+          {
+            hook: { id: 0, event, url: req.url, status: "Active" as const, system: null, created: "" },
+            url: req.url,
+          },
+        ]
+      : [...tenant.webhooks.values()]
+          .filter((w) => w.status === "Active" && w.event === event)
+          .map((hook) => ({ hook, url: undefined }));
+    for (const t of targets) {
+      tenant.stats.webhooks.events++;
+      jobs.push({
+        hook: t.hook,
+        payload: { eventId: h.eventId, event: h.event },
+        body: h.body,
+        duplicate: false,
+        ...(t.url ? { url: t.url } : {}),
+      });
+    }
+    sent.push({
+      kind,
+      eventId: h.eventId,
+      event: h.event,
+      uri: h.uri,
+      bytes: h.body.length,
+      urls: targets.map((t) => t.url ?? t.hook.url),
+    });
+  }
+  void (async () => {
+    for (const job of jobs) await deliver(rt, tenant, job, 1);
+  })();
+  return sent;
 }
