@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { fubDeals, deals as unifiedDeals } from "../../db/schema";
-import { fubBase, fubEntity, fubId, fubRef, fubTimestamp, instantOrNull } from "./records";
+import { fubBase, fubEntity, fubId, fubRef, fubTimestamp, instantOrNull, updatedOf } from "./records";
 import { fubDealToDeal } from "./unified";
 
 const party = z.looseObject({ id: fubId, name: z.string().nullish() });
@@ -46,10 +46,17 @@ export const fubDealSchema = z.looseObject({
 
 export type FubDeal = z.infer<typeof fubDealSchema>;
 
+/** FUB's deleted deals keep a status instead of vanishing; lists show them only when asked. */
+export const FUB_DEAL_DELETED = "Deleted";
+
+const isDeletedDeal = (d: FubDeal) => d.status === FUB_DEAL_DELETED;
+
 export const deals = fubEntity({
   name: "deals",
   schema: fubDealSchema,
   coreTable: fubDeals,
+  // Archived deals are still deals; deleted ones must be seen, or a deal deleted in FUB would stay live here.
+  listParams: { includeArchived: "true", includeDeleted: "true" },
   columns: (d) => ({
     name: d.name ?? null,
     stage_id: d.stageId ?? null,
@@ -68,6 +75,12 @@ export const deals = fubEntity({
     person_ids: (d.people ?? []).map((p) => p.id),
     user_ids: (d.users ?? []).map((u) => u.id),
   }),
-  unified: fubDealToDeal,
+  // A deal in status Deleted is not live, like a person in Trash; a newer version out of it clears deleted_at.
+  shared: (d) => (isDeletedDeal(d) ? { deleted_at: updatedOf(d) } : {}),
+  unified: (d, source) => {
+    const deal = fubDealToDeal(d, source);
+    if (isDeletedDeal(d)) deal.row.deleted_at = updatedOf(d);
+    return deal;
+  },
   unifiedDelete: (sourceId) => ({ table: unifiedDeals, sourceId }),
 });
