@@ -401,14 +401,17 @@ export class AccountSync extends DurableObject<Env> {
     return { paused: false };
   }
 
-  /** Forgets an entity's delta cursor so its next delta reads everything; refused while it runs. */
+  /**
+   * Forgets an entity's delta cursor (for an entity listed per parent, its parent watermark) so its next delta
+   * reads everything; refused while it runs.
+   */
   async resetCursor(accountId: string, connectionId: string, entity: string): Promise<SyncState | null> {
     const state = getSyncState(this.sql, connectionId, entity);
     if (!state) return null;
     if (state.status === "IN_PROGRESS") {
       throw new AppError(409, "sync_in_progress", `a ${state.mode} run of ${entity} is in progress`);
     }
-    const next = { ...state, cursor: null };
+    const next = { ...state, cursor: null, parentWatermark: null };
     putSyncState(this.sql, next);
     await this.mirror(accountId, [next]);
     return next;
