@@ -64,6 +64,8 @@ export type StartSyncRequest = {
   provider: string;
   entities: string[];
   mode: SyncMode;
+  /** What asks for the runs, shown in their state (`reconcile`); omitted for plain requests. */
+  origin?: string;
 };
 export type StartSyncResult = { started: string[]; alreadyRunning: string[]; paused: boolean };
 type RunTimerPayload = { accountId: string; connectionId: string; entity: string; attempt?: number };
@@ -78,6 +80,8 @@ export type EntityStatus = SyncState & {
     total: number | null;
     etaMs: number | null;
     etaAt: number | null;
+    /** Entities listed per parent: parents whose children are all listed, of those the run counted. */
+    parents: { done: number; total: number } | null;
   };
 };
 
@@ -118,6 +122,12 @@ export class AccountSync extends DurableObject<Env> {
   private get sql() {
     return this.ctx.storage.sql;
   }
+
+  /**
+   * How sync runs and the reconciliation reach the provider; unset, the global fetch (counted per invocation).
+   * Tests put a stub here to play a provider behaviour the simulator doesn't.
+   */
+  providerFetch: typeof fetch | undefined;
 
   private paused(): boolean {
     return (
@@ -161,6 +171,9 @@ export class AccountSync extends DurableObject<Env> {
         runRecords: 0,
         runTotal: null,
         errorMessage: null,
+        fanOut: null,
+        parentWatermark: current?.parentWatermark ?? null,
+        origin: req.origin ?? null,
       };
       putSyncState(this.sql, next);
       setTimer(this.ctx.storage, runTimerName(req.connectionId, entity), now, {
@@ -180,9 +193,10 @@ export class AccountSync extends DurableObject<Env> {
     const paused = this.paused();
     const meter = new SubrequestMeter();
     const env = meter.env(this.env);
+    const providerFetch = this.providerFetch ?? meter.fetch;
     for (const timer of dueTimers(this.ctx.storage, Date.now(), paused ? RUN : undefined)) {
       try {
-        if (timer.name.startsWith(RUN)) await this.runTimer(timer, env, meter.fetch);
+        if (timer.name.startsWith(RUN)) await this.runTimer(timer, env, providerFetch);
         else if (timer.name.startsWith(COMPLETE)) await this.completionTimer(timer, env);
         else if (timer.name.startsWith(TOKEN_TIMER))
           await refreshOnTimer(this.ctx, env, timer.payload); // issue 5
@@ -265,6 +279,7 @@ export class AccountSync extends DurableObject<Env> {
         rearmTimer(this.ctx.storage, timer, now + LEASE_TTL_MS, p);
         return;
       case "parked":
+      case "waiting":
         setTimer(this.ctx.storage, name, outcome.retryAt, p);
         return;
       case "failed": {
@@ -386,14 +401,17 @@ export class AccountSync extends DurableObject<Env> {
     return { paused: false };
   }
 
-  /** Forgets an entity's delta cursor so its next delta reads everything; refused while it runs. */
+  /**
+   * Forgets an entity's delta cursor (for an entity listed per parent, its parent watermark) so its next delta
+   * reads everything; refused while it runs.
+   */
   async resetCursor(accountId: string, connectionId: string, entity: string): Promise<SyncState | null> {
     const state = getSyncState(this.sql, connectionId, entity);
     if (!state) return null;
     if (state.status === "IN_PROGRESS") {
       throw new AppError(409, "sync_in_progress", `a ${state.mode} run of ${entity} is in progress`);
     }
-    const next = { ...state, cursor: null };
+    const next = { ...state, cursor: null, parentWatermark: null };
     putSyncState(this.sql, next);
     await this.mirror(accountId, [next]);
     return next;
@@ -460,20 +478,26 @@ export class AccountSync extends DurableObject<Env> {
     try {
       const connection = await this.loadConnection(tenantDb, req.accountId, req.connectionId);
       const settings = syncSettingsFrom(connection.settings);
-      const entities = Object.keys(connection.connector.entities);
+      const entities = Object.values(connection.connector.entities).map((e) => ({
+        name: e.name,
+        // A list that needs a parent filter has no total to read cheaply (FUB refuses texts unfiltered).
+        countable: !e.parent,
+      }));
       const results = await reconcileEntities({
         entities,
         providerTotal: (entity) => this.providerTotal(connection, settings, entity),
         ourCount: (entity) =>
           tenantDb((db) => countCoreRows(db, connection.provider, entity, req.accountId, connection.id)),
         startCatchUp: async (entity) => {
-          await this.startSync({
+          const started = await this.startSync({
             accountId: req.accountId,
             connectionId: connection.id,
             provider: connection.provider,
             entities: [entity],
             mode: "onboarding",
+            origin: "reconcile",
           });
+          return started.started.includes(entity);
         },
       });
       await tenantDb((db) => recordCounts(db, connection.provider, req.accountId, connection.id, results));
@@ -486,7 +510,8 @@ export class AccountSync extends DurableObject<Env> {
   /** The list endpoint with limit=1: its `_metadata.total` is the provider's count. */
   private async providerTotal(connection: LoadedConnection, settings: SyncSettings, entityName: string) {
     const entity = connection.connector.entities[entityName];
-    if (!entity) return null;
+    // Never an unfiltered list of an entity listed per parent: the provider refuses it.
+    if (!entity || entity.parent) return null;
     const url = new URL(
       connection.connector.firstPageUrl({
         baseUrl: connection.baseUrl,
@@ -501,7 +526,7 @@ export class AccountSync extends DurableObject<Env> {
     // TODO(connectors): a per-connector count URL would make this provider-neutral.
     url.searchParams.delete("includeTrash");
     const call = await callProvider(
-      { sql: this.sql, fetch: (i, init) => fetch(i, init), now: Date.now },
+      { sql: this.sql, fetch: this.providerFetch ?? ((i, init) => fetch(i, init)), now: Date.now },
       { connection, priority: "backfill", breaker: settings.breaker, timeoutMs: settings.requestTimeoutMs },
       url.toString(),
     );
@@ -602,12 +627,19 @@ export function progressOf(s: SyncState, now: number): EntityStatus["progress"] 
   } else if (s.status === "COMPLETED") {
     etaMs = 0;
   }
+  const fan = s.fanOut ?? null;
+  // A run listed per parent has no record total; its pace is parents per unit of time.
+  if (fan && s.status === "IN_PROGRESS" && fan.parentsDone > 0 && s.lastStartedAt !== null) {
+    const elapsed = Math.max(1, now - s.lastStartedAt);
+    etaMs = Math.round((elapsed / fan.parentsDone) * Math.max(0, fan.parentsTotal - fan.parentsDone));
+  }
   return {
     pages: s.pageNo,
     records: s.runRecords,
     total: s.runTotal,
     etaMs,
     etaAt: etaMs === null ? null : now + etaMs,
+    parents: fan ? { done: fan.parentsDone, total: fan.parentsTotal } : null,
   };
 }
 

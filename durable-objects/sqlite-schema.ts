@@ -22,6 +22,9 @@ export const SQLITE_SCHEMA = [
      run_records integer not null default 0,
      run_total integer,
      error_message text,
+     fan_out_json text,
+     parent_watermark text,
+     origin text,
      primary key (connection_id, entity)
    )`,
   `create table if not exists leases (name text primary key, holder text not null, expires_at integer not null)`,
@@ -36,6 +39,20 @@ export const SQLITE_SCHEMA = [
    )`,
 ];
 
+/** Columns added to a table after objects already had it: `create table if not exists` leaves those alone. */
+const ADDED_COLUMNS: { table: string; column: string; type: string }[] = [
+  { table: "sync_state", column: "fan_out_json", type: "text" },
+  { table: "sync_state", column: "parent_watermark", type: "text" },
+  { table: "sync_state", column: "origin", type: "text" },
+];
+
 export function applySqliteSchema(sql: SqlStorage): void {
   for (const statement of SQLITE_SCHEMA) sql.exec(statement);
+  for (const { table, column, type } of ADDED_COLUMNS) {
+    const present = sql
+      .exec<{ name: string }>(`select name from pragma_table_info('${table}')`)
+      .toArray()
+      .some((c) => c.name === column);
+    if (!present) sql.exec(`alter table ${table} add column ${column} ${type}`);
+  }
 }

@@ -4,10 +4,17 @@ import { type Cursor, maxCursor, overlapStart } from "../src/core/cursor";
 import type { Db } from "../src/db/client";
 import { sendTransforms, type TransformMessage } from "../src/pipeline/messages";
 import { type PageKey, stagePages } from "../src/pipeline/staging";
+import {
+  countParents,
+  type ParentScope,
+  parentCursor,
+  parentIdsAfter,
+  parentPagesPending,
+} from "../src/sync/parents";
 import { acquireLease, releaseLease, renewLease } from "./lease";
 import { callProvider, type ParkReason, readJson } from "./provider-call";
 import type { SyncSettings } from "./settings";
-import { getSyncState, putSyncState, type SyncState } from "./sync-state";
+import { type FanOut, getSyncState, putSyncState, type SyncState } from "./sync-state";
 
 export type StepDeps = {
   sql: SqlStorage;
@@ -47,11 +54,23 @@ export type StepOutcome =
   | { kind: "busy" }
   | { kind: "idle" }
   | { kind: "parked"; reason: ParkReason; retryAt: number }
+  /** Not an error: the run can't begin yet (its parent entity is still landing); look again at retryAt. */
+  | { kind: "waiting"; reason: string; retryAt: number }
   | { kind: "failed"; error: string };
 
 export const leaseName = (connectionId: string, entity: string) => `sync:${connectionId}:${entity}`;
 
-type FetchedPage = { kind: "page"; records: unknown[]; nextUrl: string | null; total: number | null };
+/** Where the next page is: its URL and, for an entity listed per parent, whose children it lists. */
+type Position = { url: string; parent: string | null };
+
+type FetchedPage = {
+  kind: "page";
+  records: unknown[];
+  nextUrl: string | null;
+  total: number | null;
+  /** The page after this one in the run (across parents); null when this page ends the run. */
+  next: Position | null;
+};
 type FetchOutcome = FetchedPage | Exclude<StepOutcome, { kind: "continue" | "completed" }>;
 
 /** Pages fetched ahead of the one being staged; they are staged together (one transaction, one send). */
@@ -78,10 +97,24 @@ export async function runSyncStep(deps: StepDeps, entityName: string): Promise<S
   try {
     let state = getSyncState(sql, connection.id, entityName);
     if (state?.status !== "IN_PROGRESS" || !state.runId) return { kind: "idle" };
+    let parents: Parents | null = null;
+    if (entity.parent) {
+      const fan = await prepareFanOut(deps, entity, state);
+      if (fan.kind !== "ready") return fan;
+      state = fan.state;
+      parents = fan.parents;
+      if (state.status === "COMPLETED") {
+        // No parent to list: the run is complete without a page.
+        await deps.onState(state);
+        await deps.onComplete(state);
+        return { kind: "completed" };
+      }
+    }
     const run = state;
+    const list = parents;
     reader = readAhead({
-      first: pageUrl(deps, entity, run),
-      fetch: (url) => fetchPage(deps, entity, run, url),
+      first: position(deps, entity, run),
+      fetch: (at) => fetchPage(deps, entity, run, at, list),
       depth: Math.max(1, deps.readAhead ?? DEFAULT_READ_AHEAD),
       limit: deps.pagesPerStep,
       more: () => deps.stepMs === undefined || deps.now() - started < deps.stepMs,
@@ -128,8 +161,8 @@ type ReadAhead = {
  * last page, at the first outcome that isn't a page, or when `more()` says the step's time is up.
  */
 function readAhead(opts: {
-  first: string;
-  fetch: (url: string) => Promise<FetchOutcome>;
+  first: Position;
+  fetch: (at: Position) => Promise<FetchOutcome>;
   depth: number;
   limit: number;
   more: () => boolean;
@@ -144,17 +177,17 @@ function readAhead(opts: {
     wake = null;
   };
   const chain = (async () => {
-    let url: string | null = opts.first;
+    let at: Position | null = opts.first;
     try {
-      for (let n = 0; url !== null && n < opts.limit && !closed; n++) {
+      for (let n = 0; at !== null && n < opts.limit && !closed; n++) {
         if (n > 0 && !opts.more()) break;
         while (buffer.length >= opts.depth && !closed) await new Promise<void>((r) => (space = r));
         if (closed) break;
-        const page: FetchOutcome = await opts.fetch(url);
+        const page: FetchOutcome = await opts.fetch(at);
         if (closed) break;
         buffer.push(page);
         notify();
-        url = page.kind === "page" ? page.nextUrl : null;
+        at = page.kind === "page" ? page.next : null;
       }
     } catch (error) {
       buffer.push({ kind: "failed", error: error instanceof Error ? error.message : String(error) });
@@ -180,16 +213,125 @@ function readAhead(opts: {
   };
 }
 
-function pageUrl(deps: StepDeps, entity: EntityDef, state: SyncState): string {
-  return (
-    state.nextUrl ??
-    deps.connection.connector.firstPageUrl({
+function position(deps: StepDeps, entity: EntityDef, state: SyncState): Position {
+  const parent = state.fanOut?.current ?? null;
+  if (state.nextUrl) return { url: state.nextUrl, parent };
+  if (state.fanOut) return { url: childrenUrl(deps, entity, state, parent), parent };
+  return {
+    url: deps.connection.connector.firstPageUrl({
       baseUrl: deps.connection.baseUrl,
       entity,
       mode: state.mode,
       since: state.mode === "delta" && state.cursor ? overlapStart(state.cursor, deps.overlapMs) : null,
-    })
+    }),
+    parent: null,
+  };
+}
+
+/**
+ * First page of one parent's children. All of them, in a delta run too: the run chose the parents that changed,
+ * and a child's own update time says nothing about what the provider did to its list (a child moved or deleted).
+ */
+function childrenUrl(deps: StepDeps, entity: EntityDef, state: SyncState, parentId: string | null): string {
+  return deps.connection.connector.firstPageUrl({
+    baseUrl: deps.connection.baseUrl,
+    entity,
+    mode: state.mode,
+    since: null,
+    parentId,
+  });
+}
+
+type Parents = { after(id: string | null): Promise<string | null> };
+
+/** Look again this soon when the parent entity is still landing. */
+export const PARENT_WAIT_MS = 5_000;
+/**
+ * A parent page untransformed for longer than this is stuck, not landing: the re-announce sweep and the failed
+ * records own it, and the fan-out stops waiting for it (the daily reconciliation repairs what it missed).
+ */
+export const PARENT_STALE_PAGE_MS = 30 * 60_000;
+
+/**
+ * Before a run lists anything: an onboarding run waits until the parent entity has no run in progress and no
+ * freshly staged page still untransformed, so every parent is in core. Then it counts its parents, notes the
+ * Postgres time (the next delta's watermark) and takes the first parent. Later steps resume where the state is.
+ */
+async function prepareFanOut(
+  deps: StepDeps,
+  entity: EntityDef,
+  state: SyncState,
+): Promise<
+  { kind: "ready"; state: SyncState; parents: Parents } | Extract<StepOutcome, { kind: "waiting" }>
+> {
+  const spec = entity.parent;
+  const parentDef = spec ? deps.connection.connector.entities[spec.entity] : undefined;
+  if (!spec || !parentDef) throw new Error(`${entity.name}: parent entity "${spec?.entity}" is not declared`);
+  if (!state.fanOut && state.mode === "onboarding") {
+    const reason = await parentUnsettled(deps, spec.entity);
+    if (reason) {
+      const waiting = { ...state, errorMessage: reason };
+      if (state.errorMessage !== reason) {
+        putSyncState(deps.sql, waiting);
+        await deps.onState(waiting);
+      }
+      return { kind: "waiting", reason, retryAt: deps.now() + PARENT_WAIT_MS };
+    }
+  }
+  const scope: ParentScope = {
+    accountId: deps.accountId,
+    connectionId: deps.connection.id,
+    parent: parentDef,
+    since: state.fanOut
+      ? state.fanOut.since
+      : state.mode === "delta"
+        ? (state.parentWatermark ?? null)
+        : null,
+    overlapMs: deps.overlapMs,
+  };
+  const parents = parentCursor((after) => deps.tenantDb((db) => parentIdsAfter(db, scope, after)));
+  if (state.fanOut) return { kind: "ready", state, parents };
+  const counted = await deps.tenantDb((db) => countParents(db, scope));
+  const first = await parents.after(null);
+  const fanOut: FanOut = {
+    current: first,
+    done: null,
+    parentsDone: 0,
+    parentsTotal: counted.total,
+    startedAt: counted.at,
+    since: scope.since,
+  };
+  const now = deps.now();
+  const next: SyncState =
+    first === null
+      ? {
+          ...state,
+          fanOut,
+          nextUrl: null,
+          status: "COMPLETED",
+          lastSyncAt: now,
+          lastFinishedAt: now,
+          parentWatermark: counted.at,
+          errorMessage: null,
+        }
+      : { ...state, fanOut, nextUrl: null, errorMessage: null };
+  putSyncState(deps.sql, next);
+  return { kind: "ready", state: next, parents };
+}
+
+/** Why the parent entity isn't settled yet, or null when every parent it fetched is in core. */
+async function parentUnsettled(deps: StepDeps, parentEntity: string): Promise<string | null> {
+  const parentState = getSyncState(deps.sql, deps.connection.id, parentEntity);
+  if (parentState?.status === "IN_PROGRESS")
+    return `waiting for the ${parentState.mode} run of ${parentEntity} to finish`;
+  const pending = await deps.tenantDb((db) =>
+    parentPagesPending(db, {
+      connectionId: deps.connection.id,
+      parentEntity,
+      stagedWithinMs: PARENT_STALE_PAGE_MS,
+    }),
   );
+  return pending ? `waiting for staged pages of ${parentEntity} to be transformed` : null;
 }
 
 /** Provider call, body and parse: everything about a page that touches neither Postgres nor the cursor. */
@@ -197,9 +339,11 @@ async function fetchPage(
   deps: StepDeps,
   entity: EntityDef,
   state: SyncState,
-  url: string,
+  at: Position,
+  parents: Parents | null,
 ): Promise<FetchOutcome> {
   const { connection } = deps;
+  const url = at.url;
   const call = await callProvider(
     { sql: deps.sql, fetch: deps.fetch, now: deps.now },
     {
@@ -216,14 +360,22 @@ async function fetchPage(
     return { kind: "failed", error: `${entity.listPath} answered HTTP ${call.status}` };
   const body = await readJson(call.response);
   if (!body.ok) return { kind: "failed", error: `${entity.listPath}: ${body.error}` };
+  let page: ReturnType<typeof connection.connector.parsePage>;
   try {
-    return { kind: "page", ...connection.connector.parsePage(body.body, entity, url) };
+    page = connection.connector.parsePage(body.body, entity, url);
   } catch (error) {
     return {
       kind: "failed",
       error: `unreadable page: ${error instanceof Error ? error.message : String(error)}`,
     };
   }
+  let next: Position | null = page.nextUrl ? { url: page.nextUrl, parent: at.parent } : null;
+  // A parent's last page: the run goes on with the next parent's first page, if there is one.
+  if (!next && parents && at.parent !== null) {
+    const id = await parents.after(at.parent);
+    if (id !== null) next = { url: childrenUrl(deps, entity, state, id), parent: id };
+  }
+  return { kind: "page", ...page, next };
 }
 
 /**
@@ -289,15 +441,28 @@ function commitPage(deps: StepDeps, state: SyncState, page: FetchedPage): SyncSt
     if (c) cursor = maxCursor(cursor, c);
   }
   const now = deps.now();
-  const done = page.nextUrl === null;
+  const done = page.next === null;
+  let fanOut = state.fanOut ?? null;
+  // The page finished its parent: the position moves to the next parent (none when the run is done).
+  if (fanOut && page.next?.parent !== fanOut.current) {
+    fanOut = {
+      ...fanOut,
+      done: fanOut.current,
+      current: page.next?.parent ?? null,
+      parentsDone: fanOut.parentsDone + 1,
+    };
+  }
   const next: SyncState = {
     ...state,
     pageNo: state.pageNo + 1,
-    nextUrl: page.nextUrl,
+    nextUrl: page.next?.url ?? null,
     cursor,
     recordsSynced: state.recordsSynced + page.records.length,
     runRecords: state.runRecords + page.records.length,
-    runTotal: state.runTotal ?? page.total,
+    // A page's total counts one parent's children, not the run's.
+    runTotal: fanOut ? null : (state.runTotal ?? page.total),
+    fanOut,
+    parentWatermark: done && fanOut ? fanOut.startedAt : state.parentWatermark,
     status: done ? "COMPLETED" : "IN_PROGRESS",
     lastSyncAt: now,
     lastFinishedAt: done ? now : state.lastFinishedAt,

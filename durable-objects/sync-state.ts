@@ -25,6 +25,33 @@ export type SyncState = {
   runRecords: number;
   runTotal: number | null;
   errorMessage: string | null;
+  /** Where a run listed per parent is (entities declaring `parent`); null for other entities. */
+  fanOut?: FanOut | null;
+  /**
+   * Postgres time the last completed run of a per-parent entity began reading its parents: the next delta run
+   * re-lists the children of parents written since then.
+   */
+  parentWatermark?: string | null;
+  /** What started the run when it wasn't a plain request: `reconcile` (the daily drift repair). */
+  origin?: string | null;
+};
+
+/**
+ * Position of a run over the parents of a per-parent entity. A crash resumes at `current`'s committed page
+ * (`SyncState.nextUrl`, or its first page when null); the next parent is the first id after `current`.
+ */
+export type FanOut = {
+  /** Parent whose children are being listed; null once the run is done. */
+  current: string | null;
+  /** Last parent whose children are all committed. */
+  done: string | null;
+  parentsDone: number;
+  /** Parents the run will list, counted when it began (the set may move a little while it runs). */
+  parentsTotal: number;
+  /** Postgres time the run began reading parents (its `now()`), the next run's watermark once it completes. */
+  startedAt: string;
+  /** Only parents written since this Postgres time (a delta run); null: every parent. */
+  since: string | null;
 };
 
 type Row = {
@@ -44,6 +71,9 @@ type Row = {
   run_records: number;
   run_total: number | null;
   error_message: string | null;
+  fan_out_json: string | null;
+  parent_watermark: string | null;
+  origin: string | null;
 };
 
 function fromRow(r: Row): SyncState {
@@ -64,6 +94,9 @@ function fromRow(r: Row): SyncState {
     runRecords: r.run_records,
     runTotal: r.run_total,
     errorMessage: r.error_message,
+    fanOut: r.fan_out_json ? (JSON.parse(r.fan_out_json) as FanOut) : null,
+    parentWatermark: r.parent_watermark ?? null,
+    origin: r.origin ?? null,
   };
 }
 
@@ -82,8 +115,9 @@ export function listSyncStates(sql: SqlStorage): SyncState[] {
 export function putSyncState(sql: SqlStorage, s: SyncState): void {
   sql.exec(
     `insert or replace into sync_state (connection_id, entity, provider, mode, status, run_id, page_no, next_url,
-       cursor_json, last_sync_at, last_started_at, last_finished_at, records_synced, run_records, run_total, error_message)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       cursor_json, last_sync_at, last_started_at, last_finished_at, records_synced, run_records, run_total, error_message,
+       fan_out_json, parent_watermark, origin)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     s.connectionId,
     s.entity,
     s.provider,
@@ -100,6 +134,9 @@ export function putSyncState(sql: SqlStorage, s: SyncState): void {
     s.runRecords,
     s.runTotal,
     s.errorMessage,
+    s.fanOut ? JSON.stringify(s.fanOut) : null,
+    s.parentWatermark ?? null,
+    s.origin ?? null,
   );
 }
 

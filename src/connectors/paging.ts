@@ -36,10 +36,19 @@ function recordsOf(body: unknown, entity: EntityDef): unknown[] {
   return list;
 }
 
-/** Query parameters of the first page, before auth: paging start, entity params, incremental bound. */
+/**
+ * Query parameters of the first page, before auth: paging start, entity params, incremental bound and, for an
+ * entity listed per parent, the parent filter.
+ */
 export function firstPageUrl(
   paging: PagingSpec,
-  args: { baseUrl: string; entity: EntityDef; mode: SyncMode; since: string | null },
+  args: {
+    baseUrl: string;
+    entity: EntityDef;
+    mode: SyncMode;
+    since: string | null;
+    parentId?: string | null;
+  },
 ): string {
   const { entity, since } = args;
   const url = new URL(
@@ -51,6 +60,11 @@ export function firstPageUrl(
   // onboarding run leaves a cursor a delta run can start from.
   for (const [k, v] of Object.entries(entity.incremental.sortParams ?? {})) url.searchParams.set(k, v);
   if (since && entity.incremental.param) url.searchParams.set(entity.incremental.param, since);
+  if (entity.parent) {
+    // Without its parent filter such a list is refused (or, worse, answered for every parent at once).
+    if (args.parentId == null) throw new Error(`${entity.name} is listed per ${entity.parent.entity}`);
+    url.searchParams.set(entity.parent.param, args.parentId);
+  }
   switch (paging.style) {
     case "keyset-next":
       url.searchParams.set(paging.limitParam, String(paging.pageSize));

@@ -225,8 +225,17 @@ export interface Connector {
   authHeaders(credentials: Credentials): Record<string, string>;
   /** The URL with any query-parameter credential added; identity for header-based schemes. */
   authorizeUrl(url: string, credentials: Credentials): string;
-  /** URL of the first page of a run; later pages come from the previous page's nextUrl. */
-  firstPageUrl(args: { baseUrl: string; entity: EntityDef; mode: SyncMode; since: string | null }): string;
+  /**
+   * URL of the first page of a run (of one parent's children for an entity with `parent`, which then needs
+   * `parentId`); later pages come from the previous page's nextUrl.
+   */
+  firstPageUrl(args: {
+    baseUrl: string;
+    entity: EntityDef;
+    mode: SyncMode;
+    since: string | null;
+    parentId?: string | null;
+  }): string;
   parsePage(body: unknown, entity: EntityDef, requestUrl: string): Page;
   /** URLs (one per chunk of byIds.max) listing exactly these records; null when the provider can't. */
   recordsUrls(args: { baseUrl: string; entity: EntityDef; ids: string[] }): string[] | null;

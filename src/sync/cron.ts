@@ -13,7 +13,15 @@ export const RECONCILE_CRON = "17 3 * * *";
 
 export type CronResult =
   | { job: "delta"; connections: number; failed: number; reannouncedPages: number }
-  | { job: "reconcile"; connections: number; failed: number; mismatches: number; prunedStaging: number }
+  | {
+      job: "reconcile";
+      connections: number;
+      failed: number;
+      mismatches: number;
+      /** Complete scans started to repair drift (counts differ, or the entity can't be counted cheaply). */
+      repairs: number;
+      prunedStaging: number;
+    }
   | { job: "unknown"; cron: string };
 
 /** Limits a job to some accounts (an operator re-running one account's job; tests sharing one database). */
@@ -58,8 +66,9 @@ async function deltaFanOut(db: Db, env: Env, scope: CronScope): Promise<CronResu
 }
 
 /**
- * Each connection's object compares provider totals with our counts and queues catch-up runs; the provider
- * requests go through that connection's breaker and rate budget like any other.
+ * Each connection's object compares provider totals with our counts and starts a complete scan of every entity
+ * that drifted or can't be counted cheaply; the provider requests go through that connection's breaker and
+ * rate budget like any other.
  */
 async function dailyReconciliation(db: Db, env: Env, scope: CronScope): Promise<CronResult> {
   const connections = await acrossAccounts(db, (tx) => activeConnections(tx, scope.accountIds));
@@ -67,10 +76,14 @@ async function dailyReconciliation(db: Db, env: Env, scope: CronScope): Promise<
     accountStub(env, c.accountId).reconcile({ accountId: c.accountId, connectionId: c.connectionId }),
   );
   let mismatches = 0;
+  let repairs = 0;
   let failed = 0;
   for (const r of results) {
     if (r.status === "rejected") failed++;
-    else mismatches += r.value.filter((e) => e.mismatch).length;
+    else {
+      mismatches += r.value.filter((e) => e.mismatch).length;
+      repairs += r.value.filter((e) => e.catchUp).length;
+    }
   }
   // Staging is a buffer, not an archive: transformed rows older than the retention go once a day.
   const pruned = await pruneStaging(db, stagingRetentionHours(env.STAGING_RETENTION_HOURS));
@@ -79,6 +92,7 @@ async function dailyReconciliation(db: Db, env: Env, scope: CronScope): Promise<
     connections: connections.length,
     failed,
     mismatches,
+    repairs,
     prunedStaging: pruned.deleted,
   };
 }

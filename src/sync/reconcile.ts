@@ -4,42 +4,66 @@ import { entityColumnPrefix } from "../db/schema/sync";
 
 export type EntityReconciliation = {
   entity: string;
-  /** The provider's own total (`_metadata.total`), or null when it could not be read. */
+  /** The provider's own total (`_metadata.total`), or null when it could not (or must not) be read. */
   provider: number | null;
   /** Our non-deleted core rows for the connection, or null when the entity has no core table yet. */
   ours: number | null;
   mismatch: boolean;
+  /** A complete scan was started to repair the entity (false when one of its runs was already going). */
   catchUp: boolean;
+  /** Why a complete scan was asked for: the counts differ, or the provider has no cheap count to compare. */
+  reason?: "mismatch" | "uncountable";
   error?: string;
 };
 
 export type ReconcileDeps = {
-  entities: string[];
+  /** `countable`: the provider's total can be read with one cheap request (not for lists needing a parent). */
+  entities: { name: string; countable: boolean }[];
   providerTotal(entity: string): Promise<number | null>;
   ourCount(entity: string): Promise<number | null>;
-  /** Queues a catch-up (onboarding) run for one entity. */
-  startCatchUp(entity: string): Promise<void>;
+  /**
+   * Starts a complete-scan run of one entity, whose completion soft-deletes what the provider no longer has
+   * (large deletes wait for an operator) and whose pages bring back what we missed. Says whether it started.
+   */
+  startCatchUp(entity: string): Promise<boolean>;
 };
 
 /**
- * Compares counts per entity; a difference queues a catch-up run. Entities are checked one after another:
- * each costs a provider request from the connection's shared budget, and this is a daily background job.
+ * Repairs drift per entity: a count that differs from the provider's, or an entity whose provider count can't
+ * be read cheaply, gets a complete scan. Entities are checked one after another: each costs a provider request
+ * from the connection's shared budget, and this is a daily background job.
  */
 export async function reconcileEntities(deps: ReconcileDeps): Promise<EntityReconciliation[]> {
   const out: EntityReconciliation[] = [];
-  for (const entity of deps.entities) {
+  for (const { name: entity, countable } of deps.entities) {
     let provider: number | null = null;
     let ours: number | null = null;
     let error: string | undefined;
     try {
-      provider = await deps.providerTotal(entity);
+      if (countable) provider = await deps.providerTotal(entity);
       ours = await deps.ourCount(entity);
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
     }
-    const mismatch = provider !== null && ours !== null && provider !== ours;
-    if (mismatch) await deps.startCatchUp(entity);
-    out.push({ entity, provider, ours, mismatch, catchUp: mismatch, ...(error ? { error } : {}) });
+    const mismatch = countable && provider !== null && ours !== null && provider !== ours;
+    const reason = mismatch ? "mismatch" : !countable && !error ? "uncountable" : undefined;
+    let catchUp = false;
+    if (reason) {
+      try {
+        catchUp = await deps.startCatchUp(entity);
+      } catch (e) {
+        error = e instanceof Error ? e.message : String(e);
+      }
+    }
+    out.push({
+      entity,
+      provider,
+      ours,
+      mismatch,
+      catchUp,
+      ...(reason ? { reason } : {}),
+      ...(error ? { error } : {}),
+    });
   }
   return out;
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { activities, fubTextMessages } from "../../db/schema";
+import type { EntityDef } from "../types";
 import { flag, fubBase, fubEntity, fubFlag, fubRef } from "./records";
 import { activitySourceId, fubTextToActivity } from "./unified";
 
@@ -16,19 +17,23 @@ export const fubTextMessageSchema = z.looseObject({
 
 export type FubTextMessage = z.infer<typeof fubTextMessageSchema>;
 
-export const textMessages = fubEntity({
-  name: "textMessages",
-  schema: fubTextMessageSchema,
-  coreTable: fubTextMessages,
-  columns: (t) => ({
-    person_id: t.personId ?? null,
-    user_id: t.userId ?? null,
-    message: t.message ?? null,
-    is_incoming: flag(t.isIncoming),
-    from_number: t.fromNumber ?? null,
-    to_number: t.toNumber ?? null,
-    status: t.status ?? null,
+export const textMessages = {
+  ...fubEntity({
+    name: "textMessages",
+    schema: fubTextMessageSchema,
+    coreTable: fubTextMessages,
+    columns: (t) => ({
+      person_id: t.personId ?? null,
+      user_id: t.userId ?? null,
+      message: t.message ?? null,
+      is_incoming: flag(t.isIncoming),
+      from_number: t.fromNumber ?? null,
+      to_number: t.toNumber ?? null,
+      status: t.status ?? null,
+    }),
+    unified: (r, source) => fubTextToActivity({ ...r, isIncoming: flag(r.isIncoming) }, source),
+    unifiedDelete: (sourceId) => ({ table: activities, sourceId: activitySourceId("text", sourceId) }),
   }),
-  unified: (r, source) => fubTextToActivity({ ...r, isIncoming: flag(r.isIncoming) }, source),
-  unifiedDelete: (sourceId) => ({ table: activities, sourceId: activitySourceId("text", sourceId) }),
-});
+  // FUB answers an unfiltered list with 400: texts are listed person by person.
+  parent: { entity: "people", param: "personId" },
+} satisfies EntityDef<FubTextMessage>;

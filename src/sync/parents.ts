@@ -1,0 +1,106 @@
+import { getTableName, type SQL, sql } from "drizzle-orm";
+import type { EntityDef } from "../connectors/types";
+import type { Db } from "../db/client";
+
+/**
+ * The parents a per-parent entity's run lists children for: the parent entity's core rows of the connection,
+ * in id order. A row kept as deleted because of a provider flag (a trashed person) is still a parent: the
+ * provider keeps it and answers for its children. Only ids the provider itself no longer has are left out,
+ * those with a `core_tombstones` row of the parent entity (a delete event, an absence from a complete scan
+ * or a cascade): listing their children would ask about records that are gone.
+ */
+export type ParentScope = {
+  accountId: string;
+  connectionId: string;
+  /** The parent entity's declaration (its core table and name). */
+  parent: EntityDef;
+  /** Only parents whose core row was written at or after this Postgres time, less `overlapMs`. */
+  since: string | null;
+  /** How far before `since` to look: a transform that began before the watermark may commit after it. */
+  overlapMs: number;
+};
+
+/** Parent ids read per query. */
+export const PARENT_CHUNK = 500;
+
+function where(scope: ParentScope): SQL {
+  const since =
+    scope.since === null
+      ? sql``
+      : sql`and c.synced_at >= ${scope.since}::timestamptz - make_interval(secs => ${scope.overlapMs / 1000})`;
+  return sql`c.account_id = ${scope.accountId} and c.connection_id = ${scope.connectionId} ${since}
+    and not exists (
+      select 1 from core_tombstones t
+      where t.connection_id = c.connection_id and t.entity = ${scope.parent.name}
+        and t.source_id = c.source_id::text)`;
+}
+
+const table = (scope: ParentScope) => sql.raw(`"${getTableName(scope.parent.coreTable)}"`);
+
+/** How many parents the run will list, and the Postgres time it counted them (the run's watermark). */
+export async function countParents(db: Db, scope: ParentScope): Promise<{ total: number; at: string }> {
+  const result = await db.execute(sql`
+    select count(*)::int as n, now()::text as at from ${table(scope)} c where ${where(scope)}`);
+  const row = result.rows[0] as { n: number; at: string };
+  return { total: Number(row.n), at: row.at };
+}
+
+/** The next chunk of parent ids after `after` (all from the first when null), ascending. */
+export async function parentIdsAfter(
+  db: Db,
+  scope: ParentScope,
+  after: string | null,
+  limit = PARENT_CHUNK,
+): Promise<string[]> {
+  const from = after === null ? sql`` : sql`and c.source_id > ${after}`;
+  const result = await db.execute(sql`
+    select c.source_id::text as id from ${table(scope)} c where ${where(scope)} ${from}
+    order by c.source_id limit ${limit}`);
+  return (result.rows as { id: string }[]).map((r) => r.id);
+}
+
+/**
+ * Whether pages of the parent entity staged within the last `stagedWithinMs` still wait for their transform
+ * (their records are not in core yet). Older ones are stuck rather than on their way.
+ */
+export async function parentPagesPending(
+  db: Db,
+  scope: { connectionId: string; parentEntity: string; stagedWithinMs: number },
+): Promise<boolean> {
+  const result = await db.execute(sql`
+    select exists (
+      select 1 from stage_pending_pages
+      where connection_id = ${scope.connectionId} and entity = ${scope.parentEntity}
+        and staged_at > now() - make_interval(secs => ${scope.stagedWithinMs / 1000})) as pending`);
+  return Boolean((result.rows[0] as { pending: boolean } | undefined)?.pending);
+}
+
+/**
+ * Reads parent ids in chunks, answering "which parent comes after this one". Ids of one chunk are served from
+ * memory; a position outside the chunk (a resumed run) reads the chunk after it.
+ */
+export function parentCursor(read: (after: string | null) => Promise<string[]>, chunk = PARENT_CHUNK) {
+  let from: string | null | undefined;
+  let ids: string[] = [];
+  let exhausted = false;
+  return {
+    async after(id: string | null): Promise<string | null> {
+      if (from !== undefined) {
+        let i = -1;
+        if (id === from) i = 0;
+        else if (id !== null) {
+          const k = ids.indexOf(id);
+          if (k >= 0) i = k + 1;
+        }
+        if (i >= 0) {
+          if (i < ids.length) return ids[i] ?? null;
+          if (exhausted) return null;
+        }
+      }
+      from = id;
+      ids = await read(id);
+      exhausted = ids.length < chunk;
+      return ids[0] ?? null;
+    },
+  };
+}
