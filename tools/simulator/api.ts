@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import type { SimCore } from "./app";
 import { type EntityName, isEntity, type Rec } from "./data";
 import { encodeNext, parseList, project, QueryError } from "./query";
-import type { RateDecision } from "./ratelimit";
+import { contextLimit, type RateDecision, rateContextOf } from "./ratelimit";
 import type { Tenant, WebhookRegistration } from "./tenant";
 import { WEBHOOK_EVENTS } from "./webhooks";
 
@@ -102,10 +102,11 @@ export function fubRoutes(sim: SimCore): Hono<Env> {
       return err(401, "Invalid X-System-Key for this X-System.", rateHeaders(d));
     }
     const withSystemKey = systemKey !== undefined;
-    const lim = tenant.rateLimit(withSystemKey);
+    const rc = rateContextOf(c.req.method, c.req.path);
+    const lim = contextLimit(rc, tenant.rateLimit(withSystemKey), withSystemKey);
     const rf = tenant.faults.nextRequest();
     const stormLeft = tenant.faults.storm(now);
-    const context = `${tenant.apiKey}|${system}`;
+    const context = `${tenant.apiKey}|${system}|${rc}`;
     const bump = (status: number) => {
       tenant.stats.byStatus[status] = (tenant.stats.byStatus[status] ?? 0) + 1;
     };
@@ -121,7 +122,7 @@ export function fubRoutes(sim: SimCore): Hono<Env> {
         retryAfterSec: stormLeft,
       };
       return err(429, "Too many requests. Please retry after the time given in Retry-After.", {
-        ...rateHeaders(d),
+        ...rateHeaders(d, rc),
         "Retry-After": String(stormLeft),
       });
     }
@@ -132,12 +133,12 @@ export function fubRoutes(sim: SimCore): Hono<Env> {
       tenant.stats.rateLimited++;
       bump(429);
       return err(429, "Too many requests. Please retry after the time given in Retry-After.", {
-        ...rateHeaders(d),
+        ...rateHeaders(d, rc),
         "Retry-After": String(d.retryAfterSec),
       });
     }
     tenant.stats.served++;
-    const headers = rateHeaders(d);
+    const headers = rateHeaders(d, rc);
     if (rf.latencyMs > 0) await sim.rt.sleep(rf.latencyMs, c.req.raw.signal);
     if (rf.timeout) {
       await sim.rt.sleep(tenant.faults.config.timeoutMs ?? 30_000, c.req.raw.signal);

@@ -70,3 +70,23 @@ export class RateLimiter {
     this.buckets.clear();
   }
 }
+
+/** FUB counts `GET /v1/events` in a context of its own; every other request in `global`. */
+export type RateContextName = "global" | "events";
+
+export const EVENTS_RATE_LIMIT = { limit: 20, limitWithoutSystemKey: 10 } as const;
+
+export function rateContextOf(method: string, path: string): RateContextName {
+  return method === "GET" && (path === "/v1/events" || path.startsWith("/v1/events/")) ? "events" : "global";
+}
+
+/** The limit of a request's context, given the tenant's global limit (null: limiting is off). */
+export function contextLimit(
+  context: RateContextName,
+  global: { limit: number; windowSec: number } | null,
+  withSystemKey: boolean,
+): { limit: number; windowSec: number } | null {
+  if (global === null || context === "global") return global;
+  const limit = withSystemKey ? EVENTS_RATE_LIMIT.limit : EVENTS_RATE_LIMIT.limitWithoutSystemKey;
+  return { limit, windowSec: global.windowSec };
+}
