@@ -1,5 +1,10 @@
 import type { RateLimitPolicy } from "../src/connectors/types";
-import { DEFAULT_RESERVE, type HeaderReader, type Priority } from "../src/core/rate-budget";
+import {
+  DEFAULT_RESERVE,
+  type HeaderReader,
+  type Priority,
+  type RateBudgetState,
+} from "../src/core/rate-budget";
 import {
   type ContextSnapshot,
   contextSnapshots,
@@ -50,9 +55,9 @@ function parseConfig(json: string | null | undefined): StoredBudgetConfig {
 
 function parseState(json: string | undefined, config: StoredBudgetConfig): RateContextsState {
   if (!json) return initialRateContextsState();
-  const s = JSON.parse(json) as Partial<RateContextsState> & { grants?: unknown };
-  if (Array.isArray(s.grants)) return { contexts: { [config.defaultContext]: s as never } };
-  return { contexts: s.contexts ?? {} };
+  const s = JSON.parse(json) as Partial<RateContextsState> | RateBudgetState;
+  if ("grants" in s && Array.isArray(s.grants)) return { contexts: { [config.defaultContext]: s } };
+  return { contexts: ("contexts" in s ? s.contexts : undefined) ?? {} };
 }
 
 /** The default context's log survives its name being declared (a row stored before names were known). */
