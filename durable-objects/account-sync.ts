@@ -432,11 +432,16 @@ export class AccountSync extends DurableObject<Env> {
   }
 
   /**
-   * Takes one request from the connection's shared budget (for callers outside the sync runner, e.g. webhook
-   * fetches). Not granted: call again at retryAt, via the alarm.
+   * Takes one request from the connection's shared budget of a rate context (the default one when not
+   * named), for callers outside the sync runner. Not granted: call again at retryAt, via the alarm.
    */
-  async acquireBudget(connectionId: string, priority: Priority, policy?: RateLimitPolicy): Promise<Acquired> {
-    return budgetStore.acquire(this.sql, connectionId, priority, Date.now(), policy);
+  async acquireBudget(
+    connectionId: string,
+    priority: Priority,
+    policy?: RateLimitPolicy,
+    context?: string,
+  ): Promise<Acquired> {
+    return budgetStore.acquire(this.sql, connectionId, priority, Date.now(), policy, context);
   }
 
   /** Drops everything the object keeps about a connection (it was deleted). */

@@ -2,6 +2,7 @@ import type { LoadedConnection } from "../src/accounts/connections";
 import { parseRetryAfter } from "../src/core/backoff";
 import { type BreakerConfig, classifyOutcome } from "../src/core/breaker";
 import type { Priority } from "../src/core/rate-budget";
+import { requestPath } from "../src/core/rate-contexts";
 import { breakerStore } from "./breaker-store";
 import { budgetStore } from "./budget-store";
 
@@ -49,13 +50,14 @@ export async function callProvider(
       retryAt: decision.retryAtMs ?? deps.now() + opts.breaker.openMs,
     };
   }
-  const budget = budgetStore.acquire(
-    sql,
-    id,
-    opts.priority,
-    deps.now(),
-    opts.connection.connector.rateLimit(opts.connection.credentials),
+  const policy = opts.connection.connector.rateLimit(opts.connection.credentials);
+  // Each request is granted by the budget of the rate context the provider counts it in.
+  const context = budgetStore.contextOf(
+    policy,
+    init.method ?? "GET",
+    requestPath(url, opts.connection.baseUrl),
   );
+  const budget = budgetStore.acquire(sql, id, opts.priority, deps.now(), policy, context);
   if (!budget.granted) {
     breakerStore.releaseProbe(sql, id);
     return { kind: "parked", reason: "no_budget", retryAt: budget.retryAt };
@@ -95,7 +97,7 @@ export async function callProvider(
             name.toLowerCase().endsWith("remaining") ? null : response.headers.get(name),
         }
       : response.headers;
-  budgetStore.observe(sql, id, now, headers);
+  const counted = budgetStore.observe(sql, id, now, headers, context);
   const outcome = classifyOutcome({ status: response.status });
   if (outcome === "success") {
     breakerStore.success(sql, id, opts.breaker, now);
@@ -108,7 +110,7 @@ export async function callProvider(
     return {
       kind: "parked",
       reason: "rate_limited",
-      retryAt: budgetStore.rateLimited(sql, id, now, retryAfter),
+      retryAt: budgetStore.rateLimited(sql, id, now, retryAfter, counted),
     };
   }
   if (outcome === "failure") {

@@ -1,20 +1,50 @@
+import { DEFAULT_CONTEXT } from "../core/rate-contexts";
 import { authHeaders, authorizeUrl } from "./auth";
 import { firstPageUrl, parsePage } from "./paging";
-import type { Connector, ConnectorSpec, Credentials, RateLimitPolicy } from "./types";
+import type { Connector, ConnectorSpec, Credentials, RateLimitPolicy, RateLimitSpec } from "./types";
+
+/** Context names must be unique (the default's included): responses name their context to route feedback. */
+function checkRateContexts(r: RateLimitSpec, provider: string): void {
+  const names = [r.defaultContext ?? DEFAULT_CONTEXT, ...(r.contexts ?? []).map((x) => x.name)];
+  const seen = new Set<string>();
+  for (const name of names) {
+    const key = name.toLowerCase();
+    if (seen.has(key)) throw new Error(`${provider}: rate context "${name}" is declared twice`);
+    seen.add(key);
+  }
+}
+
+/** The rate-limit policy for these credentials: every context's limit, raised where the credential is present. */
+function rateLimitPolicy(r: RateLimitSpec, c: Credentials): RateLimitPolicy {
+  const elevated = r.elevated !== undefined && Boolean(c[r.elevated.whenCredential]);
+  const policy: RateLimitPolicy = {
+    limit: elevated && r.elevated ? r.elevated.limit : r.limit,
+    windowMs: r.windowMs,
+    headers: r.headers,
+  };
+  if (r.defaultContext) policy.defaultContext = r.defaultContext;
+  if (r.contextHeader) policy.contextHeader = r.contextHeader;
+  if (r.contexts?.length) {
+    policy.contexts = r.contexts.map((x) => ({
+      name: x.name,
+      pathPrefix: x.pathPrefix,
+      ...(x.method ? { method: x.method } : {}),
+      limit: elevated && x.elevatedLimit !== undefined ? x.elevatedLimit : x.limit,
+    }));
+  }
+  return policy;
+}
 
 /** Builds the engine-facing connector from a declaration: every behaviour comes from the spec's data. */
 export function defineConnector(spec: ConnectorSpec): Connector {
+  checkRateContexts(spec.rateLimit, spec.provider);
   return {
     provider: spec.provider,
     defaultBaseUrl: spec.defaultBaseUrl,
     spec,
     entities: spec.entities,
     webhooks: spec.webhooks,
-    rateLimit: (c: Credentials): RateLimitPolicy => {
-      const r = spec.rateLimit;
-      const elevated = r.elevated && c[r.elevated.whenCredential] ? r.elevated.limit : null;
-      return { limit: elevated ?? r.limit, windowMs: r.windowMs, headers: r.headers };
-    },
+    rateLimit: (c: Credentials) => rateLimitPolicy(spec.rateLimit, c),
     authHeaders: (c) => authHeaders(spec.auth, c),
     authorizeUrl: (url, c) => authorizeUrl(spec.auth, url, c),
     firstPageUrl: (args) => firstPageUrl(spec.paging, args),

@@ -98,6 +98,8 @@ export type RateLimitSpec = {
   elevated?: { whenCredential: string; limit: number };
   /** Header naming the context a response was counted in (FUB `X-RateLimit-Context`). */
   contextHeader?: string;
+  /** The provider's name for the context every request outside `contexts` is counted in (FUB `global`). */
+  defaultContext?: string;
   /**
    * Endpoint families the provider counts apart from the default context (FUB: `GET /v1/events` has its own
    * 20 per 10 s). A request matching one is counted there instead of in the default context.
@@ -195,9 +197,16 @@ export interface EntityDef<T = unknown> {
 }
 
 export type RateLimitPolicy = {
+  /** The default context's limit; `contexts` carry their own. */
   limit: number;
   windowMs: number;
   headers: { limit: string; remaining: string; window?: string; reset?: string };
+  /** Name of the context requests matching no entry of `contexts` are counted in ("default" when absent). */
+  defaultContext?: string;
+  /** Endpoint families counted apart, each with its limit resolved for the connection's credentials. */
+  contexts?: { name: string; pathPrefix: string; method?: string; limit: number }[];
+  /** Header naming the context a response was counted in. */
+  contextHeader?: string;
 };
 
 export type Page = { records: unknown[]; nextUrl: string | null; total: number | null };

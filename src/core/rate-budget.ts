@@ -1,6 +1,6 @@
-// One request budget per connection, shared by webhook fetches, delta syncs and
-// backfills. Providers enforce a SLIDING window (Follow Up Boss: 250 requests per
-// 10 s per context). A token bucket with capacity = limit and refill = limit/window
+// The request budget of one rate context of a connection (rate-contexts.ts keeps one
+// per context), shared by webhook fetches, delta syncs and backfills. Providers enforce
+// a SLIDING window (e.g. 250 requests per 10 s per context). A token bucket with capacity = limit and refill = limit/window
 // can spend a full bucket at the end of one window and the refill right after, i.e.
 // up to 2x the limit inside one sliding window. So the budget is a log of grant
 // timestamps: a grant is allowed only if fewer than `limit` grants are younger than
@@ -170,7 +170,7 @@ export function observeRateHeaders(
   return { ...next, grants: padded };
 }
 
-/** A 429: nobody on this connection calls until Retry-After (or a full window) has passed. */
+/** A 429: nobody calls in this context until Retry-After (or a full window) has passed. */
 export function onRateLimited(
   s: RateBudgetState,
   now: number,

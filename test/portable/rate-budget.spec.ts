@@ -1,3 +1,5 @@
+import { defineConnector } from "../../src/connectors/define";
+import { fub } from "../../src/connectors/fub";
 import {
   budgetSnapshot,
   initialRateBudgetState,
@@ -9,6 +11,18 @@ import {
   RESERVE_IDLE_WINDOWS,
   takeToken,
 } from "../../src/core/rate-budget";
+import {
+  contextSnapshots,
+  initialRateContextsState,
+  observeContextHeaders,
+  onContextRateLimited,
+  pruneContexts,
+  type RateContextsConfig,
+  type RateContextsState,
+  rateContextFor,
+  requestPath,
+  takeContextToken,
+} from "../../src/core/rate-contexts";
 import { assertDeepEqual, assertEqual, assertTrue, test } from "./harness";
 
 const FUB: RateBudgetConfig = { limit: 250, windowMs: 10_000, reserve: { webhook: 0.05, delta: 0.05 } };
@@ -292,4 +306,212 @@ test("rate budget: 60 s, greedy backfill + delta bursts + webhooks: priorities a
   const deltas = grants.filter((g) => g.priority === "delta");
   assertEqual(deltas.length, delta.length);
   assertTrue(Math.max(...deltas.map((g) => g.waited)) < FUB.windowMs, "delta waits less than a window");
+});
+
+// ---- rate contexts: one window per endpoint family the provider counts ----------------------------------
+
+const CONTEXTS: RateContextsConfig = {
+  ...FUB,
+  defaultContext: "global",
+  contextHeader: "X-RateLimit-Context",
+  contexts: [{ name: "events", pathPrefix: "/v1/events", method: "GET", limit: 20 }],
+};
+
+/** Takes tokens in one context at a fixed time until refused. */
+function drainContext(s: RateContextsState, context: string, now: number, priority: Priority = "backfill") {
+  let state = s;
+  let granted = 0;
+  for (;;) {
+    const r = takeContextToken(state, CONTEXTS, context, now, priority);
+    state = r.state;
+    if (!r.granted) return { state, granted, waitMs: r.waitMs };
+    granted++;
+  }
+}
+
+const used = (s: RateContextsState, now: number) =>
+  Object.fromEntries(contextSnapshots(s, CONTEXTS, now).map((c) => [c.context, c.usedInWindow]));
+
+test("rate contexts: a request is counted in the context its method and path match, else the default", () => {
+  const at = (method: string, path: string) => rateContextFor(CONTEXTS, method, path);
+  assertEqual(at("GET", "/v1/events"), "events");
+  assertEqual(at("get", "/v1/events/42"), "events");
+  assertEqual(at("GET", "/v1/events/"), "events");
+  // Another method, a longer segment, another family: the default context.
+  assertEqual(at("POST", "/v1/events"), "global");
+  assertEqual(at("GET", "/v1/eventsArchive"), "global");
+  assertEqual(at("GET", "/v1/people"), "global");
+  assertEqual(at("GET", "/v2/events"), "global");
+  // A rule without a method covers every method; the first matching rule wins.
+  const anyMethod = { defaultContext: "d", contexts: [{ name: "a", pathPrefix: "/x/", limit: 1 }] };
+  assertEqual(rateContextFor(anyMethod, "DELETE", "/x/1"), "a");
+  assertEqual(rateContextFor({ defaultContext: "d", contexts: [] }, "GET", "/x"), "d");
+});
+
+test("rate contexts: paths are matched below the connection's base URL, query strings ignored", () => {
+  assertEqual(requestPath("https://api.example/v1/events?limit=100&next=abc"), "/v1/events");
+  assertEqual(requestPath("https://api.example/v1/events?x=1", "https://api.example"), "/v1/events");
+  assertEqual(requestPath("http://proxy:8080/fub/v1/events?x=1", "http://proxy:8080/fub/"), "/v1/events");
+  assertEqual(requestPath("http://proxy:8080/fub", "http://proxy:8080/fub"), "/");
+  // A URL outside the base path keeps its whole path.
+  assertEqual(requestPath("http://proxy:8080/other/v1/events", "http://proxy:8080/fub"), "/other/v1/events");
+  assertEqual(requestPath("not a url"), "not a url");
+  const base = "http://127.0.0.1:9999/fub";
+  assertEqual(rateContextFor(CONTEXTS, "GET", requestPath(`${base}/v1/events?limit=1`, base)), "events");
+});
+
+test("rate contexts: each context has its own window, priorities and reserves", () => {
+  // Events exhausted by a lone backfill (20 less one kept slot per idle reserve) leaves global whole.
+  const events = drainContext(initialRateContextsState(), "events", 0);
+  assertEqual(events.granted, 18);
+  assertEqual(events.waitMs, 10_000);
+  assertDeepEqual(used(events.state, 0), { global: 0, events: 18 });
+  const global = drainContext(events.state, "global", 0);
+  assertEqual(global.granted, 248);
+  assertDeepEqual(used(global.state, 0), { global: 248, events: 18 });
+  // A webhook may still use each context's reserve; an active webhook reserve then holds in its context only.
+  const webhook = takeContextToken(global.state, CONTEXTS, "events", 1, "webhook");
+  assertTrue(webhook.granted, "the events webhook slot");
+  assertEqual(takeContextToken(webhook.state, CONTEXTS, "events", 2, "delta").granted, false);
+  assertEqual(takeContextToken(webhook.state, CONTEXTS, "global", 2, "delta").granted, true);
+  // A new global burst doesn't touch the events log: at 10 s only the webhook's grant (at 1 ms) is left.
+  const later = drainContext(webhook.state, "global", 10_000);
+  assertEqual(later.granted, 248);
+  assertDeepEqual(used(later.state, 10_000), { global: 248, events: 1 });
+  assertEqual(drainContext(later.state, "events", 10_000).granted, 17, "18 less the webhook's slot");
+  // A context nobody has used reports its declared limit.
+  const fresh = contextSnapshots(initialRateContextsState(), CONTEXTS, 0);
+  assertDeepEqual(
+    fresh.map((c) => [c.context, c.limit, c.remaining]),
+    [
+      ["global", 250, 250],
+      ["events", 20, 20],
+    ],
+  );
+});
+
+test("rate contexts: header feedback goes to the context the response names, else the one requested", () => {
+  const s0 = initialRateContextsState();
+  // The response names "events": its limit and remaining are learned there, even for a request we counted
+  // elsewhere; global is untouched.
+  const named = observeContextHeaders(
+    s0,
+    CONTEXTS,
+    "global",
+    0,
+    headers({ "X-RateLimit-Context": "Events", "X-RateLimit-Limit": "20", "X-RateLimit-Remaining": "5" }),
+  );
+  assertEqual(named.context, "events");
+  assertDeepEqual(used(named.state, 0), { global: 0, events: 15 });
+  // No header: the context the request matched.
+  const absent = observeContextHeaders(s0, CONTEXTS, "events", 0, headers({ "X-RateLimit-Remaining": "19" }));
+  assertEqual(absent.context, "events");
+  assertDeepEqual(used(absent.state, 0), { global: 0, events: 1 });
+  // A name we don't know: the context the request matched, too.
+  const unknown = observeContextHeaders(
+    s0,
+    CONTEXTS,
+    "global",
+    0,
+    headers({ "X-RateLimit-Context": "notes", "X-RateLimit-Remaining": "240" }),
+  );
+  assertEqual(unknown.context, "global");
+  assertDeepEqual(used(unknown.state, 0), { global: 10, events: 0 });
+  // A limit learned in one context is not another's: global keeps 250 when events says 20.
+  const snaps = contextSnapshots(named.state, CONTEXTS, 0);
+  assertDeepEqual(
+    snaps.map((c) => c.limit),
+    [250, 20],
+  );
+});
+
+test("rate contexts: a 429 blocks its own context only", () => {
+  const s = onContextRateLimited(initialRateContextsState(), CONTEXTS, "events", 1_000, 3_000);
+  const refused = takeContextToken(s, CONTEXTS, "events", 1_500, "webhook");
+  assertEqual(refused.granted, false);
+  if (!refused.granted) assertEqual(refused.waitMs, 2_500);
+  assertEqual(takeContextToken(s, CONTEXTS, "global", 1_500, "backfill").granted, true);
+  const snaps = contextSnapshots(s, CONTEXTS, 1_500);
+  assertDeepEqual(
+    snaps.map((c) => [c.context, c.blockedUntil]),
+    [
+      ["global", null],
+      ["events", 4_000],
+    ],
+  );
+  assertEqual(takeContextToken(s, CONTEXTS, "events", 4_000, "backfill").granted, true);
+  // Undeclared contexts' logs are dropped; declared ones survive a JSON roundtrip.
+  const stray: RateContextsState = { contexts: { ...s.contexts, gone: initialRateBudgetState() } };
+  const kept = pruneContexts(stray, CONTEXTS);
+  assertDeepEqual(Object.keys(kept.contexts), ["events"]);
+  assertDeepEqual(JSON.parse(JSON.stringify(kept)), kept);
+});
+
+test("rate contexts: 60 s of greedy backfills in both contexts: each within its limit, each used fully", () => {
+  const horizon = 60_000;
+  type Actor = { context: string; nextAt: number; grants: number[] };
+  const actors: Actor[] = [
+    { context: "global", nextAt: 0, grants: [] },
+    { context: "events", nextAt: 0, grants: [] },
+  ];
+  let s = initialRateContextsState();
+  for (;;) {
+    let actor: Actor | undefined;
+    for (const a of actors) if (a.nextAt < horizon && (!actor || a.nextAt < actor.nextAt)) actor = a;
+    if (!actor) break;
+    const r = takeContextToken(s, CONTEXTS, actor.context, actor.nextAt, "backfill");
+    s = r.state;
+    if (r.granted) actor.grants.push(actor.nextAt);
+    else {
+      assertTrue(r.waitMs > 0, "waitMs must move time forward");
+      actor.nextAt += r.waitMs;
+    }
+  }
+  const [global, events] = actors as [Actor, Actor];
+  const asGrants = (ts: number[]) =>
+    ts.map((t) => ({ t, priority: "backfill" as const, used: 0, waited: 0 }));
+  assertTrue(busiestWindow(asGrants(events.grants), FUB.windowMs) <= 20, "events over its window");
+  assertTrue(busiestWindow(asGrants(global.grants), FUB.windowMs) <= 250, "global over its window");
+  // Alone in its context, a backfill uses all but one slot per idle reserve: 248 of 250, 18 of 20.
+  assertEqual(global.grants.length, 248 * (horizon / FUB.windowMs));
+  assertEqual(events.grants.length, 18 * (horizon / FUB.windowMs));
+});
+
+test("rate contexts: the FUB declaration resolves each context's limit for the credentials", () => {
+  const withKey = fub.rateLimit({ apiKey: "k", systemKey: "s", system: "x" });
+  assertEqual(withKey.limit, 250);
+  assertEqual(withKey.defaultContext, "global");
+  assertEqual(withKey.contextHeader, "X-RateLimit-Context");
+  assertDeepEqual(withKey.contexts, [{ name: "events", pathPrefix: "/v1/events", method: "GET", limit: 20 }]);
+  const without = fub.rateLimit({ apiKey: "k" });
+  assertEqual(without.limit, 125);
+  assertEqual(without.contexts?.[0]?.limit, 10);
+  // The connector's own URLs land in the contexts FUB counts them in.
+  const url = (entity: string) =>
+    fub.firstPageUrl({
+      baseUrl: "https://fub.example",
+      entity: fub.entities[entity]!,
+      mode: "onboarding",
+      since: null,
+    });
+  const policy = {
+    ...CONTEXTS,
+    defaultContext: withKey.defaultContext ?? "",
+    contexts: withKey.contexts ?? [],
+  };
+  assertEqual(rateContextFor(policy, "GET", requestPath(url("events"), "https://fub.example")), "events");
+  assertEqual(rateContextFor(policy, "GET", requestPath(url("people"), "https://fub.example")), "global");
+});
+
+test("rate contexts: a declaration naming a context twice is refused", () => {
+  let error: unknown = null;
+  try {
+    defineConnector({
+      ...fub.spec,
+      rateLimit: { ...fub.spec.rateLimit, contexts: [{ name: "GLOBAL", pathPrefix: "/v1/x", limit: 1 }] },
+    });
+  } catch (e) {
+    error = e;
+  }
+  assertTrue(error instanceof Error && /declared twice/.test(error.message), "duplicate context accepted");
 });

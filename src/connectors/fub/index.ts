@@ -40,13 +40,17 @@ export const fub = defineConnector({
     totalPath: "_metadata.total",
     dropOnNext: ["offset"],
   },
-  // Published (secondary source): 250 per sliding 10 s with a registered system key, 125 without.
+  // Published: counted per context, each a sliding 10 s: `global` 250 with a registered system key (125
+  // without), and `GET /v1/events` apart at 20 (10 without). Every response names its context.
   rateLimit: {
     limit: 125,
     windowMs: 10_000,
     headers: FUB_RATE_LIMIT_HEADERS,
     retryAfterHeader: "Retry-After",
     elevated: { whenCredential: "systemKey", limit: 250 },
+    contextHeader: "X-RateLimit-Context",
+    defaultContext: "global",
+    contexts: [{ name: "events", pathPrefix: "/v1/events", method: "GET", limit: 10, elevatedLimit: 20 }],
   },
   webhooks: {
     verification: "fub",
