@@ -66,6 +66,7 @@ const mutateSchema = z.object({
   deleteIds: z.array(z.number().int()).max(100_000).optional(),
   trash: z.number().int().min(0).max(100_000).optional(),
   archive: z.number().int().min(0).max(100_000).optional(),
+  restore: z.number().int().min(0).max(100_000).optional(),
   hostile: z.number().int().min(0).max(1000).optional(),
   hostileKinds: z.array(z.enum(HOSTILE_KINDS)).optional(),
 });

@@ -35,6 +35,8 @@ export interface MutateRequest {
   trash?: number;
   /** deals: status Archived (hidden from lists unless includeArchived=true) */
   archive?: number;
+  /** people: out of the Trash into a working stage; deals: status Deleted back to Active */
+  restore?: number;
   /** create this many hostile records, cycling through `hostileKinds` (default: every kind) */
   hostile?: number;
   hostileKinds?: HostileKind[];
@@ -47,6 +49,7 @@ export interface MutateResult {
   updated: number[];
   trashed: number[];
   archived: number[];
+  restored: number[];
   deleted: number[];
   stageChanged: number[];
   /** records FUB deleted with the deleted people, without webhooks */
@@ -64,6 +67,8 @@ export function mutate(rt: SimRuntime, tenant: Tenant, req: MutateRequest): Muta
   if (req.trash && entity !== "people" && entity !== "deals")
     throw new MutationError("trash applies to people and deals only");
   if (req.archive && entity !== "deals") throw new MutationError("archive applies to deals only");
+  if (req.restore && entity !== "people" && entity !== "deals")
+    throw new MutationError("restore applies to people and deals only");
   const store = tenant.stores[entity];
   const seq = ++tenant.mutationSeq;
   const rng = new Rng(hash(tenant.seed, 0x5eed, seq));
@@ -79,6 +84,7 @@ export function mutate(rt: SimRuntime, tenant: Tenant, req: MutateRequest): Muta
     updated: [],
     trashed: [],
     archived: [],
+    restored: [],
     deleted: [],
     stageChanged: [],
     cascaded: {},
@@ -164,6 +170,18 @@ export function mutate(rt: SimRuntime, tenant: Tenant, req: MutateRequest): Muta
     store.put(stamp({ ...cur.record, status: "Archived" }), false, true);
     result.archived.push(id);
   }
+  for (const id of pickIds(req.restore ?? 0, (id) => store.isTrashed(id))) {
+    const cur = store.getEntry(id);
+    if (!cur) continue;
+    if (entity === "people") {
+      // Back to the first working stage, as FUB's "restore" puts a person into a pipeline stage again.
+      store.put(stamp({ ...cur.record, stage: stageName(1), stageId: 1 }), false);
+      result.stageChanged.push(id);
+    } else {
+      store.put(stamp({ ...cur.record, status: "Active" }), false);
+    }
+    result.restored.push(id);
+  }
   const deletable = (id: number) => entity !== "stages" || !protectedStage(id);
   for (const id of req.deleteIds ?? []) {
     if (touched.has(id) || !store.exists(id) || !deletable(id)) continue;
@@ -195,7 +213,7 @@ export function mutate(rt: SimRuntime, tenant: Tenant, req: MutateRequest): Muta
     if (event && ids.length > 0) events.push({ event, entity, ids: [...ids].sort((a, b) => a - b) });
   };
   add("Created", result.created);
-  add("Updated", [...result.updated, ...result.trashed, ...result.archived]);
+  add("Updated", [...result.updated, ...result.trashed, ...result.archived, ...result.restored]);
   if (entity === "people") add(null, result.stageChanged, "peopleStageUpdated");
   add("Deleted", result.deleted);
   result.webhooks = dispatch(rt, tenant, events);
