@@ -11,10 +11,11 @@
  * Such a value is carried as a flat wrapper whose only string holds the JSON text, with every escape as
  * plain ASCII:
  *
- *     {"$unstorable": "<the JSON text>", "reason": "nul" | "lone_surrogate" | "too_deep" | "reserved_key"}
+ *     {"$unstorable": "<the JSON text>", "reason": "nul" | "lone_surrogate" | "too_deep" | "reserved_key" | "refused"}
  *
  * and decoded back (decodeStorable) before anything reads the value. `reserved_key` marks a value that merely
- * looks like the wrapper, so decoding is never ambiguous. JSON numbers beyond 2^53 lose precision wherever
+ * looks like the wrapper, so decoding is never ambiguous; `refused` one Postgres refused for a reason the
+ * checks here did not foresee (the copy is then kept as it was received). JSON numbers beyond 2^53 lose precision wherever
  * the JSON is parsed (the staged and failed copies too): they are JS doubles from the provider's response on.
  *
  * Detection is cheap on purpose: JSON.stringify escapes exactly NUL (as \u0000) and lone surrogates (as
@@ -24,14 +25,20 @@
 
 export const UNSTORABLE_KEY = "$unstorable";
 
-export type UnstorableReason = "nul" | "lone_surrogate" | "too_deep" | "reserved_key";
+export type UnstorableReason = "nul" | "lone_surrogate" | "too_deep" | "reserved_key" | "refused";
 
 export type UnstorableWrapper = { $unstorable: string; reason: UnstorableReason };
 
 /** Deeper than this is not stored as is: far beyond any record a provider documents, well inside every limit. */
 export const MAX_STORABLE_DEPTH = 1_000;
 
-const REASONS: ReadonlySet<string> = new Set(["nul", "lone_surrogate", "too_deep", "reserved_key"]);
+const REASONS: ReadonlySet<string> = new Set([
+  "nul",
+  "lone_surrogate",
+  "too_deep",
+  "reserved_key",
+  "refused",
+]);
 
 // An escape starts at a backslash preceded by an even run of backslashes (an odd run is a literal backslash
 // followed by an escape, an even run is all literal backslashes).
