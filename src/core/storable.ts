@@ -29,8 +29,13 @@ export type UnstorableReason = "nul" | "lone_surrogate" | "too_deep" | "reserved
 
 export type UnstorableWrapper = { $unstorable: string; reason: UnstorableReason };
 
-/** Deeper than this is not stored as is: far beyond any record a provider documents, well inside every limit. */
-export const MAX_STORABLE_DEPTH = 1_000;
+/**
+ * Deeper than this is not stored as is where depth is checked (webhook bodies; a batch Postgres refused).
+ * Far beyond any record a provider documents, and safely below what jsonb takes at the default 2 MB
+ * max_stack_depth (about 16,000). Where depth isn't checked (the staging hot path) a deeper record that the
+ * engine and Postgres both take is stored as it came; one they refuse is wrapped as too_deep.
+ */
+export const MAX_STORABLE_DEPTH = 10_000;
 
 const REASONS: ReadonlySet<string> = new Set([
   "nul",

@@ -24,8 +24,8 @@ export type Failure = {
 export function recordFailuresStatement(failures: Failure[]) {
   const rows = failures
     .map(
-      (f) =>
-        `{"account_id":${JSON.stringify(f.accountId)},"connection_id":${JSON.stringify(f.connectionId)},` +
+      (f, n) =>
+        `{"n":${n},"account_id":${JSON.stringify(f.accountId)},"connection_id":${JSON.stringify(f.connectionId)},` +
         `"provider":${JSON.stringify(f.provider)},"entity":${JSON.stringify(f.entity)},` +
         `"source_id":${JSON.stringify(holdableText(f.sourceId, 10_000))},"run_id":${JSON.stringify(f.runId ?? null)},` +
         `"payload":${storedJson(f.payload)},"error_code":${JSON.stringify(f.code)},` +
@@ -37,9 +37,8 @@ export function recordFailuresStatement(failures: Failure[]) {
       error_message)
     select distinct on (connection_id, entity, source_id)
       account_id, connection_id, provider, entity, source_id, run_id, payload, error_code, error_message
-    from jsonb_to_recordset(${`[${rows}]`}::jsonb) with ordinality as r(account_id text, connection_id text,
-      provider text, entity text, source_id text, run_id text, payload jsonb, error_code text, error_message text,
-      n bigint)
+    from jsonb_to_recordset(${`[${rows}]`}::jsonb) as r(n int, account_id text, connection_id text,
+      provider text, entity text, source_id text, run_id text, payload jsonb, error_code text, error_message text)
     order by connection_id, entity, source_id, n
     on conflict (connection_id, entity, source_id) do update
       set payload = excluded.payload, error_code = excluded.error_code, error_message = excluded.error_message,

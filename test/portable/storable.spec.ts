@@ -9,6 +9,7 @@ import {
   storableText,
   stringifyIteratively,
   stringReason,
+  tooDeep,
   toStorableJson,
 } from "../../src/core/storable";
 import { assertDeepEqual, assertEqual, assertTrue, test } from "./harness";
@@ -64,13 +65,13 @@ test("storable: deep nesting is wrapped as too_deep (whether or not the engine's
   assertEqual(jsonDepth((asWrapper(parsed) as { $unstorable: string }).$unstorable), 50_001);
 });
 
-test("storable: depth is measured only when asked, strings do not count", () => {
-  const value = deepArray(MAX_STORABLE_DEPTH + 1);
-  const plain = JSON.stringify(value);
-  assertEqual(toStorableJson(value), plain);
-  assertEqual(asWrapper(JSON.parse(toStorableJson(value, { checkDepth: true })))?.reason, "too_deep");
+test("storable: depth counts arrays and objects, not brackets inside strings; webhook-sized bodies are checked", () => {
   assertEqual(jsonDepth('{"a":"[[[[\\"[[","b":[{}]}'), 3);
-  const body = "[".repeat(20_000) + "]".repeat(20_000);
+  assertEqual(tooDeep("[[[[]]]]", 3), true);
+  assertEqual(tooDeep("[[[]]]", 3), false);
+  const shallow = JSON.stringify({ a: "x".repeat(50_000) });
+  assertEqual(storableText(shallow, JSON.parse(shallow)).reason, null);
+  const body = "[".repeat(MAX_STORABLE_DEPTH + 1) + "]".repeat(MAX_STORABLE_DEPTH + 1);
   assertEqual(storableText(body, JSON.parse(body)).reason, "too_deep");
 });
 
