@@ -429,7 +429,8 @@ async function mirrorBatch(
     }));
     const ids = await mirrorIsolating(sql, db, accountId, events, now);
     for (const r of group) {
-      const inboxId = ids.get(eventKey(r.provider, r.connection_id, r.event_id));
+      // The copy holds ids as Postgres can (holdableText): match on that form.
+      const inboxId = ids.get(eventKey(r.provider, r.connection_id, holdableText(r.event_id)));
       if (inboxId === undefined) continue;
       sql.exec(
         "update webhook_events set inbox_id = ?, mirrored_at = ?, body = null where provider = ? and connection_id = ? and event_id = ?",

@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { withAllAccounts, withTenant } from "../accounts/tenant";
-import { escapeReason, holdableText, MAX_STORABLE_DEPTH, storableText } from "../core/storable";
+import { asWrapper, escapeReason, holdableText, MAX_STORABLE_DEPTH, storableText } from "../core/storable";
 import type { Db } from "../db/client";
 import { connections, webhookInbox } from "../db/schema";
 
@@ -157,6 +157,8 @@ export function storableBody(body: string): string {
   } catch {
     return JSON.stringify({ $unstorable: body, reason: "refused" });
   }
+  // Already encoded by the route (a provider body shaped like the wrapper was encoded as reserved_key).
+  if (asWrapper(parsed)) return body;
   return storableText(body, parsed).json;
 }
 

@@ -9,7 +9,8 @@ import type { Db } from "../db/client";
  * source id "event:<event id>", the inbox payload as is). Replaying it puts the inbox row back to pending.
  */
 export const WEBHOOK_FAILURE_ENTITY = "webhook";
-export const webhookFailureSourceId = (eventId: string) => `event:${eventId}`;
+export const webhookFailureSourceId = (eventId: string) =>
+  eventId.length <= 256 ? `event:${eventId}` : `event:${eventId.slice(0, 200)}...(${eventId.length} chars)`;
 
 /**
  * Attempts an event gets before it is parked as `webhook_exhausted`. Each is a fetch the provider refused
