@@ -18,12 +18,14 @@ import {
   markInboxesAttemptFailed,
   markInboxesProcessed,
 } from "../src/webhooks/inbox";
+import { MAX_WEBHOOK_ATTEMPTS, parkInboxEvents, unstorableEventReason } from "../src/webhooks/parking";
 import { keyringFor } from "../src/webhooks/targets";
 import { breakerConfigFrom } from "./breaker-store";
 import { callProvider, DEFAULT_REQUEST_TIMEOUT_MS, readJson } from "./provider-call";
 
 export type IngestOutcome =
   | { status: "processed"; staged: number; note?: string }
+  | { status: "parked"; code: string; note: string }
   | { status: "already_processed" | "missing" }
   | { status: "pending"; error: string; retryAt?: number };
 
@@ -66,11 +68,21 @@ export const webhookGroupRunId = (eventIds: string[]) =>
 /** What an event needs, decided from its row alone (plus the connection), before anything is fetched. */
 type Plan =
   | { kind: "finish"; note: string }
+  | { kind: "park"; code: string; note: string }
   | { kind: "retry"; error: string }
   | { kind: "delete"; connection: LoadedConnection; entity: EntityDef; ids: string[]; deletedAt: string }
   | { kind: "fetch"; connection: LoadedConnection; entity: EntityDef; resolution: WebhookResolution };
 
 async function planEvent(deps: WebhookProcessDeps, row: InboxRow): Promise<Plan> {
+  // A body Postgres could only hold encoded can't be acted on: its ids are not ids we could store.
+  const unstorable = unstorableEventReason(row.payload);
+  if (unstorable) return { kind: "park", code: "unstorable_value", note: unstorable };
+  if (row.attempts >= MAX_WEBHOOK_ATTEMPTS)
+    return {
+      kind: "park",
+      code: "webhook_exhausted",
+      note: `${row.attempts} attempts failed; last: ${row.lastError ?? "unknown"}`,
+    };
   if (!knownProviders().includes(row.provider))
     return { kind: "finish", note: `no connector for provider "${row.provider}"` };
   let connection: LoadedConnection;
@@ -194,11 +206,21 @@ async function settleGroup(
     await markInboxesProcessed(deps.db, first.accountId, ids, note ?? null);
     return all(note ? { status: "processed", staged, note } : { status: "processed", staged });
   };
+  // A wait the breaker or the rate budget imposes (retryAt) is not a failed attempt: only failures count
+  // towards MAX_WEBHOOK_ATTEMPTS.
   const retry = async (error: string, retryAt?: number) => {
-    await markInboxesAttemptFailed(deps.db, first.accountId, ids, error);
+    await markInboxesAttemptFailed(deps.db, first.accountId, ids, error, retryAt === undefined);
     return all(retryAt ? { status: "pending", error, retryAt } : { status: "pending", error });
   };
   if (plan.kind === "finish") return finish(0, plan.note);
+  if (plan.kind === "park") {
+    await parkInboxEvents(
+      deps.db,
+      first.accountId,
+      ids.map((inboxId) => ({ inboxId, code: plan.code, message: plan.note })),
+    );
+    return all({ status: "parked", code: plan.code, note: plan.note });
+  }
   if (plan.kind === "retry") return retry(plan.error);
   try {
     if (plan.kind === "delete")

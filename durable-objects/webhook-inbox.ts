@@ -1,8 +1,17 @@
 import type { LoadedConnection } from "../src/accounts/connections";
+import { withTenant } from "../src/accounts/tenant";
 import { fullJitterBackoffMs } from "../src/core/backoff";
+import { holdableText } from "../src/core/storable";
 import { type DbHandle, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
+import { databaseError, isRecordError, recordFailuresStatement } from "../src/pipeline/failures";
 import { eventKey, type IngestRequest, type MirroredEvent, mirrorInboxEvents } from "../src/webhooks/inbox";
+import {
+  MAX_WEBHOOK_ATTEMPTS,
+  parkInboxEvents,
+  WEBHOOK_FAILURE_ENTITY,
+  webhookFailureSourceId,
+} from "../src/webhooks/parking";
 import { keyringFor } from "../src/webhooks/targets";
 import { setTimer, timerDueAt } from "./timers";
 import {
@@ -33,6 +42,18 @@ const DUE_BATCH = 100;
 const MAX_RUN_MS = 15_000;
 const MIRROR_BATCH = 100;
 const MIRROR_BATCH_BYTES = 4 * 1024 * 1024;
+/**
+ * Copies to Postgres one event may fail on its own (its batch-mates copied without it) before it is parked
+ * in this object: a refusal that repeats is the event's, not an outage's. A parked copy is no longer tried,
+ * stays in this object (counted by webhookEventCounts) and is filed in failed_records when Postgres takes it.
+ */
+export const MAX_MIRROR_ATTEMPTS = 3;
+/**
+ * Rounds one event may spend in the work table without an outcome the inbox recorded (Postgres failing
+ * while the event was processed, an error in the object's own code) before it is parked as
+ * `webhook_exhausted`; failures the inbox records are bounded by MAX_WEBHOOK_ATTEMPTS first.
+ */
+export const MAX_WORK_ATTEMPTS = 3 * MAX_WEBHOOK_ATTEMPTS;
 
 export const WEBHOOK_SQLITE_SCHEMA = [
   // body: the verified raw JSON, kept only until the copy to Postgres has its inbox id.
@@ -50,10 +71,29 @@ export const WEBHOOK_SQLITE_SCHEMA = [
   `create index if not exists webhook_work_due on webhook_work (due_at)`,
 ];
 
+/** Columns added after the tables first shipped: added once per object, ignored when already there. */
+const WEBHOOK_SQLITE_COLUMNS = [
+  "alter table webhook_events add column mirror_failures integer not null default 0",
+  // Set when the copy to Postgres gave up (MAX_MIRROR_ATTEMPTS); filed_at once failed_records holds it.
+  "alter table webhook_events add column mirror_parked_at integer",
+  "alter table webhook_events add column mirror_error text",
+  "alter table webhook_events add column filed_at integer",
+];
+
 const ready = new WeakSet<SqlStorage>();
 function ensureSchema(sql: SqlStorage): void {
   if (ready.has(sql)) return;
   for (const statement of WEBHOOK_SQLITE_SCHEMA) sql.exec(statement);
+  const columns = new Set(
+    sql
+      .exec<{ name: string }>("select name from pragma_table_info('webhook_events')")
+      .toArray()
+      .map((c) => c.name),
+  );
+  for (const statement of WEBHOOK_SQLITE_COLUMNS) {
+    const column = /add column (\w+)/.exec(statement)?.[1];
+    if (column && !columns.has(column)) sql.exec(statement);
+  }
   ready.add(sql);
 }
 
@@ -240,31 +280,41 @@ export async function drainWebhookWork(
           report.pending++;
         } else ready.push(w);
       }
+      const processDeps = {
+        db: db(),
+        sql,
+        queue: env.TRANSFORMS,
+        fetch: deps.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init)),
+        now,
+        keyring: await keyringFor(env.CREDENTIALS_KEY),
+        completeRun: deps.completeRun,
+        connections,
+      };
+      const asRequest = (w: WorkRow): IngestRequest => ({
+        inboxId: w.inbox_id,
+        accountId: w.account_id,
+        connectionId: w.connection_id,
+        provider: w.provider,
+      });
       let outcomes: Map<number, IngestOutcome>;
       try {
-        outcomes = await processWebhookEvents(
-          {
-            db: db(),
-            sql,
-            queue: env.TRANSFORMS,
-            fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
-            now,
-            keyring: await keyringFor(env.CREDENTIALS_KEY),
-            completeRun: deps.completeRun,
-            connections,
-          },
-          ready.map((w) => ({
-            inboxId: w.inbox_id,
-            accountId: w.account_id,
-            connectionId: w.connection_id,
-            provider: w.provider,
-          })),
-        );
+        outcomes = await processWebhookEvents(processDeps, ready.map(asRequest));
       } catch (error) {
-        // Postgres failed while recording outcomes: the rows are still pending, so try again later.
-        const pending = { status: "pending", error: error instanceof Error ? error.message : String(error) };
-        outcomes = new Map(ready.map((w) => [w.inbox_id, pending as IngestOutcome]));
+        // One event can break its batch's call: each goes alone, so only what fails alone stays pending.
+        outcomes = new Map();
+        for (const w of ready.length > 1 ? ready : []) {
+          try {
+            for (const [id, o] of await processWebhookEvents(processDeps, [asRequest(w)]))
+              outcomes.set(id, o);
+          } catch {
+            // stays pending below
+          }
+        }
+        const message = error instanceof Error ? error.message : String(error);
+        for (const w of ready)
+          if (!outcomes.has(w.inbox_id)) outcomes.set(w.inbox_id, { status: "pending", error: message });
       }
+      await parkWorn(processDeps.db, ready, outcomes);
       for (const w of ready) {
         const outcome = outcomes.get(w.inbox_id) ?? { status: "missing" };
         const retryAt = retryAtOf(outcome, w.attempts, now());
@@ -299,6 +349,44 @@ export async function drainWebhookWork(
   return report;
 }
 
+/**
+ * Events that spent MAX_WORK_ATTEMPTS rounds here without an outcome are parked in the inbox (which the
+ * failed-records API shows); if Postgres can't take that either, they stay pending for the next round.
+ */
+async function parkWorn(
+  db: ReturnType<typeof openDb>["db"],
+  ready: WorkRow[],
+  outcomes: Map<number, IngestOutcome>,
+): Promise<void> {
+  const worn = ready.filter(
+    (w) => w.attempts + 1 >= MAX_WORK_ATTEMPTS && outcomes.get(w.inbox_id)?.status === "pending",
+  );
+  for (const [accountId, group] of groupBy(worn, (w) => w.account_id)) {
+    try {
+      const parkedEvents = group.map((w) => {
+        const outcome = outcomes.get(w.inbox_id) as IngestOutcome & { status: "pending" };
+        return {
+          inboxId: w.inbox_id,
+          code: "webhook_exhausted",
+          message: `${w.attempts + 1} rounds without an outcome; last: ${outcome.error}`,
+        };
+      });
+      const parked = new Set(await parkInboxEvents(db, accountId, parkedEvents));
+      for (const e of parkedEvents)
+        if (parked.has(e.inboxId))
+          outcomes.set(e.inboxId, { status: "parked", code: e.code, note: e.message });
+    } catch (error) {
+      console.warn("parking webhook events failed", databaseError(error).message);
+    }
+  }
+}
+
+function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const item of items) map.set(key(item), [...(map.get(key(item)) ?? []), item]);
+  return map;
+}
+
 /** Copies up to one batch of not-yet-copied events; each gets its inbox id and a work row in one transaction. */
 async function mirrorBatch(
   sql: SqlStorage,
@@ -316,7 +404,7 @@ async function mirrorBatch(
       received_at: number;
     }>(
       `select provider, connection_id, event_id, account_id, event_type, body, received_at
-       from webhook_events where inbox_id is null order by received_at limit ?`,
+       from webhook_events where inbox_id is null and mirror_parked_at is null order by received_at limit ?`,
       MIRROR_BATCH,
     )
     .toArray();
@@ -339,9 +427,10 @@ async function mirrorBatch(
       body: r.body,
       receivedAt: r.received_at,
     }));
-    const ids = await mirrorInboxEvents(db, accountId, events);
+    const ids = await mirrorIsolating(sql, db, accountId, events, now);
     for (const r of group) {
-      const inboxId = ids.get(eventKey(r.provider, r.connection_id, r.event_id));
+      // The copy holds ids as Postgres can (holdableText): match on that form.
+      const inboxId = ids.get(eventKey(r.provider, r.connection_id, holdableText(r.event_id)));
       if (inboxId === undefined) continue;
       sql.exec(
         "update webhook_events set inbox_id = ?, mirrored_at = ?, body = null where provider = ? and connection_id = ? and event_id = ?",
@@ -366,8 +455,111 @@ async function mirrorBatch(
   return { selected: batch.length, copied };
 }
 
+/**
+ * The batch in one statement; if Postgres refuses it for its data, each event alone, so a poison event
+ * can't hold its batch-mates back. An event refused alone counts a failure and is parked here after
+ * MAX_MIRROR_ATTEMPTS (then filed in failed_records, best effort). An outage (not a data error) throws.
+ */
+async function mirrorIsolating(
+  sql: SqlStorage,
+  db: ReturnType<typeof openDb>["db"],
+  accountId: string,
+  events: MirroredEvent[],
+  now: number,
+): Promise<Map<string, number>> {
+  try {
+    return await mirrorInboxEvents(db, accountId, events);
+  } catch (error) {
+    if (!isRecordError(databaseError(error).code)) throw error;
+  }
+  const ids = new Map<string, number>();
+  for (const event of events) {
+    try {
+      for (const [k, v] of await mirrorInboxEvents(db, accountId, [event])) ids.set(k, v);
+    } catch (error) {
+      const cause = databaseError(error);
+      if (!isRecordError(cause.code)) throw error;
+      const failures = sql
+        .exec<{ n: number }>(
+          `update webhook_events set mirror_failures = mirror_failures + 1, mirror_error = ?
+           where provider = ? and connection_id = ? and event_id = ? returning mirror_failures as n`,
+          holdableText(`${cause.code}: ${cause.message}`, 500),
+          event.provider,
+          event.connectionId,
+          event.eventId,
+        )
+        .toArray()[0]?.n;
+      if ((failures ?? 0) >= MAX_MIRROR_ATTEMPTS)
+        sql.exec(
+          "update webhook_events set mirror_parked_at = ? where provider = ? and connection_id = ? and event_id = ?",
+          now,
+          event.provider,
+          event.connectionId,
+          event.eventId,
+        );
+    }
+  }
+  await fileMirrorParked(sql, db, accountId, now);
+  return ids;
+}
+
+/** Copies Postgres refused are filed in failed_records (payload kept in the storable encoding). */
+async function fileMirrorParked(
+  sql: SqlStorage,
+  db: ReturnType<typeof openDb>["db"],
+  accountId: string,
+  now: number,
+): Promise<void> {
+  const parked = sql
+    .exec<{
+      provider: string;
+      connection_id: string;
+      event_id: string;
+      body: string;
+      mirror_error: string | null;
+    }>(
+      `select provider, connection_id, event_id, body, mirror_error from webhook_events
+       where account_id = ? and mirror_parked_at is not null and filed_at is null limit 100`,
+      accountId,
+    )
+    .toArray();
+  if (parked.length === 0) return;
+  try {
+    await withTenant(db, accountId, (tx) =>
+      tx.execute(
+        recordFailuresStatement(
+          parked.map((p) => ({
+            accountId,
+            connectionId: p.connection_id,
+            provider: p.provider,
+            entity: WEBHOOK_FAILURE_ENTITY,
+            sourceId: webhookFailureSourceId(p.event_id),
+            payload: { $unstorable: p.body, reason: "refused" },
+            code: "webhook_unrecordable",
+            message: `the Postgres inbox refused the event ${MAX_MIRROR_ATTEMPTS} times: ${p.mirror_error ?? ""}`,
+          })),
+        ),
+      ),
+    );
+    for (const p of parked)
+      sql.exec(
+        "update webhook_events set filed_at = ? where provider = ? and connection_id = ? and event_id = ?",
+        now,
+        p.provider,
+        p.connection_id,
+        p.event_id,
+      );
+  } catch (error) {
+    console.warn("filing unrecordable webhook events failed", databaseError(error).message);
+  }
+}
+
 function unmirroredCount(sql: SqlStorage): number {
-  return sql.exec<{ n: number }>("select count(*) as n from webhook_events where inbox_id is null").one().n;
+  return sql
+    .exec<{ n: number }>(
+      "select count(*) as n from webhook_events where inbox_id is null and mirror_parked_at is null",
+    )
+    .one().n;
 }
 
 function nextDue(sql: SqlStorage, now: number, mirrorFailed: boolean): number | null {
@@ -402,12 +594,20 @@ export async function ingestHandedOver(
 }
 
 /** For tests and status: what the object holds. */
-export function webhookEventCounts(sql: SqlStorage): { recorded: number; unmirrored: number; work: number } {
+export function webhookEventCounts(sql: SqlStorage): {
+  recorded: number;
+  unmirrored: number;
+  work: number;
+  mirrorParked: number;
+} {
   ensureSchema(sql);
   return {
     recorded: sql.exec<{ n: number }>("select count(*) as n from webhook_events").one().n,
     unmirrored: unmirroredCount(sql),
     work: sql.exec<{ n: number }>("select count(*) as n from webhook_work").one().n,
+    mirrorParked: sql
+      .exec<{ n: number }>("select count(*) as n from webhook_events where mirror_parked_at is not null")
+      .one().n,
   };
 }
 

@@ -27,7 +27,12 @@ export const listQuery = z.object({
 });
 
 export const replayBody = z
-  .object({ ...filters, limit: z.number().int().min(1).max(1000).default(500) })
+  .object({
+    ...filters,
+    limit: z.number().int().min(1).max(1000).default(500),
+    /** Also replay failures that reached their attempt bound (listed with `exhausted: true`). */
+    force: z.boolean().optional(),
+  })
   .strict();
 
 const runIdParam = z.string().min(1).max(256);

@@ -1,7 +1,8 @@
 import { type Context, Hono } from "hono";
 import type { RecordedWebhook, RecordOutcome } from "../../durable-objects/webhook-inbox";
-import { toHex } from "../core/encoding";
+import { toHex, utf8 } from "../core/encoding";
 import { AppError } from "../core/errors";
+import { storableText, stringReason, wrapJson } from "../core/storable";
 import type { Env } from "../env";
 import { accountStub } from "../sync/stubs";
 import { checkDeclaredLength, readLimitedBody } from "../webhooks/body";
@@ -57,15 +58,17 @@ export function webhookRoutes(overrides: Partial<WebhookDeps> = {}) {
     } catch {
       throw new AppError(400, "malformed_json", "the request body is not valid JSON");
     }
-    const eventId = scheme.eventIdOf(body, c.req.raw.headers) ?? `sha256:${await bodyHash(rawBody)}`;
+    const event = await holdableEvent(text, body, scheme.eventIdOf(body, c.req.raw.headers), rawBody);
+    const eventType = scheme.eventTypeOf(body);
+    const eventId = event.eventId;
     const recorded = await deps
       .record(c.env, {
         accountId: target.accountId,
         connectionId,
         provider,
         eventId,
-        eventType: scheme.eventTypeOf(body),
-        body: text,
+        eventType: eventType !== null && stringReason(eventType) === null ? eventType.slice(0, 256) : null,
+        body: event.body,
       })
       .catch(() => {
         throw unavailable();
@@ -123,6 +126,34 @@ function signatureError(code: "missing_signature" | "bad_signature" | "stale_tim
     stale_timestamp: "the signed timestamp is more than 5 minutes from now",
   } as const;
   return new AppError(401, code, messages[code]);
+}
+
+/** Longer provider event ids are kept as their hash: the inbox's unique index holds ids, not documents. */
+const MAX_EVENT_ID_LENGTH = 256;
+
+/**
+ * A verified event as the inbox can hold it, whatever its bytes. It is acknowledged either way (it passed
+ * the signature check; refusing it would only make the provider retry the same bytes): a body Postgres
+ * can't store (NUL, a lone surrogate, nesting beyond MAX_STORABLE_DEPTH) is recorded in the storable
+ * encoding, and the account's object parks it with its reason instead of processing it. An event id
+ * Postgres can't store is replaced by the body's hash (the body is then encoded too); an overlong one by
+ * its own hash, so repeats are still recognised.
+ */
+async function holdableEvent(
+  text: string,
+  body: unknown,
+  providerId: string | null,
+  rawBody: Uint8Array,
+): Promise<{ eventId: string; body: string }> {
+  let { json } = storableText(text, body);
+  let eventId = providerId;
+  if (eventId !== null && stringReason(eventId) !== null) {
+    if (json === text) json = wrapJson(text, stringReason(eventId) ?? "refused");
+    eventId = null;
+  } else if (eventId !== null && eventId.length > MAX_EVENT_ID_LENGTH) {
+    eventId = `sha256-id:${await bodyHash(utf8(eventId))}`;
+  }
+  return { eventId: eventId ?? `sha256:${await bodyHash(rawBody)}`, body: json };
 }
 
 async function bodyHash(raw: Uint8Array): Promise<string> {

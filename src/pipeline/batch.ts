@@ -3,7 +3,7 @@ import { withAllAccounts } from "../accounts/tenant";
 import type { Connector } from "../connectors/types";
 import type { Db } from "../db/client";
 import { transformPages } from "./consumer";
-import { databaseError, isRecordError } from "./failures";
+import { databaseError, type Failure, isRecordError, recordFailuresStatement } from "./failures";
 import type { TransformMessage } from "./messages";
 
 export type MessageOutcome = { ok: true } | { ok: false; error: string };
@@ -96,19 +96,45 @@ async function isolate(
   }
 }
 
-/** The staged record becomes a failed record (write_failed) and is done, in one statement. */
+/** A staged row as the failure paths read it: the payload as its stored JSON text, parsed in JS. */
+export type StagedForFailure = {
+  id: string | number;
+  account_id: string;
+  connection_id: string;
+  provider: string;
+  entity: string;
+  run_id: string;
+  source_id: string | null;
+  payload: string;
+};
+
+/**
+ * The staged record becomes a failed record (write_failed) and is done, in one transaction. The payload is
+ * read as text and encoded in JS (a ::jsonb cast in SQL would fail again on the very bytes that failed the
+ * write), so recording the failure cannot fail on the payload.
+ */
 async function recordWriteFailure(db: Db, stagedId: number, message: string): Promise<void> {
-  await withAllAccounts(db, (tx) =>
-    tx.execute(sql`
-    with row as (
-      update stage_records set done_at = now() where id = ${stagedId} and done_at is null returning *
-    )
-    insert into failed_records (account_id, connection_id, provider, entity, source_id, payload, error_code, error_message)
-    select account_id, connection_id, provider, entity, coalesce(source_id, 'stage:' || id), payload::jsonb,
-           'write_failed', ${message.slice(0, 2000)}
-    from row
-    on conflict (connection_id, entity, source_id) do update
-      set payload = excluded.payload, error_code = excluded.error_code, error_message = excluded.error_message,
-          attempts = failed_records.attempts + 1, last_seen_at = now(), resolved_at = null`),
-  );
+  await withAllAccounts(db, async (tx) => {
+    const result = await tx.execute(sql`
+      update stage_records set done_at = now() where id = ${stagedId} and done_at is null
+      returning id, account_id, connection_id, provider, entity, run_id, source_id, payload::text as payload`);
+    const failures = (result.rows as StagedForFailure[]).map((r) =>
+      stagedFailure(r, "write_failed", message),
+    );
+    if (failures.length > 0) await tx.execute(recordFailuresStatement(failures));
+  });
+}
+
+export function stagedFailure(r: StagedForFailure, code: string, message: string): Failure {
+  return {
+    accountId: r.account_id,
+    connectionId: r.connection_id,
+    provider: r.provider,
+    entity: r.entity,
+    sourceId: r.source_id ?? `stage:${r.id}`,
+    runId: r.run_id,
+    payload: JSON.parse(r.payload) as unknown,
+    code,
+    message,
+  };
 }

@@ -1,10 +1,11 @@
 import { sql } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 import type { Connector, CoreWrite } from "../connectors/types";
+import { asWrapper, findUnholdable, MAX_STORABLE_DEPTH } from "../core/storable";
 import type { Db } from "../db/client";
 import { type Failure, recordFailuresStatement } from "./failures";
 import type { TransformMessage } from "./messages";
-import { upsertStatement } from "./upsert";
+import { tableShape, upsertStatement } from "./upsert";
 
 export type StagedRow = {
   id: number;
@@ -146,6 +147,12 @@ function withTombstone(row: Record<string, unknown>, deletedAt: string): Record<
   return updated <= Date.parse(deletedAt) ? { ...row, deleted_at: new Date(deletedAt).toISOString() } : row;
 }
 
+/**
+ * Validates and maps one staged record. A payload staged in the storable encoding is decoded first; if its
+ * record is valid but a mapped core row would hold a string Postgres can't store (or the record nests too
+ * deep to be written), it fails as `unstorable_value` naming the field, never the value. The failure keeps
+ * the payload as staged, i.e. still encoded.
+ */
 export function mapStaged(
   row: StagedRow,
   connectorFor: (provider: string) => Connector,
@@ -169,7 +176,16 @@ export function mapStaged(
     return fail("unknown_provider", `no connector for provider "${row.provider}"`);
   }
   if (!entity) return fail("unknown_entity", `no entity "${row.entity}" for provider "${row.provider}"`);
-  const parsed = entity.schema.safeParse(row.payload);
+  const wrapper = asWrapper(row.payload);
+  let payload: unknown = row.payload;
+  if (wrapper) {
+    try {
+      payload = JSON.parse(wrapper.$unstorable);
+    } catch {
+      return fail("unstorable_value", "the staged encoding does not hold valid JSON");
+    }
+  }
+  const parsed = entity.schema.safeParse(payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return fail(
@@ -177,11 +193,25 @@ export function mapStaged(
       issue ? `${issue.path.join(".") || "(record)"}: ${issue.message}` : "invalid",
     );
   }
+  let writes: CoreWrite[];
   try {
-    return {
-      writes: entity.toCore(parsed.data, { accountId: row.account_id, connectionId: row.connection_id }),
-    };
+    writes = entity.toCore(parsed.data, { accountId: row.account_id, connectionId: row.connection_id });
   } catch (error) {
     return fail("mapping_failed", error instanceof Error ? error.message : String(error));
   }
+  // Only an encoded payload can hold such strings (the staging test found none in the others).
+  if (wrapper?.reason === "too_deep")
+    return fail("unstorable_value", `the record nests deeper than ${MAX_STORABLE_DEPTH} levels`);
+  if (wrapper) {
+    for (const write of writes) {
+      const found = findUnholdable(write.row);
+      if (found) {
+        const what = found.reason === "nul" ? "a NUL character" : "a lone UTF-16 surrogate";
+        return fail("unstorable_value", `${tableName(write.table)}.${found.path} holds ${what}`);
+      }
+    }
+  }
+  return { writes };
 }
+
+const tableName = (table: PgTable) => tableShape(table).name;

@@ -1,8 +1,17 @@
 import { sql } from "drizzle-orm";
 import { withTenant } from "../accounts/tenant";
+import { decodeStorable } from "../core/storable";
 import type { Db } from "../db/client";
+import { unparkInboxEvents, WEBHOOK_FAILURE_ENTITY } from "../webhooks/parking";
 import { sendTransforms, type TransformMessage } from "./messages";
 import { stagePage } from "./staging";
+
+/**
+ * Attempts after which a failed record is exhausted: replay leaves it out unless forced, so a record that
+ * fails the same way every time isn't sent round again by every replay. It stays open and listed (with
+ * `exhausted: true`) for an operator to fix or force.
+ */
+export const MAX_FAILED_ATTEMPTS = 10;
 
 export type FailedFilter = {
   entity?: string;
@@ -25,6 +34,8 @@ export type FailedRecordView = {
   firstSeenAt: string;
   lastSeenAt: string;
   resolvedAt: string | null;
+  /** Attempts reached MAX_FAILED_ATTEMPTS: replay skips it unless forced. */
+  exhausted: boolean;
   payload: unknown;
 };
 
@@ -65,8 +76,18 @@ const view = (r: FailedRow): FailedRecordView => ({
   firstSeenAt: new Date(r.first_seen_at).toISOString(),
   lastSeenAt: new Date(r.last_seen_at).toISOString(),
   resolvedAt: r.resolved_at ? new Date(r.resolved_at).toISOString() : null,
+  exhausted: r.attempts >= MAX_FAILED_ATTEMPTS,
   payload: r.payload,
 });
+
+/** The value a stored payload stands for (staging encodes it again where it must). */
+function decoded(payload: unknown): unknown {
+  try {
+    return decodeStorable(payload);
+  } catch {
+    return payload;
+  }
+}
 
 /** Keyset pages by id: stable while new failures arrive, unlike offsets. */
 export async function listFailed(
@@ -97,27 +118,47 @@ const PAGE = 100;
  * Sends open failed records back through staging under a fresh run (`replay:<uuid>`), as the pull path
  * would: staged pages plus one transform message each. A record that lands is resolved by the consumer; one
  * still bad counts another attempt. Replaying twice stages twice, and the idempotent upsert lands it once.
+ * Exhausted failures (MAX_FAILED_ATTEMPTS) are left out unless `force`. A parked webhook event (entity
+ * "webhook") is not staged: its inbox row goes back to pending, and the cron sweep hands it to its account's
+ * object again. An encoded payload is decoded first and staging encodes it again, exactly once.
  */
 export async function replayFailed(
   db: Db,
   queue: Queue<TransformMessage>,
   accountId: string,
-  filter: FailedFilter & { limit: number },
+  filter: FailedFilter & { limit: number; force?: boolean },
   newRunId: () => string = () => `replay:${crypto.randomUUID()}`,
-): Promise<{ runId: string; records: number; messages: number }> {
+): Promise<{ runId: string; records: number; messages: number; webhookEvents: number; exhausted: number }> {
   const runId = newRunId();
-  const rows = await withTenant(db, accountId, async (tx) => {
+  const { selected, exhausted } = await withTenant(db, accountId, async (tx) => {
+    const bounded = filter.force ? sql`` : sql`and f.attempts < ${MAX_FAILED_ATTEMPTS}`;
     const result = await tx.execute(sql`
       select f.id, f.connection_id, f.provider, f.entity, f.source_id, f.payload
       from failed_records f
-      where ${where(accountId, filter, "open")} and f.payload is not null
+      where ${where(accountId, filter, "open")} and f.payload is not null ${bounded}
       order by f.connection_id, f.entity, f.id
       limit ${filter.limit}`);
-    return result.rows as Pick<
-      FailedRow,
-      "id" | "connection_id" | "provider" | "entity" | "source_id" | "payload"
-    >[];
+    const skipped = filter.force
+      ? { rows: [{ n: 0 }] }
+      : await tx.execute(sql`
+          select count(*)::int as n from failed_records f
+          where ${where(accountId, filter, "open")} and f.attempts >= ${MAX_FAILED_ATTEMPTS}`);
+    return {
+      selected: result.rows as Pick<
+        FailedRow,
+        "id" | "connection_id" | "provider" | "entity" | "source_id" | "payload"
+      >[],
+      exhausted: Number((skipped.rows[0] as { n: number } | undefined)?.n ?? 0),
+    };
   });
+  const webhookEvents = await unparkInboxEvents(
+    db,
+    accountId,
+    selected
+      .filter((r) => r.entity === WEBHOOK_FAILURE_ENTITY)
+      .map((r) => ({ connectionId: r.connection_id, sourceId: r.source_id })),
+  );
+  const rows = selected.filter((r) => r.entity !== WEBHOOK_FAILURE_ENTITY);
   const groups = new Map<string, typeof rows>();
   for (const r of rows) {
     const key = `${r.connection_id}\u0000${r.provider}\u0000${r.entity}`;
@@ -145,7 +186,7 @@ export async function replayFailed(
           key,
           // The failed row's source id, not one re-read from the payload: a record that fails again must
           // count against the same failed row.
-          slice.map((r) => ({ sourceId: r.source_id, op: "upsert" as const, payload: r.payload })),
+          slice.map((r) => ({ sourceId: r.source_id, op: "upsert" as const, payload: decoded(r.payload) })),
         ),
       );
       messages.push({ v: 1, ...key, records: slice.length });
@@ -163,5 +204,5 @@ export async function replayFailed(
     );
     throw error;
   }
-  return { runId, records: rows.length, messages: messages.length };
+  return { runId, records: rows.length, messages: messages.length, webhookEvents, exhausted };
 }

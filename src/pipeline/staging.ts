@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
+import { stringReason, toStorableJson } from "../core/storable";
 import type { Db } from "../db/client";
+import { databaseError, isRecordError } from "./failures";
 
 export type StagedRecord = { sourceId: string | null; op: "upsert" | "delete"; payload: unknown };
 
@@ -24,15 +26,36 @@ export async function stagePage(db: Db, key: PageKey, records: StagedRecord[]): 
 /**
  * Writes several pages in one statement (one round trip, one index pass). The pages must share everything in
  * their key but the page number: a sync step stages the pages it has fetched of one run together.
+ *
+ * No record's bytes can fail the page: a payload Postgres could not hold travels in the storable encoding
+ * (src/core/storable.ts; one regex test over the text JSON.stringify builds anyway), and a source id it could
+ * not hold is left out (the failure is then filed under the staged row's id). Nesting is only measured if
+ * Postgres still refused the statement for its data: the page is then encoded again with depth checked and
+ * written once more.
  */
 export async function stagePages(
   db: Db,
   pages: { key: PageKey; records: StagedRecord[] }[],
 ): Promise<number> {
+  try {
+    // Its own savepoint (or transaction), so the caller's transaction survives a refused statement.
+    return await db.transaction((tx) => stagePagesOnce(tx as unknown as Db, pages, false));
+  } catch (error) {
+    if (!isRecordError(databaseError(error).code)) throw error;
+    return stagePagesOnce(db, pages, true);
+  }
+}
+
+async function stagePagesOnce(
+  db: Db,
+  pages: { key: PageKey; records: StagedRecord[] }[],
+  checkDepth: boolean,
+): Promise<number> {
   const first = pages.find((p) => p.records.length > 0)?.key;
   if (!first) return 0;
   let body = "";
   let count = 0;
+  const options = { checkDepth };
   for (const { key, records } of pages) {
     if (
       key.accountId !== first.accountId ||
@@ -44,8 +67,9 @@ export async function stagePages(
       throw new Error("stagePages: pages of different runs in one statement");
     }
     records.forEach((r, seq) => {
+      const sourceId = r.sourceId !== null && stringReason(r.sourceId) !== null ? null : r.sourceId;
       // Built by hand: one JSON.stringify per payload instead of a copy of every record in a wrapper object.
-      body += `${count === 0 ? "" : ","}{"page_no":${key.pageNo},"seq":${seq},"source_id":${JSON.stringify(r.sourceId)},"op":${JSON.stringify(r.op)},"payload":${JSON.stringify(r.payload) ?? "null"}}`;
+      body += `${count === 0 ? "" : ","}{"page_no":${key.pageNo},"seq":${seq},"source_id":${JSON.stringify(sourceId)},"op":${JSON.stringify(r.op)},"payload":${toStorableJson(r.payload, options)}}`;
       count++;
     });
   }

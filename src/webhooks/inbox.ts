@@ -1,5 +1,6 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { withAllAccounts, withTenant } from "../accounts/tenant";
+import { asWrapper, escapeReason, holdableText, MAX_STORABLE_DEPTH, storableText } from "../core/storable";
 import type { Db } from "../db/client";
 import { connections, webhookInbox } from "../db/schema";
 
@@ -107,9 +108,9 @@ export async function mirrorInboxEvents(
     events.map((e) => ({
       connection_id: e.connectionId,
       provider: e.provider,
-      event_id: e.eventId,
-      event_type: e.eventType,
-      body: e.body,
+      event_id: holdableText(e.eventId),
+      event_type: e.eventType === null ? null : holdableText(e.eventType),
+      body: storableBody(e.body),
       received_ms: e.receivedAt,
     })),
   );
@@ -142,6 +143,23 @@ export async function mirrorInboxEvents(
   }[])
     ids.set(eventKey(r.provider, r.connection_id, r.event_id), Number(r.id));
   return ids;
+}
+
+/**
+ * The body as the inbox can hold it. The route already encoded what Postgres refuses; this is the cheap
+ * check again for events recorded before it did (one regex test; the exact check only on a match).
+ */
+export function storableBody(body: string): string {
+  if (escapeReason(body) === null && body.length <= 2 * MAX_STORABLE_DEPTH) return body;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return JSON.stringify({ $unstorable: body, reason: "refused" });
+  }
+  // Already encoded by the route (a provider body shaped like the wrapper was encoded as reserved_key).
+  if (asWrapper(parsed)) return body;
+  return storableText(body, parsed).json;
 }
 
 export const eventKey = (provider: string, connectionId: string, eventId: string) =>
@@ -178,20 +196,32 @@ export async function markInboxesProcessed(
       .set({
         status: "processed",
         processedAt: sql`now()`,
-        lastError: note,
+        lastError: note === null ? null : holdableText(note, 500),
         attempts: sql`${webhookInbox.attempts} + 1`,
       })
       .where(and(inArray(webhookInbox.id, inboxIds), eq(webhookInbox.accountId, accountId))),
   );
 }
 
-/** They stay pending so the sweep tries again; the error is a short reason, never a payload or a secret. */
-export async function markInboxesAttemptFailed(db: Db, accountId: string, ids: number[], error: string) {
+/**
+ * They stay pending so the sweep tries again; the error is a short reason, never a payload or a secret.
+ * `counts`: whether this was a failed attempt (towards the bound) or only a wait (breaker, rate budget).
+ */
+export async function markInboxesAttemptFailed(
+  db: Db,
+  accountId: string,
+  ids: number[],
+  error: string,
+  counts = true,
+) {
   if (ids.length === 0) return;
   await withTenant(db, accountId, (tx) =>
     tx
       .update(webhookInbox)
-      .set({ lastError: error.slice(0, 500), attempts: sql`${webhookInbox.attempts} + 1` })
+      .set({
+        lastError: holdableText(error, 500),
+        attempts: counts ? sql`${webhookInbox.attempts} + 1` : webhookInbox.attempts,
+      })
       .where(and(inArray(webhookInbox.id, ids), eq(webhookInbox.accountId, accountId))),
   );
 }

@@ -8,3 +8,4 @@ import "./errors.spec";
 import "./cursor.spec";
 import "./connectors.spec";
 import "./shared-commit.spec";
+import "./storable.spec";
