@@ -4,7 +4,7 @@ import type { Connector, CoreWrite } from "../connectors/types";
 import type { Db } from "../db/client";
 import { type Failure, recordFailuresStatement } from "./failures";
 import type { TransformMessage } from "./messages";
-import { upsertStatement } from "./upsert";
+import { upsertStatement, type Versioning } from "./upsert";
 
 export type StagedRow = {
   id: number;
@@ -15,6 +15,8 @@ export type StagedRow = {
   source_id: string | null;
   op: string;
   payload: unknown;
+  /** Fetch order of this version (stage_records.fetch_seq); bigint arrives as a string. */
+  fetch_seq: number | string;
 };
 
 export type TransformResult = { staged: number; written: number; failed: number };
@@ -57,7 +59,8 @@ export async function transformPages(
             order by 1) as locks`);
     const staged = (
       await tx.execute(sql`
-        select s.id, s.account_id, s.connection_id, s.provider, s.entity, s.source_id, s.op, s.payload
+        select s.id, s.account_id, s.connection_id, s.provider, s.entity, s.source_id, s.op, s.payload,
+               s.fetch_seq
         from stage_records s
         join jsonb_to_recordset(${JSON.stringify(keys)}::jsonb)
           as k(connection_id text, entity text, run_id text, page_no int)
@@ -69,7 +72,7 @@ export async function transformPages(
     if (staged.length === 0) return { staged: 0, written: 0, failed: 0 };
 
     const tombstones = await loadTombstones(tx as unknown as Db, staged);
-    const byTable = new Map<PgTable, Record<string, unknown>[]>();
+    const byTable = new Map<PgTable, { versioning: Versioning; rows: Record<string, unknown>[] }[]>();
     const failures: Failure[] = [];
     const landed: { connection_id: string; entity: string; source_id: string }[] = [];
     for (const row of staged) {
@@ -78,13 +81,20 @@ export async function transformPages(
         failures.push(outcome.failure);
         continue;
       }
-      const deletedAt = row.source_id
+      const tombstone = row.source_id
         ? tombstones.get(tombstoneKey(row.connection_id, row.entity, row.source_id))
         : undefined;
+      const version = versionOf(row, tombstone);
+      const versioning = versioningOf(row, connectorFor);
       for (const write of outcome.writes) {
-        const list = byTable.get(write.table) ?? [];
-        list.push(deletedAt ? withTombstone(write.row, deletedAt) : write.row);
-        byTable.set(write.table, list);
+        const groups = byTable.get(write.table) ?? [];
+        let group = groups.find((g) => g.versioning === versioning);
+        if (!group) {
+          group = { versioning, rows: [] };
+          groups.push(group);
+        }
+        group.rows.push({ ...write.row, ...version });
+        byTable.set(write.table, groups);
       }
       landed.push({
         connection_id: row.connection_id,
@@ -94,9 +104,11 @@ export async function transformPages(
     }
 
     let written = 0;
-    for (const [table, rows] of byTable) {
-      const result = await tx.execute(upsertStatement(table, rows));
-      written += result.rowCount ?? 0;
+    for (const [table, groups] of byTable) {
+      for (const { versioning, rows } of groups) {
+        const result = await tx.execute(upsertStatement(table, rows, { versioning }));
+        written += result.rowCount ?? 0;
+      }
     }
     if (failures.length > 0) await tx.execute(recordFailuresStatement(failures));
     // Done and resolved in one statement: a record that lands (first time, via replay, or because the
@@ -118,14 +130,16 @@ export async function transformPages(
 const tombstoneKey = (connectionId: string, entity: string, sourceId: string) =>
   `${connectionId}\u0000${entity}\u0000${sourceId}`;
 
-async function loadTombstones(db: Db, staged: StagedRow[]): Promise<Map<string, string>> {
+type StoredTombstone = { deletedAt: string; deletedSeq: number };
+
+async function loadTombstones(db: Db, staged: StagedRow[]): Promise<Map<string, StoredTombstone>> {
   const ids = staged
     .filter((s) => s.source_id !== null)
     .map((s) => ({ connection_id: s.connection_id, entity: s.entity, source_id: s.source_id }));
-  const map = new Map<string, string>();
+  const map = new Map<string, StoredTombstone>();
   if (ids.length === 0) return map;
   const result = await db.execute(sql`
-    select t.connection_id, t.entity, t.source_id, t.deleted_at
+    select t.connection_id, t.entity, t.source_id, t.deleted_at, t.deleted_seq
     from core_tombstones t
     join jsonb_to_recordset(${JSON.stringify(ids)}::jsonb) as k(connection_id text, entity text, source_id text)
       on t.connection_id = k.connection_id and t.entity = k.entity and t.source_id = k.source_id`);
@@ -134,16 +148,34 @@ async function loadTombstones(db: Db, staged: StagedRow[]): Promise<Map<string, 
     entity: string;
     source_id: string;
     deleted_at: string;
+    deleted_seq: number | string;
   }[]) {
-    map.set(tombstoneKey(r.connection_id, r.entity, r.source_id), r.deleted_at);
+    map.set(tombstoneKey(r.connection_id, r.entity, r.source_id), {
+      deletedAt: new Date(r.deleted_at).toISOString(),
+      deletedSeq: Number(r.deleted_seq),
+    });
   }
   return map;
 }
 
-/** A version not newer than an observed delete arrives already deleted. */
-function withTombstone(row: Record<string, unknown>, deletedAt: string): Record<string, unknown> {
-  const updated = Date.parse(String(row.source_updated_at));
-  return updated <= Date.parse(deletedAt) ? { ...row, deleted_at: new Date(deletedAt).toISOString() } : row;
+/**
+ * The version columns every core row written from this staged record carries: its fetch order, and the
+ * delete it arrives under. A version fetched before an observed delete (deleted_seq > fetch_seq) lands
+ * deleted, whatever its source time says; one fetched after it lands live.
+ */
+function versionOf(row: StagedRow, tombstone: StoredTombstone | undefined): Record<string, unknown> {
+  const fetchSeq = Number(row.fetch_seq);
+  return tombstone && tombstone.deletedSeq > fetchSeq
+    ? { fetch_seq: fetchSeq, deleted_seq: tombstone.deletedSeq, deleted_at: tombstone.deletedAt }
+    : { fetch_seq: fetchSeq, deleted_seq: null };
+}
+
+function versioningOf(row: StagedRow, connectorFor: (provider: string) => Connector): Versioning {
+  try {
+    return connectorFor(row.provider).entities[row.entity]?.versioning ?? "updated";
+  } catch {
+    return "updated";
+  }
 }
 
 export function mapStaged(

@@ -31,6 +31,16 @@ export const fubBase = {
   updated: fubTimestamp,
 };
 
+/**
+ * Fields of a FUB record that publishes no timestamps (stages, groups): only the id is required; a time, if
+ * one ever appears, is read but versions are by content.
+ */
+export const fubUntimedBase = {
+  id: fubId,
+  created: fubTimestamp.nullish(),
+  updated: fubTimestamp.nullish(),
+};
+
 export const fubFlag = z.union([z.boolean(), z.number()]).nullish();
 
 export function fubIdOf(raw: unknown): string | null {
@@ -55,7 +65,7 @@ export function flag(v: boolean | number | null | undefined): boolean | null {
   return v == null ? null : Boolean(v);
 }
 
-type FubRecord = { id: number; created?: string | null; updated: string };
+type FubRecord = { id: number; created?: string | null; updated?: string | null };
 
 /** The columns every FUB core row shares (coreColumns), keyed by the table's natural key. */
 export function coreRow(
@@ -69,7 +79,7 @@ export function coreRow(
     connection_id: source.connectionId,
     source_id: r.id,
     source_created_at: instantOrNull(r.created),
-    source_updated_at: isoInstant(r.updated),
+    source_updated_at: r.updated == null ? null : isoInstant(r.updated),
     raw,
     deleted_at: null,
     ...columns,
@@ -79,9 +89,17 @@ export function coreRow(
 /**
  * A FUB entity: every list is `/v1/{name}` with the records under `{name}`, versioned by `updated`, read in
  * delta with `updatedAfter` + `sort=updated`. Only the schema and the mapping differ per entity.
+ *
+ * `versioning: "contentHash"` declares an entity FUB publishes no times for (stages, groups): it takes no
+ * date filter or time sort (the provider's own order; keyset paging still holds), moves no cursor, so every
+ * run lists everything and is a complete scan, and its rows are versioned by a hash of the record with
+ * source_updated_at null.
  */
 export function fubEntity<T extends FubRecord>(def: {
   name: string;
+  versioning?: "updated" | "contentHash";
+  /** Records FUB deletes with this one, silently (see EntityDef.cascades). */
+  cascades?: { entity: string; column: string }[];
   schema: z.ZodType<T>;
   coreTable: PgTable;
   listParams?: Record<string, string>;
@@ -93,12 +111,17 @@ export function fubEntity<T extends FubRecord>(def: {
   /** The unified row a delete of this record also reaches (same id space as `unified`). */
   unifiedDelete?: (sourceId: string) => DeleteTarget;
 }): EntityDef<T> {
+  const byContent = def.versioning === "contentHash";
   return {
     name: def.name,
+    ...(def.versioning ? { versioning: def.versioning } : {}),
+    ...(def.cascades ? { cascades: def.cascades } : {}),
     listPath: `/v1/${def.name}`,
     collectionKey: def.name,
     idField: "id",
-    incremental: { param: "updatedAfter", cursorField: "updated", sortParams: { sort: "updated" } },
+    incremental: byContent
+      ? { param: null, cursorField: "id" }
+      : { param: "updatedAfter", cursorField: "updated", sortParams: { sort: "updated" } },
     ...(def.listParams ? { listParams: def.listParams } : {}),
     schema: def.schema,
     coreTable: def.coreTable,
@@ -107,12 +130,20 @@ export function fubEntity<T extends FubRecord>(def: {
       ...(def.unifiedDelete ? [def.unifiedDelete(sourceId)] : []),
     ],
     sourceIdOf: fubIdOf,
-    cursorOf: fubCursorOf,
+    cursorOf: byContent ? () => null : fubCursorOf,
     toCore: (record, source) => {
       const writes: CoreWrite[] = [
         {
           table: def.coreTable,
-          row: { ...coreRow(source, record, record, def.columns(record)), ...def.shared?.(record) },
+          row: {
+            ...coreRow(
+              source,
+              byContent ? { ...record, updated: null } : record,
+              record,
+              def.columns(record),
+            ),
+            ...def.shared?.(record),
+          },
         },
       ];
       const more = def.unified?.(record, source);
