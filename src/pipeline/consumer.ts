@@ -71,20 +71,18 @@ export async function transformPages(
     ).rows as StagedRow[];
     if (staged.length === 0) return { staged: 0, written: 0, failed: 0 };
 
-    const tombstones = await loadTombstones(tx as unknown as Db, staged);
+    const mapped = staged.map((row) => ({ row, outcome: mapStaged(row, connectorFor) }));
+    const deletes = deleteKeys(mapped, connectorFor);
+    const tombstones = await loadTombstones(tx as unknown as Db, deletes.all);
     const byTable = new Map<PgTable, { versioning: Versioning; rows: Record<string, unknown>[] }[]>();
     const failures: Failure[] = [];
     const landed: { connection_id: string; entity: string; source_id: string }[] = [];
-    for (const row of staged) {
-      const outcome = mapStaged(row, connectorFor);
+    for (const [i, { row, outcome }] of mapped.entries()) {
       if ("failure" in outcome) {
         failures.push(outcome.failure);
         continue;
       }
-      const tombstone = row.source_id
-        ? tombstones.get(tombstoneKey(row.connection_id, row.entity, row.source_id))
-        : undefined;
-      const version = versionOf(row, tombstone);
+      const version = versionOf(row, latest(tombstones, deletes.byRow[i] ?? []));
       const versioning = versioningOf(row, connectorFor);
       for (const write of outcome.writes) {
         const groups = byTable.get(write.table) ?? [];
@@ -131,17 +129,84 @@ const tombstoneKey = (connectionId: string, entity: string, sourceId: string) =>
   `${connectionId}\u0000${entity}\u0000${sourceId}`;
 
 type StoredTombstone = { deletedAt: string; deletedSeq: number };
+type TombstoneKey = { connection_id: string; entity: string; source_id: string };
 
-async function loadTombstones(db: Db, staged: StagedRow[]): Promise<Map<string, StoredTombstone>> {
-  const ids = staged
-    .filter((s) => s.source_id !== null)
-    .map((s) => ({ connection_id: s.connection_id, entity: s.entity, source_id: s.source_id }));
+/**
+ * The deletes that may cover each staged version: its own record's, and its parents' for an entity some
+ * parent declares as cascading to it (a child fetched before its parent's delete but delivered after it
+ * lands deleted, as the cascade would have deleted it had it arrived first). Read in the same single query.
+ */
+function deleteKeys(
+  mapped: { row: StagedRow; outcome: ReturnType<typeof mapStaged> }[],
+  connectorFor: (provider: string) => Connector,
+): { all: TombstoneKey[]; byRow: TombstoneKey[][] } {
+  const parentsCache = new Map<string, { entity: string; column: string }[]>();
+  const all: TombstoneKey[] = [];
+  const byRow = mapped.map(({ row, outcome }) => {
+    const keys: TombstoneKey[] = [];
+    if (row.source_id !== null)
+      keys.push({ connection_id: row.connection_id, entity: row.entity, source_id: row.source_id });
+    if ("writes" in outcome) {
+      const cacheKey = `${row.provider}\u0000${row.entity}`;
+      let parents = parentsCache.get(cacheKey);
+      if (!parents) {
+        parents = parentsOf(row, connectorFor);
+        parentsCache.set(cacheKey, parents);
+      }
+      const own = parents.length > 0 ? ownRow(row, outcome.writes, connectorFor) : undefined;
+      for (const p of parents) {
+        const id = own?.[p.column];
+        if (typeof id === "number" || typeof id === "string")
+          keys.push({ connection_id: row.connection_id, entity: p.entity, source_id: String(id) });
+      }
+    }
+    all.push(...keys);
+    return keys;
+  });
+  return { all, byRow };
+}
+
+function parentsOf(
+  row: StagedRow,
+  connectorFor: (provider: string) => Connector,
+): { entity: string; column: string }[] {
+  try {
+    return Object.values(connectorFor(row.provider).entities).flatMap((parent) =>
+      (parent.cascades ?? [])
+        .filter((c) => c.entity === row.entity)
+        .map((c) => ({ entity: parent.name, column: c.column })),
+    );
+  } catch {
+    return [];
+  }
+}
+
+function ownRow(
+  row: StagedRow,
+  writes: CoreWrite[],
+  connectorFor: (provider: string) => Connector,
+): Record<string, unknown> | undefined {
+  const table = connectorFor(row.provider).entities[row.entity]?.coreTable;
+  return writes.find((w) => w.table === table)?.row;
+}
+
+function latest(tombstones: Map<string, StoredTombstone>, keys: TombstoneKey[]): StoredTombstone | undefined {
+  let found: StoredTombstone | undefined;
+  for (const k of keys) {
+    const t = tombstones.get(tombstoneKey(k.connection_id, k.entity, k.source_id));
+    if (t && (!found || t.deletedSeq > found.deletedSeq)) found = t;
+  }
+  return found;
+}
+
+async function loadTombstones(db: Db, keys: TombstoneKey[]): Promise<Map<string, StoredTombstone>> {
   const map = new Map<string, StoredTombstone>();
-  if (ids.length === 0) return map;
+  if (keys.length === 0) return map;
   const result = await db.execute(sql`
     select t.connection_id, t.entity, t.source_id, t.deleted_at, t.deleted_seq
     from core_tombstones t
-    join jsonb_to_recordset(${JSON.stringify(ids)}::jsonb) as k(connection_id text, entity text, source_id text)
+    join (select distinct * from jsonb_to_recordset(${JSON.stringify(keys)}::jsonb)
+            as k(connection_id text, entity text, source_id text)) k
       on t.connection_id = k.connection_id and t.entity = k.entity and t.source_id = k.source_id`);
   for (const r of result.rows as {
     connection_id: string;
