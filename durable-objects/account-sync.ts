@@ -330,6 +330,9 @@ export class AccountSync extends DurableObject<Env> {
       entity: s.entity,
       runId: s.runId ?? "",
       mode: s.mode,
+      // An entity versioned by content lists everything on every run: each run is a complete scan.
+      fullScan:
+        s.mode === "onboarding" || connectorFor(s.provider).entities[s.entity]?.versioning === "contentHash",
     };
     const name = `${COMPLETE}${s.connectionId}:${s.entity}`;
     try {

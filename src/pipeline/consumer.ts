@@ -5,7 +5,7 @@ import { asWrapper, findUnholdable, MAX_STORABLE_DEPTH } from "../core/storable"
 import type { Db } from "../db/client";
 import { type Failure, recordFailuresStatement } from "./failures";
 import type { TransformMessage } from "./messages";
-import { tableShape, upsertStatement } from "./upsert";
+import { tableShape, upsertStatement, type Versioning } from "./upsert";
 
 export type StagedRow = {
   id: number;
@@ -16,6 +16,8 @@ export type StagedRow = {
   source_id: string | null;
   op: string;
   payload: unknown;
+  /** Fetch order of this version (stage_records.fetch_seq); bigint arrives as a string. */
+  fetch_seq: number | string;
 };
 
 export type TransformResult = { staged: number; written: number; failed: number };
@@ -58,7 +60,8 @@ export async function transformPages(
             order by 1) as locks`);
     const staged = (
       await tx.execute(sql`
-        select s.id, s.account_id, s.connection_id, s.provider, s.entity, s.source_id, s.op, s.payload
+        select s.id, s.account_id, s.connection_id, s.provider, s.entity, s.source_id, s.op, s.payload,
+               s.fetch_seq
         from stage_records s
         join jsonb_to_recordset(${JSON.stringify(keys)}::jsonb)
           as k(connection_id text, entity text, run_id text, page_no int)
@@ -69,23 +72,29 @@ export async function transformPages(
     ).rows as StagedRow[];
     if (staged.length === 0) return { staged: 0, written: 0, failed: 0 };
 
-    const tombstones = await loadTombstones(tx as unknown as Db, staged);
-    const byTable = new Map<PgTable, Record<string, unknown>[]>();
+    const mapped = staged.map((row) => ({ row, outcome: mapStaged(row, connectorFor) }));
+    const deletes = deleteKeys(mapped, connectorFor);
+    const tombstones = await loadTombstones(tx as unknown as Db, deletes.all);
+    const byTable = new Map<PgTable, { versioning: Versioning; rows: Record<string, unknown>[] }[]>();
     const failures: Failure[] = [];
     const landed: { connection_id: string; entity: string; source_id: string }[] = [];
-    for (const row of staged) {
-      const outcome = mapStaged(row, connectorFor);
+    for (const [i, { row, outcome }] of mapped.entries()) {
       if ("failure" in outcome) {
         failures.push(outcome.failure);
         continue;
       }
-      const deletedAt = row.source_id
-        ? tombstones.get(tombstoneKey(row.connection_id, row.entity, row.source_id))
-        : undefined;
+      const version = versionOf(row, latest(tombstones, deletes.byRow[i] ?? []));
+      const versioning = versioningOf(row, connectorFor);
       for (const write of outcome.writes) {
-        const list = byTable.get(write.table) ?? [];
-        list.push(deletedAt ? withTombstone(write.row, deletedAt) : write.row);
-        byTable.set(write.table, list);
+        const groups = byTable.get(write.table) ?? [];
+        let group = groups.find((g) => g.versioning === versioning);
+        if (!group) {
+          group = { versioning, rows: [] };
+          groups.push(group);
+        }
+        // The mapped row is this call's own object: completed in place, not copied (the hot path).
+        group.rows.push(Object.assign(write.row, version));
+        byTable.set(write.table, groups);
       }
       landed.push({
         connection_id: row.connection_id,
@@ -95,9 +104,11 @@ export async function transformPages(
     }
 
     let written = 0;
-    for (const [table, rows] of byTable) {
-      const result = await tx.execute(upsertStatement(table, rows));
-      written += result.rowCount ?? 0;
+    for (const [table, groups] of byTable) {
+      for (const { versioning, rows } of groups) {
+        const result = await tx.execute(upsertStatement(table, rows, { versioning }));
+        written += result.rowCount ?? 0;
+      }
     }
     if (failures.length > 0) await tx.execute(recordFailuresStatement(failures));
     // Done and resolved in one statement: a record that lands (first time, via replay, or because the
@@ -119,32 +130,119 @@ export async function transformPages(
 const tombstoneKey = (connectionId: string, entity: string, sourceId: string) =>
   `${connectionId}\u0000${entity}\u0000${sourceId}`;
 
-async function loadTombstones(db: Db, staged: StagedRow[]): Promise<Map<string, string>> {
-  const ids = staged
-    .filter((s) => s.source_id !== null)
-    .map((s) => ({ connection_id: s.connection_id, entity: s.entity, source_id: s.source_id }));
-  const map = new Map<string, string>();
-  if (ids.length === 0) return map;
+type StoredTombstone = { deletedAt: string; deletedSeq: number };
+type TombstoneKey = { connection_id: string; entity: string; source_id: string };
+
+/**
+ * The deletes that may cover each staged version: its own record's, and its parents' for an entity some
+ * parent declares as cascading to it (a child fetched before its parent's delete but delivered after it
+ * lands deleted, as the cascade would have deleted it had it arrived first). Read in the same single query.
+ */
+function deleteKeys(
+  mapped: { row: StagedRow; outcome: ReturnType<typeof mapStaged> }[],
+  connectorFor: (provider: string) => Connector,
+): { all: TombstoneKey[]; byRow: TombstoneKey[][] } {
+  const parentsCache = new Map<string, { entity: string; column: string }[]>();
+  const all: TombstoneKey[] = [];
+  const byRow = mapped.map(({ row, outcome }) => {
+    const keys: TombstoneKey[] = [];
+    if (row.source_id !== null)
+      keys.push({ connection_id: row.connection_id, entity: row.entity, source_id: row.source_id });
+    if ("writes" in outcome) {
+      const cacheKey = `${row.provider}\u0000${row.entity}`;
+      let parents = parentsCache.get(cacheKey);
+      if (!parents) {
+        parents = parentsOf(row, connectorFor);
+        parentsCache.set(cacheKey, parents);
+      }
+      const own = parents.length > 0 ? ownRow(row, outcome.writes, connectorFor) : undefined;
+      for (const p of parents) {
+        const id = own?.[p.column];
+        if (typeof id === "number" || typeof id === "string")
+          keys.push({ connection_id: row.connection_id, entity: p.entity, source_id: String(id) });
+      }
+    }
+    all.push(...keys);
+    return keys;
+  });
+  return { all, byRow };
+}
+
+function parentsOf(
+  row: StagedRow,
+  connectorFor: (provider: string) => Connector,
+): { entity: string; column: string }[] {
+  try {
+    return Object.values(connectorFor(row.provider).entities).flatMap((parent) =>
+      (parent.cascades ?? [])
+        .filter((c) => c.entity === row.entity)
+        .map((c) => ({ entity: parent.name, column: c.column })),
+    );
+  } catch {
+    return [];
+  }
+}
+
+function ownRow(
+  row: StagedRow,
+  writes: CoreWrite[],
+  connectorFor: (provider: string) => Connector,
+): Record<string, unknown> | undefined {
+  const table = connectorFor(row.provider).entities[row.entity]?.coreTable;
+  return writes.find((w) => w.table === table)?.row;
+}
+
+function latest(tombstones: Map<string, StoredTombstone>, keys: TombstoneKey[]): StoredTombstone | undefined {
+  let found: StoredTombstone | undefined;
+  for (const k of keys) {
+    const t = tombstones.get(tombstoneKey(k.connection_id, k.entity, k.source_id));
+    if (t && (!found || t.deletedSeq > found.deletedSeq)) found = t;
+  }
+  return found;
+}
+
+async function loadTombstones(db: Db, keys: TombstoneKey[]): Promise<Map<string, StoredTombstone>> {
+  const map = new Map<string, StoredTombstone>();
+  if (keys.length === 0) return map;
   const result = await db.execute(sql`
-    select t.connection_id, t.entity, t.source_id, t.deleted_at
+    select t.connection_id, t.entity, t.source_id, t.deleted_at, t.deleted_seq
     from core_tombstones t
-    join jsonb_to_recordset(${JSON.stringify(ids)}::jsonb) as k(connection_id text, entity text, source_id text)
+    join (select distinct * from jsonb_to_recordset(${JSON.stringify(keys)}::jsonb)
+            as k(connection_id text, entity text, source_id text)) k
       on t.connection_id = k.connection_id and t.entity = k.entity and t.source_id = k.source_id`);
   for (const r of result.rows as {
     connection_id: string;
     entity: string;
     source_id: string;
     deleted_at: string;
+    deleted_seq: number | string;
   }[]) {
-    map.set(tombstoneKey(r.connection_id, r.entity, r.source_id), r.deleted_at);
+    map.set(tombstoneKey(r.connection_id, r.entity, r.source_id), {
+      deletedAt: new Date(r.deleted_at).toISOString(),
+      deletedSeq: Number(r.deleted_seq),
+    });
   }
   return map;
 }
 
-/** A version not newer than an observed delete arrives already deleted. */
-function withTombstone(row: Record<string, unknown>, deletedAt: string): Record<string, unknown> {
-  const updated = Date.parse(String(row.source_updated_at));
-  return updated <= Date.parse(deletedAt) ? { ...row, deleted_at: new Date(deletedAt).toISOString() } : row;
+/**
+ * The version columns every core row written from this staged record carries: its fetch order, and the
+ * delete it arrives under. A version fetched before an observed delete (deleted_seq > fetch_seq) lands
+ * deleted, whatever its source time says; one fetched after it lands live.
+ */
+function versionOf(row: StagedRow, tombstone: StoredTombstone | undefined): Record<string, unknown> {
+  const fetchSeq = Number(row.fetch_seq);
+  return tombstone && tombstone.deletedSeq > fetchSeq
+    ? { fetch_seq: fetchSeq, deleted_seq: tombstone.deletedSeq, deleted_at: tombstone.deletedAt }
+    : { fetch_seq: fetchSeq, deleted_seq: null };
+}
+
+function versioningOf(row: StagedRow, connectorFor: (provider: string) => Connector): Versioning {
+  try {
+    return connectorFor(row.provider).entities[row.entity]?.versioning ?? "updated";
+  } catch {
+    return "updated";
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import type { PgTable } from "drizzle-orm/pg-core";
 import { withTenant } from "../accounts/tenant";
 import { AppError } from "../core/errors";
 import type { Db } from "../db/client";
-import { deleteTargets } from "./delete-targets";
+import { cascadesOf, deleteTargets } from "./delete-targets";
 import { tableShape } from "./upsert";
 
 export type CompletedRun = {
@@ -22,7 +22,16 @@ export type CompletionOptions = {
   maxDeleteShare?: number;
 };
 
-export type Tombstone = { sourceId: string; deletedAt: string };
+/** How a delete was learned: the provider said so, a complete scan missed the record, or its parent went. */
+export type TombstoneKind = "event" | "absence" | "cascade";
+
+/**
+ * A delete observed at fetch position `deletedSeq` (the fetch order of staged records): it deletes the
+ * versions fetched before it, whatever their source time, and none fetched after it. `deletedAt` is the
+ * time to show (the provider's, when it gave one). Held deletes stored before fetch order existed have no
+ * `deletedSeq`; they count as observed when applied.
+ */
+export type Tombstone = { sourceId: string; deletedAt: string; deletedSeq?: number; kind?: TombstoneKind };
 
 export const DEFAULT_MAX_DELETE_SHARE = 0.2;
 /** A single delete (the usual webhook) never waits for an operator, however small the entity. */
@@ -30,9 +39,16 @@ const UNGUARDED_DELETES = 1;
 
 /**
  * Applies the deletes a completed run observed: staged `op: "delete"` rows (webhooks, provider delete
- * feeds) and, for a full scan, every live core row the run did not see and that was not updated since the
- * run started. Deletes wait until here because an unfinished scan has not seen everything yet. A run that
- * would delete more than the allowed share is parked in pending_deletes for an operator.
+ * feeds), each at its own stage row's fetch_seq, and, for a full scan, every live core row the run did not
+ * see and that was not fetched since the run started, at the run's first fetch_seq. Deletes wait until here
+ * because an unfinished scan has not seen everything yet. A run that would delete more than the allowed
+ * share is parked in pending_deletes for an operator.
+ *
+ * A delete and an update observed "at the same time" (equal source times, or a delete event whose time is
+ * missing or older than the row's `updated`) are resolved by fetch order alone: the one fetched or observed
+ * later wins. A delete never compares source times, because the provider saying a record is gone outranks
+ * any time on an older copy; a version fetched after the delete revives the row, because the provider
+ * served it after the delete was seen.
  */
 export async function completeRun(
   outer: Db,
@@ -75,10 +91,11 @@ async function completeInTenant(
   return { status: "applied", deletes: tombstones.length };
 }
 
-/** Deletes observed at time T; the time comes from the event when staged with one, else when staged. */
+/** The run's staged deletes, each observed at its stage row's fetch_seq; the time shown comes from the event. */
 async function stagedDeletes(db: Db, run: CompletedRun): Promise<Tombstone[]> {
   const result = await db.execute(sql`
-    select source_id, payload->>'deletedAt' as deleted_at, payload->>'eventCreated' as event_created, staged_at
+    select source_id, payload->>'deletedAt' as deleted_at, payload->>'eventCreated' as event_created, staged_at,
+           fetch_seq
     from stage_records
     where connection_id = ${run.connectionId} and entity = ${run.entity} and run_id = ${run.runId}
       and op = 'delete' and done_at is null and source_id is not null`);
@@ -88,10 +105,13 @@ async function stagedDeletes(db: Db, run: CompletedRun): Promise<Tombstone[]> {
       deleted_at: string | null;
       event_created: string | null;
       staged_at: string;
+      fetch_seq: number | string;
     }[]
   ).map((r) => ({
     sourceId: r.source_id,
     deletedAt: firstTime(r.deleted_at, r.event_created, r.staged_at),
+    deletedSeq: Number(r.fetch_seq),
+    kind: "event",
   }));
 }
 
@@ -103,8 +123,11 @@ function firstTime(...values: (string | null)[]): string {
 }
 
 /**
- * Live rows of the entity's own table absent from the run. Only rows last updated before the run's first
- * page count: a record changed after that may have moved past the scan's position.
+ * Live rows of the entity's own table absent from the run, dated at the run's first fetch_seq. What the run
+ * saw is its staged upserts plus every row fetched since it began (fetch_seq at or after its first): the
+ * second part keeps a record seen whose staged row was replaced by a re-staged page, and a record written
+ * by any other fetch since the run started (it may have moved past the scan's position). Staging retention
+ * keeps an open run's rows (retention.ts), so the first fetch_seq and the staged set stay whole.
  */
 async function unseenRows(db: Db, run: CompletedRun, table: PgTable): Promise<Tombstone[]> {
   const shape = tableShape(table);
@@ -112,23 +135,28 @@ async function unseenRows(db: Db, run: CompletedRun, table: PgTable): Promise<To
   // freshly written rows; a NOT EXISTS anti-join fell back to nested loops there (175 s for 20,000 rows).
   const result = await db.execute(sql`
     with run as (
-      select coalesce(min(staged_at), now()) as started_at from stage_records
+      select coalesce(min(fetch_seq), nextval('fetch_seq')) as first_seq, coalesce(min(staged_at), now()) as started_at
+      from stage_records
       where connection_id = ${run.connectionId} and entity = ${run.entity} and run_id = ${run.runId}
     ), unseen as (
       select c.source_id::text as source_id
       from ${sql.raw(`"${shape.name}"`)} c, run
       where c.account_id = ${run.accountId} and c.connection_id = ${run.connectionId} ${providerFilter(table, run)}
-        and c.deleted_at is null and c.source_updated_at < run.started_at
+        and c.deleted_at is null and c.fetch_seq < run.first_seq
       except
       select source_id from stage_records
       where connection_id = ${run.connectionId} and entity = ${run.entity} and run_id = ${run.runId}
         and op = 'upsert' and source_id is not null
     )
-    select unseen.source_id, run.started_at as deleted_at from unseen, run`);
-  return (result.rows as { source_id: string; deleted_at: string }[]).map((r) => ({
-    sourceId: r.source_id,
-    deletedAt: new Date(r.deleted_at).toISOString(),
-  }));
+    select unseen.source_id, run.started_at as deleted_at, run.first_seq from unseen, run`);
+  return (result.rows as { source_id: string; deleted_at: string; first_seq: number | string }[]).map(
+    (r) => ({
+      sourceId: r.source_id,
+      deletedAt: new Date(r.deleted_at).toISOString(),
+      deletedSeq: Number(r.first_seq),
+      kind: "absence",
+    }),
+  );
 }
 
 async function liveRows(db: Db, run: CompletedRun, table: PgTable): Promise<number> {
@@ -146,12 +174,12 @@ function providerFilter(table: PgTable, run: { provider: string }) {
     : sql``;
 }
 
-/** One tombstone per record: the latest observation wins. */
+/** One tombstone per record: the latest observation (in fetch order) wins. */
 function mergeTombstones(list: Tombstone[]): Tombstone[] {
   const byId = new Map<string, Tombstone>();
   for (const t of list) {
     const prev = byId.get(t.sourceId);
-    if (!prev || Date.parse(t.deletedAt) > Date.parse(prev.deletedAt)) byId.set(t.sourceId, t);
+    if (!prev || (t.deletedSeq ?? 0) > (prev.deletedSeq ?? 0)) byId.set(t.sourceId, t);
   }
   return [...byId.values()];
 }
@@ -163,53 +191,166 @@ async function markStagedDeletesDone(db: Db, run: CompletedRun): Promise<void> {
       and op = 'delete' and done_at is null`);
 }
 
+type DeleteRow = { source_id: string; deleted_at: string; deleted_seq: number };
+
 /**
- * Records the tombstones and soft-deletes every target row not updated after its delete, in one
- * transaction holding the (connection, entity) lock exclusively against concurrent transforms.
+ * Records the tombstones and soft-deletes every target row whose current version was fetched before its
+ * delete, then the live children the provider deleted with them (the entity's declared cascades: their own
+ * rows and the unified rows they feed, recorded as `cascade` tombstones of the child entity at the parent's
+ * deleted_seq). One transaction, holding the parent's and the children's (connection, entity) locks
+ * exclusively against concurrent transforms, taken in one sorted order as the transforms take theirs.
+ * Cascades reach one level: a child's own cascades are not followed.
  */
 export async function applyTombstones(
   db: Db,
   run: Omit<CompletedRun, "mode" | "fullScan">,
   tombstones: Tombstone[],
 ): Promise<void> {
-  const byTable = new Map<PgTable, { source_id: string; deleted_at: string }[]>();
-  for (const t of tombstones) {
-    for (const target of deleteTargets(run.provider, run.entity, t.sourceId)) {
-      const list = byTable.get(target.table) ?? [];
-      list.push({ source_id: target.sourceId, deleted_at: t.deletedAt });
-      byTable.set(target.table, list);
-    }
-  }
-  const records = tombstones.map((t) => ({ source_id: t.sourceId, deleted_at: t.deletedAt }));
+  const cascades = cascadesOf(run.provider, run.entity);
+  const primary = deleteTargets(run.provider, run.entity, "0")[0]?.table;
   await db.transaction(async (tx) => {
-    await tx.execute(
-      sql`select pg_advisory_xact_lock(hashtextextended(${`${run.connectionId}/${run.entity}`}, 0))`,
+    const t = tx as unknown as Db;
+    const locks = [...new Set([run.entity, ...cascades.map((c) => c.entity)])].map(
+      (e) => `${run.connectionId}/${e}`,
     );
-    await tx.execute(sql`
-      insert into core_tombstones (account_id, connection_id, provider, entity, source_id, deleted_at, run_id)
-      select ${run.accountId}, ${run.connectionId}, ${run.provider}, ${run.entity}, r.source_id, r.deleted_at, ${run.runId}
-      from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as r(source_id text, deleted_at timestamptz)
-      on conflict (connection_id, entity, source_id) do update
-        set deleted_at = greatest(core_tombstones.deleted_at, excluded.deleted_at), run_id = excluded.run_id,
-            recorded_at = now()`);
-    for (const [table, rows] of byTable) {
-      const shape = tableShape(table);
-      const idType = shape.columns.find((c) => c.name === "source_id")?.getSQLType() ?? "text";
-      await tx.execute(sql`
-        update ${sql.raw(`"${shape.name}"`)} c
-        set deleted_at = greatest(c.deleted_at, r.deleted_at), synced_at = now()
-        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(source_id text, deleted_at timestamptz)
-        where c.account_id = ${run.accountId} and c.connection_id = ${run.connectionId}
-          ${providerFilter(table, run)}
-          and c.source_id = r.source_id::${sql.raw(idType)}
-          and c.source_updated_at <= r.deleted_at
-          and (c.deleted_at is null or c.deleted_at < r.deleted_at)`);
+    await t.execute(sql`
+      select pg_advisory_xact_lock(hashtextextended(k, 0))
+      from (select k from jsonb_array_elements_text(${JSON.stringify(locks)}::jsonb) as k order by k) as l`);
+    const observed = await observedNow(t, tombstones);
+    const records = tombstones.map((x) => ({
+      source_id: x.sourceId,
+      deleted_at: x.deletedAt,
+      deleted_seq: x.deletedSeq ?? observed,
+      kind: x.kind ?? "event",
+    }));
+    await recordTombstones(t, run, run.entity, records);
+    const deletedParents = await softDeleteTargets(t, run, run.entity, records, primary);
+    for (const cascade of cascades) {
+      if (deletedParents.length === 0) break;
+      const children = await cascadeDelete(t, run, cascade, deletedParents);
+      await softDeleteTargets(t, run, cascade.entity, children, cascade.table, true);
     }
-    await tx.execute(sql`
+    await t.execute(sql`
       update stage_records set done_at = now()
       where connection_id = ${run.connectionId} and entity = ${run.entity} and run_id = ${run.runId}
         and op = 'delete' and done_at is null`);
   });
+}
+
+/** The fetch position "now", for held deletes stored without one; read only when such a delete exists. */
+async function observedNow(db: Db, tombstones: Tombstone[]): Promise<number> {
+  if (tombstones.every((t) => t.deletedSeq !== undefined)) return 0;
+  const result = await db.execute(sql`select nextval('fetch_seq') as seq`);
+  return Number((result.rows[0] as { seq: number | string }).seq);
+}
+
+async function recordTombstones(
+  db: Db,
+  run: Omit<CompletedRun, "mode" | "fullScan">,
+  entity: string,
+  records: (DeleteRow & { kind: string })[],
+): Promise<void> {
+  if (records.length === 0) return;
+  await db.execute(sql`
+    insert into core_tombstones (account_id, connection_id, provider, entity, source_id, deleted_at, deleted_seq, kind, run_id)
+    select ${run.accountId}, ${run.connectionId}, ${run.provider}, ${entity}, r.source_id, r.deleted_at, r.deleted_seq,
+           r.kind, ${run.runId}
+    from jsonb_to_recordset(${JSON.stringify(records)}::jsonb)
+      as r(source_id text, deleted_at timestamptz, deleted_seq bigint, kind text)
+    on conflict (connection_id, entity, source_id) do update
+      set deleted_at = excluded.deleted_at, deleted_seq = excluded.deleted_seq, kind = excluded.kind,
+          run_id = excluded.run_id, recorded_at = now()
+      where core_tombstones.deleted_seq < excluded.deleted_seq`);
+}
+
+/**
+ * Soft-deletes the delete targets of `entity` (own table, unified tables) whose version was fetched before
+ * the delete and that no later delete already covers. Returns the rows of `primary` it deleted, with their
+ * tombstone, so cascades follow only parents that were really deleted (one revived by a later fetch exists).
+ * `skipPrimary`: the own table was already written (cascaded children).
+ */
+async function softDeleteTargets(
+  db: Db,
+  run: Omit<CompletedRun, "mode" | "fullScan">,
+  entity: string,
+  records: DeleteRow[],
+  primary: PgTable | undefined,
+  skipPrimary = false,
+): Promise<DeleteRow[]> {
+  const byTable = new Map<PgTable, DeleteRow[]>();
+  for (const r of records) {
+    for (const target of deleteTargets(run.provider, entity, r.source_id)) {
+      if (skipPrimary && target.table === primary) continue;
+      const list = byTable.get(target.table) ?? [];
+      list.push({ ...r, source_id: target.sourceId });
+      byTable.set(target.table, list);
+    }
+  }
+  let deleted: DeleteRow[] = [];
+  for (const [table, rows] of byTable) {
+    const shape = tableShape(table);
+    const idType = shape.columns.find((c) => c.name === "source_id")?.getSQLType() ?? "text";
+    const result = await db.execute(sql`
+      update ${sql.raw(`"${shape.name}"`)} c
+      set deleted_at = coalesce(c.deleted_at, r.deleted_at), deleted_seq = r.deleted_seq, synced_at = now()
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        as r(source_id text, deleted_at timestamptz, deleted_seq bigint)
+      where c.account_id = ${run.accountId} and c.connection_id = ${run.connectionId}
+        ${providerFilter(table, run)}
+        and c.source_id = r.source_id::${sql.raw(idType)}
+        and c.fetch_seq < r.deleted_seq
+        and (c.deleted_seq is null or c.deleted_seq < r.deleted_seq)
+      returning c.source_id::text as source_id, r.deleted_at, r.deleted_seq`);
+    if (table === primary) deleted = result.rows as DeleteRow[];
+  }
+  return deleted;
+}
+
+/**
+ * Soft-deletes the live children of deleted parents in the child's own table (fetched before the parent's
+ * delete) and records their `cascade` tombstones, in one statement; returns the children deleted.
+ */
+async function cascadeDelete(
+  db: Db,
+  run: Omit<CompletedRun, "mode" | "fullScan">,
+  cascade: { entity: string; table: PgTable; column: string },
+  parents: DeleteRow[],
+): Promise<DeleteRow[]> {
+  const shape = tableShape(cascade.table);
+  const column = shape.columns.find((c) => c.name === cascade.column);
+  if (!column) throw new Error(`cascade column ${cascade.column} is not a column of ${shape.name}`);
+  const parentRows = parents.map((p) => ({
+    source_id: String(p.source_id),
+    deleted_at: p.deleted_at,
+    deleted_seq: Number(p.deleted_seq),
+  }));
+  const result = await db.execute(sql`
+    with hit as (
+      update ${sql.raw(`"${shape.name}"`)} c
+      set deleted_at = r.deleted_at, deleted_seq = r.deleted_seq, synced_at = now()
+      from jsonb_to_recordset(${JSON.stringify(parentRows)}::jsonb)
+        as r(source_id text, deleted_at timestamptz, deleted_seq bigint)
+      where c.account_id = ${run.accountId} and c.connection_id = ${run.connectionId}
+        ${providerFilter(cascade.table, run)}
+        and c.${sql.raw(`"${cascade.column}"`)} = r.source_id::${sql.raw(column.getSQLType())}
+        and c.deleted_at is null and c.fetch_seq < r.deleted_seq
+      returning c.source_id::text as source_id, r.deleted_at, r.deleted_seq
+    ), recorded as (
+      insert into core_tombstones (account_id, connection_id, provider, entity, source_id, deleted_at, deleted_seq, kind, run_id)
+      select ${run.accountId}, ${run.connectionId}, ${run.provider}, ${cascade.entity}, hit.source_id, hit.deleted_at,
+             hit.deleted_seq, 'cascade', ${run.runId}
+      from hit
+      on conflict (connection_id, entity, source_id) do update
+        set deleted_at = excluded.deleted_at, deleted_seq = excluded.deleted_seq, kind = excluded.kind,
+            run_id = excluded.run_id, recorded_at = now()
+        where core_tombstones.deleted_seq < excluded.deleted_seq
+    )
+    select source_id, deleted_at, deleted_seq from hit`);
+  return (result.rows as DeleteRow[]).map((r) => ({
+    source_id: r.source_id,
+    deleted_at: new Date(r.deleted_at).toISOString(),
+    deleted_seq: Number(r.deleted_seq),
+  }));
 }
 
 type PendingRow = {
@@ -222,7 +363,10 @@ type PendingRow = {
   tombstones: Tombstone[];
 };
 
-/** An operator's decision on a run's held deletes; confirming applies them (still last-writer-wins). */
+/**
+ * An operator's decision on a run's held deletes; confirming applies them (still by fetch order: a row
+ * fetched again since the run began stays live, and cascades follow).
+ */
 export async function decidePendingDeletes(
   outer: Db,
   accountId: string,

@@ -17,7 +17,9 @@ export type PageKey = {
 /**
  * Writes a whole page in one statement, with its pending-page marker (see stagePendingPages). A page fetched
  * again (after a crash before the cursor moved) replaces its own rows and becomes pending again, so it is
- * transformed from the newest fetch.
+ * transformed from the newest fetch. Every staged record takes the next fetch_seq: the column's default on
+ * insert, and on a re-stage the new value the conflicting insert drew (excluded.fetch_seq), because the record
+ * was fetched again and its version is later than anything fetched before.
  */
 export async function stagePage(db: Db, key: PageKey, records: StagedRecord[]): Promise<number> {
   return stagePages(db, [{ key, records }]);
@@ -82,7 +84,7 @@ async function stagePagesOnce(
       from json_to_recordset(${`[${body}]`}::json) as r(page_no int, seq int, source_id text, op text, payload json)
       on conflict (connection_id, entity, run_id, page_no, seq) do update
         set source_id = excluded.source_id, op = excluded.op, payload = excluded.payload,
-            staged_at = now(), done_at = null
+            fetch_seq = excluded.fetch_seq, staged_at = now(), done_at = null
       returning page_no, op
     ), marked as (
       insert into stage_pending_pages (account_id, connection_id, provider, entity, run_id, page_no, records)

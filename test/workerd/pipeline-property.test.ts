@@ -162,92 +162,157 @@ describe("transform pipeline properties (real Postgres)", () => {
     );
   }, 120_000);
 
-  it("deletes observed at T hide exactly the versions not newer than T, whatever the order", async () => {
-    // Events: versions of records and webhook deletes (at a time between versions), in a random order.
-    const eventArb = fc.oneof(
+  it("core = last version by (updated, fetch order), deletes by fetch order, under ties, duplicates and late delivery", async () => {
+    // A fetch timeline: pages of versions (few distinct `updated` values, so ties are the rule), webhook
+    // deletes, and pages fetched again. Every staged message is delivered at a random later point, at least
+    // 30% of deliveries again, and a version can arrive after a delete that was observed after it.
+    const opArb = fc.oneof(
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          kind: fc.constant("page" as const),
+          records: fc.array(
+            fc.record({ id: fc.integer({ min: 1, max: 4 }), u: fc.integer({ min: 0, max: 2 }) }),
+            {
+              minLength: 1,
+              maxLength: 3,
+            },
+          ),
+        }),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.record({ kind: fc.constant("delete" as const), id: fc.integer({ min: 1, max: 4 }) }),
+      },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant("refetch" as const), page: fc.nat() }) },
+    );
+    const timelineArb = fc.array(opArb, { minLength: 2, maxLength: 10 }).chain((ops) =>
       fc.record({
-        kind: fc.constant("upsert" as const),
-        id: fc.integer({ min: 1, max: 4 }),
-        v: fc.integer({ min: 1, max: 6 }),
-      }),
-      fc.record({
-        kind: fc.constant("delete" as const),
-        id: fc.integer({ min: 1, max: 4 }),
-        v: fc.integer({ min: 0, max: 6 }),
+        ops: fc.constant(ops),
+        when: fc.array(fc.double({ min: 0, max: 0.999, noNaN: true }), { minLength: 40, maxLength: 40 }),
+        dups: fc.array(fc.nat({ max: 39 }), {
+          minLength: Math.ceil((0.3 / 0.7) * ops.length),
+          maxLength: 12,
+        }),
       }),
     );
+    type Delivery = { at: number; run: () => Promise<void> };
     await fc.assert(
-      fc.asyncProperty(
-        fc.array(eventArb, { minLength: 1, maxLength: 14 }),
-        fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }),
-        async (events, duplicate) => {
-          const account = uniqueId("acc");
-          const conn = uniqueId("con");
-          await withTestDb(async (db) => {
-            let n = 0;
-            for (const [i, e] of events.entries()) {
-              const times = duplicate[i] ? 2 : 1;
-              for (let t = 0; t < times; t++) {
-                const runId = `r${n++}`;
-                if (e.kind === "upsert") {
-                  const msg = await stage(db, account, conn, runId, {
-                    pageNo: 0,
-                    records: [{ id: e.id, v: e.v }],
-                  });
-                  await deliver(db, [[msg]]);
-                } else {
-                  // A delete observed between version v and v+1.
-                  await stagePage(
-                    db,
-                    {
-                      accountId: account,
-                      connectionId: conn,
-                      provider: "fub",
-                      entity: "people",
-                      runId: `webhook:${runId}`,
-                      pageNo: 0,
-                    },
-                    [
-                      {
-                        sourceId: String(e.id),
-                        op: "delete",
-                        payload: { id: e.id, deletedAt: at(e.v * 10 + 5) },
-                      },
-                    ],
-                  );
-                  const done = await completeRun(db, {
-                    accountId: account,
-                    connectionId: conn,
-                    provider: "fub",
-                    entity: "people",
-                    runId: `webhook:${runId}`,
-                    mode: "webhook",
-                  });
-                  expect(done.status).toBe("applied");
-                }
-              }
+      fc.asyncProperty(timelineArb, async ({ ops, when, dups }) => {
+        const account = uniqueId("acc");
+        const conn = uniqueId("con");
+        await withTestDb(async (db) => {
+          const pages: { pageNo: number; records: { id: number; u: number; name: string }[] }[] = [];
+          const fetches: { id: number; u: number; pos: [number, number]; name: string }[] = [];
+          const deletes: { id: number; pos: number }[] = [];
+          const deliveries: Delivery[] = [];
+          const schedule = (created: number, run: () => Promise<void>) => {
+            const r = when[deliveries.length % when.length] ?? 0;
+            deliveries.push({ at: created + r * (ops.length - created), run });
+          };
+          const transform = (msg: TransformMessage) => () => deliver(db, [[msg]]);
+          let delivered = 0;
+          const sorted = () => [...deliveries].sort((a, b) => a.at - b.at);
+          for (const [i, op] of ops.entries()) {
+            if (op.kind === "page") {
+              const records = op.records.map((r, k) => ({ ...r, name: `i${r.id}u${r.u}o${i}k${k}` }));
+              const page = { pageNo: pages.length, records };
+              pages.push(page);
+              records.forEach((r, k) => {
+                fetches.push({ id: r.id, u: r.u, pos: [i, k], name: r.name });
+              });
+              schedule(i, transform(await stageTimed(db, account, conn, "scan", page)));
+            } else if (op.kind === "refetch" && pages.length > 0) {
+              const page = pages[op.page % pages.length] as (typeof pages)[number];
+              page.records.forEach((r, k) => {
+                fetches.push({ id: r.id, u: r.u, pos: [i, k], name: r.name });
+              });
+              schedule(i, transform(await stageTimed(db, account, conn, "scan", page)));
+            } else if (op.kind === "delete") {
+              const runId = `webhook:d${i}`;
+              deletes.push({ id: op.id, pos: i });
+              await stagePage(
+                db,
+                {
+                  accountId: account,
+                  connectionId: conn,
+                  provider: "fub",
+                  entity: "people",
+                  runId,
+                  pageNo: 0,
+                },
+                // No time at all: a delete is ordered by when it was observed, never by its time.
+                [{ sourceId: String(op.id), op: "delete", payload: { id: op.id } }],
+              );
+              schedule(i, async () => {
+                const done = await completeRun(db, {
+                  accountId: account,
+                  connectionId: conn,
+                  provider: "fub",
+                  entity: "people",
+                  runId,
+                  mode: "webhook",
+                });
+                expect(done.status).toBe("applied");
+              });
             }
-            const newest = new Map<number, number>();
-            const deletedAt = new Map<number, number>();
-            for (const e of events) {
-              if (e.kind === "upsert") newest.set(e.id, Math.max(newest.get(e.id) ?? 0, e.v));
-              else deletedAt.set(e.id, Math.max(deletedAt.get(e.id) ?? -1, e.v));
-            }
-            const ids = [...newest.keys()].sort((a, b) => a - b);
-            const expected = ids.map((id) => ({
-              id,
-              first_name: `r${id}v${newest.get(id)}`,
-              deleted: (deletedAt.get(id) ?? -1) >= (newest.get(id) ?? 0),
-            }));
-            const state = await core(db, account);
-            expect(state.people).toEqual(expected);
-            expect(
-              state.contacts.map(({ id, first_name, deleted }) => ({ id, first_name, deleted })),
-            ).toEqual(expected);
+            // Deliveries due by now, in their random order; a duplicate is the same message again.
+            const due = sorted().filter((d) => d.at < i + 1);
+            for (const d of due.slice(delivered)) await d.run();
+            delivered = due.length;
+          }
+          const all = sorted();
+          for (const d of all.slice(delivered)) await d.run();
+          for (const k of dups) await all[k % all.length]?.run();
+
+          // The model: the winning version is the greatest (updated, fetch position); a delete observed at
+          // a later fetch position than the winner's fetch hides it.
+          const later = (a: [number, number], b: [number, number]) => a[0] - b[0] || a[1] - b[1];
+          const ids = [...new Set(fetches.map((f) => f.id))].sort((a, b) => a - b);
+          const expected = ids.map((id) => {
+            const winner = fetches
+              .filter((f) => f.id === id)
+              .reduce((best, f) => ((f.u - best.u || later(f.pos, best.pos)) > 0 ? f : best));
+            const deletedAfter = deletes.some((d) => d.id === id && d.pos > winner.pos[0]);
+            return { id, first_name: winner.name, deleted: deletedAfter };
           });
-        },
-      ),
-      { numRuns: 30 },
+          const state = await core(db, account);
+          expect(state.people).toEqual(expected);
+          expect(state.contacts.map(({ id, first_name, deleted }) => ({ id, first_name, deleted }))).toEqual(
+            expected,
+          );
+        });
+      }),
+      { numRuns: 40 },
     );
-  }, 120_000);
+  }, 240_000);
 });
+
+/** Stages a page of versions with the given `updated` steps (u); staging order is fetch order. */
+async function stageTimed(
+  db: Db,
+  account: string,
+  conn: string,
+  runId: string,
+  page: { pageNo: number; records: { id: number; u: number; name: string }[] },
+): Promise<TransformMessage> {
+  await stagePage(
+    db,
+    { accountId: account, connectionId: conn, provider: "fub", entity: "people", runId, pageNo: page.pageNo },
+    page.records.map((r) => ({
+      sourceId: String(r.id),
+      op: "upsert",
+      payload: { ...version(r.id, 1), updated: at(r.u * 10), firstName: r.name },
+    })),
+  );
+  return {
+    v: 1,
+    accountId: account,
+    connectionId: conn,
+    provider: "fub",
+    entity: "people",
+    runId,
+    pageNo: page.pageNo,
+    records: page.records.length,
+  };
+}

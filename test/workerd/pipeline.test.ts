@@ -540,22 +540,53 @@ describe("deletes", () => {
     });
   });
 
-  it("a delete observed at T does not hide a version updated after T", async () => {
+  it("a *Deleted event deletes by fetch order: an old or missing time still deletes, a later fetch revives", async () => {
     const account = uniqueId("acc");
     const conn = uniqueId("con");
-    await seed(account, conn, 10);
+    await seed(account, conn, 20);
     const newer = await stage(account, conn, "run2", 0, [person(5, "2024-03-05T00:00:00Z", "Newer")]);
     await withTestDb((db) => transformPages(db, [newer], connectorFor));
-    await stage(account, conn, "webhook:e2", 0, [{ id: 5, deletedAt: "2024-03-01T00:00:00Z" }], "delete");
+    // Version of 7 fetched before its delete is observed, delivered only after the delete applied.
+    const early7 = await stage(account, conn, "run3", 0, [person(7, "2024-03-09T00:00:00Z", "Early7")]);
+    // The event's time precedes the row's `updated` (5) or is missing (6): the provider says they are gone.
+    await stage(
+      account,
+      conn,
+      "webhook:e2",
+      0,
+      [{ id: 5, deletedAt: "2024-03-01T00:00:00Z" }, { id: 6 }, { id: 7 }],
+      "delete",
+    );
     expect(await withTestDb((db) => completeRun(db, runOf(account, conn, "webhook:e2", "webhook")))).toEqual({
       status: "applied",
-      deletes: 1,
+      deletes: 3,
     });
+    await withTestDb((db) => transformPages(db, [early7], connectorFor));
+    expect((await firstNames(account)).filter((r) => r.deleted)).toEqual([
+      { id: 5, first_name: "Newer", deleted: true },
+      { id: 6, first_name: "P6", deleted: true },
+      { id: 7, first_name: "Early7", deleted: true },
+    ]);
+    expect(
+      await rows(sql`select source_id, kind, deleted_seq > 0 as seq from core_tombstones
+                     where connection_id = ${conn} order by source_id`),
+    ).toEqual([
+      { source_id: "5", kind: "event", seq: true },
+      { source_id: "6", kind: "event", seq: true },
+      { source_id: "7", kind: "event", seq: true },
+    ]);
+    // Fetched again after the delete (same `updated`: the later fetch wins the tie): live again, everywhere.
+    const again = await stage(account, conn, "run4", 0, [person(5, "2024-03-05T00:00:00Z", "Again")]);
+    await withTestDb((db) => transformPages(db, [again], connectorFor));
     expect((await firstNames(account)).find((r) => r.id === 5)).toEqual({
       id: 5,
-      first_name: "Newer",
+      first_name: "Again",
       deleted: false,
     });
+    expect(
+      await rows(sql`select first_name, deleted_at is null as live from contacts
+                     where account_id = ${account} and source_id = '5'`),
+    ).toEqual([{ first_name: "Again", live: true }]);
   });
 
   it("a full scan tombstones unseen rows, and holds a large share for an operator", async () => {

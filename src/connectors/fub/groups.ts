@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { fubGroups } from "../../db/schema";
-import { fubBase, fubEntity, fubId } from "./records";
+import { fubEntity, fubId, fubUntimedBase } from "./records";
 
 export const fubGroupSchema = z.looseObject({
-  ...fubBase,
+  ...fubUntimedBase,
   name: z.string().nullish(),
   type: z.string().nullish(),
   users: z.array(z.looseObject({ id: fubId, name: z.string().nullish() })).nullish(),
@@ -13,6 +13,8 @@ export type FubGroup = z.infer<typeof fubGroupSchema>;
 
 export const groups = fubEntity({
   name: "groups",
+  // FUB publishes no timestamps for groups: versions by content, every run a complete scan.
+  versioning: "contentHash",
   schema: fubGroupSchema,
   coreTable: fubGroups,
   columns: (g) => ({

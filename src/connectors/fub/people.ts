@@ -44,6 +44,12 @@ export const people = fubEntity({
   name: "people",
   schema: fubPersonSchema,
   coreTable: fubPeople,
+  // Deleting a person in FUB deletes their calls, texts and events with no webhook for them.
+  cascades: [
+    { entity: "calls", column: "person_id" },
+    { entity: "textMessages", column: "person_id" },
+    { entity: "events", column: "person_id" },
+  ],
   // Trashed people must be seen, or a person moved to Trash would stay live here forever.
   listParams: { includeTrash: "true" },
   columns: (p) => ({

@@ -55,6 +55,12 @@ export function createdOf(r: Stamped): string | null {
   return typeof v === "string" ? isoInstant(v) : null;
 }
 
+/**
+ * Fields of a FUB record that publishes no timestamps (stages, groups): the same optional names, but nothing
+ * requires a time there, since versions are by content.
+ */
+export const fubUntimedBase = fubBase;
+
 export const fubFlag = z.union([z.boolean(), z.number()]).nullish();
 
 export function fubIdOf(raw: unknown): string | null {
@@ -103,9 +109,17 @@ export function coreRow(
 /**
  * A FUB entity: every list is `/v1/{name}` with the records under `{name}`, versioned by `updated`, read in
  * delta with `updatedAfter` + `sort=updated`. Only the schema and the mapping differ per entity.
+ *
+ * `versioning: "contentHash"` declares an entity FUB publishes no times for (stages, groups): it takes no
+ * date filter or time sort (the provider's own order; keyset paging still holds), moves no cursor, so every
+ * run lists everything and is a complete scan, and its rows are versioned by a hash of the record with
+ * source_updated_at null.
  */
 export function fubEntity<T extends FubRecord>(def: {
   name: string;
+  versioning?: "updated" | "contentHash";
+  /** Records FUB deletes with this one, silently (see EntityDef.cascades). */
+  cascades?: { entity: string; column: string }[];
   schema: z.ZodType<T>;
   coreTable: PgTable;
   listParams?: Record<string, string>;
@@ -117,30 +131,45 @@ export function fubEntity<T extends FubRecord>(def: {
   /** The unified row a delete of this record also reaches (same id space as `unified`). */
   unifiedDelete?: (sourceId: string) => DeleteTarget;
 }): EntityDef<T> {
+  const byContent = def.versioning === "contentHash";
   return {
     name: def.name,
+    ...(def.versioning ? { versioning: def.versioning } : {}),
+    ...(def.cascades ? { cascades: def.cascades } : {}),
     listPath: `/v1/${def.name}`,
     collectionKey: def.name,
     idField: "id",
-    incremental: { param: "updatedAfter", cursorField: "updated", sortParams: { sort: "updated" } },
+    incremental: byContent
+      ? { param: null, cursorField: "id" }
+      : { param: "updatedAfter", cursorField: "updated", sortParams: { sort: "updated" } },
     ...(def.listParams ? { listParams: def.listParams } : {}),
-    // Versioned by its update time, so a record must carry one under either name.
-    schema: def.schema.refine((r) => updatedOf(r) !== null, {
-      message: "no update time (updated or updatedAt)",
-      path: ["updated"],
-    }),
+    // Versioned by its update time, a record must carry one under either name; by content, none is needed.
+    schema: byContent
+      ? def.schema
+      : def.schema.refine((r) => updatedOf(r) !== null, {
+          message: "no update time (updated or updatedAt)",
+          path: ["updated"],
+        }),
     coreTable: def.coreTable,
     deleteTargets: (sourceId) => [
       { table: def.coreTable, sourceId },
       ...(def.unifiedDelete ? [def.unifiedDelete(sourceId)] : []),
     ],
     sourceIdOf: fubIdOf,
-    cursorOf: fubCursorOf,
+    cursorOf: byContent ? () => null : fubCursorOf,
     toCore: (record, source) => {
       const writes: CoreWrite[] = [
         {
           table: def.coreTable,
-          row: { ...coreRow(source, record, record, def.columns(record)), ...def.shared?.(record) },
+          row: {
+            ...coreRow(
+              source,
+              byContent ? { ...record, updated: null } : record,
+              record,
+              def.columns(record),
+            ),
+            ...def.shared?.(record),
+          },
         },
       ];
       const more = def.unified?.(record, source);
