@@ -5,6 +5,7 @@ import type { Db } from "../db/client";
 import { transformPages } from "./consumer";
 import { databaseError, type Failure, isRecordError, recordFailuresStatement } from "./failures";
 import type { TransformMessage } from "./messages";
+import { countParked } from "./run-stats";
 
 export type MessageOutcome = { ok: true } | { ok: false; error: string };
 
@@ -121,7 +122,10 @@ async function recordWriteFailure(db: Db, stagedId: number, message: string): Pr
     const failures = (result.rows as StagedForFailure[]).map((r) =>
       stagedFailure(r, "write_failed", message),
     );
-    if (failures.length > 0) await tx.execute(recordFailuresStatement(failures));
+    if (failures.length > 0) {
+      await tx.execute(recordFailuresStatement(failures));
+      await countParked(tx as unknown as Db, failures);
+    }
   });
 }
 

@@ -5,6 +5,7 @@ import { asWrapper, findUnholdable, MAX_STORABLE_DEPTH } from "../core/storable"
 import type { Db } from "../db/client";
 import { type Failure, recordFailuresStatement } from "./failures";
 import type { TransformMessage } from "./messages";
+import { type RunCounts, refreshFailureSummary, runCountsStatement } from "./run-stats";
 import { tableShape, upsertStatement, type Versioning } from "./upsert";
 
 export type StagedRow = {
@@ -18,6 +19,8 @@ export type StagedRow = {
   payload: unknown;
   /** Fetch order of this version (stage_records.fetch_seq); bigint arrives as a string. */
   fetch_seq: number | string;
+  /** The run that staged it; absent for rows loaded by callers that don't need run counts. */
+  run_id?: string;
 };
 
 export type TransformResult = { staged: number; written: number; failed: number };
@@ -61,7 +64,7 @@ export async function transformPages(
     const staged = (
       await tx.execute(sql`
         select s.id, s.account_id, s.connection_id, s.provider, s.entity, s.source_id, s.op, s.payload,
-               s.fetch_seq
+               s.fetch_seq, s.run_id
         from stage_records s
         join jsonb_to_recordset(${JSON.stringify(keys)}::jsonb)
           as k(connection_id text, entity text, run_id text, page_no int)
@@ -104,27 +107,113 @@ export async function transformPages(
     }
 
     let written = 0;
+    // The entities' own tables report which records they wrote, so each run learns written vs unchanged.
+    const ownTables = new Set(
+      mapped.map(({ row }) => ownTableOf(row, connectorFor)).filter((t) => t !== null),
+    );
+    const wrote = new Set<string>();
     for (const [table, groups] of byTable) {
       for (const { versioning, rows } of groups) {
-        const result = await tx.execute(upsertStatement(table, rows, { versioning }));
+        const upsert = upsertStatement(table, rows, { versioning });
+        if (!ownTables.has(table)) {
+          written += (await tx.execute(upsert)).rowCount ?? 0;
+          continue;
+        }
+        const result = await tx.execute(sql`${upsert} returning connection_id, source_id::text as source_id`);
         written += result.rowCount ?? 0;
+        for (const r of result.rows as { connection_id: string; source_id: string }[]) {
+          wrote.add(`${tableShape(table).name}\u0000${r.connection_id}\u0000${r.source_id}`);
+        }
       }
     }
+    const runs = runCounts(mapped, wrote, connectorFor);
     if (failures.length > 0) await tx.execute(recordFailuresStatement(failures));
-    // Done and resolved in one statement: a record that lands (first time, via replay, or because the
-    // provider sent a fixed version) closes its open failure.
-    await tx.execute(sql`
+    // Done, resolved and counted in one statement: a record that lands (first time, via replay, or because the
+    // provider sent a fixed version) closes its open failure, and each run adds what its records came to.
+    const resolved = await tx.execute(sql`
       with done as (
         update stage_records set done_at = now()
         where id = any(${`{${staged.map((s) => s.id).join(",")}}`}::bigint[])
         returning id
-      )
+      ), counted as (${runCountsStatement(runs)})
       update failed_records f set resolved_at = now()
       from jsonb_to_recordset(${JSON.stringify(landed)}::jsonb) as l(connection_id text, entity text, source_id text)
       where f.connection_id = l.connection_id and f.entity = l.entity and f.source_id = l.source_id
-        and f.resolved_at is null`);
+        and f.resolved_at is null
+      returning f.provider, f.connection_id, f.entity`);
+    // The mirrors must not keep saying COMPLETED_WITH_ERRORS once failures resolve, nor COMPLETED once they occur.
+    const touched = new Map<string, { provider: string; connectionId: string; entity: string }>();
+    for (const f of failures) touched.set(`${f.connectionId}/${f.entity}`, f);
+    for (const r of resolved.rows as { provider: string; connection_id: string; entity: string }[]) {
+      touched.set(`${r.connection_id}/${r.entity}`, {
+        provider: r.provider,
+        connectionId: r.connection_id,
+        entity: r.entity,
+      });
+    }
+    for (const target of touched.values()) await refreshFailureSummary(tx as unknown as Db, target);
     return { staged: staged.length, written, failed: failures.length };
   });
+}
+
+function ownTableOf(row: StagedRow, connectorFor: (provider: string) => Connector): PgTable | null {
+  try {
+    return connectorFor(row.provider).entities[row.entity]?.coreTable ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Per run: records written (their version replaced or created the entity's own row), unchanged (an equal or
+ * older version, unchanged content, or a duplicate the batch collapsed) and failed. A record the own table wrote
+ * counts as written once, for its newest staged copy.
+ */
+function runCounts(
+  mapped: { row: StagedRow; outcome: ReturnType<typeof mapStaged> }[],
+  wrote: Set<string>,
+  connectorFor: (provider: string) => Connector,
+): RunCounts[] {
+  const runs = new Map<string, RunCounts>();
+  const newest = new Map<string, number>();
+  const keyOf = (row: StagedRow) => {
+    const table = ownTableOf(row, connectorFor);
+    return table && row.source_id !== null
+      ? `${tableShape(table).name}\u0000${row.connection_id}\u0000${row.source_id}`
+      : null;
+  };
+  for (const { row, outcome } of mapped) {
+    const key = "writes" in outcome ? keyOf(row) : null;
+    if (key && wrote.has(key)) newest.set(key, Math.max(newest.get(key) ?? -1, Number(row.fetch_seq)));
+  }
+  for (const { row, outcome } of mapped) {
+    const runId = row.run_id ?? "";
+    const runKey = `${row.connection_id}\u0000${row.entity}\u0000${runId}`;
+    let counts = runs.get(runKey);
+    if (!counts) {
+      counts = {
+        accountId: row.account_id,
+        connectionId: row.connection_id,
+        provider: row.provider,
+        entity: row.entity,
+        runId,
+        written: 0,
+        unchanged: 0,
+        failed: 0,
+      };
+      runs.set(runKey, counts);
+    }
+    if ("failure" in outcome) {
+      counts.failed++;
+      continue;
+    }
+    const key = keyOf(row);
+    if (key && newest.get(key) === Number(row.fetch_seq)) {
+      counts.written++;
+      newest.delete(key);
+    } else counts.unchanged++;
+  }
+  return [...runs.values()].filter((r) => r.runId !== "");
 }
 
 const tombstoneKey = (connectionId: string, entity: string, sourceId: string) =>
@@ -262,6 +351,7 @@ export function mapStaged(
       provider: row.provider,
       entity: row.entity,
       sourceId: row.source_id ?? `stage:${row.id}`,
+      runId: row.run_id ?? null,
       payload: row.payload,
       code,
       message,

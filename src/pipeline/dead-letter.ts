@@ -4,6 +4,7 @@ import type { Db } from "../db/client";
 import { type StagedForFailure, stagedFailure } from "./batch";
 import { recordFailuresStatement } from "./failures";
 import type { TransformMessage } from "./messages";
+import { countParked } from "./run-stats";
 
 /**
  * A page that exhausted its retries: its still-pending staged records become failed_records (reason
@@ -42,9 +43,9 @@ export async function parkStagedPages(
     if (rows.length === 0) return 0;
     // Newest staged version of a record first: recordFailuresStatement keeps the first of each source id.
     rows.sort((a, b) => Number(b.id) - Number(a.id));
-    const inserted = await tx.execute(
-      recordFailuresStatement(rows.map((r) => stagedFailure(r, code, message))),
-    );
+    const failures = rows.map((r) => stagedFailure(r, code, message));
+    const inserted = await tx.execute(recordFailuresStatement(failures));
+    await countParked(tx as unknown as Db, failures);
     return inserted.rowCount ?? 0;
   });
 }

@@ -1,6 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { entityColumnPrefix, mirrorIdent } from "../db/schema/sync";
+import type { Failure } from "./failures";
 
 /** What transforming staged records of one run added up to. */
 export type RunCounts = {
@@ -92,4 +93,32 @@ export async function refreshFailureSummary(
       ${statusCol} = coalesce((select status from st), j.${statusCol}), updated_at = now()
     from all_open
     where j.connection_id = ${target.connectionId}`);
+}
+
+/**
+ * After records were parked outside the transform's own statement (write failures, dead letters, exhausted
+ * re-announces): each run counts them as failed and each entity's mirror learns of them.
+ */
+export async function countParked(db: Db, failures: Failure[]): Promise<void> {
+  const runs = new Map<string, RunCounts>();
+  const pairs = new Map<string, { provider: string; connectionId: string; entity: string }>();
+  for (const f of failures) {
+    pairs.set(`${f.connectionId}/${f.entity}`, f);
+    if (!f.runId) continue;
+    const key = `${f.connectionId}\u0000${f.entity}\u0000${f.runId}`;
+    const run = runs.get(key) ?? {
+      accountId: f.accountId,
+      connectionId: f.connectionId,
+      provider: f.provider,
+      entity: f.entity,
+      runId: f.runId,
+      written: 0,
+      unchanged: 0,
+      failed: 0,
+    };
+    run.failed++;
+    runs.set(key, run);
+  }
+  if (runs.size > 0) await db.execute(runCountsStatement([...runs.values()]));
+  for (const target of pairs.values()) await refreshFailureSummary(db, target);
 }

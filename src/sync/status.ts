@@ -6,6 +6,7 @@ import { withDb } from "../db/client";
 import { entityColumnPrefix } from "../db/schema/sync";
 import type { Env } from "../env";
 import { COMPLETED_WITH_ERRORS } from "../pipeline/run-stats";
+import { WEBHOOK_FAILURE_ENTITY } from "../webhooks/parking";
 import { accountStub } from "./stubs";
 
 type Counts = { provider: number | null; ours: number | null; reconciledAt: string | null };
@@ -114,6 +115,8 @@ export async function accountStatus(env: Env, accountId: string) {
       };
       return {
         ...conn,
+        // Webhook events that could not be recorded or processed after their bounded attempts (parked).
+        parkedWebhooks: failures.get(pairKey(conn.id, WEBHOOK_FAILURE_ENTITY)) ?? { open: 0, errors: [] },
         breaker: live?.breaker ?? null,
         rateBudget: live?.rateBudget ?? null,
         entities: Object.keys(connectorFor(conn.provider).entities).map((entity) => {
