@@ -88,6 +88,9 @@ async function completeInTenant(
     return { status: "awaiting_confirmation", deletes: tombstones.length };
   }
   await applyTombstones(db, run, tombstones);
+  await db.execute(sql`
+    update sync_runs set deleted = deleted + ${tombstones.length}, updated_at = now()
+    where connection_id = ${run.connectionId} and entity = ${run.entity} and run_id = ${run.runId}`);
   return { status: "applied", deletes: tombstones.length };
 }
 
