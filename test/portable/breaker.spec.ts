@@ -43,14 +43,16 @@ test("breaker: defaults count over 60 s with at least 20 calls, open at 10 % for
 });
 
 test("breaker: one early failure does not open it", () => {
-  // The count-based breaker opened on this: one failure among the first ten calls.
-  let s = feed(initialBreakerState(), "F", 0);
-  s = feed(s, "SSSSSSSSS", 100);
+  // The count-based breaker opened on this: one failure in ten calls, the tenth.
+  let s = feed(initialBreakerState(), "SSSSSSSSSF", 0);
   assertEqual(s.state, "closed");
+  assertDeepEqual(windowCounts(s, cfg, 0), { calls: 10, failures: 1 });
   s = feed(s, "SSSSSSSSSS", 200);
   assertEqual(s.state, "closed");
   assertDeepEqual(windowCounts(s, cfg, 200), { calls: 20, failures: 1 });
   assertTrue(breakerAllows(s, cfg, 300).allowed);
+  // Nor one failure as the twentieth call: 1 of 20 is 5 %.
+  assertEqual(feed(initialBreakerState(), "SSSSSSSSSSSSSSSSSSSF", 0).state, "closed");
 });
 
 test("breaker: no opening before the window holds minCalls calls, even if all fail", () => {

@@ -36,9 +36,11 @@ describe("circuit breaker transitions under a fake clock (persisted in the objec
       const c = "con_clock";
       const view = (now: number) => breakerStore.view(s, c, now);
       const trace: Record<string, unknown> = {};
-      // The count-based breaker opened on this: a failure among the first ten calls.
-      breakerStore.failure(s, c, cfg, 0);
-      for (let t = 1; t < 20; t++) breakerStore.success(s, c, cfg, t);
+      // The count-based breaker opened on this: one failure in ten calls, the tenth.
+      for (let t = 0; t < 9; t++) breakerStore.success(s, c, cfg, t);
+      breakerStore.failure(s, c, cfg, 9);
+      trace.tenthCallFails = view(9);
+      for (let t = 10; t < 20; t++) breakerStore.success(s, c, cfg, t);
       trace.oneEarlyFailure = view(20);
       // A minute and a slice later those 20 calls have left the window.
       trace.expired = view(61_000);
@@ -66,6 +68,7 @@ describe("circuit breaker transitions under a fake clock (persisted in the objec
       trace.afterFailedProbe = view(200_250);
       return trace;
     });
+    expect(out.tenthCallFails).toMatchObject({ state: "closed", calls: 10, failures: 1 });
     expect(out.oneEarlyFailure).toMatchObject({ state: "closed", calls: 20, failures: 1, failureRate: 0.05 });
     expect(out.expired).toMatchObject({ state: "closed", calls: 0, failures: 0 });
     expect(out.belowMinCalls).toMatchObject({ state: "closed", calls: 19, failures: 19 });
