@@ -6,27 +6,15 @@ import {
   DEFAULT_BREAKER_CONFIG,
   forceBreaker,
   initialBreakerState,
+  loadBreakerState,
   recordFailure,
   recordSuccess,
+  windowCounts,
 } from "../src/core/breaker";
+import { breakerConfigFrom } from "../src/core/breaker-settings";
 
-/** Per-connection thresholds from `connection.settings.breaker`; unknown or invalid keys fall back to defaults. */
-export function breakerConfigFrom(settings: Record<string, unknown> | undefined): BreakerConfig {
-  const raw = settings?.breaker;
-  const cfg = { ...DEFAULT_BREAKER_CONFIG };
-  if (!raw || typeof raw !== "object") return cfg;
-  const r = raw as Record<string, unknown>;
-  const num = (k: keyof BreakerConfig, min: number, max: number) => {
-    const v = r[k];
-    if (typeof v === "number" && Number.isFinite(v) && v >= min && v <= max) cfg[k] = v;
-  };
-  num("windowSize", 1, 1000);
-  num("minCalls", 1, 1000);
-  num("failureRateThreshold", 0.001, 1);
-  num("openMs", 1, 24 * 3_600_000);
-  num("halfOpenProbes", 1, 100);
-  return cfg;
-}
+/** Per-connection thresholds from `connection.settings.breaker`; invalid or unknown keys fall back to defaults. */
+export { breakerConfigFrom };
 
 type Row = { state_json: string; config_json: string | null };
 
@@ -35,9 +23,10 @@ function read(sql: SqlStorage, connectionId: string): { state: BreakerState; con
     .exec<Row>("select state_json, config_json from breakers where connection_id = ?", connectionId)
     .toArray()[0];
   if (!row) return { state: initialBreakerState(), config: null };
+  // Rows written by the count-based breaker (untimed outcomes, `windowSize`) load as the windowed form.
   return {
-    state: JSON.parse(row.state_json) as BreakerState,
-    config: row.config_json ? (JSON.parse(row.config_json) as BreakerConfig) : null,
+    state: loadBreakerState(JSON.parse(row.state_json)),
+    config: row.config_json ? breakerConfigFrom({ breaker: JSON.parse(row.config_json) }) : null,
   };
 }
 
@@ -118,12 +107,14 @@ export const breakerStore = {
   view(sql: SqlStorage, connectionId: string, now: number) {
     const { state, config } = read(sql, connectionId);
     const cfg = config ?? DEFAULT_BREAKER_CONFIG;
-    const failures = state.window.reduce((sum, x) => sum + x, 0);
+    const { calls, failures } = windowCounts(state, cfg, now);
     return {
       state: state.forced ?? state.state,
       mode: state.forced ? `forced_${state.forced}` : "auto",
-      failureRate: state.window.length ? failures / state.window.length : 0,
-      calls: state.window.length,
+      /** Over the calls of the last `config.windowMs`. */
+      failureRate: calls ? failures / calls : 0,
+      calls,
+      failures,
       openedAt: state.openedAt,
       reopensAt:
         state.state === "open" && !state.forced && state.openedAt !== null

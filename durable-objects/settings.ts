@@ -14,8 +14,9 @@ function bounded(v: unknown, min: number, max: number, fallback: number): number
 }
 
 /**
- * Per-connection tuning from `connection.settings`: `breaker` (thresholds), `requestTimeoutMs`, and
- * `retry` ({baseMs, capMs, maxAttempts}); anything missing or out of range takes the default.
+ * Per-connection tuning from `connection.settings`: `breaker` ({windowMs, minCalls, failureRateThreshold,
+ * openMs, halfOpenProbes}), `requestTimeoutMs`, and `retry` ({baseMs, capMs, maxAttempts}); anything missing
+ * or out of range takes the default.
  */
 export function syncSettingsFrom(settings: Record<string, unknown> | undefined): SyncSettings {
   const retry = (settings?.retry ?? {}) as Record<string, unknown>;

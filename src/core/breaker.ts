@@ -3,9 +3,9 @@
 // eviction, and every transition is testable with an injected clock.
 
 export type BreakerConfig = {
-  /** How many of the most recent outcomes the failure rate is computed over. */
-  windowSize: number;
-  /** No opening before this many outcomes: one failure out of two calls is noise. */
+  /** The failure share is taken over the calls of this last stretch of time. */
+  windowMs: number;
+  /** No opening before the window holds this many calls: a failure among the first few is noise. */
   minCalls: number;
   failureRateThreshold: number;
   openMs: number;
@@ -13,19 +13,29 @@ export type BreakerConfig = {
 };
 
 export const DEFAULT_BREAKER_CONFIG: BreakerConfig = {
-  windowSize: 20,
-  minCalls: 10,
+  windowMs: 60_000,
+  minCalls: 20,
   failureRateThreshold: 0.1,
   openMs: 60_000,
   halfOpenProbes: 3,
 };
 
+/**
+ * The window is kept as this many slices, not as one entry per call: at FUB's 250 requests per 10 s a
+ * 60 s window holds 1,500 calls, and the state is rewritten after every call. An outcome therefore leaves
+ * the window between windowMs and windowMs plus one slice after it happened, never earlier.
+ */
+export const WINDOW_SLICES = 60;
+
+/** The calls that ended within one slice of the window; `at` is the slice's start (a multiple of its width). */
+export type BreakerBucket = { at: number; calls: number; failures: number };
+
 export type BreakerStatus = "closed" | "open" | "half_open";
 
 export type BreakerState = {
   state: BreakerStatus;
-  /** 1 = failure, 0 = success; the last windowSize outcomes, oldest first. */
-  window: number[];
+  /** Outcomes of the closed breaker, oldest slice first; slices that left the window are dropped on write. */
+  buckets: BreakerBucket[];
   openedAt: number | null;
   probesInFlight: number;
   probeSuccesses: number;
@@ -45,13 +55,81 @@ export type BreakerDecision = { allowed: boolean; state: BreakerState; retryAtMs
 export function initialBreakerState(): BreakerState {
   return {
     state: "closed",
-    window: [],
+    buckets: [],
     openedAt: null,
     probesInFlight: 0,
     probeSuccesses: 0,
     forced: null,
     halfOpenAt: null,
   };
+}
+
+const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+function isBucket(v: unknown): v is BreakerBucket {
+  if (!v || typeof v !== "object") return false;
+  const b = v as Record<string, unknown>;
+  return isNum(b.at) && isNum(b.calls) && isNum(b.failures);
+}
+
+/**
+ * A state read back from storage. States written by the count-based breaker kept untimed outcomes
+ * (`window`); those cannot be placed in a time window, so the breaker starts that window empty.
+ */
+export function loadBreakerState(raw: unknown): BreakerState {
+  const base = initialBreakerState();
+  if (!raw || typeof raw !== "object") return base;
+  const r = raw as Record<string, unknown>;
+  const state: BreakerStatus =
+    r.state === "open" || r.state === "half_open" || r.state === "closed" ? r.state : "closed";
+  return {
+    state,
+    buckets: Array.isArray(r.buckets) ? r.buckets.filter(isBucket) : [],
+    openedAt: isNum(r.openedAt) ? r.openedAt : null,
+    probesInFlight: isNum(r.probesInFlight) ? r.probesInFlight : 0,
+    probeSuccesses: isNum(r.probeSuccesses) ? r.probeSuccesses : 0,
+    forced: r.forced === "open" || r.forced === "closed" ? r.forced : null,
+    halfOpenAt: isNum(r.halfOpenAt) ? r.halfOpenAt : null,
+  };
+}
+
+function sliceMs(cfg: BreakerConfig): number {
+  return Math.max(1, Math.ceil(cfg.windowMs / WINDOW_SLICES));
+}
+
+/** Slices with any part inside (now - windowMs, now]. */
+function live(buckets: BreakerBucket[], cfg: BreakerConfig, now: number): BreakerBucket[] {
+  const from = now - cfg.windowMs - sliceMs(cfg);
+  return buckets.filter((b) => b.at > from);
+}
+
+/** Calls and failures the breaker judges by at `now`. */
+export function windowCounts(
+  s: BreakerState,
+  cfg: BreakerConfig,
+  now: number,
+): { calls: number; failures: number } {
+  let calls = 0;
+  let failures = 0;
+  for (const b of live(s.buckets, cfg, now)) {
+    calls += b.calls;
+    failures += b.failures;
+  }
+  return { calls, failures };
+}
+
+function withOutcome(buckets: BreakerBucket[], cfg: BreakerConfig, now: number, failed: boolean) {
+  const kept = live(buckets, cfg, now);
+  const width = sliceMs(cfg);
+  const at = Math.floor(now / width) * width;
+  const last = kept[kept.length - 1];
+  const add = failed ? 1 : 0;
+  // A clock that stepped back (or a slice width changed by new settings) adds to the newest slice, so
+  // the slices stay in order.
+  if (last && at <= last.at) {
+    return [...kept.slice(0, -1), { at: last.at, calls: last.calls + 1, failures: last.failures + add }];
+  }
+  return [...kept, { at, calls: 1, failures: add }];
 }
 
 function open(s: BreakerState, now: number): BreakerState {
@@ -90,9 +168,14 @@ export function breakerAllows(s: BreakerState, cfg: BreakerConfig, now: number):
   return { allowed: false, state: s };
 }
 
-function pushOutcome(window: number[], outcome: 0 | 1, windowSize: number): number[] {
-  const next = [...window, outcome];
-  return next.length > windowSize ? next.slice(next.length - windowSize) : next;
+/** Records one outcome of the closed breaker and opens it once the window holds enough calls failing enough. */
+function record(s: BreakerState, cfg: BreakerConfig, now: number, failed: boolean): BreakerState {
+  const next = { ...s, buckets: withOutcome(s.buckets, cfg, now, failed) };
+  // Only a failure opens it: a success lowers the share, and opening on one would punish a recovery.
+  if (s.forced || !failed) return next;
+  const { calls, failures } = windowCounts(next, cfg, now);
+  if (calls >= cfg.minCalls && failures / calls >= cfg.failureRateThreshold) return open(next, now);
+  return next;
 }
 
 export function recordSuccess(s: BreakerState, cfg: BreakerConfig, now: number): BreakerState {
@@ -104,21 +187,14 @@ export function recordSuccess(s: BreakerState, cfg: BreakerConfig, now: number):
   }
   // A response that was in flight when the breaker opened says nothing about recovery.
   if (s.state === "open") return s;
-  return { ...s, window: pushOutcome(s.window, 0, cfg.windowSize) };
+  return record(s, cfg, now, false);
 }
 
 export function recordFailure(s: BreakerState, cfg: BreakerConfig, now: number): BreakerState {
   if (s.state === "half_open") return s.forced ? s : open(s, now);
   // Late failures from before opening must not push the half-open time further out.
   if (s.state === "open") return s;
-  const window = pushOutcome(s.window, 1, cfg.windowSize);
-  const next = { ...s, window };
-  if (s.forced) return next;
-  const failures = window.reduce((sum, x) => sum + x, 0);
-  if (window.length >= cfg.minCalls && failures / window.length >= cfg.failureRateThreshold) {
-    return open(next, now);
-  }
-  return next;
+  return record(s, cfg, now, true);
 }
 
 /**

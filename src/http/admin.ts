@@ -10,13 +10,14 @@ import {
   listConnections,
 } from "../accounts/accounts";
 import { connectorFor, knownProviders } from "../connectors/registry";
+import { breakerSettingsSchema } from "../core/breaker-settings";
 import { parseKeyring } from "../core/crypto";
 import { AppError } from "../core/errors";
 import { withDb } from "../db/client";
 import type { Env } from "../env";
 import { accountStatus } from "../sync/status";
 import { accountStub } from "../sync/stubs";
-import { requireAdmin } from "./auth";
+import { callerOf, requireAdmin } from "./auth";
 import { jsonBody } from "./validate";
 
 const idPattern = /^[A-Za-z0-9_-]{1,64}$/;
@@ -30,7 +31,7 @@ export const createConnectionBody = z.object({
   provider: z.string().refine((p) => knownProviders().includes(p), "unknown provider"),
   credentials: z.record(z.string(), z.string()),
   baseUrl: z.string().url().optional(),
-  settings: z.record(z.string(), z.unknown()).optional(),
+  settings: z.looseObject({ breaker: breakerSettingsSchema.optional() }).optional(),
 });
 export const syncBody = z.object({
   connectionId: z.string().min(1).optional(),
@@ -84,6 +85,10 @@ export const admin = new Hono<{ Bindings: Env }>()
   })
   .post("/accounts/:accountId/connections", async (c) => {
     const body = await jsonBody(c, createConnectionBody);
+    if (body.settings?.breaker !== undefined && callerOf(c)?.kind !== "admin") {
+      // The breaker guards the provider on the platform's behalf; an account must not be able to switch it off.
+      throw new AppError(403, "forbidden", "only the admin token can set settings.breaker");
+    }
     const keyring = await parseKeyring(c.env.CREDENTIALS_KEY);
     const view = await withDb(c.env, (db) =>
       createConnection(db, keyring, { ...body, accountId: c.req.param("accountId") }),

@@ -26,7 +26,7 @@ describe("end to end", () => {
     const { accountId, connectionId, apiKey } = await fubAccount({
       tenant: { counts: { people: 10_000 }, rateLimit: false },
       settings: {
-        breaker: { windowSize: 20, minCalls: 10, openMs: 300, halfOpenProbes: 2 },
+        breaker: { minCalls: 10, openMs: 300, halfOpenProbes: 2 },
         retry: { baseMs: 20, capMs: 300, maxAttempts: 40 },
       },
     });

@@ -1,12 +1,14 @@
-import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { breakerStore } from "../../durable-objects/breaker-store";
 import { callProvider } from "../../durable-objects/provider-call";
+import { syncSettingsFrom } from "../../durable-objects/settings";
 import { runSyncStep } from "../../durable-objects/sync-runner";
 import { putSyncState } from "../../durable-objects/sync-state";
 import type { BreakerConfig } from "../../src/core/breaker";
-import { rows } from "../support/db";
+import { rows, uniqueId } from "../support/db";
 import {
   admin,
   entityState,
@@ -19,59 +21,162 @@ import {
 } from "./account-sync-fixtures";
 
 const cfg: BreakerConfig = {
-  windowSize: 20,
-  minCalls: 10,
+  windowMs: 60_000,
+  minCalls: 20,
   failureRateThreshold: 0.1,
   openMs: 60_000,
   halfOpenProbes: 2,
 };
 
 describe("circuit breaker transitions under a fake clock (persisted in the object's SQLite)", () => {
-  it("opens only past minCalls at >= 10%, probes after openMs, closes on probe successes, reopens on a probe failure", async () => {
+  it("counts over a time window: one early failure and expired calls don't open it, 10% of minCalls does; probes close or reopen it", async () => {
     const { accountId } = await fubAccount();
     const out = await runInDurableObject(stubFor(accountId), (_i, ctx) => {
       const s = ctx.storage.sql;
       const c = "con_clock";
-      const state = () => breakerStore.view(s, c, 0).state;
+      const view = (now: number) => breakerStore.view(s, c, now);
       const trace: Record<string, unknown> = {};
-      // 9 failures in 9 calls: still below minCalls, so closed.
-      for (let t = 0; t < 9; t++) breakerStore.failure(s, c, cfg, t);
-      trace.belowMinCalls = state();
-      breakerStore.force(s, c, null, 0); // reset
-      // 18 successes + 1 failure = 19 calls, 5.3%: closed; one more failure = 2/20 = 10%: open.
-      for (let t = 0; t < 18; t++) breakerStore.success(s, c, cfg, t);
-      breakerStore.failure(s, c, cfg, 18);
-      trace.underThreshold = state();
-      breakerStore.failure(s, c, cfg, 1_000);
-      trace.atThreshold = state();
-      trace.blockedBeforeOpenMs = breakerStore.allow(s, c, cfg, 60_999);
-      trace.probe1 = breakerStore.allow(s, c, cfg, 61_000).allowed;
-      trace.halfOpen = breakerStore.view(s, c, 61_000).state;
-      trace.probe2 = breakerStore.allow(s, c, cfg, 61_001).allowed;
-      trace.probe3 = breakerStore.allow(s, c, cfg, 61_002).allowed; // both probe slots taken
-      breakerStore.success(s, c, cfg, 61_100);
-      breakerStore.success(s, c, cfg, 61_200);
-      trace.closedAfterProbes = state();
-      for (let t = 0; t < 10; t++) breakerStore.failure(s, c, cfg, 70_000 + t);
-      trace.reopened = breakerStore.view(s, c, 70_009);
-      breakerStore.allow(s, c, cfg, 130_009); // half-open probe
-      breakerStore.failure(s, c, cfg, 130_050); // probe fails
-      trace.afterFailedProbe = breakerStore.view(s, c, 130_050);
+      // The count-based breaker opened on this: one failure in ten calls, the tenth.
+      for (let t = 0; t < 9; t++) breakerStore.success(s, c, cfg, t);
+      breakerStore.failure(s, c, cfg, 9);
+      trace.tenthCallFails = view(9);
+      for (let t = 10; t < 20; t++) breakerStore.success(s, c, cfg, t);
+      trace.oneEarlyFailure = view(20);
+      // A minute and a slice later those 20 calls have left the window.
+      trace.expired = view(61_000);
+      // 19 failures: below minCalls once the old calls are gone (with them it would be 20 of 39 and open).
+      for (let t = 0; t < 19; t++) breakerStore.failure(s, c, cfg, 70_000 + t);
+      trace.belowMinCalls = view(70_018);
+      breakerStore.failure(s, c, cfg, 70_019);
+      trace.atMinCalls = view(70_019);
+      trace.blockedBeforeOpenMs = breakerStore.allow(s, c, cfg, 130_018);
+      trace.probe1 = breakerStore.allow(s, c, cfg, 130_019).allowed;
+      trace.halfOpen = view(130_019).state;
+      trace.probe2 = breakerStore.allow(s, c, cfg, 130_020).allowed;
+      trace.probe3 = breakerStore.allow(s, c, cfg, 130_021).allowed; // both probe slots taken
+      breakerStore.success(s, c, cfg, 130_100);
+      breakerStore.success(s, c, cfg, 130_200);
+      trace.closedAfterProbes = view(130_200);
+      // 18 successes and 2 failures: 10% of 20 calls.
+      for (let t = 0; t < 18; t++) breakerStore.success(s, c, cfg, 140_000 + t);
+      breakerStore.failure(s, c, cfg, 140_100);
+      trace.underThreshold = view(140_100);
+      breakerStore.failure(s, c, cfg, 140_200);
+      trace.atThreshold = view(140_200);
+      breakerStore.allow(s, c, cfg, 200_200); // half-open probe
+      breakerStore.failure(s, c, cfg, 200_250); // probe fails
+      trace.afterFailedProbe = view(200_250);
       return trace;
     });
-    expect(out.belowMinCalls).toBe("closed");
-    expect(out.underThreshold).toBe("closed");
-    expect(out.atThreshold).toBe("open");
-    expect(out.blockedBeforeOpenMs).toMatchObject({ allowed: false, retryAtMs: 61_000 });
+    expect(out.tenthCallFails).toMatchObject({ state: "closed", calls: 10, failures: 1 });
+    expect(out.oneEarlyFailure).toMatchObject({ state: "closed", calls: 20, failures: 1, failureRate: 0.05 });
+    expect(out.expired).toMatchObject({ state: "closed", calls: 0, failures: 0 });
+    expect(out.belowMinCalls).toMatchObject({ state: "closed", calls: 19, failures: 19 });
+    expect(out.atMinCalls).toMatchObject({ state: "open", openedAt: 70_019, reopensAt: 130_019 });
+    expect(out.blockedBeforeOpenMs).toMatchObject({ allowed: false, retryAtMs: 130_019 });
     expect(out).toMatchObject({ probe1: true, halfOpen: "half_open", probe2: true, probe3: false });
-    expect(out.closedAfterProbes).toBe("closed");
-    expect(out.reopened).toMatchObject({ state: "open", openedAt: 70_009 });
+    expect(out.closedAfterProbes).toMatchObject({ state: "closed", calls: 0 });
+    expect(out.underThreshold).toMatchObject({ state: "closed", calls: 19, failures: 1 });
+    expect(out.atThreshold).toMatchObject({ state: "open", openedAt: 140_200, calls: 20, failures: 2 });
     expect(out.afterFailedProbe).toMatchObject({
       state: "open",
-      openedAt: 130_050,
-      reopensAt: 190_050,
+      openedAt: 200_250,
+      reopensAt: 260_250,
       transitions: { opened: 3, closed: 1 },
     });
+  });
+
+  it("real provider failures through callProvider: failures older than the window don't add up", async () => {
+    const { accountId, connectionId, apiKey } = await fubAccount({
+      tenant: { counts: { people: 10 } },
+      settings: { breaker: { windowMs: 10_000, minCalls: 3, openMs: 30_000 } },
+    });
+    await simPut(apiKey, "faults", { errorRate: 1 });
+    const out = await runInDurableObject(stubFor(accountId), async (_i, ctx) => {
+      const { deps, close } = await stepDeps(ctx, accountId, connectionId);
+      let clock = Date.now();
+      const call = () =>
+        callProvider(
+          { sql: ctx.storage.sql, fetch: deps.fetch, now: () => clock },
+          {
+            connection: deps.connection,
+            priority: "delta",
+            breaker: deps.settings.breaker,
+            timeoutMs: 5_000,
+          },
+          `${deps.connection.baseUrl}/v1/people?limit=1`,
+        );
+      const view = () => breakerStore.view(ctx.storage.sql, connectionId, clock);
+      const trace: Record<string, unknown> = { config: deps.settings.breaker };
+      await call();
+      await call();
+      trace.twoFailures = view();
+      clock += 11_000; // past the 10 s window and its last slice
+      trace.afterWindow = view();
+      trace.third = await call();
+      trace.fourth = await call();
+      trace.twoFresh = view();
+      trace.fifth = await call();
+      trace.opened = view();
+      trace.parked = await call();
+      await close();
+      return trace;
+    });
+    expect(out.config).toEqual({
+      windowMs: 10_000,
+      minCalls: 3,
+      failureRateThreshold: 0.1,
+      openMs: 30_000,
+      halfOpenProbes: 3,
+    });
+    expect(out.twoFailures).toMatchObject({ state: "closed", calls: 2, failures: 2 });
+    expect(out.afterWindow).toMatchObject({ state: "closed", calls: 0 });
+    expect(out.third).toMatchObject({ kind: "failure" });
+    expect(out.twoFresh).toMatchObject({ state: "closed", calls: 2, failures: 2 });
+    expect(out.fifth).toMatchObject({ kind: "failure" });
+    expect(out.opened).toMatchObject({ state: "open", calls: 3, transitions: { opened: 1 } });
+    expect(out.parked).toMatchObject({ kind: "parked", reason: "breaker_open" });
+    expect((await simSummary(apiKey)).requests.served).toBe(5);
+  });
+
+  it("a breaker row stored by the count-based breaker loads and keeps working", async () => {
+    const { accountId } = await fubAccount();
+    const out = await runInDurableObject(stubFor(accountId), (_i, ctx) => {
+      const s = ctx.storage.sql;
+      const c = "con_legacy";
+      const legacy = {
+        state: "open",
+        window: [0, 1, 0, 0, 0, 0, 0, 0, 0, 1],
+        openedAt: 1_000,
+        probesInFlight: 0,
+      };
+      s.exec(
+        "insert into breakers (connection_id, state_json, config_json, opened, closed) values (?, ?, ?, 1, 0)",
+        c,
+        JSON.stringify(legacy),
+        JSON.stringify({
+          windowSize: 20,
+          minCalls: 10,
+          failureRateThreshold: 0.1,
+          openMs: 5_000,
+          halfOpenProbes: 1,
+        }),
+      );
+      const loaded = breakerStore.view(s, c, 2_000);
+      const probe = breakerStore.allow(s, c, cfg, 61_000);
+      breakerStore.success(s, c, { ...cfg, halfOpenProbes: 1 }, 61_100);
+      return { loaded, probe: probe.allowed, after: breakerStore.view(s, c, 61_100) };
+    });
+    expect(out.loaded).toMatchObject({
+      state: "open",
+      calls: 0,
+      openedAt: 1_000,
+      reopensAt: 6_000,
+      config: { windowMs: 60_000, minCalls: 10, openMs: 5_000, halfOpenProbes: 1 },
+    });
+    expect(out.loaded.config).not.toHaveProperty("windowSize");
+    expect(out.probe).toBe(true);
+    expect(out.after).toMatchObject({ state: "closed", calls: 0, transitions: { opened: 1, closed: 1 } });
   });
 
   it("a 429 is rate limiting, not failure: the breaker's window stays empty", async () => {
@@ -94,7 +199,7 @@ describe("circuit breaker transitions under a fake clock (persisted in the objec
   it("timeouts count as failures (AbortSignal), and the open breaker parks the run until it may probe", async () => {
     const { accountId, connectionId, apiKey } = await fubAccount({
       tenant: { counts: { people: 10 } },
-      settings: { breaker: { minCalls: 2, windowSize: 4, openMs: 30_000 }, requestTimeoutMs: 200 },
+      settings: { breaker: { minCalls: 2, openMs: 30_000 }, requestTimeoutMs: 200 },
     });
     await simPut(apiKey, "faults", { timeoutRate: 1, timeoutMs: 5_000 });
     const out = await runInDurableObject(stubFor(accountId), async (_i, ctx) => {
@@ -194,7 +299,7 @@ describe("operator override and eviction", () => {
     const { accountId, connectionId, apiKey } = await fubAccount({
       tenant: { counts: { people: 50 } },
       settings: {
-        breaker: { minCalls: 3, windowSize: 5, openMs: 120_000 },
+        breaker: { minCalls: 3, openMs: 120_000 },
         retry: { baseMs: 10, capMs: 50 },
       },
     });
@@ -229,5 +334,88 @@ describe("operator override and eviction", () => {
       sql`select status, error_message from fub_sync_state where connection_id = ${connectionId}`,
     );
     expect(mirror).toMatchObject({ status: "IN_PROGRESS", error_message: expect.stringContaining("HTTP 5") });
+  });
+});
+
+describe("breaker settings on a connection", () => {
+  const post = (accountId: string, bearer: string, body: unknown) =>
+    exports.default.fetch(`http://etl.test/admin/accounts/${accountId}/connections`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  const connectionsOf = (accountId: string) =>
+    rows<{ id: string; settings: Record<string, unknown> }>(
+      sql`select id, settings from connections where account_id = ${accountId} order by id`,
+    );
+
+  it("only the admin token may set settings.breaker: an account key gets 403 and nothing is stored", async () => {
+    const created = await admin("POST", "/accounts", { id: uniqueId("acc"), name: "breaker settings" });
+    const { account, apiKey } = await created.json<{ account: { id: string }; apiKey: string }>();
+    const denied = await post(account.id, apiKey, {
+      provider: "fub",
+      credentials: { apiKey: "k" },
+      settings: { breaker: { failureRateThreshold: 1 } },
+    });
+    expect(denied.status).toBe(403);
+    expect(await denied.json()).toEqual({
+      error: { code: "forbidden", message: "only the admin token can set settings.breaker" },
+    });
+    expect(await connectionsOf(account.id)).toHaveLength(0);
+
+    // Other settings stay the account's own business.
+    const allowed = await post(account.id, apiKey, {
+      provider: "fub",
+      credentials: { apiKey: "k" },
+      settings: { requestTimeoutMs: 5_000 },
+    });
+    expect(allowed.status).toBe(201);
+
+    const id = uniqueId("con");
+    const byAdmin = await post(account.id, env.ADMIN_TOKEN, {
+      id,
+      provider: "fub",
+      credentials: { apiKey: "k" },
+      settings: { breaker: { windowMs: 120_000, minCalls: 40 } },
+    });
+    expect(byAdmin.status).toBe(201);
+    const stored = (await connectionsOf(account.id)).find((c) => c.id === id);
+    expect(stored?.settings).toEqual({ breaker: { windowMs: 120_000, minCalls: 40 } });
+    expect(syncSettingsFrom(stored?.settings).breaker).toEqual({
+      windowMs: 120_000,
+      minCalls: 40,
+      failureRateThreshold: 0.1,
+      openMs: 60_000,
+      halfOpenProbes: 3,
+    });
+  });
+
+  it("bad breaker settings answer 400 with a JSON error and store nothing, even for the admin token", async () => {
+    const created = await admin("POST", "/accounts", { id: uniqueId("acc"), name: "bad breaker settings" });
+    const { account } = await created.json<{ account: { id: string } }>();
+    for (const breaker of [
+      { windowSize: 20 },
+      { windowMs: 10 },
+      { windowMs: "60000" },
+      { minCalls: 0 },
+      { minCalls: 2.5 },
+      { failureRateThreshold: 0 },
+      { failureRateThreshold: 1.01 },
+      { openMs: 0 },
+      { halfOpenProbes: 1_000 },
+      "fast",
+      null,
+    ]) {
+      const res = await post(account.id, env.ADMIN_TOKEN, {
+        provider: "fub",
+        credentials: { apiKey: "k" },
+        settings: { breaker },
+      });
+      expect(res.status, JSON.stringify(breaker)).toBe(400);
+      const body = await res.json<{ error: { code: string; message: string } }>();
+      expect(body.error.code).toBe("invalid_request");
+      expect(body.error.message).toMatch(/^settings\.breaker/);
+    }
+    expect(await connectionsOf(account.id)).toHaveLength(0);
   });
 });

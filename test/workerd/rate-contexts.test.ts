@@ -7,7 +7,7 @@ import type { BreakerConfig } from "../../src/core/breaker";
 import { fubAccount, simPut, simSummary, stepDeps, stubFor } from "./account-sync-fixtures";
 
 const breaker: BreakerConfig = {
-  windowSize: 20,
+  windowMs: 60_000,
   minCalls: 10,
   failureRateThreshold: 0.5,
   openMs: 60_000,
