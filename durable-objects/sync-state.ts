@@ -185,7 +185,14 @@ export async function mirrorSyncState(db: Db, accountId: string, s: SyncState): 
             ${s.pageNo}, ${s.runRecords}, ${s.errorMessage})
           on conflict (connection_id, entity, run_id) do update set mode = excluded.mode,
             status = excluded.status, finished_at = excluded.finished_at, pages = excluded.pages,
-            fetched = excluded.fetched, error_message = excluded.error_message, updated_at = now())`
+            fetched = excluded.fetched, error_message = excluded.error_message, updated_at = now())${
+              s.pageNo === 0
+                ? pgsql`, abandoned as (
+          update sync_runs set status = 'ABANDONED', updated_at = now()
+          where connection_id = ${s.connectionId} and entity = ${s.entity} and run_id <> ${s.runId}
+            and status = 'IN_PROGRESS')`
+                : pgsql``
+            }`
     : pgsql``;
   await db.execute(pgsql`
     with st as (

@@ -1,7 +1,16 @@
 import { type SQL, sql } from "drizzle-orm";
+import { connectorFor } from "../connectors/registry";
 import type { Db } from "../db/client";
 import { entityColumnPrefix, mirrorIdent } from "../db/schema/sync";
 import type { Failure } from "./failures";
+
+function isEntityOf(provider: string, entity: string): boolean {
+  try {
+    return Object.hasOwn(connectorFor(provider).entities, entity);
+  } catch {
+    return false;
+  }
+}
 
 /** What transforming staged records of one run added up to. */
 export type RunCounts = {
@@ -36,10 +45,14 @@ export function runCountsStatement(counts: RunCounts[]): SQL {
     failed: c.failed,
   }));
   return sql`
-    insert into sync_runs (account_id, connection_id, provider, entity, run_id, mode, written, unchanged, failed)
+    insert into sync_runs (account_id, connection_id, provider, entity, run_id, mode, status, written, unchanged,
+      failed)
     select r.account_id, r.connection_id, r.provider, r.entity, r.run_id,
            case when r.run_id like 'webhook:%' then 'webhook' when r.run_id like 'replay:%' then 'replay'
                 else 'sync' end,
+           -- A webhook fetch or a replay is over once transformed; a sync run's status is the object's to write
+           -- (the consumer may get there first), so it never claims IN_PROGRESS on the object's behalf.
+           case when r.run_id like 'webhook:%' or r.run_id like 'replay:%' then 'COMPLETED' else 'PENDING' end,
            r.written, r.unchanged, r.failed
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
       as r(account_id text, connection_id text, provider text, entity text, run_id text, written bigint,
@@ -61,7 +74,14 @@ export async function refreshFailureSummary(
 ): Promise<void> {
   const stateTable = sql.raw(mirrorIdent(`${target.provider}_sync_state`));
   const jobsTable = sql.raw(mirrorIdent(`${target.provider}_sync_jobs`));
-  const statusCol = sql.raw(mirrorIdent(`${entityColumnPrefix(target.entity)}_status`));
+  // Failures of something that is no entity of the provider (parked webhook events, a record staged for an
+  // entity since removed) have no status column of their own; they still count in the connection's error_list.
+  const statusCol = isEntityOf(target.provider, target.entity)
+    ? sql.raw(mirrorIdent(`${entityColumnPrefix(target.entity)}_status`))
+    : null;
+  const setStatus = statusCol
+    ? sql`, ${statusCol} = coalesce((select status from st), j.${statusCol})`
+    : sql``;
   await db.execute(sql`
     with open as (
       select error_code, count(*)::bigint as n, min(error_message) as message
@@ -89,8 +109,7 @@ export async function refreshFailureSummary(
             where connection_id = ${target.connectionId} and resolved_at is null
             group by entity, error_code) g
     )
-    update ${jobsTable} j set error_list = all_open.list,
-      ${statusCol} = coalesce((select status from st), j.${statusCol}), updated_at = now()
+    update ${jobsTable} j set error_list = all_open.list${setStatus}, updated_at = now()
     from all_open
     where j.connection_id = ${target.connectionId}`);
 }

@@ -322,7 +322,8 @@ describe("staging retention keeps open runs", () => {
     await age("idle");
     await withTestDb((db) =>
       db.execute(sql`insert into sync_runs (account_id, connection_id, provider, entity, run_id, mode, status)
-                     values (${ctx.account}, ${ctx.conn}, 'fub', 'people', 'idle', 'onboarding', 'IN_PROGRESS')`),
+                     values (${ctx.account}, ${ctx.conn}, 'fub', 'people', 'idle', 'onboarding', 'IN_PROGRESS')
+                     on conflict (connection_id, entity, run_id) do update set status = 'IN_PROGRESS'`),
     );
     // Old pages done, but a later page not transformed yet.
     await age("waiting");
