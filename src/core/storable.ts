@@ -30,12 +30,13 @@ export type UnstorableReason = "nul" | "lone_surrogate" | "too_deep" | "reserved
 export type UnstorableWrapper = { $unstorable: string; reason: UnstorableReason };
 
 /**
- * Deeper than this is not stored as is where depth is checked (webhook bodies; a batch Postgres refused).
- * Far beyond any record a provider documents, and safely below what jsonb takes at the default 2 MB
- * max_stack_depth (about 16,000). Where depth isn't checked (the staging hot path) a deeper record that the
- * engine and Postgres both take is stored as it came; one they refuse is wrapped as too_deep.
+ * Deeper than this is not stored as is where depth is checked (webhook bodies; a batch Postgres refused;
+ * a value too deep for the engine's own JSON.stringify). Beyond 10,000 levels (the deepest hostile record the
+ * platform promises to keep, plus the levels a core row and a batch wrap around it), and safely below what
+ * jsonb takes at the default 2 MB max_stack_depth (about 16,000). Where depth isn't checked (the staging hot
+ * path) a deeper record that the engine and Postgres both take is stored as it came.
  */
-export const MAX_STORABLE_DEPTH = 10_000;
+export const MAX_STORABLE_DEPTH = 12_000;
 
 const REASONS: ReadonlySet<string> = new Set([
   "nul",
@@ -119,7 +120,9 @@ export function toStorableJson(value: unknown, opts: { checkDepth?: boolean } = 
     json = JSON.stringify(value) ?? "null";
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    return wrapJson(stringifyIteratively(value), "too_deep");
+    // Too deep for the engine's recursion is not too deep for Postgres: measure before giving up on it.
+    json = stringifyIteratively(value);
+    if (tooDeep(json)) return wrapJson(json, "too_deep");
   }
   const reason = looksWrapped(value) ? "reserved_key" : escapeReason(json);
   if (reason) return wrapJson(json, reason);
@@ -253,4 +256,14 @@ export function stringifyIteratively(value: unknown): string {
     emit(v);
   }
   return out.join("");
+}
+
+/** JSON text of a batch, whatever its nesting: JSON.stringify, or without recursion when that runs out of stack. */
+export function stringifyDeep(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? "null";
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return stringifyIteratively(value);
+  }
 }

@@ -61,13 +61,22 @@ export function databaseError(error: unknown): { code: string | null; message: s
   }
   const root = error instanceof Error && error.cause instanceof Error ? error.cause : error;
   const message = root instanceof Error ? root.message : String(root);
+  // The engine refusing a value (a structure too deep for its recursion, a type it can't serialize) fails the
+  // same way for the same record every time: it is the record's fault, like a Postgres data exception.
+  if (root instanceof RangeError || root instanceof TypeError) return { code: ENGINE_REFUSED, message };
   return { code: null, message: message.startsWith("Failed query") ? "database error" : message };
 }
+
+/** Pseudo SQLSTATE for a value the JavaScript engine itself refused while the record was transformed. */
+export const ENGINE_REFUSED = "JS000";
 
 /**
  * Data exceptions (22xxx), integrity violations (23xxx) and program limits (54xxx: a value nested beyond
  * Postgres's stack) come from the record itself and fail the same way every time; anything else (connection lost, deadlock, timeout) is worth retrying as is.
  */
 export function isRecordError(code: string | null): boolean {
-  return code !== null && (code.startsWith("22") || code.startsWith("23") || code.startsWith("54"));
+  return (
+    code !== null &&
+    (code.startsWith("22") || code.startsWith("23") || code.startsWith("54") || code === ENGINE_REFUSED)
+  );
 }

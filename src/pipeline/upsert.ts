@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import { type AnyPgColumn, getTableConfig, type PgTable } from "drizzle-orm/pg-core";
+import { stringifyDeep } from "../core/storable";
 
 type TableShape = {
   name: string;
@@ -117,7 +118,7 @@ export function upsertStatement(
     insert into ${sql.raw(quote(shape.name))} as t (${list})
     select ${selected} from (
       select distinct on (${key}) *
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(${recordType})
+      from jsonb_to_recordset(${stringifyDeep(rows)}::jsonb) as r(${recordType})
       order by ${key}, ${sql.raw(newest)}
     ) as newest
     on conflict (${key}) do update set ${sql.raw(updates)}

@@ -69,9 +69,15 @@ export async function parentPagesPending(
 ): Promise<boolean> {
   const result = await db.execute(sql`
     select exists (
-      select 1 from stage_pending_pages
-      where connection_id = ${scope.connectionId} and entity = ${scope.parentEntity}
-        and staged_at > now() - make_interval(secs => ${scope.stagedWithinMs / 1000})) as pending`);
+      -- A page's marker outlives its transform until the re-announce sweep clears it, so the marker only
+      -- says where to look: the page is pending while one of its staged upserts is not done.
+      select 1 from stage_pending_pages p
+      where p.connection_id = ${scope.connectionId} and p.entity = ${scope.parentEntity}
+        and p.staged_at > now() - make_interval(secs => ${scope.stagedWithinMs / 1000})
+        and exists (
+          select 1 from stage_records s
+          where s.connection_id = p.connection_id and s.entity = p.entity and s.run_id = p.run_id
+            and s.page_no = p.page_no and s.done_at is null and s.op = 'upsert')) as pending`);
   return Boolean((result.rows[0] as { pending: boolean } | undefined)?.pending);
 }
 

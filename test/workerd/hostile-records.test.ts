@@ -215,7 +215,7 @@ describe("hostile records", () => {
     expect(deepRaw?.len).toBe(19_998);
     expect(failed.get("9")).toMatchObject({
       error_code: "unstorable_value",
-      error_message: "the record nests deeper than 10000 levels",
+      error_message: "the record nests deeper than 12000 levels",
     });
     expect(asWrapper(failed.get("9")?.payload)?.reason).toBe("too_deep");
     expect(failed.get("5")).toMatchObject({
