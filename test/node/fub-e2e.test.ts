@@ -224,7 +224,9 @@ afterAll(async () => {
 });
 
 describe("Follow Up Boss end to end: onboarding, webhooks, delta", () => {
-  it("onboards all nine entities; every live record lands once, in its newest version and full content", async () => {
+  it("onboards all nine entities; every live record lands once, in its newest version and full content", {
+    timeout: 300_000,
+  }, async () => {
     await admin.createAccount(accountId, "E2E FUB");
     await admin.createConnection(accountId, {
       id: connectionId,
@@ -379,7 +381,9 @@ describe("Follow Up Boss end to end: onboarding, webhooks, delta", () => {
     }
   });
 
-  it("a delta sync catches changes no webhook announced (registrations disabled), deletes aside", async () => {
+  it("a delta sync catches changes no webhook announced (registrations disabled), deletes aside", {
+    timeout: 240_000,
+  }, async () => {
     // Drop the registrations: what changes now reaches us only through the delta sync.
     const hooks = (await (
       await fetch(`${stack.simulatorUrl}/v1/webhooks`, {
