@@ -1,6 +1,7 @@
 import type { LoadedConnection } from "../src/accounts/connections";
 import { parseRetryAfter } from "../src/core/backoff";
 import { type BreakerConfig, classifyOutcome } from "../src/core/breaker";
+import { parseJsonExact } from "../src/core/exact-json";
 import type { Priority } from "../src/core/rate-budget";
 import { requestPath } from "../src/core/rate-contexts";
 import { breakerStore } from "./breaker-store";
@@ -122,11 +123,12 @@ export async function callProvider(
 }
 
 /** Reads the response body within the request's timeout; a cut or garbled body is a failed attempt. */
+/** A provider's JSON body; numbers a double can't hold stay exact (src/core/exact-json.ts). */
 export async function readJson(
   response: Response,
 ): Promise<{ ok: true; body: unknown } | { ok: false; error: string }> {
   try {
-    return { ok: true, body: await response.json() };
+    return { ok: true, body: parseJsonExact(await response.text()) };
   } catch (error) {
     return {
       ok: false,

@@ -9,3 +9,4 @@ import "./cursor.spec";
 import "./connectors.spec";
 import "./shared-commit.spec";
 import "./storable.spec";
+import "./exact-json.spec";

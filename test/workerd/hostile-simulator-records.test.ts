@@ -3,11 +3,40 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { connectorFor } from "../../src/connectors/registry";
+import { parseJsonExact } from "../../src/core/exact-json";
+import { stringifyIteratively } from "../../src/core/storable";
 import { transformBatch } from "../../src/pipeline/batch";
 import type { TransformMessage } from "../../src/pipeline/messages";
 import { stagePage } from "../../src/pipeline/staging";
 import { createSimulator } from "../../tools/simulator/app";
 import { rows, uniqueId, withTestDb } from "../support/db";
+
+/** Key-sorted JSON text without recursion limits that matter here (depth is flattened into the path walk). */
+function canonical(value: unknown): string {
+  return stringifyIteratively(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  const root: { v: unknown } = { v: value };
+  const stack: [Record<string, unknown> | unknown[], string | number][] = [
+    [root as Record<string, unknown>, "v"],
+  ];
+  while (stack.length > 0) {
+    const [holder, key] = stack.pop() as [Record<string | number, unknown>, string | number];
+    const v = holder[key];
+    if (Array.isArray(v)) {
+      const copy = v.slice();
+      holder[key] = copy;
+      for (let i = 0; i < copy.length; i++) stack.push([copy, i]);
+    } else if (v && typeof v === "object") {
+      const copy: Record<string, unknown> = {};
+      for (const k of Object.keys(v).sort()) copy[k] = (v as Record<string, unknown>)[k];
+      holder[key] = copy;
+      for (const k of Object.keys(copy)) stack.push([copy, k]);
+    }
+  }
+  return root.v;
+}
 
 const PARKED: Record<string, string> = {
   nul: "unstorable_value",
@@ -29,7 +58,8 @@ describe("hostile records from the simulator", () => {
         `/v1/${entity}?id=${made.created.join(",")}&limit=100&includeTrash=true&includeArchived=true&includeDeleted=true`,
         { headers: { Authorization: `Basic ${btoa("k:")}`, "X-System": "s", "X-System-Key": "sk" } },
       );
-      const records = ((await res.json()) as Record<string, unknown[]>)[entity] ?? [];
+      // Parsed as the account's object parses a provider page.
+      const records = (parseJsonExact(await res.text()) as Record<string, unknown[]>)[entity] ?? [];
       expect(records).toHaveLength(8);
       const account = uniqueId("acc");
       const key = {
@@ -74,6 +104,26 @@ describe("hostile records from the simulator", () => {
         if (PARKED[h.kind]) expect(failed.get(id), `${h.kind} parked`).toBe(PARKED[h.kind]);
         else expect(stored.has(id), `${h.kind} stored`).toBe(true);
       }
+      // What is stored is stored as served: the raw record equals the provider's, key for key.
+      const served = new Map(records.map((r) => [String((r as { id: unknown }).id), r]));
+      const raws = await rows<{ id: string; raw: string }>(
+        sql`select source_id::text as id, raw::text as raw from ${sql.raw(table)} where account_id = ${account}`,
+      );
+      for (const r of raws) {
+        const kind = made.hostile.find((h) => String(h.id) === r.id)?.kind;
+        expect(canonical(JSON.parse(r.raw)), `${kind} raw`).toBe(canonical(served.get(r.id)));
+      }
+      // Numbers a double can't hold keep their exact digits (as JSON strings), never rounded or nulled.
+      const bignum = made.hostile.find((h) => h.kind === "bignum");
+      const [numbers] = await rows<{ v: string }>(sql`
+        select (raw -> 'extraNumbers')::text as v from ${sql.raw(table)}
+        where account_id = ${account} and source_id = ${bignum?.id}`);
+      expect(JSON.parse(numbers?.v ?? "null")).toEqual([
+        "9007199254740993",
+        "18446744073709551617",
+        "-123456789012345678901234567890",
+        "1e400",
+      ]);
       // The 10,000-deep field is kept whole: as deep in core as it came.
       const deep = made.hostile.find((h) => h.kind === "deep");
       const [depth] = await rows<{ len: number }>(sql`

@@ -1,3 +1,5 @@
+import { parseJsonExact } from "../../src/core/exact-json";
+
 /** Drives the provider simulator's /_sim control API from Node tools and tests. */
 export class SimulatorClient {
   constructor(public baseUrl: string) {}
@@ -88,14 +90,14 @@ export class SimulatorClient {
         const line = buffered.slice(0, nl).trim();
         buffered = buffered.slice(nl + 1);
         if (line) {
-          each(JSON.parse(line));
+          each(parseJsonExact(line) as Record<string, unknown>);
           n++;
         }
         nl = buffered.indexOf("\n");
       }
     }
     if (buffered.trim()) {
-      each(JSON.parse(buffered));
+      each(parseJsonExact(buffered) as Record<string, unknown>);
       n++;
     }
     return n;
