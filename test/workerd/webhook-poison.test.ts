@@ -117,7 +117,7 @@ describe("poison webhooks", () => {
     });
     expect(failed.get(`event:${deepId}`)).toMatchObject({
       error_code: "unstorable_value",
-      error_message: "the event body nests deeper than 10000 levels",
+      error_message: "the event body nests deeper than 12000 levels",
     });
     // Kept exactly as received, in the storable encoding.
     const kept = failed.get(`event:${nulId}`)?.payload;
