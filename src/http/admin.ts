@@ -17,6 +17,7 @@ import { withDb } from "../db/client";
 import type { Env } from "../env";
 import { accountStatus } from "../sync/status";
 import { accountStub } from "../sync/stubs";
+import { forgetMissingTarget } from "../webhooks/targets";
 import { callerOf, requireAdmin } from "./auth";
 import { ID_PATTERN as idPattern } from "./input";
 import { jsonBody } from "./validate";
@@ -120,6 +121,7 @@ export const admin = new Hono<{ Bindings: Env }>()
     const view = await withDb(c.env, (db) =>
       createConnection(db, keyring, { ...body, accountId: c.req.param("accountId") }),
     );
+    forgetMissingTarget(c.env, view.provider, view.id);
     return c.json(view, 201);
   })
   .get("/accounts/:accountId/connections/:connectionId", async (c) =>
