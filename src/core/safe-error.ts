@@ -13,11 +13,11 @@ const MAX_MESSAGE = 500;
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 /** The point where a wrapper starts quoting the statement or its parameters. */
 const QUERY_TEXT = /(Failed query|params:|\bquery:)/i;
-/** A value Postgres quotes after a colon ("invalid input syntax for type integer: \"abc\""). */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what a log line must not carry
 const CONTROL = /[\u0000-\u001f\u007f]/g;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-const QUOTED_VALUE = /:\s*"(?:[^"\\]|\\.)*"?/gs;
+/** A value quoted after a colon or comma ("invalid input syntax for type integer: \"abc\""). */
+const QUOTED_VALUE = /([:,])\s*"(?:[^"\\]|\\.)*"?/gs;
 
 /** SQLSTATE and a redacted message of the database error behind `error`, or the redacted error itself. */
 export function sanitizeError(error: unknown): SafeError {
@@ -44,6 +44,8 @@ export function isDataException(code: string | null): boolean {
 }
 
 function messageOf(value: unknown): string {
+  // The engine's JSON errors quote the text they failed on, a payload with its own unescaped quotes.
+  if (value instanceof SyntaxError) return "malformed JSON";
   if (value instanceof Error) return value.message;
   if (
     typeof value === "object" &&
@@ -60,7 +62,7 @@ function redact(message: string): string {
   const head = cut ? message.slice(0, cut.index) : message;
   return head
     .slice(0, MAX_MESSAGE)
-    .replace(QUOTED_VALUE, ': "…"')
+    .replace(QUOTED_VALUE, '$1 "…"')
     .replace(CONTROL, " ")
     .replace(LONE_SURROGATE, "\ufffd")
     .trim();

@@ -35,6 +35,14 @@ describe("the error sanitizer", () => {
   it("drops an ORM wrapper's text even with no database error behind it", () => {
     const wrapped = new Error(`Failed query: insert into t values ($1)\nparams: ${SECRET}`);
     expect(sanitizeError(wrapped)).toEqual({ code: null, message: "database error" });
+    let parseError: unknown;
+    try {
+      JSON.parse(`${SECRET}`);
+    } catch (error) {
+      parseError = error;
+    }
+    expect(String((parseError as Error).message)).toContain(SECRET);
+    expect(safeErrorMessage(parseError)).not.toContain(SECRET);
     const controls = sanitizeError(new Error(`bad\u0000line\nnext: "${SECRET}"`));
     expect(controls.message).not.toContain(SECRET);
     expect(controls.message.includes("\u0000") || controls.message.includes("\n")).toBe(false);
