@@ -7,6 +7,7 @@ import { fullJitterBackoffMs } from "../src/core/backoff";
 import { parseKeyring } from "../src/core/crypto";
 import { AppError } from "../src/core/errors";
 import type { Priority } from "../src/core/rate-budget";
+import { safeErrorMessage } from "../src/core/safe-error";
 import { sharedCommit } from "../src/core/shared-commit";
 import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
@@ -203,7 +204,7 @@ export class AccountSync extends DurableObject<Env> {
         else if (timer.name === WEBHOOK_TIMER)
           await drainWebhookWork(this.ctx, env, { completeRun, fetch: meter.fetch }); // issue 5
       } catch (error) {
-        console.error("timer failed", timer.name, error instanceof Error ? error.message : String(error));
+        console.error("timer failed", timer.name, safeErrorMessage(error));
       }
       completeTimer(this.ctx.storage, timer);
     }
@@ -254,7 +255,7 @@ export class AccountSync extends DurableObject<Env> {
     } catch (error) {
       await this.afterStep(tenantDb, timer, payload, settings, {
         kind: "failed",
-        error: error instanceof Error ? error.message : String(error),
+        error: safeErrorMessage(error),
       });
     } finally {
       this.ctx.waitUntil(handle.close().catch(() => {}));
@@ -350,7 +351,7 @@ export class AccountSync extends DurableObject<Env> {
         }
       }
     } catch (error) {
-      console.warn("run completion failed", error instanceof Error ? error.message : String(error));
+      console.warn("run completion failed", safeErrorMessage(error));
       const delay = fullJitterBackoffMs(attempt + 1, DEFAULT_RETRY);
       setTimer(this.ctx.storage, name, Date.now() + delay, { accountId, state: s, attempt: attempt + 1 });
       await this.armAlarm();
@@ -381,7 +382,7 @@ export class AccountSync extends DurableObject<Env> {
       }
     } catch (error) {
       // The object's SQLite is the truth; the mirror catches up on the next change.
-      console.warn("sync state mirror failed", error instanceof Error ? error.message : String(error));
+      console.warn("sync state mirror failed", safeErrorMessage(error));
     }
   }
 

@@ -4,6 +4,7 @@ import { type BreakerConfig, classifyOutcome } from "../src/core/breaker";
 import { parseJsonExact } from "../src/core/exact-json";
 import type { Priority } from "../src/core/rate-budget";
 import { requestPath } from "../src/core/rate-contexts";
+import { safeErrorMessage } from "../src/core/safe-error";
 import { breakerStore } from "./breaker-store";
 import { budgetStore } from "./budget-store";
 
@@ -132,7 +133,7 @@ export async function readJson(
   } catch (error) {
     return {
       ok: false,
-      error: `unreadable response: ${error instanceof Error ? error.message : String(error)}`,
+      error: `unreadable response: ${safeErrorMessage(error)}`,
     };
   }
 }

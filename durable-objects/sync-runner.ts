@@ -1,6 +1,7 @@
 import type { LoadedConnection } from "../src/accounts/connections";
 import type { EntityDef } from "../src/connectors/types";
 import { type Cursor, maxCursor, overlapStart } from "../src/core/cursor";
+import { safeErrorMessage } from "../src/core/safe-error";
 import type { Db } from "../src/db/client";
 import { sendTransforms, type TransformMessage } from "../src/pipeline/messages";
 import { type PageKey, stagePages } from "../src/pipeline/staging";
@@ -190,7 +191,7 @@ function readAhead(opts: {
         at = page.kind === "page" ? page.next : null;
       }
     } catch (error) {
-      buffer.push({ kind: "failed", error: error instanceof Error ? error.message : String(error) });
+      buffer.push({ kind: "failed", error: safeErrorMessage(error) });
     } finally {
       ended = true;
       notify();
@@ -366,7 +367,7 @@ async function fetchPage(
   } catch (error) {
     return {
       kind: "failed",
-      error: `unreadable page: ${error instanceof Error ? error.message : String(error)}`,
+      error: `unreadable page: ${safeErrorMessage(error)}`,
     };
   }
   let next: Position | null = page.nextUrl ? { url: page.nextUrl, parent: at.parent } : null;
@@ -427,7 +428,7 @@ async function savepoint(db: Db, fn: () => Promise<void>): Promise<boolean> {
     return true;
   } catch (error) {
     await db.execute("rollback to savepoint mirror");
-    console.warn("sync state mirror failed", error instanceof Error ? error.message : String(error));
+    console.warn("sync state mirror failed", safeErrorMessage(error));
     return false;
   }
 }

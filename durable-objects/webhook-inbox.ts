@@ -1,6 +1,7 @@
 import type { LoadedConnection } from "../src/accounts/connections";
 import { withTenant } from "../src/accounts/tenant";
 import { fullJitterBackoffMs } from "../src/core/backoff";
+import { safeErrorMessage } from "../src/core/safe-error";
 import { holdableText } from "../src/core/storable";
 import { type DbHandle, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
@@ -255,10 +256,7 @@ export async function drainWebhookWork(
           if (copy.copied < copy.selected) report.mirrorFailed = true;
         } catch (error) {
           report.mirrorFailed = true;
-          console.warn(
-            "webhook copy to Postgres failed",
-            error instanceof Error ? error.message : String(error),
-          );
+          console.warn("webhook copy to Postgres failed", safeErrorMessage(error));
         }
       }
       const due = sql
@@ -310,7 +308,7 @@ export async function drainWebhookWork(
             // stays pending below
           }
         }
-        const message = error instanceof Error ? error.message : String(error);
+        const message = safeErrorMessage(error);
         for (const w of ready)
           if (!outcomes.has(w.inbox_id)) outcomes.set(w.inbox_id, { status: "pending", error: message });
       }
@@ -338,7 +336,7 @@ export async function drainWebhookWork(
     // Something outside the per-event handling broke: keep the timer so the work is not stranded, and don't
     // spin on it.
     broken = true;
-    console.error("webhook run failed", error instanceof Error ? error.message : String(error));
+    console.error("webhook run failed", safeErrorMessage(error));
   } finally {
     const closing = handle as DbHandle | null;
     if (closing) ctx.waitUntil(closing.close().catch(() => {}));

@@ -8,6 +8,9 @@ import { accounts, connections } from "../db/schema";
 import { encryptCredentials } from "./connections";
 import { inTenant } from "./tenant";
 
+/** Ids as the admin API accepts or generates them. */
+const CONNECTION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 export type AccountView = { id: string; name: string; createdAt: string };
 export type ConnectionView = {
   id: string;
@@ -95,8 +98,14 @@ export async function getConnectionView(
   accountId: string,
   connectionId: string,
 ): Promise<ConnectionView> {
-  const found = (await listConnections(db, accountId)).find((c) => c.id === connectionId);
-  if (!found) throw new AppError(404, "connection_not_found", `connection "${connectionId}" not found`);
+  // An id no connection can have is answered without a query (Postgres refuses NUL in a parameter).
+  const found = CONNECTION_ID.test(connectionId)
+    ? (await listConnections(db, accountId)).find((c) => c.id === connectionId)
+    : undefined;
+  if (!found) {
+    const shown = CONNECTION_ID.test(connectionId) ? `"${connectionId}"` : "with that id";
+    throw new AppError(404, "connection_not_found", `connection ${shown} not found`);
+  }
   return found;
 }
 

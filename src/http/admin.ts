@@ -17,10 +17,10 @@ import { withDb } from "../db/client";
 import type { Env } from "../env";
 import { accountStatus } from "../sync/status";
 import { accountStub } from "../sync/stubs";
+import { forgetMissingTarget } from "../webhooks/targets";
 import { callerOf, requireAdmin } from "./auth";
+import { ID_PATTERN as idPattern } from "./input";
 import { jsonBody } from "./validate";
-
-const idPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const createAccountBody = z.object({
   id: z.string().regex(idPattern).optional(),
@@ -30,7 +30,12 @@ export const createConnectionBody = z.object({
   id: z.string().regex(idPattern).optional(),
   provider: z.string().refine((p) => knownProviders().includes(p), "unknown provider"),
   credentials: z.record(z.string(), z.string()),
-  baseUrl: z.string().url().optional(),
+  baseUrl: z
+    .string()
+    .max(2048)
+    .url()
+    .refine((u) => /^https?:\/\//i.test(u), "must be an http or https URL")
+    .optional(),
   settings: z.looseObject({ breaker: breakerSettingsSchema.optional() }).optional(),
 });
 export const syncBody = z.object({
@@ -42,6 +47,32 @@ export const cursorResetBody = z.object({ connectionId: z.string().min(1), entit
 const breakerMode = z.enum(["open", "closed", "auto"]);
 export const accountBreakerBody = z.object({ connectionId: z.string().min(1), state: breakerMode });
 export const connectionBreakerBody = z.object({ mode: breakerMode });
+
+/**
+ * What an account key may not decide when it creates a connection. The breaker guards the provider on the
+ * platform's behalf; a base URL decides where the account's credentials are sent (only the operator may
+ * point a connection at a simulator or proxy); and connection ids are global, so a chosen id that another
+ * account holds would answer differently from a free one: account keys get generated ids, which never clash.
+ */
+function checkAccountConnectionBody(body: z.infer<typeof createConnectionBody>): void {
+  if (body.settings?.breaker !== undefined) {
+    throw new AppError(403, "forbidden", "only the admin token can set settings.breaker");
+  }
+  if (body.baseUrl !== undefined) {
+    throw new AppError(
+      403,
+      "forbidden",
+      "only the admin token can set baseUrl; omit it to use the provider's API",
+    );
+  }
+  if (body.id !== undefined) {
+    throw new AppError(
+      403,
+      "forbidden",
+      "only the admin token can choose connection ids; omit id to get one",
+    );
+  }
+}
 
 type Ctx = { env: Env; req: { param(name: "accountId"): string } };
 
@@ -85,14 +116,12 @@ export const admin = new Hono<{ Bindings: Env }>()
   })
   .post("/accounts/:accountId/connections", async (c) => {
     const body = await jsonBody(c, createConnectionBody);
-    if (body.settings?.breaker !== undefined && callerOf(c)?.kind !== "admin") {
-      // The breaker guards the provider on the platform's behalf; an account must not be able to switch it off.
-      throw new AppError(403, "forbidden", "only the admin token can set settings.breaker");
-    }
+    if (callerOf(c)?.kind !== "admin") checkAccountConnectionBody(body);
     const keyring = await parseKeyring(c.env.CREDENTIALS_KEY);
     const view = await withDb(c.env, (db) =>
       createConnection(db, keyring, { ...body, accountId: c.req.param("accountId") }),
     );
+    forgetMissingTarget(c.env, view.provider, view.id);
     return c.json(view, 201);
   })
   .get("/accounts/:accountId/connections/:connectionId", async (c) =>

@@ -5,10 +5,12 @@ import { apiDocs } from "./docs";
 import { handleError, notFound } from "./errors";
 import { failed } from "./failed";
 import { health } from "./health";
+import { rejectMalformedUrl } from "./input";
 import { webhooks } from "./webhooks";
 
 export function createApp() {
   return new Hono<{ Bindings: Env }>()
+    .use("*", rejectMalformedUrl)
     .route("/health", health)
     .route("/", apiDocs)
     .route("/admin", admin)

@@ -4,6 +4,7 @@ import { AppError } from "../core/errors";
 import { timingSafeEqual } from "../core/signatures";
 import { withDb } from "../db/client";
 import type { Env } from "../env";
+import { couldBeId, decodeSegment } from "./input";
 
 /** Who is calling: the operator (admin token, every account) or one account (its API key). */
 export type Caller = { kind: "admin" } | { kind: "account"; accountId: string };
@@ -30,27 +31,41 @@ export const requireAdmin: MiddlewareHandler<{ Bindings: Env }> = async (c, next
   const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
   if (!token) throw unauthorized();
 
-  if (c.env.ADMIN_TOKEN && timingSafeEqual(token, c.env.ADMIN_TOKEN)) {
-    callers.set(c.req.raw, { kind: "admin" });
-    return next();
+  const caller: Caller = await callerFor(c.env, token);
+  // The raw path, decoded once here: Hono's c.req.path is already partly decoded.
+  const match = ACCOUNT_PATH.exec(new URL(c.req.url).pathname);
+  const pathAccount = match?.[1] === undefined ? null : decodeSegment(match[1]);
+  if (match && pathAccount === null) {
+    throw new AppError(400, "invalid_path", "the URL path holds malformed percent-encoding");
   }
-  const accountId = await withDb(c.env, (db) => accountForApiKey(db, token)).catch((error: unknown) => {
+  if (caller.kind === "account") {
+    if (!pathAccount) {
+      if (c.req.method === "POST" && /\/accounts\/?$/.test(c.req.path)) {
+        throw new AppError(403, "forbidden", "only the admin token can create accounts");
+      }
+      throw new AppError(404, "not_found", `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`);
+    }
+    if (pathAccount !== caller.accountId) throw accountNotFound(pathAccount);
+  } else if (pathAccount !== null && !couldBeId(pathAccount)) {
+    // No account can have this id: answer as for a missing one without asking Postgres (which refuses NUL).
+    throw accountNotFound(pathAccount);
+  }
+  callers.set(c.req.raw, caller);
+  return next();
+};
+
+async function callerFor(env: Env, token: string): Promise<Caller> {
+  if (env.ADMIN_TOKEN && timingSafeEqual(token, env.ADMIN_TOKEN)) return { kind: "admin" };
+  const accountId = await withDb(env, (db) => accountForApiKey(db, token)).catch((error: unknown) => {
     if (error instanceof AppError) throw error;
     throw new AppError(503, "unavailable", "could not check the credentials; try again");
   });
   if (!accountId) throw unauthorized();
+  return { kind: "account", accountId };
+}
 
-  const match = ACCOUNT_PATH.exec(c.req.path);
-  const pathAccount = match?.[1] ? decodeURIComponent(match[1]) : null;
-  if (!pathAccount) {
-    if (c.req.method === "POST" && /\/accounts\/?$/.test(c.req.path)) {
-      throw new AppError(403, "forbidden", "only the admin token can create accounts");
-    }
-    throw new AppError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`);
-  }
-  if (pathAccount !== accountId) {
-    throw new AppError(404, "account_not_found", `account "${pathAccount}" not found`);
-  }
-  callers.set(c.req.raw, { kind: "account", accountId });
-  return next();
-};
+/** The same answer whether the account is missing, another's, or impossible; the id is echoed only if clean. */
+function accountNotFound(id: string): AppError {
+  const shown = couldBeId(id) ? `"${id}"` : "with that id";
+  return new AppError(404, "account_not_found", `account ${shown} not found`);
+}

@@ -8,15 +8,27 @@ import type { Env } from "../env";
 import { listFailed, replayFailed } from "../pipeline/replay";
 import { decidePendingDeletes, listPendingDeletes } from "../pipeline/run-completion";
 import { requireAdmin } from "./auth";
+import { isCleanText } from "./input";
 import { jsonBody } from "./validate";
 
 const short = z.string().min(1).max(256);
+/**
+ * An ISO instant Postgres can hold: the format check alone lets through year 0000 and days a month lacks
+ * (2024-02-30), which Postgres refuses.
+ */
+const instant = z.iso.datetime({ offset: true }).refine((s) => {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(s);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  return y >= 1 && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d && !Number.isNaN(Date.parse(s));
+}, "not a real date");
 const filters = {
   entity: short.optional(),
   errorCode: short.optional(),
   connectionId: short.optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: instant.optional(),
+  to: instant.optional(),
 };
 
 export const listQuery = z.object({
@@ -35,7 +47,7 @@ export const replayBody = z
   })
   .strict();
 
-const runIdParam = z.string().min(1).max(256);
+const runIdParam = z.string().min(1).max(256).refine(isCleanText, "holds control characters");
 const deletesQuery = z.enum(["pending", "confirmed", "rejected"]);
 
 const encodeCursor = (id: number) => toBase64Url(utf8(`f:${id}`));

@@ -20,7 +20,12 @@ type Operation = {
   public?: boolean;
 };
 
-const accountErrors = { "400": "invalid request", "401": "no or bad credentials", "404": "no such account" };
+const accountErrors = {
+  "400": "invalid request (malformed URL or body, NUL or lone surrogate, impossible date, nesting over 32)",
+  "401": "no or bad credentials",
+  "404": "no such account",
+  "413": "body over 64 KB",
+};
 
 /**
  * Every route of the Worker, with request schemas taken from the same zod schemas the routes validate with,
@@ -83,9 +88,15 @@ const operations: Operation[] = [
     method: "post",
     path: "/admin/accounts/{accountId}/connections",
     tag: "connections",
-    summary: "Connect a provider; credentials are stored encrypted and never returned",
+    summary:
+      "Connect a provider; credentials are stored encrypted and never returned. Only the admin token may set id, baseUrl or settings.breaker",
     body: createConnectionBody,
-    responses: { "201": "created", "409": "connection exists", ...accountErrors },
+    responses: {
+      ...accountErrors,
+      "201": "created",
+      "403": "an account key set id, baseUrl or settings.breaker",
+      "409": "connection exists (admin token only)",
+    },
   },
   {
     method: "get",

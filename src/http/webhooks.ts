@@ -8,6 +8,7 @@ import { accountStub } from "../sync/stubs";
 import { checkDeclaredLength, readLimitedBody } from "../webhooks/body";
 import { type WebhookScheme, webhookSchemeFor } from "../webhooks/schemes";
 import { type ResolvedTarget, resolveTarget } from "../webhooks/targets";
+import { couldBeId } from "./input";
 
 /** Seams for tests: the clock (signed timestamps), routing, and the durable write (failure → 503). */
 export type WebhookDeps = {
@@ -39,8 +40,11 @@ export function webhookRoutes(overrides: Partial<WebhookDeps> = {}) {
     const provider = c.req.param("provider");
     const connectionId = c.req.param("connectionId");
     const scheme = webhookSchemeFor(provider);
-    if (!scheme)
-      throw new AppError(404, "unknown_provider", `no webhook endpoint for provider "${provider}"`);
+    if (!scheme) throw new AppError(404, "unknown_provider", "no webhook endpoint for that provider");
+    if (!couldBeId(connectionId)) {
+      // No connection has such an id: not found, never "retry later", and no Postgres read to find out.
+      throw new AppError(404, "connection_not_found", "connection with that id not found");
+    }
     checkDeclaredLength(c.req.header("content-length") ?? null);
     const type = (c.req.header("content-type") ?? "").toLowerCase();
     if (!type.startsWith("application/json")) {

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 import type { Connector, CoreWrite } from "../connectors/types";
+import { safeErrorMessage } from "../core/safe-error";
 import { asWrapper, findUnholdable, MAX_STORABLE_DEPTH } from "../core/storable";
 import type { Db } from "../db/client";
 import { type Failure, recordFailuresStatement } from "./failures";
@@ -385,7 +386,7 @@ export function mapStaged(
   try {
     writes = entity.toCore(parsed.data, { accountId: row.account_id, connectionId: row.connection_id });
   } catch (error) {
-    return fail("mapping_failed", error instanceof Error ? error.message : String(error));
+    return fail("mapping_failed", safeErrorMessage(error));
   }
   // Only an encoded payload can hold such strings (the staging test found none in the others).
   if (wrapper?.reason === "too_deep")

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { sanitizeError } from "../core/safe-error";
 import { holdableText, storedJson } from "../core/storable";
 
 export type Failure = {
@@ -47,24 +48,18 @@ export function recordFailuresStatement(failures: Failure[]) {
 }
 
 /**
- * The database's own error behind a driver or ORM wrapper. The wrapper's message embeds the query and its
+ * The database's own error behind a driver or ORM wrapper, through the one sanitizer. The wrapper's message embeds the query and its
  * parameters (record payloads), which must not reach logs or failed_records.
  */
 export function databaseError(error: unknown): { code: string | null; message: string } {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) {
-      return { code, message: String((current as { message?: unknown }).message ?? "database error") };
-    }
-    current = (current as { cause?: unknown }).cause;
-  }
+  const safe = sanitizeError(error);
+  if (safe.code !== null) return safe;
   const root = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  const message = root instanceof Error ? root.message : String(root);
   // The engine refusing a value (a structure too deep for its recursion, a type it can't serialize) fails the
   // same way for the same record every time: it is the record's fault, like a Postgres data exception.
-  if (root instanceof RangeError || root instanceof TypeError) return { code: ENGINE_REFUSED, message };
-  return { code: null, message: message.startsWith("Failed query") ? "database error" : message };
+  if (root instanceof RangeError || root instanceof TypeError)
+    return { code: ENGINE_REFUSED, message: safe.message };
+  return safe;
 }
 
 /** Pseudo SQLSTATE for a value the JavaScript engine itself refused while the record was transformed. */

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { safeErrorMessage } from "../core/safe-error";
 import type { Db } from "../db/client";
 import { entityColumnPrefix } from "../db/schema/sync";
 
@@ -43,7 +44,7 @@ export async function reconcileEntities(deps: ReconcileDeps): Promise<EntityReco
       if (countable) provider = await deps.providerTotal(entity);
       ours = await deps.ourCount(entity);
     } catch (e) {
-      error = e instanceof Error ? e.message : String(e);
+      error = safeErrorMessage(e);
     }
     const mismatch = countable && provider !== null && ours !== null && provider !== ours;
     const reason = mismatch ? "mismatch" : !countable && !error ? "uncountable" : undefined;
@@ -52,7 +53,7 @@ export async function reconcileEntities(deps: ReconcileDeps): Promise<EntityReco
       try {
         catchUp = await deps.startCatchUp(entity);
       } catch (e) {
-        error = e instanceof Error ? e.message : String(e);
+        error = safeErrorMessage(e);
       }
     }
     out.push({

@@ -1,3 +1,4 @@
+import { safeErrorMessage } from "../core/safe-error";
 import type { Db } from "../db/client";
 import type { Env } from "../env";
 import { INVOCATION_CONNECTIONS, settleWithLimit } from "../sync/concurrency";
@@ -41,7 +42,7 @@ export async function sweepForCron(db: Db, env: Env, scope: { accountIds?: strin
       console.log("webhook inbox sweep", JSON.stringify(report));
     return report;
   } catch (error) {
-    console.warn("webhook inbox sweep failed", error instanceof Error ? error.message : String(error));
+    console.warn("webhook inbox sweep failed", safeErrorMessage(error));
     return null;
   }
 }

@@ -26,10 +26,21 @@ const MAX_ENTRIES = 1_000;
 type Entry = { target: ResolvedTarget; expiresAt: number };
 
 /**
+ * How long "no such connection" is served from memory, so a sender hammering an unknown URL costs no Postgres
+ * connection per request. Short: a connection created meanwhile is found once the entry expires (and at once
+ * in the isolate that created it, which forgets the miss).
+ */
+export const MISSING_TTL_MS = 60_000;
+/** Misses are cheap to keep but unbounded in number (any URL): the oldest go first. */
+const MAX_MISSES = 10_000;
+
+/**
  * Per-isolate caches. The database URL is part of the key so an isolate serving two configurations (tests do)
  * never answers one from the other's rows.
  */
 const targets = new Map<string, Entry>();
+/** Keys known not to name a connection, with when that stops being trusted (epoch ms). */
+const misses = new Map<string, number>();
 const keyrings = new Map<string, Keyring>();
 /**
  * Keys some request is reading from Postgres right now: a flag, never a shared promise. A request that awaits
@@ -64,21 +75,28 @@ export async function resolveTarget(
   connectionId: string,
   opts: { now: number; fresh?: boolean; source?: TargetSource },
 ): Promise<ResolvedTarget | null> {
-  const key = `${env.DATABASE_URL}\u0000${provider}\u0000${connectionId}`;
+  const key = targetKey(env, provider, connectionId);
   const hit = targets.get(key);
   if (hit && !opts.fresh && hit.expiresAt > opts.now) return hit.target;
+  if (!opts.fresh && knownMissing(key, opts.now)) return null;
   if (!opts.fresh && loading.has(key)) {
     if (hit) return hit.target;
     for (let waited = 0; loading.has(key) && waited < MAX_WAIT_MS; waited += WAIT_STEP_MS)
       await new Promise((r) => setTimeout(r, WAIT_STEP_MS));
     const landed = targets.get(key);
     if (landed) return landed.target;
+    if (knownMissing(key, opts.now)) return null;
   }
   loading.add(key);
   try {
     const target = await loadTarget(env, provider, connectionId, opts.now, opts.source ?? postgresTargets);
-    if (target) remember(key, { target, expiresAt: opts.now + TARGET_TTL_MS });
-    else targets.delete(key);
+    if (target) {
+      misses.delete(key);
+      remember(key, { target, expiresAt: opts.now + TARGET_TTL_MS });
+    } else {
+      targets.delete(key);
+      rememberMissing(key, opts.now + MISSING_TTL_MS);
+    }
     return target;
   } finally {
     loading.delete(key);
@@ -131,6 +149,33 @@ export async function keyringFor(secret: string): Promise<Keyring> {
   return parsed;
 }
 
+function targetKey(env: Env, provider: string, connectionId: string): string {
+  return `${env.DATABASE_URL}\u0000${provider}\u0000${connectionId}`;
+}
+
+function knownMissing(key: string, now: number): boolean {
+  const until = misses.get(key);
+  if (until === undefined) return false;
+  if (until > now) return true;
+  misses.delete(key);
+  return false;
+}
+
+function rememberMissing(key: string, until: number): void {
+  misses.delete(key);
+  misses.set(key, until);
+  while (misses.size > MAX_MISSES) {
+    const oldest = misses.keys().next().value;
+    if (oldest === undefined) break;
+    misses.delete(oldest);
+  }
+}
+
+/** A connection was just created: stop answering its URL from a cached miss in this isolate. */
+export function forgetMissingTarget(env: Env, provider: string, connectionId: string): void {
+  misses.delete(targetKey(env, provider, connectionId));
+}
+
 function remember(key: string, entry: Entry): void {
   targets.delete(key);
   targets.set(key, entry);
@@ -145,6 +190,7 @@ function remember(key: string, entry: Entry): void {
 /** Tests: forget every cached route and keyring. */
 export function clearTargetCache(): void {
   targets.clear();
+  misses.clear();
   keyrings.clear();
   loading.clear();
 }

@@ -142,4 +142,77 @@ describe("admin API authentication", () => {
     });
     expect(after.status).toBe(401);
   });
+
+  it("gives an account key no way to learn another account's connection ids", async () => {
+    const taken = uniqueId("con");
+    const free = uniqueId("con");
+    const own = await call("POST", `/admin/accounts/${b.account.id}/connections`, ADMIN, {
+      id: taken,
+      provider: "fub",
+      credentials: { apiKey: "b" },
+    });
+    expect(own.status).toBe(201);
+    const keyA = { authorization: `Bearer ${a.apiKey}` };
+    const answers = [];
+    for (const id of [taken, free]) {
+      const res = await call("POST", `/admin/accounts/${a.account.id}/connections`, keyA, {
+        id,
+        provider: "fub",
+        credentials: { apiKey: "a" },
+      });
+      answers.push({ status: res.status, body: (await res.text()).replace(id, "X") });
+    }
+    expect(answers[0]).toEqual(answers[1]);
+    expect(answers[0]?.status).toBe(403);
+    expect(answers[0]?.body).not.toMatch(/exists/);
+    expect(await rows(sql`select account_id from connections where id in (${taken}, ${free})`)).toEqual([
+      { account_id: b.account.id },
+    ]);
+    // Reading or deleting another account's connection answers as for a missing one.
+    for (const method of ["GET", "DELETE"]) {
+      const other = await call(method, `/admin/accounts/${a.account.id}/connections/${taken}`, keyA);
+      const missing = await call(method, `/admin/accounts/${a.account.id}/connections/${free}`, keyA);
+      expect(other.status).toBe(404);
+      expect((await other.text()).replace(taken, "X")).toBe((await missing.text()).replace(free, "X"));
+    }
+    // Without an id, the key gets a generated one.
+    const generated = await call("POST", `/admin/accounts/${a.account.id}/connections`, keyA, {
+      provider: "fub",
+      credentials: { apiKey: "a" },
+    });
+    expect(generated.status).toBe(201);
+    expect((await generated.json<{ id: string }>()).id).toMatch(/^con_/);
+  });
+
+  it("lets only the admin token point a connection at another base URL", async () => {
+    const keyA = { authorization: `Bearer ${a.apiKey}` };
+    const body = { provider: "fub", credentials: { apiKey: "a" }, baseUrl: "https://evil.example" };
+    const refused = await call("POST", `/admin/accounts/${a.account.id}/connections`, keyA, body);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({
+      error: { code: "forbidden", message: expect.stringMatching(/baseUrl/) },
+    });
+    expect(
+      await rows(
+        sql`select 1 from connections where base_url = 'https://evil.example' and account_id = ${a.account.id}`,
+      ),
+    ).toHaveLength(0);
+    const breaker = await call("POST", `/admin/accounts/${a.account.id}/connections`, keyA, {
+      provider: "fub",
+      credentials: { apiKey: "a" },
+      settings: { breaker: { minCalls: 1000000 } },
+    });
+    expect(breaker.status).toBe(403);
+    const byAdmin = await call("POST", `/admin/accounts/${a.account.id}/connections`, ADMIN, {
+      ...body,
+      baseUrl: "http://simulator.test",
+    });
+    expect(byAdmin.status).toBe(201);
+    expect(await byAdmin.json()).toMatchObject({ baseUrl: "http://simulator.test" });
+    const notHttp = await call("POST", `/admin/accounts/${a.account.id}/connections`, ADMIN, {
+      ...body,
+      baseUrl: "file:///etc/passwd",
+    });
+    expect(notHttp.status).toBe(400);
+  });
 });
