@@ -319,13 +319,19 @@ describe("fan-out over parents", () => {
     await runInDurableObject(stubFor(accountId), async (_i, ctx) =>
       putSyncState(ctx.storage.sql, { ...parentRun, status: "COMPLETED" }),
     );
+    // A marker alone says where to look (it outlives its page's transform); the page is pending while one of its
+    // staged records is not done.
     const pending = (age: string) =>
-      withTestDb((db) =>
-        db.execute(sql`
+      withTestDb(async (db) => {
+        await db.execute(sql`
           insert into stage_pending_pages (account_id, connection_id, provider, entity, run_id, page_no, records, staged_at)
           values (${accountId}, ${connectionId}, 'fub', 'people', ${parentRun.runId}, 0, 3, now() - ${age}::interval)
-          on conflict (connection_id, entity, run_id, page_no) do update set staged_at = excluded.staged_at`),
-      );
+          on conflict (connection_id, entity, run_id, page_no) do update set staged_at = excluded.staged_at`);
+        await db.execute(sql`
+          insert into stage_records (account_id, connection_id, provider, entity, run_id, page_no, seq, source_id, op, payload)
+          values (${accountId}, ${connectionId}, 'fub', 'people', ${parentRun.runId}, 0, 0, '3', 'upsert', '{"id":3}')
+          on conflict (connection_id, entity, run_id, page_no, seq) do nothing`);
+      });
     await pending("1 second");
     const transforming = await steps(accountId, connectionId, stub, {});
     expect(transforming.outcomes.map((o) => o.kind)).toEqual(["waiting"]);

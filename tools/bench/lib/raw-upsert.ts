@@ -42,7 +42,7 @@ export async function rawUpsert(opts: {
       // Keyset over the primary key (account, connection, source id): each batch is an index range, not a
       // scan and sort of the whole account.
       const page = await reader.query(
-        `/* bench */ select source_id, connection_id, raw from fub_people
+        `/* bench */ select source_id, connection_id, raw, fetch_seq from fub_people
          where account_id = $1 and connection_id = $2 and source_id > $3 order by source_id limit ${batchSize}`,
         [opts.accountId, opts.connectionId, lastId],
       );
@@ -54,7 +54,8 @@ export async function rawUpsert(opts: {
         for (const w of entity.toCore(parsed, { accountId: opts.accountId, connectionId: r.connection_id })) {
           if (opts.only && tableShape(w.table).name !== opts.only) continue;
           const list = byTable.get(w.table) ?? [];
-          list.push(w.row);
+          // The version the pipeline wrote (the consumer adds it to every mapped row; the column is not null).
+          list.push({ ...w.row, fetch_seq: r.fetch_seq });
           byTable.set(w.table, list);
         }
       }
@@ -107,7 +108,8 @@ export function rawUpsertStatement(
   const values: unknown[] = [];
   const tuples = rows.map((row) => {
     const placeholders = names.map((n) => {
-      values.push(param(row[n]));
+      // Rows without a version (the transform bench's) count as fetched at 0, as in the pipeline's upsert.
+      values.push(param(n === "fetch_seq" ? (row[n] ?? 0) : row[n]));
       return `$${values.length}`;
     });
     return `(${placeholders.join(",")})`;
