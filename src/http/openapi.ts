@@ -76,8 +76,13 @@ const operations: Operation[] = [
     method: "delete",
     path: "/admin/accounts/{accountId}",
     tag: "accounts",
-    summary: "Delete an account, its connections and its sync state",
-    responses: { "204": "deleted", ...accountErrors },
+    summary:
+      "Purge an account: its rows in every account table and its object's storage; answers the counts removed. An account key must add ?confirm=<accountId>",
+    responses: {
+      "200": "purged, with the rows removed per table",
+      "400": "confirmation required",
+      ...accountErrors,
+    },
   },
   {
     method: "post",

@@ -146,8 +146,9 @@ export async function pruneStaging(
  * Tombstones older than the retention that can no longer change anything. A tombstone does two jobs: a
  * version fetched before the delete that arrives late lands deleted, and a per-parent list skips a parent
  * the provider no longer has (sync/parents.ts). So it goes only when
- * - no staged record of its entity that is still pending was fetched before the delete (every later arrival
- *   was fetched after it, and so is rightly live), and
+ * - no pending staged version of the record was fetched before the delete (found through the pending-page
+ *   markers, so only pages not yet transformed are read; every later arrival was fetched after the delete,
+ *   and so is rightly live), and
  * - the record is gone from core (never landed) or is live again through a version fetched after the delete.
  * A record kept soft-deleted keeps its tombstone: the per-parent lists read it.
  */
@@ -174,7 +175,7 @@ export async function pruneTombstones(
                   on s.connection_id = p.connection_id and s.entity = p.entity and s.run_id = p.run_id
                  and s.page_no = p.page_no
                 where p.connection_id = t.connection_id and p.entity = t.entity
-                  and s.done_at is null and s.fetch_seq < t.deleted_seq)
+                  and s.source_id = t.source_id and s.done_at is null and s.fetch_seq < t.deleted_seq)
               and not exists (
                 select 1 from ${table} c
                 where c.account_id = t.account_id and c.connection_id = t.connection_id
