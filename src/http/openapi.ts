@@ -79,9 +79,9 @@ const operations: Operation[] = [
     summary:
       "Purge an account: its rows in every account table and its object's storage; answers the counts removed. An account key must add ?confirm=<accountId>",
     responses: {
-      "200": "purged, with the rows removed per table",
-      "400": "confirmation required",
       ...accountErrors,
+      "200": "purged, with the rows removed per table",
+      "400": "invalid request, or an account key without ?confirm=<accountId>",
     },
   },
   {
