@@ -57,6 +57,9 @@ async function inChunks(
 
 const cutoffHours = (hours: number) => sql`now() - ${Math.max(0, hours)}::float8 * interval '1 hour'`;
 
+/** Closed runs one call takes on (webhook deliveries are runs of one page each, so there can be very many). */
+const RUNS_PER_CALL = 2_000;
+
 /**
  * Deletes transformed staging rows older than the retention, in bounded chunks so one call never holds
  * long locks or outlives its invocation; `more` says another call would find more to prune. Pending rows
@@ -100,7 +103,8 @@ export async function pruneStaging(
         and not exists (
           select 1 from sync_runs r
           where r.connection_id = c.connection_id and r.entity = c.entity and r.run_id = c.run_id
-            and r.status = 'IN_PROGRESS')`);
+            and r.status = 'IN_PROGRESS')
+      limit ${RUNS_PER_CALL}`);
     return result.rows as { connection_id: string; entity: string; run_id: string }[];
   });
 
@@ -139,7 +143,7 @@ export async function pruneStaging(
       if (removed.length < chunk) break;
     }
   }
-  return { deleted, more: false };
+  return { deleted, more: runs.length === RUNS_PER_CALL };
 }
 
 /**
