@@ -470,6 +470,27 @@ export class AccountSync extends DurableObject<Env> {
     }
   }
 
+  /**
+   * The account is being purged: drops all of its state (every SQLite table and the alarm) like
+   * forgetAccount, and answers how many rows each table held.
+   */
+  async purge(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    const tables = this.sql
+      .exec<{ name: string }>(
+        "select name from sqlite_master where type = 'table' and name not like 'sqlite\\_%' escape '\\' and name not like '\\_cf\\_%' escape '\\'",
+      )
+      .toArray();
+    for (const { name } of tables) {
+      const row = this.sql
+        .exec<{ n: number }>(`select count(*) as n from "${name.replaceAll('"', '""')}"`)
+        .one();
+      counts[name] = row.n;
+    }
+    await this.forgetAccount();
+    return counts;
+  }
+
   /** Drops all of the account's state (the account was deleted). */
   async forgetAccount(): Promise<void> {
     await this.ctx.storage.deleteAlarm();

@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { connectorFor } from "../connectors/registry";
 import type { Credentials } from "../connectors/types";
 import { type Keyring, randomToken, sha256Hex } from "../core/crypto";
@@ -44,11 +44,50 @@ export async function getAccount(db: Db, accountId: string): Promise<AccountView
   return accountView(row);
 }
 
+export type AccountPurge = {
+  accountId: string;
+  /** Rows removed per Postgres table (every table with an account_id column, and `accounts`). */
+  removed: Record<string, number>;
+};
+
+/**
+ * Removes every row of the account from every account-scoped table, then the account itself, in one
+ * transaction: a failed purge leaves the account as it was, so it can simply be asked for again. The tables
+ * are found through information_schema (each with an `account_id` column), so a table added later is purged
+ * without anyone listing it here. Runs inside the account's tenant scope: it needs no cross-account bypass
+ * and can touch no other account's rows. 404 when there was nothing of the account at all.
+ */
+export async function purgeAccount(db: Db, accountId: string): Promise<AccountPurge> {
+  const removed = await inTenant(db, accountId, async (t) => {
+    // Deletes scale with the account's size, and a purge is rare and deliberate: it may run longer than the
+    // statement limit meant for request and pipeline queries.
+    await t.execute(sql`select set_config('statement_timeout', '15min', true)`);
+    const tables = await t.execute(sql`
+      select c.table_name::text as name
+      from information_schema.columns c
+      join information_schema.tables tb on tb.table_schema = c.table_schema and tb.table_name = c.table_name
+      where c.table_schema = current_schema() and c.column_name = 'account_id' and tb.table_type = 'BASE TABLE'
+        and c.table_name <> 'accounts'
+      order by 1`);
+    const counts: Record<string, number> = {};
+    for (const { name } of tables.rows as { name: string }[]) {
+      const table = sql.raw(`"${name.replaceAll('"', '""')}"`);
+      const result = await t.execute(sql`delete from ${table} where account_id = ${accountId}`);
+      counts[name] = result.rowCount ?? 0;
+    }
+    const account = await t.delete(accounts).where(eq(accounts.id, accountId)).returning({ id: accounts.id });
+    counts.accounts = account.length;
+    return counts;
+  });
+  if (Object.values(removed).every((n) => n === 0)) {
+    throw new AppError(404, "account_not_found", `account "${accountId}" not found`);
+  }
+  return { accountId, removed };
+}
+
+/** Deleting an account is purging it: leaving its data behind would keep what the customer asked to remove. */
 export async function deleteAccount(db: Db, accountId: string): Promise<void> {
-  const deleted = await inTenant(db, accountId, (t) =>
-    t.delete(accounts).where(eq(accounts.id, accountId)).returning({ id: accounts.id }),
-  );
-  if (deleted.length === 0) throw new AppError(404, "account_not_found", `account "${accountId}" not found`);
+  await purgeAccount(db, accountId);
 }
 
 export async function createConnection(

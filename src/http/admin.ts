@@ -3,11 +3,11 @@ import { z } from "zod";
 import {
   createAccount,
   createConnection,
-  deleteAccount,
   deleteConnection,
   getAccount,
   getConnectionView,
   listConnections,
+  purgeAccount,
 } from "../accounts/accounts";
 import { connectorFor, knownProviders } from "../connectors/registry";
 import { breakerSettingsSchema } from "../core/breaker-settings";
@@ -110,9 +110,31 @@ export const admin = new Hono<{ Bindings: Env }>()
   })
   .delete("/accounts/:accountId", async (c) => {
     const accountId = c.req.param("accountId");
-    await withDb(c.env, (db) => deleteAccount(db, accountId));
-    await accountStub(c.env, accountId).forgetAccount();
-    return c.body(null, 204);
+    // Irreversible: an account key must name the account a second time; the operator's token suffices.
+    if (callerOf(c)?.kind !== "admin" && c.req.query("confirm") !== accountId) {
+      throw new AppError(
+        400,
+        "confirmation_required",
+        "deleting an account removes all of its data; repeat its id as ?confirm=<accountId>",
+      );
+    }
+    const exists = await withDb(c.env, (db) => getAccount(db, accountId)).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof AppError && error.status === 404) return false;
+        throw error;
+      },
+    );
+    // The object goes first so no sync step starts writing again; once more after Postgres, for whatever a
+    // step already in flight wrote in between (it finds no connection afterwards and stops).
+    const objectStorage: Record<string, number> = exists ? await accountStub(c.env, accountId).purge() : {};
+    const purged = await withDb(c.env, (db) => purgeAccount(db, accountId));
+    if (exists) {
+      for (const [table, n] of Object.entries(await accountStub(c.env, accountId).purge())) {
+        objectStorage[table] = (objectStorage[table] ?? 0) + n;
+      }
+    }
+    return c.json({ ...purged, objectStorage });
   })
   .post("/accounts/:accountId/connections", async (c) => {
     const body = await jsonBody(c, createConnectionBody);

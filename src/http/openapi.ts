@@ -81,8 +81,13 @@ const operations: Operation[] = [
     method: "delete",
     path: "/admin/accounts/{accountId}",
     tag: "accounts",
-    summary: "Delete an account, its connections and its sync state",
-    responses: { "204": "deleted", ...accountErrors },
+    summary:
+      "Purge an account: its rows in every account table and its object's storage; answers the counts removed. An account key must add ?confirm=<accountId>",
+    responses: {
+      ...accountErrors,
+      "200": "purged, with the rows removed per table",
+      "400": "invalid request, or an account key without ?confirm=<accountId>",
+    },
   },
   {
     method: "post",

@@ -2,7 +2,7 @@ import { withAllAccounts } from "../accounts/tenant";
 import { type Db, openDb } from "../db/client";
 import type { Env } from "../env";
 import { reannounceAfterMinutes, reannounceStalePages } from "../pipeline/reannounce";
-import { pruneStaging, stagingRetentionHours } from "../pipeline/retention";
+import { pruneAll, type RetentionReport, retentionConfig } from "../pipeline/retention";
 import { sweepForCron } from "../webhooks/sweep";
 import { INVOCATION_CONNECTIONS, settleWithLimit } from "./concurrency";
 import { activeConnections, claimDueConnections, fanOutDeltaSyncs } from "./fan-out";
@@ -12,7 +12,14 @@ export const DELTA_CRON = "*/15 * * * *";
 export const RECONCILE_CRON = "17 3 * * *";
 
 export type CronResult =
-  | { job: "delta"; connections: number; failed: number; reannouncedPages: number }
+  | {
+      job: "delta";
+      connections: number;
+      failed: number;
+      reannouncedPages: number;
+      /** Null when the pass failed; the next tick tries again. */
+      pruned: RetentionReport | null;
+    }
   | {
       job: "reconcile";
       connections: number;
@@ -21,6 +28,7 @@ export type CronResult =
       /** Complete scans started to repair drift (counts differ, or the entity can't be counted cheaply). */
       repairs: number;
       prunedStaging: number;
+      pruned: RetentionReport | null;
     }
   | { job: "unknown"; cron: string };
 
@@ -62,7 +70,33 @@ async function deltaFanOut(db: Db, env: Env, scope: CronScope): Promise<CronResu
     accountIds: scope.accountIds,
     olderThanMinutes: reannounceAfterMinutes(env.STAGING_REANNOUNCE_AFTER_MINUTES),
   });
-  return { job: "delta", ...r, reannouncedPages: pages };
+  const pruned = await prune(db, env, scope, DELTA_PRUNE_MS);
+  return { job: "delta", ...r, reannouncedPages: pages, pruned };
+}
+
+/**
+ * Wall-clock budgets of the retention pass of each job. The daily job starts the day's pruning; every
+ * 15-minute tick continues it while rows are due, so a backlog far larger than one call can remove (a
+ * million staged rows after a backfill) is gone within the day, and no call outlives its invocation.
+ */
+export const DELTA_PRUNE_MS = 20_000;
+export const DAILY_PRUNE_MS = 60_000;
+
+async function prune(db: Db, env: Env, scope: CronScope, budgetMs: number) {
+  try {
+    return await pruneAll(db, retentionConfig(env), {
+      accountIds: scope.accountIds,
+      deadline: Date.now() + budgetMs,
+      // A chunk is a few hundred ms; the deadline, not the count, bounds a call in practice.
+      maxChunks: 1_000,
+      chunk: 10_000,
+    });
+  } catch (error) {
+    // Pruning is housekeeping: it never fails the job it rides on. Only the error's class is logged, never
+    // a database message (those can carry row values).
+    console.warn("retention pass failed", error instanceof Error ? error.name : "unknown");
+    return null;
+  }
 }
 
 /**
@@ -85,14 +119,16 @@ async function dailyReconciliation(db: Db, env: Env, scope: CronScope): Promise<
       repairs += r.value.filter((e) => e.catchUp).length;
     }
   }
-  // Staging is a buffer, not an archive: transformed rows older than the retention go once a day.
-  const pruned = await pruneStaging(db, stagingRetentionHours(env.STAGING_RETENTION_HOURS));
+  // Staging is a buffer, not an archive: transformed rows older than the retention go, as do finished
+  // inbox rows, resolved failures, decided held deletes and tombstones nothing can need any more.
+  const pruned = await prune(db, env, scope, DAILY_PRUNE_MS);
   return {
     job: "reconcile",
     connections: connections.length,
     failed,
     mismatches,
     repairs,
-    prunedStaging: pruned.deleted,
+    prunedStaging: pruned?.staging ?? 0,
+    pruned,
   };
 }

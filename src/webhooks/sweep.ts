@@ -3,14 +3,14 @@ import type { Db } from "../db/client";
 import type { Env } from "../env";
 import { INVOCATION_CONNECTIONS, settleWithLimit } from "../sync/concurrency";
 import { accountStub } from "../sync/stubs";
-import { type IngestRequest, pendingInboxEvents, pruneInbox } from "./inbox";
+import { type IngestRequest, pendingInboxEvents } from "./inbox";
 
-export type SweepReport = { dispatched: number; failed: number; pruned: number };
+export type SweepReport = { dispatched: number; failed: number };
 
 /**
  * Cron-side safety net: re-sends events still pending after their hand-off should have finished (lost
- * waitUntil, object errors, parked fetches), then drops processed rows past the retention. Spans accounts
- * (app.all_accounts) unless scoped.
+ * waitUntil, object errors, parked fetches). Spans accounts (app.all_accounts) unless scoped. Processed rows
+ * past their retention are pruned with the other retained rows, in bounded chunks (pipeline/retention.ts).
  */
 export async function sweepWebhookInbox(
   db: Db,
@@ -20,11 +20,9 @@ export async function sweepWebhookInbox(
   const pending = await pendingInboxEvents(db, opts);
   // Calls to the objects stay within the invocation's simultaneous-connection limit.
   const results = await settleWithLimit(pending, INVOCATION_CONNECTIONS, dispatch);
-  const pruned = await pruneInbox(db);
   return {
     dispatched: pending.length,
     failed: results.filter((r) => r.status === "rejected").length,
-    pruned,
   };
 }
 
@@ -38,7 +36,7 @@ export async function sweepForCron(db: Db, env: Env, scope: { accountIds?: strin
     const report = await sweepWebhookInbox(db, (req) => accountStub(env, req.accountId).queueWebhook(req), {
       accountIds: scope.accountIds,
     });
-    if (report.dispatched > 0 || report.failed > 0 || report.pruned > 0)
+    if (report.dispatched > 0 || report.failed > 0)
       console.log("webhook inbox sweep", JSON.stringify(report));
     return report;
   } catch (error) {

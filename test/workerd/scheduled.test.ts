@@ -33,14 +33,14 @@ describe("scheduled()", () => {
   it("the 15-minute cron starts a delta run of every entity of each due connection, once per interval", async () => {
     const { accountId, connectionId } = await fubAccount({ tenant: { counts: { people: 30, users: 3 } } });
     const first = await cron(DELTA_CRON, [accountId]);
-    expect(first).toEqual({ job: "delta", connections: 1, failed: 0, reannouncedPages: 0 });
+    expect(first).toMatchObject({ job: "delta", connections: 1, failed: 0, reannouncedPages: 0 });
     const done = await waitFor(async () => {
       const s = await entityState(accountId, connectionId, "people");
       return s?.status === "COMPLETED" ? s : undefined;
     });
     expect(done).toMatchObject({ mode: "delta", runRecords: 30 });
     // Claimed by stamping last_delta_at: a second tick inside the interval finds nothing due.
-    expect(await cron(DELTA_CRON, [accountId])).toEqual({
+    expect(await cron(DELTA_CRON, [accountId])).toMatchObject({
       job: "delta",
       connections: 0,
       failed: 0,
