@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { safeErrorMessage } from "../core/safe-error";
 import type { Db } from "../db/client";
-import { entityColumnPrefix } from "../db/schema/sync";
+import { entityColumnPrefix, mirrorIdent } from "../db/schema/sync";
 
 export type EntityReconciliation = {
   entity: string;
@@ -104,7 +104,7 @@ export async function recordCounts(
 ): Promise<void> {
   const usable = counts.filter((c) => c.provider !== null || c.ours !== null);
   if (usable.length === 0) return;
-  const table = sql.raw(`"${provider}_sync_jobs"`);
+  const table = sql.raw(mirrorIdent(`${provider}_sync_jobs`));
   const cols = usable.flatMap((c) => {
     const p = entityColumnPrefix(c.entity);
     if (!IDENT.test(p)) throw new Error(`not a safe column prefix: ${p}`);

@@ -3,7 +3,7 @@ import { listConnections } from "../accounts/accounts";
 import { inTenant } from "../accounts/tenant";
 import { connectorFor } from "../connectors/registry";
 import { withDb } from "../db/client";
-import { entityColumnPrefix } from "../db/schema/sync";
+import { entityColumnPrefix, mirrorIdent } from "../db/schema/sync";
 import type { Env } from "../env";
 import { COMPLETED_WITH_ERRORS } from "../pipeline/run-stats";
 import { WEBHOOK_FAILURE_ENTITY } from "../webhooks/parking";
@@ -89,7 +89,9 @@ export async function accountStatus(env: Env, accountId: string) {
     const jobs = new Map<string, Record<string, unknown>>();
     for (const provider of new Set(connections.map((c) => c.provider))) {
       const result = await inTenant(db, accountId, (t) =>
-        t.execute(sql`select * from ${sql.raw(`"${provider}_sync_jobs"`)} where account_id = ${accountId}`),
+        t.execute(
+          sql`select * from ${sql.raw(mirrorIdent(`${provider}_sync_jobs`))} where account_id = ${accountId}`,
+        ),
       ).catch(() => ({ rows: [] }));
       for (const row of result.rows as Record<string, unknown>[]) jobs.set(String(row.connection_id), row);
     }

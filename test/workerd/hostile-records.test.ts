@@ -6,7 +6,6 @@ import { describe, expect, it } from "vitest";
 import { runSyncStep } from "../../durable-objects/sync-runner";
 import { getSyncState, putSyncState, type SyncState } from "../../durable-objects/sync-state";
 import { connectorFor } from "../../src/connectors/registry";
-import type { Connector } from "../../src/connectors/types";
 import { asWrapper, decodeStorable } from "../../src/core/storable";
 import { transformBatch } from "../../src/pipeline/batch";
 import { deadLetterPages } from "../../src/pipeline/dead-letter";
@@ -15,25 +14,6 @@ import { reannounceStalePages } from "../../src/pipeline/reannounce";
 import { stagePage } from "../../src/pipeline/staging";
 import { rows, uniqueId, withTestDb } from "../support/db";
 import { fubAccount, stepDeps, stubFor } from "./account-sync-fixtures";
-
-/**
- * The core tables gained fetch_seq (not null) for the fetch-order versioning another change carries from
- * staging; until the transform fills it, rows here carry 0 so they can land.
- */
-const withFetchSeq = (provider: string): Connector => {
-  const c = connectorFor(provider);
-  const entities = Object.fromEntries(
-    Object.entries(c.entities).map(([name, e]) => [
-      name,
-      {
-        ...e,
-        toCore: (r: never, s: Parameters<typeof e.toCore>[1]) =>
-          e.toCore(r, s).map((w) => ({ ...w, row: { fetch_seq: 0, ...w.row } })),
-      },
-    ]),
-  );
-  return { ...c, entities } as Connector;
-};
 
 const person = (id: number, extra: Record<string, unknown> = {}) => ({
   id,
@@ -79,7 +59,7 @@ async function stageAndTransform(
     ),
   );
   const message: TransformMessage = { v: 1, ...key, records: records.length };
-  const outcomes = await withTestDb((db) => transformBatch(db, [message], withFetchSeq));
+  const outcomes = await withTestDb((db) => transformBatch(db, [message], connectorFor));
   return { staged, outcomes, message };
 }
 
@@ -142,7 +122,7 @@ describe("hostile records", () => {
     expect(out.state).toMatchObject({ status: "COMPLETED", runRecords: 150 });
     expect(out.state?.cursor).not.toBeNull();
 
-    const outcomes = await withTestDb((db) => transformBatch(db, sent, withFetchSeq));
+    const outcomes = await withTestDb((db) => transformBatch(db, sent, connectorFor));
     expect(outcomes.every((o) => o.ok)).toBe(true);
     const [landed] = await rows<{ n: number; hostile: number }>(sql`
       select count(*)::int as n,
@@ -261,7 +241,7 @@ describe("hostile records", () => {
                 ${'{"id":2,"created":"2024-01-01T00:00:00Z","updated":"2024-02-01T00:00:00Z","firstName":"a\\u0000"}'}::json)`),
     );
     const outcomes = await withTestDb((db) =>
-      transformBatch(db, [{ v: 1, ...key, records: 2 }], withFetchSeq),
+      transformBatch(db, [{ v: 1, ...key, records: 2 }], connectorFor),
     );
     expect(outcomes).toEqual([{ ok: true }]);
     const failed = await failedOf(account);
