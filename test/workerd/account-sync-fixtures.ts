@@ -5,7 +5,7 @@ import { expect } from "vitest";
 import type { AccountSync } from "../../durable-objects/account-sync";
 import { syncSettingsFrom } from "../../durable-objects/settings";
 import type { StepDeps } from "../../durable-objects/sync-runner";
-import { mirrorSyncState } from "../../durable-objects/sync-state";
+import { mirrorSyncState, type SyncState } from "../../durable-objects/sync-state";
 import { loadConnection } from "../../src/accounts/connections";
 import { inTenant } from "../../src/accounts/tenant";
 import { parseKeyring } from "../../src/core/crypto";
@@ -158,4 +158,27 @@ export async function stepDeps(
     ...overrides,
   };
   return { deps, close: () => handle.close() };
+}
+
+/** A FUB run just started in the object's state (people, onboarding unless overridden), as tests set it up. */
+export function freshRun(connectionId: string, fields: Partial<SyncState> = {}): SyncState {
+  return {
+    connectionId,
+    entity: "people",
+    provider: "fub",
+    mode: "onboarding",
+    status: "IN_PROGRESS",
+    runId: crypto.randomUUID(),
+    pageNo: 0,
+    nextUrl: null,
+    cursor: null,
+    lastSyncAt: null,
+    lastStartedAt: Date.now(),
+    lastFinishedAt: null,
+    recordsSynced: 0,
+    runRecords: 0,
+    runTotal: null,
+    errorMessage: null,
+    ...fields,
+  };
 }

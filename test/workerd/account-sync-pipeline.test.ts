@@ -13,27 +13,10 @@ import {
 } from "../../durable-objects/sync-state";
 import type { TransformMessage } from "../../src/pipeline/messages";
 import { rows } from "../support/db";
-import { fubAccount, simSummary, stepDeps, stubFor } from "./account-sync-fixtures";
+import { freshRun, fubAccount, simSummary, stepDeps, stubFor } from "./account-sync-fixtures";
 
 function onboarding(connectionId: string): SyncState {
-  return {
-    connectionId,
-    entity: "people",
-    provider: "fub",
-    mode: "onboarding",
-    status: "IN_PROGRESS",
-    runId: crypto.randomUUID(),
-    pageNo: 0,
-    nextUrl: null,
-    cursor: null,
-    lastSyncAt: null,
-    lastStartedAt: Date.now(),
-    lastFinishedAt: null,
-    recordsSynced: 0,
-    runRecords: 0,
-    runTotal: null,
-    errorMessage: null,
-  };
+  return freshRun(connectionId);
 }
 
 const stagedPages = (runId: string) =>

@@ -10,6 +10,7 @@ import { rows } from "../support/db";
 import {
   admin,
   entityState,
+  freshRun,
   fubAccount,
   simPost,
   simPut,
@@ -24,24 +25,7 @@ function inProgress(
   mode: "onboarding" | "delta",
   cursor: Cursor | null = null,
 ): SyncState {
-  return {
-    connectionId,
-    entity: "people",
-    provider: "fub",
-    mode,
-    status: "IN_PROGRESS",
-    runId: crypto.randomUUID(),
-    pageNo: 0,
-    nextUrl: null,
-    cursor,
-    lastSyncAt: null,
-    lastStartedAt: Date.now(),
-    lastFinishedAt: null,
-    recordsSynced: 0,
-    runRecords: 0,
-    runTotal: null,
-    errorMessage: null,
-  };
+  return freshRun(connectionId, { mode, cursor });
 }
 
 /** Runs steps directly in the object until the run completes (no alarm involved). */

@@ -12,6 +12,7 @@ import { rows, uniqueId } from "../support/db";
 import {
   admin,
   entityState,
+  freshRun,
   fubAccount,
   simPut,
   simSummary,
@@ -203,24 +204,7 @@ describe("circuit breaker transitions under a fake clock (persisted in the objec
     });
     await simPut(apiKey, "faults", { timeoutRate: 1, timeoutMs: 5_000 });
     const out = await runInDurableObject(stubFor(accountId), async (_i, ctx) => {
-      putSyncState(ctx.storage.sql, {
-        connectionId,
-        entity: "people",
-        provider: "fub",
-        mode: "onboarding",
-        status: "IN_PROGRESS",
-        runId: crypto.randomUUID(),
-        pageNo: 0,
-        nextUrl: null,
-        cursor: null,
-        lastSyncAt: null,
-        lastStartedAt: Date.now(),
-        lastFinishedAt: null,
-        recordsSynced: 0,
-        runRecords: 0,
-        runTotal: null,
-        errorMessage: null,
-      });
+      putSyncState(ctx.storage.sql, freshRun(connectionId));
       const { deps, close } = await stepDeps(ctx, accountId, connectionId);
       const t0 = Date.now();
       const first = await runSyncStep(deps, "people");

@@ -4,7 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { runSyncStep } from "../../durable-objects/sync-runner";
-import { getSyncState, putSyncState, type SyncState } from "../../durable-objects/sync-state";
+import { getSyncState, putSyncState } from "../../durable-objects/sync-state";
 import { connectorFor } from "../../src/connectors/registry";
 import { asWrapper, decodeStorable } from "../../src/core/storable";
 import { transformBatch } from "../../src/pipeline/batch";
@@ -13,7 +13,7 @@ import type { TransformMessage } from "../../src/pipeline/messages";
 import { reannounceStalePages } from "../../src/pipeline/reannounce";
 import { stagePage } from "../../src/pipeline/staging";
 import { rows, uniqueId, withTestDb } from "../support/db";
-import { fubAccount, stepDeps, stubFor } from "./account-sync-fixtures";
+import { freshRun, fubAccount, stepDeps, stubFor } from "./account-sync-fixtures";
 
 const person = (id: number, extra: Record<string, unknown> = {}) => ({
   id,
@@ -66,24 +66,7 @@ async function stageAndTransform(
 describe("hostile records", () => {
   it("a sync step stages a page holding NUL and a lone surrogate; its cursor advances; the two are isolated, the rest land", async () => {
     const { accountId, connectionId } = await fubAccount({ tenant: { counts: { people: 150 } } });
-    const run: SyncState = {
-      connectionId,
-      entity: "people",
-      provider: "fub",
-      mode: "onboarding",
-      status: "IN_PROGRESS",
-      runId: crypto.randomUUID(),
-      pageNo: 0,
-      nextUrl: null,
-      cursor: null,
-      lastSyncAt: null,
-      lastStartedAt: Date.now(),
-      lastFinishedAt: null,
-      recordsSynced: 0,
-      runRecords: 0,
-      runTotal: null,
-      errorMessage: null,
-    };
+    const run = freshRun(connectionId);
     const hostileIds: number[] = [];
     const sent: TransformMessage[] = [];
     const out = await runInDurableObject(stubFor(accountId), async (_i, ctx) => {

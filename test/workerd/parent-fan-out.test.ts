@@ -6,7 +6,7 @@ import { getSyncState, putSyncState, type SyncState } from "../../durable-object
 import { fub } from "../../src/connectors/fub";
 import type { TransformMessage } from "../../src/pipeline/messages";
 import { rows, withTestDb } from "../support/db";
-import { fubAccount, stepDeps, stubFor } from "./account-sync-fixtures";
+import { freshRun, fubAccount, stepDeps, stubFor } from "./account-sync-fixtures";
 
 // The runner's fan-out over parents against a provider stub that behaves like FUB for text messages: an
 // unfiltered list answers 400, `personId` lists one person's texts, two per page. Parents are written to
@@ -115,26 +115,12 @@ async function seedPeople(
 }
 
 function run(connectionId: string, mode: "onboarding" | "delta", before?: SyncState | null): SyncState {
-  return {
-    connectionId,
+  return freshRun(connectionId, {
     entity: "textMessages",
-    provider: "fub",
     mode,
-    status: "IN_PROGRESS",
-    runId: crypto.randomUUID(),
-    pageNo: 0,
-    nextUrl: null,
-    cursor: null,
-    lastSyncAt: null,
-    lastStartedAt: Date.now(),
-    lastFinishedAt: null,
-    recordsSynced: 0,
-    runRecords: 0,
-    runTotal: null,
-    errorMessage: null,
     fanOut: null,
     parentWatermark: before?.parentWatermark ?? null,
-  };
+  });
 }
 
 /** Steps run directly in the object with the stub and a capturing queue; the state is set first when given. */
