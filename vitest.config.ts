@@ -10,6 +10,7 @@ export default defineConfig({
       miniflare: {
         bindings: {
           DATABASE_URL: inject("databaseUrl"),
+          SYSTEM_DATABASE_URL: inject("systemDatabaseUrl"),
           TEST_OWNER_DATABASE_URL: inject("ownerDatabaseUrl"),
           DB_WS_PROXY: inject("wsProxy"),
           SIMULATOR_URL: inject("simulatorUrl"),

@@ -5,7 +5,13 @@ import type { TransformMessage } from "./pipeline/messages";
 export interface Env {
   ACCOUNT_SYNC: DurableObjectNamespace<AccountSync>;
   TRANSFORMS: Queue<TransformMessage>;
+  /** The request role (etl_app): sees only the account a transaction names, never more. */
   DATABASE_URL: string;
+  /**
+   * The system role (etl_system) for cross-account work: queue consumer, cron fan-out, sweeps, webhook routing.
+   * Unset: system paths use DATABASE_URL, and /health answers 503.
+   */
+  SYSTEM_DATABASE_URL?: string;
   /** host:port of the local WebSocket-to-TCP proxy; unset in production (Neon terminates WebSockets). */
   DB_WS_PROXY?: string;
   ADMIN_TOKEN: string;

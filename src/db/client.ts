@@ -12,6 +12,18 @@ export type DbConfig = {
   onDbConnect?: () => void;
 };
 
+/** What system paths connect with: the system role's connection string when configured. */
+export type SystemDbConfig = DbConfig & { SYSTEM_DATABASE_URL?: string };
+
+/**
+ * The connection for cross-account system work (queue consumer, cron, sweeps, webhook routing). Without
+ * SYSTEM_DATABASE_URL it falls back to DATABASE_URL, which works only when that role may span accounts, a
+ * configuration /health reports as failed.
+ */
+export function systemDb<T extends SystemDbConfig>(config: T): T {
+  return config.SYSTEM_DATABASE_URL ? { ...config, DATABASE_URL: config.SYSTEM_DATABASE_URL } : config;
+}
+
 /**
  * One pool per invocation: a Pool's sockets belong to the request that opened them, so a module-scoped pool
  * breaks on the next request. Callers close it (usually via ctx.waitUntil).

@@ -1,14 +1,54 @@
-import { sql } from "drizzle-orm";
 import { Hono } from "hono";
-import { withDb } from "../db/client";
+import { checkRequestRole, checkSystemRole } from "../accounts/tenancy-check";
+import { systemDb, withDb } from "../db/client";
 import type { Env } from "../env";
 
+/**
+ * Liveness plus the tenancy the platform relies on: the Worker's request role must be held to one account by
+ * forced row-level security (not a superuser, no BYPASSRLS, owns no account table, cannot span accounts), every
+ * account table must carry its forced policy, the role must have statement and idle-transaction timeouts, and
+ * system work must have a role of its own (SYSTEM_DATABASE_URL) that may span accounts. Any failure is 503 with
+ * the names of the failed checks; nothing about the connection strings is returned.
+ */
 export const health = new Hono<{ Bindings: Env }>().get("/", async (c) => {
   const started = Date.now();
+  const systemConfigured = Boolean(c.env.SYSTEM_DATABASE_URL);
+  let request: Awaited<ReturnType<typeof checkRequestRole>>;
+  let systemSpans: boolean;
   try {
-    await withDb(c.env, (db) => db.execute(sql`select 1`));
-    return c.json({ status: "ok", database: "reachable", latencyMs: Date.now() - started });
+    [request, systemSpans] = await Promise.all([
+      withDb(c.env, checkRequestRole),
+      withDb(systemDb(c.env), checkSystemRole),
+    ]);
   } catch {
-    return c.json({ status: "degraded", database: "unreachable" }, 503);
+    return c.json({ status: "degraded", database: "unreachable", failed: ["database"] }, 503);
   }
+  const checks = {
+    requestRole: { ok: request.bypasses.length === 0, bypasses: request.bypasses },
+    policies: {
+      ok: request.tablesWithoutForcedPolicy === 0,
+      tablesWithoutForcedPolicy: request.tablesWithoutForcedPolicy,
+    },
+    timeouts: {
+      ok: request.statementTimeoutMs > 0 && request.idleInTransactionTimeoutMs > 0,
+      statementTimeoutMs: request.statementTimeoutMs,
+      idleInTransactionTimeoutMs: request.idleInTransactionTimeoutMs,
+    },
+    systemRole: {
+      ok: systemConfigured && systemSpans,
+      connection: systemConfigured ? "SYSTEM_DATABASE_URL" : "DATABASE_URL (SYSTEM_DATABASE_URL unset)",
+      spansAccounts: systemSpans,
+    },
+  };
+  const failed = Object.entries(checks)
+    .filter(([, check]) => !check.ok)
+    .map(([name]) => name);
+  const body = {
+    status: failed.length === 0 ? "ok" : "degraded",
+    database: "reachable",
+    latencyMs: Date.now() - started,
+    failed,
+    checks,
+  };
+  return c.json(body, failed.length === 0 ? 200 : 503);
 });

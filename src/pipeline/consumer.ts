@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
+import { assertSpans, spanAccountsExpr } from "../accounts/tenant";
 import type { Connector, CoreWrite } from "../connectors/types";
 import { safeErrorMessage } from "../core/safe-error";
 import { asWrapper, findUnholdable, MAX_STORABLE_DEPTH } from "../core/storable";
@@ -57,11 +58,13 @@ export async function transformPages(
     // Shared with other transforms, exclusive against applying deletes: a delete committing between our
     // tombstone read and our upsert could otherwise be overtaken by an older version of the record. The
     // consumer serves every account, so row-level security is told so for this transaction.
-    await tx.execute(sql`
-      select set_config('app.all_accounts', 'on', true), pg_advisory_xact_lock_shared(hashtextextended(k, 0))
+    const locked = await tx.execute(sql`
+      select ${spanAccountsExpr} as spans, pg_advisory_xact_lock_shared(hashtextextended(k, 0))
       from (select distinct k.connection_id || '/' || k.entity as k
             from jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) as k(connection_id text, entity text)
             order by 1) as locks`);
+    // On a connection whose role ignores the flag the staged rows would be invisible and the pages acked as done.
+    assertSpans(locked.rows[0]);
     const staged = (
       await tx.execute(sql`
         select s.id, s.account_id, s.connection_id, s.provider, s.entity, s.source_id, s.op, s.payload,

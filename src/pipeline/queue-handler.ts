@@ -1,6 +1,6 @@
 import type { Connector } from "../connectors/types";
 import { fullJitterBackoffMs } from "../core/backoff";
-import { openDb } from "../db/client";
+import { openDb, systemDb } from "../db/client";
 import type { Env } from "../env";
 import { transformBatch } from "./batch";
 import { deadLetterPages } from "./dead-letter";
@@ -35,7 +35,7 @@ export async function handleTransformBatch(
     }
   }
   if (valid.length === 0) return;
-  const handle = openDb(env);
+  const handle = openDb(systemDb(env));
   const retry = (message: Message<unknown>) =>
     message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
   try {

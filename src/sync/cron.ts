@@ -1,5 +1,5 @@
 import { withAllAccounts } from "../accounts/tenant";
-import { type Db, openDb } from "../db/client";
+import { type Db, openDb, systemDb } from "../db/client";
 import type { Env } from "../env";
 import { reannounceAfterMinutes, reannounceStalePages } from "../pipeline/reannounce";
 import { pruneAll, type RetentionReport, retentionConfig } from "../pipeline/retention";
@@ -46,7 +46,7 @@ export async function runCron(
     console.warn("scheduled: no job for cron", cron);
     return { job: "unknown", cron };
   }
-  const handle = openDb(env);
+  const handle = openDb(systemDb(env));
   try {
     return cron === DELTA_CRON
       ? await deltaFanOut(handle.db, env, scope)

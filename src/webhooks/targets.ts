@@ -1,7 +1,7 @@
 import type { Credentials } from "../connectors/types";
 import { credentialAad, decryptSecret, type Keyring, parseKeyring } from "../core/crypto";
 import { AppError } from "../core/errors";
-import { withDb } from "../db/client";
+import { systemDb, withDb } from "../db/client";
 import type { Env } from "../env";
 import { findWebhookTarget } from "./inbox";
 
@@ -60,7 +60,8 @@ export type TargetSource = {
 };
 
 export const postgresTargets: TargetSource = {
-  find: (env, provider, connectionId) => withDb(env, (db) => findWebhookTarget(db, provider, connectionId)),
+  find: (env, provider, connectionId) =>
+    withDb(systemDb(env), (db) => findWebhookTarget(db, provider, connectionId)),
 };
 
 /**

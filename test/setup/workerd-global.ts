@@ -5,6 +5,7 @@ import { startTestServices } from "./services";
 declare module "vitest" {
   export interface ProvidedContext {
     databaseUrl: string;
+    systemDatabaseUrl: string;
     ownerDatabaseUrl: string;
     wsProxy: string;
     simulatorUrl: string;
@@ -30,6 +31,7 @@ export default async function setup(project: TestProject) {
   keepFailureExitCode();
   const services = await startTestServices();
   project.provide("databaseUrl", services.databaseUrl);
+  project.provide("systemDatabaseUrl", services.systemDatabaseUrl);
   project.provide("ownerDatabaseUrl", services.ownerDatabaseUrl);
   project.provide("wsProxy", services.wsProxy);
   process.env.TEST_DATABASE_URL = services.ownerDatabaseUrl;

@@ -20,26 +20,46 @@ export async function applyMigrations(url: string): Promise<void> {
   }
 }
 
-/** Local-only password of the Worker's role; production sets its own when it creates the login. */
+/** Local-only passwords of the Worker's roles; production sets its own when it creates the logins. */
 export const LOCAL_APP_PASSWORD = "etl_app_local";
+export const LOCAL_SYSTEM_PASSWORD = "etl_system_local";
+
+export type RoleUrls = {
+  /** The request role (etl_app): held to one account by forced row-level security. Worker DATABASE_URL. */
+  appUrl: string;
+  /** The system role (etl_system): may span accounts for system work. Worker SYSTEM_DATABASE_URL. */
+  systemUrl: string;
+};
 
 /**
- * The Worker connects as `etl_app` (not the owner, no BYPASSRLS) so row-level security is enforced on it.
- * Makes sure every account-scoped table carries the tenant policy (for databases where the migration's event
- * trigger could not be installed) and gives the role a login; returns the Worker's connection string.
+ * The Worker connects as `etl_app` for requests and as `etl_system` for cross-account system work (neither
+ * the owner, neither BYPASSRLS), so row-level security holds both. Makes sure every account-scoped table
+ * carries the forced tenant policy (for databases where the migration's event trigger could not be installed)
+ * and gives both roles a login; returns the Worker's two connection strings.
  */
-export async function prepareAppRole(ownerUrl: string, password = LOCAL_APP_PASSWORD): Promise<string> {
+export async function prepareRoles(
+  ownerUrl: string,
+  passwords = { app: LOCAL_APP_PASSWORD, system: LOCAL_SYSTEM_PASSWORD },
+): Promise<RoleUrls> {
   const client = new pg.Client({ connectionString: ownerUrl });
   client.on("error", () => {});
   await client.connect();
   try {
     await client.query("select etl_enable_rls_all()");
-    await client.query(`alter role etl_app with login password '${password.replaceAll("'", "''")}'`);
+    for (const [role, password] of [
+      ["etl_app", passwords.app],
+      ["etl_system", passwords.system],
+    ] as const) {
+      await client.query(`alter role ${role} with login password '${password.replaceAll("'", "''")}'`);
+    }
   } finally {
     await client.end();
   }
-  const url = new URL(ownerUrl);
-  url.username = "etl_app";
-  url.password = password;
-  return url.toString();
+  const as = (role: string, password: string) => {
+    const url = new URL(ownerUrl);
+    url.username = role;
+    url.password = password;
+    return url.toString();
+  };
+  return { appUrl: as("etl_app", passwords.app), systemUrl: as("etl_system", passwords.system) };
 }

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type RunningSimulator, startSimulator } from "../simulator/main";
-import { applyMigrations, prepareAppRole } from "./migrate";
+import { applyMigrations, prepareRoles } from "./migrate";
 import { ensurePostgres, freePort, type PostgresHandle } from "./postgres";
 import { startWorkerProcess, type WorkerProcess } from "./worker-process";
 import { startWsProxy, type WsProxyHandle } from "./ws-proxy";
@@ -50,7 +50,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const postgres = await ensurePostgres({ mode: opts.mode, log });
     started.push(() => postgres.stop());
     await applyMigrations(postgres.url);
-    const appDatabaseUrl = await prepareAppRole(postgres.url);
+    const roles = await prepareRoles(postgres.url);
     log(`postgres ready (${postgres.embedded ? "embedded" : "DATABASE_URL"}), migrations applied`);
 
     const proxy = await startWsProxy(opts.proxyPort ?? 0);
@@ -65,8 +65,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     writeFileSync(
       envFile,
       dotenv({
-        // The Worker runs as etl_app, under row-level security; tools and tests keep the owner URL.
-        DATABASE_URL: appDatabaseUrl,
+        // The Worker serves requests as etl_app and runs system work as etl_system, both under row-level
+        // security; tools and tests keep the owner URL.
+        DATABASE_URL: roles.appUrl,
+        SYSTEM_DATABASE_URL: roles.systemUrl,
         DB_WS_PROXY: `127.0.0.1:${proxy.port}`,
         ADMIN_TOKEN: opts.adminToken,
         CREDENTIALS_KEY: opts.credentialsKey,
