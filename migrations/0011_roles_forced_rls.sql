@@ -44,8 +44,8 @@ $$;
 CREATE OR REPLACE FUNCTION etl_enable_rls(tbl regclass, account_column text DEFAULT 'account_id') RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
-  EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
+  -- One command, so the DDL trigger it fires finds both flags set and does not recurse.
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', tbl);
   EXECUTE format('DROP POLICY IF EXISTS etl_tenant_isolation ON %s', tbl);
   EXECUTE format(
     'CREATE POLICY etl_tenant_isolation ON %s AS PERMISSIVE FOR ALL TO etl_app '
@@ -110,6 +110,30 @@ BEGIN
   EXECUTE format('GRANT etl_system TO %I', current_user);
 EXCEPTION WHEN insufficient_privilege OR invalid_grant_operation THEN
   RAISE NOTICE 'owner not granted etl_system; it needs BYPASSRLS for etl_account_for_api_key under FORCE';
+END
+$$;
+--> statement-breakpoint
+-- The DDL trigger of 0006 now also restores FORCE when an ALTER TABLE drops it.
+CREATE OR REPLACE FUNCTION etl_rls_on_ddl() RETURNS event_trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  cmd record;
+BEGIN
+  FOR cmd IN SELECT * FROM pg_event_trigger_ddl_commands()
+    WHERE command_tag IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE TABLE AS') AND object_type = 'table'
+  LOOP
+    -- The ALTER TABLE inside etl_enable_rls fires this trigger again; both flags are set by then.
+    IF EXISTS (
+      SELECT 1 FROM pg_class cls
+      JOIN pg_namespace ns ON ns.oid = cls.relnamespace
+      WHERE cls.oid = cmd.objid AND ns.nspname = 'public'
+        AND (NOT cls.relrowsecurity OR NOT cls.relforcerowsecurity)
+        AND EXISTS (SELECT 1 FROM pg_attribute a
+                    WHERE a.attrelid = cls.oid AND a.attname = 'account_id' AND NOT a.attisdropped)
+    ) THEN
+      PERFORM etl_enable_rls(cmd.objid::regclass);
+    END IF;
+  END LOOP;
 END
 $$;
 --> statement-breakpoint
