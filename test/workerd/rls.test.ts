@@ -28,12 +28,15 @@ import { rows, uniqueId, withTestDb } from "../support/db";
 // The Worker's own driver (Neon over the WebSocket proxy) logged in as etl_app, the role production uses:
 // the test tooling gives the Worker an etl_app DATABASE_URL (tools/lib/migrate.ts prepareAppRole).
 const appEnv: Env = env;
+/** The Worker's system connection: etl_system, which may span accounts. */
+const systemEnv: Env = { ...env, DATABASE_URL: env.SYSTEM_DATABASE_URL ?? "" };
 const A = uniqueId("acc");
 const B = uniqueId("acc");
 const SYSTEM_KEY = "rls-system-key";
 
 beforeAll(async () => {
   expect(new URL(env.DATABASE_URL).username).toBe("etl_app");
+  expect(new URL(systemEnv.DATABASE_URL).username).toBe("etl_system");
   const keyring = await parseKeyring(env.CREDENTIALS_KEY);
   await withTestDb(async (db) => {
     for (const id of [A, B]) {
@@ -49,7 +52,10 @@ beforeAll(async () => {
 
 describe("row-level security (workerd, Neon driver as etl_app)", () => {
   it("every table with account_id has the tenant policy", async () => {
-    expect(await rows(sql`select table_name from etl_rls_gaps()`)).toEqual([]);
+    // Tables named test_gap_* are the health test's deliberate gap (test files share one database).
+    expect(await rows(sql`select table_name from etl_rls_gaps() where table_name not like 'test_gap_%'`)).toEqual(
+      [],
+    );
   });
 
   it("withTenant sees only its own account and cannot write into another", async () => {
@@ -82,22 +88,21 @@ describe("row-level security (workerd, Neon driver as etl_app)", () => {
     expect(await rows(sql`select 1 from webhook_inbox where event_id = 'forged'`)).toEqual([]);
   });
 
-  it("without a tenant the role sees nothing; app.all_accounts spans accounts", async () => {
-    const none = await withDb(
-      appEnv,
-      async (db) =>
-        (await db.execute(sql`select count(*)::int as n from connections where account_id in (${A}, ${B})`))
-          .rows,
+  it("without a tenant etl_app sees nothing, and setting app.all_accounts does not change that", async () => {
+    const count = sql`select count(*)::int as n from connections where account_id in (${A}, ${B})`;
+    expect(await withDb(appEnv, async (db) => (await db.execute(count)).rows)).toEqual([{ n: 0 }]);
+    const flagged = await withDb(appEnv, (db) =>
+      db.transaction(async (tx) => {
+        await tx.execute(sql`select set_config('app.all_accounts', 'on', true)`);
+        return (await tx.execute(count)).rows;
+      }),
     );
-    expect(none).toEqual([{ n: 0 }]);
-    const all = await withDb(appEnv, (db) =>
-      withAllAccounts(
-        db,
-        async (tx) =>
-          (await tx.execute(sql`select count(*)::int as n from connections where account_id in (${A}, ${B})`))
-            .rows,
-      ),
+    expect(flagged).toEqual([{ n: 0 }]);
+    // Misuse is loud: a system path handed the request role's connection throws instead of seeing nothing.
+    await expect(withDb(appEnv, (db) => withAllAccounts(db, (tx) => tx.execute(count)))).rejects.toThrow(
+      /cannot span accounts/,
     );
+    const all = await withDb(systemEnv, (db) => withAllAccounts(db, async (tx) => (await tx.execute(count)).rows));
     expect(all).toEqual([{ n: 2 }]);
   });
 
