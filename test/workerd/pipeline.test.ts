@@ -414,7 +414,8 @@ describe("consumer failure isolation", () => {
         "select 1 from stage_records where connection_id = $1 and run_id = 'run1' and page_no = 0 for update",
         [conn],
       );
-      const url = new URL(env.DATABASE_URL);
+      // The consumer runs on the system connection.
+      const url = new URL(env.SYSTEM_DATABASE_URL ?? "");
       url.searchParams.set("options", "-c lock_timeout=300");
       // A hand-rolled batch: the test helper's result doesn't report retry delays.
       const calls: { id: string; call: string; delaySeconds?: number }[] = [];
@@ -434,7 +435,7 @@ describe("consumer failure isolation", () => {
         retryAll: () => {},
       } as unknown as MessageBatch<unknown>;
       const ctx = createExecutionContext();
-      await handleTransformBatch(batch, { ...env, DATABASE_URL: url.toString() }, ctx, connectorFor);
+      await handleTransformBatch(batch, { ...env, SYSTEM_DATABASE_URL: url.toString() }, ctx, connectorFor);
       await waitOnExecutionContext(ctx);
       expect(calls.map(({ id, call }) => ({ id, call })).sort((a, b) => a.id.localeCompare(b.id))).toEqual([
         { id: "blocked", call: "retry" },

@@ -471,7 +471,8 @@ describe("durability", () => {
   it("answers 503 (not 404) when Postgres is unreachable", async () => {
     const app = new Hono<{ Bindings: Env }>().route("/webhooks", webhookRoutes()).onError(handleError);
     const body = fubEvent();
-    const broken = { ...env, DATABASE_URL: "postgres://nobody:nothing@127.0.0.1:1/none" };
+    const nowhere = "postgres://nobody:nothing@127.0.0.1:1/none";
+    const broken = { ...env, DATABASE_URL: nowhere, SYSTEM_DATABASE_URL: nowhere };
     const ctx = createExecutionContext();
     const res = await app.fetch(
       new Request(`http://etl.test/webhooks/fub/${conns.fub}`, {
