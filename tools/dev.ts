@@ -117,7 +117,7 @@ async function main() {
   Worker      ${stack.workerUrl}        (GET /health, /admin/*, POST /webhooks/:provider/:connectionId)
   Cron        ${stack.workerUrl}/__scheduled?cron=*/15+*+*+*+*
   Simulator   ${stack.simulatorUrl}        (Follow Up Boss API under /v1, controls under /_sim)
-  Postgres    ${stack.databaseUrl.replace(/\/\/[^@]*@/, "//postgres:***@")}
+  Postgres    ${stack.databaseUrl.replace(/\/\/[^@]*@/, "//postgres:***@")}  (Worker: etl_app for requests, etl_system for system work)
   Admin token in .dev.vars (ADMIN_TOKEN)
   DevTools    ${process.argv.includes("--inspect") ? `127.0.0.1:${stack.worker.inspectorPort()} (chrome://inspect)` : "npm run dev -- --inspect"}
 

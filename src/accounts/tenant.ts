@@ -35,7 +35,8 @@ export const spanAccountsExpr = sql`(set_config('app.all_accounts', 'on', true) 
   and (pg_has_role('etl_system', 'USAGE')
        or exists (select 1 from pg_roles where rolname = current_user and (rolsuper or rolbypassrls))))`;
 
-export const NOT_SYSTEM_ROLE = "this connection's role cannot span accounts: use the system database connection";
+export const NOT_SYSTEM_ROLE =
+  "this connection's role cannot span accounts: use the system database connection";
 
 /** Sets the all-accounts flag for the current transaction; throws unless the role honours it. */
 export async function spanAccounts(tx: Pick<Db, "execute">): Promise<void> {

@@ -36,9 +36,12 @@ const operations: Operation[] = [
     method: "get",
     path: "/health",
     tag: "system",
-    summary: "Liveness with database reachability",
+    summary: "Liveness with database reachability and the tenancy checks (roles, forced policies, timeouts)",
     public: true,
-    responses: { "200": "database reachable", "503": "database unreachable" },
+    responses: {
+      "200": "database reachable, every check passed",
+      "503": "database unreachable or a check failed (named in `failed`)",
+    },
   },
   {
     method: "get",

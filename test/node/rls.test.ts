@@ -166,7 +166,10 @@ describe("row-level security for etl_app and etl_system", () => {
   it("etl_app cannot span accounts: with app.all_accounts on it still reads 0 of another account's rows", async () => {
     const spanned = await asTenant(null, async (c) => {
       await c.query("select set_config('app.all_accounts', 'on', true)");
-      const r = await c.query("select count(*)::int as n from connections where account_id in ($1, $2)", [A, B]);
+      const r = await c.query("select count(*)::int as n from connections where account_id in ($1, $2)", [
+        A,
+        B,
+      ]);
       return r.rows[0].n;
     });
     expect(spanned).toBe(0);
@@ -176,7 +179,10 @@ describe("row-level security for etl_app and etl_system", () => {
       await c.query("set app.all_accounts = 'on'");
       await c.query("begin");
       await c.query("select set_config('app.account_id', $1, true)", [A]);
-      const r = await c.query("select distinct account_id from stage_records where account_id in ($1, $2)", [A, B]);
+      const r = await c.query("select distinct account_id from stage_records where account_id in ($1, $2)", [
+        A,
+        B,
+      ]);
       expect(r.rows).toEqual([{ account_id: A }]);
       const moved = await c.query("update webhook_inbox set status = 'x' where account_id = $1", [B]);
       expect(moved.rowCount).toBe(0);
@@ -193,7 +199,10 @@ describe("row-level security for etl_app and etl_system", () => {
     try {
       await c.query("begin");
       await c.query("select set_config('app.all_accounts', 'on', true)");
-      const r = await c.query("select count(*)::int as n from connections where account_id in ($1, $2)", [A, B]);
+      const r = await c.query("select count(*)::int as n from connections where account_id in ($1, $2)", [
+        A,
+        B,
+      ]);
       expect(r.rows[0].n).toBe(2);
       await c.query("commit");
       // Transaction-local: the next transaction on the same connection is back to no access.

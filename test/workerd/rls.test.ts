@@ -53,9 +53,9 @@ beforeAll(async () => {
 describe("row-level security (workerd, Neon driver as etl_app)", () => {
   it("every table with account_id has the tenant policy", async () => {
     // Tables named test_gap_* are the health test's deliberate gap (test files share one database).
-    expect(await rows(sql`select table_name from etl_rls_gaps() where table_name not like 'test_gap_%'`)).toEqual(
-      [],
-    );
+    expect(
+      await rows(sql`select table_name from etl_rls_gaps() where table_name not like 'test_gap_%'`),
+    ).toEqual([]);
   });
 
   it("withTenant sees only its own account and cannot write into another", async () => {
@@ -102,7 +102,9 @@ describe("row-level security (workerd, Neon driver as etl_app)", () => {
     await expect(withDb(appEnv, (db) => withAllAccounts(db, (tx) => tx.execute(count)))).rejects.toThrow(
       /cannot span accounts/,
     );
-    const all = await withDb(systemEnv, (db) => withAllAccounts(db, async (tx) => (await tx.execute(count)).rows));
+    const all = await withDb(systemEnv, (db) =>
+      withAllAccounts(db, async (tx) => (await tx.execute(count)).rows),
+    );
     expect(all).toEqual([{ n: 2 }]);
   });
 
