@@ -26,7 +26,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const keyring = await parseKeyring(secret);
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  // Row-level security is forced: an owner without BYPASSRLS sees every account only through etl_system's
+  // all-accounts policy (migration 0011 grants the owner etl_system), so the flag is set for the session.
+  const pool = new pg.Pool({ connectionString: url, max: 2, options: "-c app.all_accounts=on" });
   try {
     const accountId = flag("--account");
     const report = await rotateCredentialsKey(drizzle(pool), keyring, {

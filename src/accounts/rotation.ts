@@ -22,7 +22,8 @@ type Row = { id: string; account_id: string; credentials_enc: string };
  * Re-encrypts every connection's credentials with the keyring's current key, so older keys can be dropped
  * from CREDENTIALS_KEY once a run reports nothing left on them. Keyset-paged and compare-and-set per row:
  * safe to run while the Worker writes credentials (OAuth refresh), and safe to re-run.
- * Spans accounts: run it as the tables' owner (or with app.all_accounts set).
+ * Spans accounts: run it as the tables' owner with app.all_accounts set (row-level security is forced, so an
+ * owner without BYPASSRLS sees only through etl_system's all-accounts policy), or as etl_system.
  */
 export async function rotateCredentialsKey(
   db: SqlExecutor,
