@@ -127,10 +127,12 @@ function firstTime(...values: (string | null)[]): string {
 
 /**
  * Live rows of the entity's own table absent from the run, dated at the run's first fetch_seq. What the run
- * saw is its staged upserts plus every row fetched since it began (fetch_seq at or after its first): the
- * second part keeps a record seen whose staged row was replaced by a re-staged page, and a record written
- * by any other fetch since the run started (it may have moved past the scan's position). Staging retention
- * keeps an open run's rows (retention.ts), so the first fetch_seq and the staged set stay whole.
+ * saw is every record fetched since it began (fetch_seq at or after its first): its own staged upserts, any
+ * other run's (a webhook's fetch of a record that may have moved past the scan's position), and core rows
+ * written since (a record seen whose staged row was replaced by a re-staged page). Staged rows count, not
+ * only core rows, because an unchanged fetch writes nothing and so leaves the core row's fetch_seq behind.
+ * Staging retention keeps an open run's rows (retention.ts), so the first fetch_seq and the staged set stay
+ * whole.
  */
 async function unseenRows(db: Db, run: CompletedRun, table: PgTable): Promise<Tombstone[]> {
   const shape = tableShape(table);
@@ -147,9 +149,9 @@ async function unseenRows(db: Db, run: CompletedRun, table: PgTable): Promise<To
       where c.account_id = ${run.accountId} and c.connection_id = ${run.connectionId} ${providerFilter(table, run)}
         and c.deleted_at is null and c.fetch_seq < run.first_seq
       except
-      select source_id from stage_records
-      where connection_id = ${run.connectionId} and entity = ${run.entity} and run_id = ${run.runId}
-        and op = 'upsert' and source_id is not null
+      select s.source_id from stage_records s, run
+      where s.connection_id = ${run.connectionId} and s.entity = ${run.entity} and s.fetch_seq >= run.first_seq
+        and s.op = 'upsert' and s.source_id is not null
     )
     select unseen.source_id, run.started_at as deleted_at, run.first_seq from unseen, run`);
   return (result.rows as { source_id: string; deleted_at: string; first_seq: number | string }[]).map(
