@@ -30,6 +30,17 @@ describe("bench smoke", () => {
     expect(b.rawPeopleOnly.tables).toEqual(["fub_people"]);
     expect(b.rawPeopleOnly.rows).toBe(b.raw.rows);
 
+    // A second complete scan of the same, unchanged people fetches every record again and writes no core
+    // tuple (pg_stat_user_tables counters of every core table, own and unified).
+    const u = report.rescan;
+    expect(u.records).toBeGreaterThanOrEqual(b.records);
+    expect(u.seconds).toBeGreaterThan(0);
+    expect(u.coreWrites).toEqual({ tuples: 0, inserted: 0, updated: 0, byTable: {} });
+    expect(u.target).toBe(0);
+    // Staging still writes each fetched record once.
+    expect(u.walBytesPerRecord).toBeGreaterThan(0);
+    expect(lines.join("\n")).toContain("unchanged rescan");
+
     // The object counted what each alarm invocation sent out during the backfill.
     const sub = report.cost.subrequestsPerInvocation;
     expect(sub.invocations).toBeGreaterThan(0);

@@ -15,6 +15,7 @@ import { type BudgetResult, runBudget } from "./lib/budget";
 import { machineInfo } from "./lib/machine";
 import { rawUpsert } from "./lib/raw-upsert";
 import { BENCH_SCHEMA_VERSION, type BenchReport, renderTable } from "./lib/report";
+import { runRescan } from "./lib/rescan";
 import type { MemoryPeak } from "./lib/rss";
 import { runInSnapshot } from "./lib/snapshot";
 import { runWebhookBench } from "./lib/webhooks";
@@ -126,6 +127,12 @@ export async function runBench(
     }
     if (!main) throw new Error("the main backfill did not run");
 
+    log(`unchanged rescan: a second complete scan of the ${opts.people} people…`);
+    const rescan = await runRescan(b, mainTenant, { timeoutMs: timeoutFor(opts.people) });
+    log(
+      `  ${rescan.records} records in ${rescan.seconds} s = ${rescan.recordsPerSec}/s, ${rescan.coreWrites.tuples} core tuples written, WAL ${rescan.walBytesPerRecord} B/record`,
+    );
+
     log("raw upsert baseline (Node, pg, 1000-row multi-row upsert, one connection)…");
     const raw = await rawUpsert({
       databaseUrl: b.cluster.url,
@@ -177,6 +184,7 @@ export async function runBench(
       ratioPeopleOnly: Math.round((main.recordsPerSec / rawPeopleOnly.recordsPerSec) * 1000) / 1000,
       target: 0.5,
     };
+    report.rescan = { ...rescan, target: 0 };
     report.rateBudget = { ...budget, target: 0.95 };
     report.webhooks = { ...webhooks, ackTarget: 0.7 };
     report.cost = {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-export const BENCH_SCHEMA_VERSION = 2;
+export const BENCH_SCHEMA_VERSION = 3;
 
 const load = z.object({
   requests: z.number(),
@@ -55,6 +55,22 @@ export const benchReportSchema = z.object({
     ratio: z.number(),
     rawPeopleOnly: rawSchema,
     ratioPeopleOnly: z.number(),
+    target: z.number(),
+  }),
+  /** A second complete scan of the backfilled people, nothing changed at the provider. */
+  rescan: z.object({
+    records: z.number(),
+    seconds: z.number(),
+    recordsPerSec: z.number(),
+    coreWrites: z.object({
+      tuples: z.number(),
+      inserted: z.number(),
+      updated: z.number(),
+      byTable: z.record(z.string(), z.number()),
+    }),
+    walBytesPerRecord: z.number(),
+    statementsPer1000: z.number(),
+    /** core tuples the unchanged scan may write */
     target: z.number(),
   }),
   rateBudget: z.object({
@@ -147,6 +163,13 @@ export function renderTable(r: BenchReport): string {
     "",
   ]);
   rows.push([`backfill / raw ${b.rawPeopleOnly.tables.join(" + ")} only`, String(b.ratioPeopleOnly), ""]);
+  const u = r.rescan;
+  rows.push([
+    `unchanged rescan of ${n(u.records)} people: core tuples written`,
+    `${n(u.coreWrites.tuples)} (${n(u.recordsPerSec)} rec/s, ${u.seconds} s)`,
+    `${u.target}`,
+  ]);
+  rows.push(["unchanged rescan: WAL bytes / record (staging included)", n(u.walBytesPerRecord), ""]);
   const rb = r.rateBudget;
   rows.push([
     `rate budget use (${rb.limit}/${rb.windowSec} s, ${n(rb.served)} req)`,
