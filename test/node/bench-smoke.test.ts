@@ -36,6 +36,9 @@ describe("bench smoke", () => {
     expect(u.records).toBeGreaterThanOrEqual(b.records);
     expect(u.seconds).toBeGreaterThan(0);
     expect(u.coreWrites).toEqual({ tuples: 0, inserted: 0, updated: 0, byTable: {} });
+    // The same counters saw the backfill write each person's own row and contact: they do move.
+    expect(b.coreWrites.inserted).toBeGreaterThanOrEqual(2 * b.records);
+    expect(Object.keys(b.coreWrites.byTable).sort()).toEqual(["contacts", "fub_people"]);
     expect(u.target).toBe(0);
     // Staging still writes each fetched record once.
     expect(u.walBytesPerRecord).toBeGreaterThan(0);

@@ -15,7 +15,7 @@ import { type BudgetResult, runBudget } from "./lib/budget";
 import { machineInfo } from "./lib/machine";
 import { rawUpsert } from "./lib/raw-upsert";
 import { BENCH_SCHEMA_VERSION, type BenchReport, renderTable } from "./lib/report";
-import { runRescan } from "./lib/rescan";
+import { type CoreWrites, measureCoreWrites, runRescan } from "./lib/rescan";
 import type { MemoryPeak } from "./lib/rss";
 import { runInSnapshot } from "./lib/snapshot";
 import { runWebhookBench } from "./lib/webhooks";
@@ -110,6 +110,7 @@ export async function runBench(
     const timeoutFor = (n: number) => 120_000 + n * 10;
     const memoryRuns: { people: number; memory: MemoryPeak[]; recordsPerSec: number }[] = [];
     let main: BackfillResult | null = null;
+    let mainCoreWrites: CoreWrites = { tuples: 0, inserted: 0, updated: 0, byTable: {} };
     const mainTenant = await createTenant(b, { name: "main", people: opts.people, rateLimit: false });
     const sizes = [...new Set([...opts.memorySizes.filter((s) => s !== opts.people), opts.people])].sort(
       (x, y) => x - y,
@@ -120,7 +121,14 @@ export async function runBench(
           ? mainTenant
           : await createTenant(b, { name: `mem${size}`, people: size, rateLimit: false });
       log(`backfill: ${size} people, rate limits off…`);
-      const run = await runBackfill(b, tenant, { timeoutMs: timeoutFor(size) });
+      const backfill = () => runBackfill(b, tenant, { timeoutMs: timeoutFor(size) });
+      const run =
+        size === opts.people
+          ? await measureCoreWrites(b.cluster.url, backfill).then((m) => {
+              mainCoreWrites = m.coreWrites;
+              return m.result;
+            })
+          : await backfill();
       log(`  ${run.records} records in ${run.seconds} s = ${run.recordsPerSec}/s`);
       memoryRuns.push({ people: size, memory: run.memory, recordsPerSec: run.recordsPerSec });
       if (size === opts.people) main = run;
@@ -178,6 +186,7 @@ export async function runBench(
       recordsPerSec: main.recordsPerSec,
       failedRecords: main.failedRecords,
       pollIntervalMs: main.pollIntervalMs,
+      coreWrites: mainCoreWrites,
       raw,
       ratio: Math.round((main.recordsPerSec / raw.recordsPerSec) * 1000) / 1000,
       rawPeopleOnly,

@@ -70,6 +70,28 @@ function writesBetween(before: Counters, after: Counters): CoreWrites {
 }
 
 /**
+ * Core tuples `work` wrote, read from the same counters the rescan reads: the backfill's figure shows they
+ * count every write (a rescan's zero is then a measurement, not a counter that never moved).
+ */
+export async function measureCoreWrites<T>(
+  databaseUrl: string,
+  work: () => Promise<T>,
+): Promise<{ result: T; coreWrites: CoreWrites }> {
+  const tables = coreTableNames();
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await new Promise((r) => setTimeout(r, 1500));
+    const before = await coreCounters(client, tables);
+    const result = await work();
+    await new Promise((r) => setTimeout(r, 1500));
+    return { result, coreWrites: writesBetween(before, await coreCounters(client, tables)) };
+  } finally {
+    await client.end();
+  }
+}
+
+/**
  * A second onboarding run (a complete scan) of a tenant whose data did not change since its backfill: every
  * record is fetched, staged and transformed again, and none should write a core tuple. Timed from the admin
  * call until the new run is complete and all its staged records are transformed.
