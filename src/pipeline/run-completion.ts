@@ -1,10 +1,10 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 import { withTenant } from "../accounts/tenant";
 import { AppError } from "../core/errors";
 import type { Db } from "../db/client";
 import { cascadesOf, deleteTargets } from "./delete-targets";
-import { tableShape } from "./upsert";
+import { FETCH_MARKS, markOf, tableShape } from "./upsert";
 
 export type CompletedRun = {
   accountId: string;
@@ -196,6 +196,16 @@ async function markStagedDeletesDone(db: Db, run: CompletedRun): Promise<void> {
       and op = 'delete' and done_at is null`);
 }
 
+/**
+ * The row `c` was fetched again after the delete `r` was observed, by a fetch that wrote nothing because
+ * nothing had changed (its fetch mark): the record was still there, so the delete does not reach it.
+ */
+function fetchedLater(tableName: string): SQL {
+  return sql.raw(
+    `exists (select 1 from ${FETCH_MARKS} m where ${markOf(tableName, "c")} and m.fetch_seq > r.deleted_seq)`,
+  );
+}
+
 type DeleteRow = { source_id: string; deleted_at: string; deleted_seq: number };
 
 /**
@@ -303,7 +313,7 @@ async function softDeleteTargets(
       where c.account_id = ${run.accountId} and c.connection_id = ${run.connectionId}
         ${providerFilter(table, run)}
         and c.source_id = r.source_id::${sql.raw(idType)}
-        and c.fetch_seq < r.deleted_seq
+        and c.fetch_seq < r.deleted_seq and not ${fetchedLater(shape.name)}
         and (c.deleted_seq is null or c.deleted_seq < r.deleted_seq)
       returning c.source_id::text as source_id, r.deleted_at, r.deleted_seq`);
     if (table === primary) deleted = result.rows as DeleteRow[];
@@ -338,7 +348,7 @@ async function cascadeDelete(
       where c.account_id = ${run.accountId} and c.connection_id = ${run.connectionId}
         ${providerFilter(cascade.table, run)}
         and c.${sql.raw(`"${cascade.column}"`)} = r.source_id::${sql.raw(column.getSQLType())}
-        and c.deleted_at is null and c.fetch_seq < r.deleted_seq
+        and c.deleted_at is null and c.fetch_seq < r.deleted_seq and not ${fetchedLater(shape.name)}
       returning c.source_id::text as source_id, r.deleted_at, r.deleted_seq
     ), recorded as (
       insert into core_tombstones (account_id, connection_id, provider, entity, source_id, deleted_at, deleted_seq, kind, run_id)

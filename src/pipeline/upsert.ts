@@ -58,17 +58,25 @@ const STORED_DELETE_HOLDS = "excluded.deleted_seq is null and t.deleted_seq > ex
  */
 const NOT_CONTENT = new Set(["fetch_seq", "deleted_at", "deleted_seq", "content_hash"]);
 
-/**
- * The row's content hash, computed in SQL from every content column the mapping supplies (the raw record
- * where the table keeps one, the mapped columns, the source times): one expression for every table, so the
- * unified tables, which keep no raw record, are hashed like the rest, and a changed mapping reaches stored
- * rows on the next fetch. A row value prints jsonb with its keys in a fixed order and without insignificant
- * whitespace, so equal records hash equally however the provider serialised them.
- */
-function contentHashOf(shape: TableShape): string {
+/** Content columns of a table: what an unchanged version must equal (the raw record, mapped columns, times). */
+function contentColumns(shape: TableShape): string[] {
   const keySet = new Set(shape.key);
-  const content = shape.columns.map((c) => c.name).filter((n) => !keySet.has(n) && !NOT_CONTENT.has(n));
-  return `md5(row(${content.map(quote).join(", ")})::text)`;
+  return shape.columns.map((c) => c.name).filter((n) => !keySet.has(n) && !NOT_CONTENT.has(n));
+}
+
+/** Version order: `a` sorts before `b` (a null source time never sorts, as in the batch's own order). */
+function olderThan(a: string, b: string, byContent: boolean): string {
+  return byContent
+    ? `${a}.fetch_seq < ${b}.fetch_seq`
+    : `(${a}.source_updated_at, ${a}.fetch_seq) < (${b}.source_updated_at, ${b}.fetch_seq)`;
+}
+
+export const FETCH_MARKS = "core_fetch_marks";
+
+/** The fetch mark of the row `alias` names, in table `tableName` (core_fetch_marks aliased `m`). */
+export function markOf(tableName: string, alias: string): string {
+  return `m.table_name = '${tableName.replaceAll("'", "''")}' and m.account_id = ${alias}.account_id
+    and m.connection_id = ${alias}.connection_id and m.source_id = ${alias}.source_id::text`;
 }
 
 /**
@@ -77,16 +85,17 @@ function contentHashOf(shape: TableShape): string {
  *
  * Versions are ordered by (source updated time, fetch_seq): the provider's time first, and between equal
  * times the later fetch wins, whatever order the messages arrive in. Entities versioned by content
- * (`contentHash`: the provider publishes no update time) are ordered by fetch_seq alone.
+ * (`contentHash`: the provider publishes no update time) are ordered by fetch_seq alone, and keep
+ * `md5(raw::text)` in content_hash.
  *
- * Unchanged rows write nothing, for every entity: a newer version whose content hash (contentHashOf, stored
- * in content_hash) and delete state after the merge rules equal the stored row's leaves the row as it is
- * (no tuple, no WAL, synced_at stays), so overlap windows, duplicates, replays and complete scans of
- * unchanged data cost no core writes. Known limit of writing nothing: an unchanged fetch does not move the
- * row's fetch_seq, so an older, different version that sorts after the stored one (same source time, fetched
- * in between) can replace it when delivered late, until the next fetch writes the current content again; and
- * a delete observed after the stored version's fetch but before the unchanged one still reaches the row,
- * until a later fetch revives it.
+ * Unchanged rows write nothing: a newer version whose content columns and delete state (after the merge
+ * rules) equal the stored row's leaves the row as it is (no tuple, synced_at stays), so overlap windows,
+ * duplicates, replays and complete scans of unchanged data write no core row. Content is compared only on a
+ * conflict, so inserts pay nothing for it. Such a fetch still happened, though, and what it saw must keep
+ * its place in the order: a late delivery of an older version, or a delete observed before it, must not win
+ * against it. So it leaves a fetch mark (core_fetch_marks: one small row per core row at most, updated in
+ * place), and a row's version is the greater of its own and its mark's: a version must beat both to write,
+ * and a delete must be observed after both to reach the row (run-completion.ts).
  *
  * Deletes are ordered by fetch order too: a row is deleted while a delete observed at deleted_seq is later
  * than the fetch of its current version (deleted_seq > fetch_seq). A newer version fetched after the delete
@@ -104,10 +113,15 @@ export function upsertStatement(
   const names = shape.columns.map((c) => c.name);
   const recordType = sql.raw(shape.columns.map((c) => `${quote(c.name)} ${c.getSQLType()}`).join(", "));
   const list = sql.raw(names.map(quote).join(", "));
-  const hash = contentHashOf(shape);
   const selected = sql.raw(
     names
-      .map((n) => (n === "fetch_seq" ? "coalesce(fetch_seq, 0)" : n === "content_hash" ? hash : quote(n)))
+      .map((n) =>
+        n === "fetch_seq"
+          ? "coalesce(fetch_seq, 0) as fetch_seq"
+          : n === "content_hash" && byContent
+            ? "md5(raw::text) as content_hash"
+            : quote(n),
+      )
       .join(", "),
   );
   const key = sql.raw(shape.key.map(quote).join(", "));
@@ -128,19 +142,37 @@ export function upsertStatement(
   const newest = byContent
     ? "coalesce(fetch_seq, 0) desc"
     : "source_updated_at desc nulls last, coalesce(fetch_seq, 0) desc";
-  const newer = byContent
-    ? "t.fetch_seq < excluded.fetch_seq"
-    : "(t.source_updated_at, t.fetch_seq) < (excluded.source_updated_at, excluded.fetch_seq)";
-  const wins = `${newer}
-       and (t.content_hash is distinct from excluded.content_hash
-            or t.deleted_at is distinct from (${deletedAt}) or t.deleted_seq is distinct from (${deletedSeq}))`;
+  const content = contentColumns(shape);
+  const sameContent = `row(${content.map((n) => `t.${quote(n)}`).join(", ")})
+      is not distinct from row(${content.map((n) => `excluded.${quote(n)}`).join(", ")})`;
+  const sameDeleteState = `t.deleted_at is not distinct from (${deletedAt})
+      and t.deleted_seq is not distinct from (${deletedSeq})`;
+  const unchanged = `${sameContent} and ${sameDeleteState}`;
+  const markedLater = `exists (select 1 from ${FETCH_MARKS} m
+      where ${markOf(shape.name, "excluded")} and not (${olderThan("m", "excluded", byContent)}))`;
+  const wins = `${olderThan("t", "excluded", byContent)} and not (${unchanged}) and not ${markedLater}`;
+  const join = shape.key.map((k) => `t.${quote(k)} = excluded.${quote(k)}`).join(" and ");
+  const name = sql.raw(quote(shape.name));
   return sql`
-    insert into ${sql.raw(quote(shape.name))} as t (${list})
-    select ${selected} from (
-      select distinct on (${key}) *
-      from jsonb_to_recordset(${stringifyDeep(rows)}::jsonb) as r(${recordType})
-      order by ${key}, ${sql.raw(newest)}
-    ) as newest
+    with incoming as (
+      select ${selected} from (
+        select distinct on (${key}) *
+        from jsonb_to_recordset(${stringifyDeep(rows)}::jsonb) as r(${recordType})
+        order by ${key}, ${sql.raw(newest)}
+      ) as newest
+    ), marked as (
+      insert into ${sql.raw(FETCH_MARKS)} as m
+        (table_name, account_id, connection_id, source_id, source_updated_at, fetch_seq)
+      select ${shape.name}, excluded.account_id, excluded.connection_id, excluded.source_id::text,
+        excluded.source_updated_at, excluded.fetch_seq
+      from incoming as excluded join ${name} as t on ${sql.raw(join)}
+      where ${sql.raw(olderThan("t", "excluded", byContent))} and ${sql.raw(unchanged)}
+      on conflict (table_name, account_id, connection_id, source_id) do update
+        set source_updated_at = excluded.source_updated_at, fetch_seq = excluded.fetch_seq, marked_at = now()
+        where ${sql.raw(olderThan("m", "excluded", byContent))}
+    )
+    insert into ${name} as t (${list})
+    select * from incoming
     on conflict (${key}) do update set ${sql.raw(updates)}
     where ${sql.raw(wins)}`;
 }

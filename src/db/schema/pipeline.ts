@@ -162,3 +162,22 @@ export const syncRuns = pgTable(
     index("sync_runs_account_idx").on(t.accountId, t.connectionId, t.entity, t.startedAt),
   ],
 );
+
+/**
+ * The newest fetch of a core row that wrote nothing because its content and delete state equalled the row's.
+ * Writing nothing leaves the row's own version (source_updated_at, fetch_seq) behind that fetch, so the
+ * version a late, older delivery or a delete must beat is the greater of the row's and its mark's.
+ */
+export const coreFetchMarks = pgTable(
+  "core_fetch_marks",
+  {
+    tableName: text("table_name").notNull(),
+    accountId: text("account_id").notNull(),
+    connectionId: text("connection_id").notNull(),
+    sourceId: text("source_id").notNull(),
+    sourceUpdatedAt: tz("source_updated_at"),
+    fetchSeq: bigint("fetch_seq", { mode: "number" }).notNull(),
+    markedAt: tz("marked_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tableName, t.accountId, t.connectionId, t.sourceId] })],
+);
