@@ -255,4 +255,43 @@ describe("unchanged rows write nothing", () => {
       [...byId(await tuples("fub_people", ctx)).values()].filter((t) => !t.live).map((t) => t.id),
     ).toEqual(["5"]);
   });
+  it("what an unchanged fetch saw keeps its place: a late older version or an earlier delete does not beat it", async () => {
+    const ctx = fresh();
+    await fetchAndTransform(ctx, "people", "seed", [person(1), person(2)]);
+    const seeded = byId(await tuples("fub_people", ctx));
+    // Fetched in this order, all with the same source time: 1 changed to B (and its delete observed for 2),
+    // then both unchanged again. The later unchanged fetches are transformed first, and write nothing.
+    const changedB = await stage(ctx, "people", "late", [person(1, { lastName: "B" })]);
+    await stage(ctx, "people", "webhook:d2", [{ id: 2 }], "delete");
+    expect(await fetchAndTransform(ctx, "people", "again", [person(1), person(2)])).toMatchObject({
+      written: 0,
+    });
+
+    // The tie goes to the later fetch, which saw the stored content: the late B writes nothing.
+    expect(await transform([changedB])).toMatchObject({ written: 0 });
+    // The delete was observed before 2's unchanged fetch, which found the record still there: its tombstone is
+    // kept, but it reaches no row.
+    expect(
+      await withTestDb((db) =>
+        completeRun(
+          db,
+          {
+            accountId: ctx.account,
+            connectionId: ctx.conn,
+            provider: "fub",
+            entity: "people",
+            runId: "webhook:d2",
+            mode: "webhook",
+          },
+          { maxDeleteShare: 1 },
+        ),
+      ),
+    ).toMatchObject({ status: "applied" });
+    expect(byId(await tuples("fub_people", ctx))).toEqual(seeded);
+
+    // A change fetched after the marks still writes.
+    expect(await fetchAndTransform(ctx, "people", "newer", [person(1, { lastName: "C" })])).toMatchObject({
+      written: 2,
+    });
+  });
 });
