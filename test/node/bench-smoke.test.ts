@@ -40,6 +40,9 @@ describe("bench smoke", () => {
     expect(b.coreWrites.inserted).toBeGreaterThanOrEqual(2 * b.records);
     expect(Object.keys(b.coreWrites.byTable).sort()).toEqual(["contacts", "fub_people"]);
     expect(u.target).toBe(0);
+    // What each unchanged fetch saw is kept as one fetch mark per core row (own and unified): small rows.
+    expect(u.markWrites).toBeGreaterThanOrEqual(2 * b.records);
+    expect(u.markWrites).toBeLessThanOrEqual(2 * u.records);
     // Staging still writes each fetched record once.
     expect(u.walBytesPerRecord).toBeGreaterThan(0);
     expect(lines.join("\n")).toContain("unchanged rescan");

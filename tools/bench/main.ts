@@ -138,7 +138,7 @@ export async function runBench(
     log(`unchanged rescan: a second complete scan of the ${opts.people} people…`);
     const rescan = await runRescan(b, mainTenant, { timeoutMs: timeoutFor(opts.people) });
     log(
-      `  ${rescan.records} records in ${rescan.seconds} s = ${rescan.recordsPerSec}/s, ${rescan.coreWrites.tuples} core tuples written, WAL ${rescan.walBytesPerRecord} B/record`,
+      `  ${rescan.records} records in ${rescan.seconds} s = ${rescan.recordsPerSec}/s, ${rescan.coreWrites.tuples} core tuples written, ${rescan.markWrites} fetch marks, WAL ${rescan.walBytesPerRecord} B/record`,
     );
 
     log("raw upsert baseline (Node, pg, 1000-row multi-row upsert, one connection)…");

@@ -72,6 +72,7 @@ export const benchReportSchema = z.object({
     seconds: z.number(),
     recordsPerSec: z.number(),
     coreWrites,
+    markWrites: z.number(),
     walBytesPerRecord: z.number(),
     statementsPer1000: z.number(),
     /** core tuples the unchanged scan may write */
@@ -174,6 +175,7 @@ export function renderTable(r: BenchReport): string {
     `${u.target}`,
   ]);
   rows.push(["backfill: core tuples written", n(b.coreWrites.tuples), ""]);
+  rows.push(["unchanged rescan: fetch marks written (core_fetch_marks)", n(u.markWrites), ""]);
   rows.push(["unchanged rescan: WAL bytes / record (staging included)", n(u.walBytesPerRecord), ""]);
   const rb = r.rateBudget;
   rows.push([

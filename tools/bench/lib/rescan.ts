@@ -1,6 +1,7 @@
 import { getTableConfig, PgTable } from "drizzle-orm/pg-core";
 import pg from "pg";
 import * as schema from "../../../src/db/schema";
+import { FETCH_MARKS } from "../../../src/pipeline/upsert";
 import type { Tenant } from "./backfill";
 import type { BenchStack } from "./bench-stack";
 import { statementsDelta, statementsSnapshot } from "./statements";
@@ -20,6 +21,8 @@ export type RescanResult = {
   seconds: number;
   recordsPerSec: number;
   coreWrites: CoreWrites;
+  /** tuples written to core_fetch_marks: what each unchanged fetch saw, one small row per core row at most */
+  markWrites: number;
   /** WAL of the platform's statements during the scan (staging included), per fetched record */
   walBytesPerRecord: number;
   statementsPer1000: number;
@@ -115,6 +118,7 @@ export async function runRescan(
     // Whatever the backfill left in flight (stats not yet flushed) must not count as the rescan's.
     await new Promise((r) => setTimeout(r, 1500));
     const counters = await coreCounters(client, tables);
+    const marksBefore = await coreCounters(client, [FETCH_MARKS]);
     const statements = await statementsSnapshot(client);
     const t0 = performance.now();
     await b.admin.sync(t.accountId, { entity: "people", mode: "onboarding" });
@@ -156,11 +160,13 @@ export async function runRescan(
     await new Promise((r) => setTimeout(r, 1500));
     const stats = await statementsDelta(client, statements, polls + 2);
     const coreWrites = writesBetween(counters, await coreCounters(client, tables));
+    const markWrites = writesBetween(marksBefore, await coreCounters(client, [FETCH_MARKS])).tuples;
     return {
       records: fetched,
       seconds: round(seconds, 2),
       recordsPerSec: round(fetched / Math.max(seconds, 0.001), 0),
       coreWrites,
+      markWrites,
       walBytesPerRecord: Math.round(stats.walBytes / Math.max(1, fetched)),
       statementsPer1000: round((stats.statements / Math.max(1, fetched)) * 1000, 1),
     };
