@@ -1,9 +1,12 @@
 import type { AccountSync } from "../durable-objects/account-sync";
+import type { RateBudget } from "../durable-objects/rate-budget";
 import type { TransformMessage } from "./pipeline/messages";
 
 /** Bindings, vars and secrets of the Worker (see wrangler.toml and .dev.vars.example). */
 export interface Env {
   ACCOUNT_SYNC: DurableObjectNamespace<AccountSync>;
+  /** One rate budget per provider credential the provider counts by (named by its fingerprint), shared by accounts. */
+  RATE_BUDGET: DurableObjectNamespace<RateBudget>;
   TRANSFORMS: Queue<TransformMessage>;
   DATABASE_URL: string;
   /** host:port of the local WebSocket-to-TCP proxy; unset in production (Neon terminates WebSockets). */
