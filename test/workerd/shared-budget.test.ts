@@ -1,7 +1,8 @@
-import { runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { budgetView } from "../../durable-objects/budget-gate";
 import { callProvider } from "../../durable-objects/provider-call";
+import { fub } from "../../src/connectors/fub";
 import { rateBudgetFingerprint, shortFingerprint } from "../../src/core/rate-scope";
 import { uniqueId } from "../support/db";
 import { admin, entityState, sim, simTenant, stepDeps, stubFor, waitFor } from "./account-sync-fixtures";
@@ -191,4 +192,52 @@ describe("one rate budget per provider credential", () => {
     expect(s.requests.byContext.events?.maxInWindow).toBeGreaterThanOrEqual(15);
     expect(Date.now() - started).toBeGreaterThan(20_000);
   }, 180_000);
+});
+
+describe("RateBudget object", () => {
+  const stub = (name: string) => env.RATE_BUDGET.get(env.RATE_BUDGET.idFromName(name));
+  const policy = fub.rateLimit({ apiKey: "k", systemKey: "s" });
+
+  it("keeps a budget in use, and forgets an unused one (a rotated key's) with its storage", async () => {
+    const busy = stub(uniqueId("fp"));
+    expect(await busy.acquire("webhook", policy, "global")).toEqual({ granted: true });
+    // The idle check is armed by the first grant; in use, the alarm keeps the budget and re-arms.
+    expect(await runDurableObjectAlarm(busy)).toBe(true);
+    const kept = await runInDurableObject(busy, async (_i: unknown, ctx: DurableObjectState) => ({
+      alarm: await ctx.storage.getAlarm(),
+      rows: ctx.storage.sql.exec("select count(*) as n from budgets").one().n,
+    }));
+    expect(kept.rows).toBe(1);
+    expect(kept.alarm).toBeGreaterThan(Date.now() + 30 * 60_000);
+    expect((await busy.snapshot()).usedInWindow).toBe(1);
+
+    // A budget whose last grant, reserve and block are all older than three windows holds nothing a verdict needs.
+    const old = stub(uniqueId("fp"));
+    await old.acquire("delta", policy, "global");
+    await runInDurableObject(old, (_i: unknown, ctx: DurableObjectState) => {
+      const t = Date.now() - 60_000;
+      const state = {
+        contexts: {
+          global: {
+            grants: [t],
+            blockedUntil: null,
+            observedLimit: null,
+            observedWindowMs: null,
+            lastGrant: { delta: t },
+          },
+        },
+      };
+      ctx.storage.sql.exec("update budgets set state_json = ?", JSON.stringify(state));
+    });
+    expect(await runDurableObjectAlarm(old)).toBe(true);
+    const gone = await runInDurableObject(
+      old,
+      (_i: unknown, ctx: DurableObjectState) =>
+        ctx.storage.sql.exec("select count(*) as n from sqlite_master where name = 'budgets'").one().n,
+    );
+    expect(gone).toBe(0);
+    // Asked again, it starts from an empty budget.
+    expect(await old.acquire("backfill", policy, "global")).toEqual({ granted: true });
+    expect((await old.snapshot()).usedInWindow).toBe(1);
+  });
 });
