@@ -7,6 +7,7 @@ import { fullJitterBackoffMs } from "../src/core/backoff";
 import { parseKeyring } from "../src/core/crypto";
 import { AppError } from "../src/core/errors";
 import type { Priority } from "../src/core/rate-budget";
+import { DEFAULT_CONTEXT } from "../src/core/rate-contexts";
 import { safeErrorMessage } from "../src/core/safe-error";
 import { sharedCommit } from "../src/core/shared-commit";
 import { type Db, openDb } from "../src/db/client";
@@ -20,6 +21,7 @@ import {
 } from "../src/sync/reconcile";
 import type { IngestRequest } from "../src/webhooks/inbox"; // issue 5
 import { breakerStore } from "./breaker-store";
+import { type BudgetView, budgetView, forgetBudgetRef, sharedBudgetOf } from "./budget-gate";
 import { type Acquired, budgetStore } from "./budget-store";
 import { listLeases } from "./lease";
 import { callProvider, readJson } from "./provider-call";
@@ -89,7 +91,7 @@ export type EntityStatus = SyncState & {
 export type ConnectionStatus = {
   connectionId: string;
   breaker: ReturnType<typeof breakerStore.view>;
-  rateBudget: ReturnType<typeof budgetStore.snapshot>;
+  rateBudget: BudgetView;
   entities: EntityStatus[];
 };
 
@@ -436,8 +438,9 @@ export class AccountSync extends DurableObject<Env> {
   }
 
   /**
-   * Takes one request from the connection's shared budget of a rate context (the default one when not
-   * named), for callers outside the sync runner. Not granted: call again at retryAt, via the alarm.
+   * Takes one request from the connection's budget of a rate context (the default one when not named), for
+   * callers outside the sync runner: the credential's shared budget once the connection has used one, else its
+   * own. Not granted: call again at retryAt, via the alarm.
    */
   async acquireBudget(
     connectionId: string,
@@ -445,6 +448,9 @@ export class AccountSync extends DurableObject<Env> {
     policy?: RateLimitPolicy,
     context?: string,
   ): Promise<Acquired> {
+    const shared = sharedBudgetOf(this.sql, connectionId);
+    if (shared && policy)
+      return shared.acquire(priority, policy, context ?? policy.defaultContext ?? DEFAULT_CONTEXT);
     return budgetStore.acquire(this.sql, connectionId, priority, Date.now(), policy, context);
   }
 
@@ -457,6 +463,7 @@ export class AccountSync extends DurableObject<Env> {
     this.sql.exec("delete from leases where name like ?", `${leaseName(connectionId, "")}%`);
     breakerStore.remove(this.sql, connectionId);
     budgetStore.remove(this.sql, connectionId);
+    forgetBudgetRef(this.sql, connectionId);
     await this.armAlarm();
     if (provider) {
       const handle = openDb(this.env);
@@ -617,14 +624,16 @@ export class AccountSync extends DurableObject<Env> {
     const timerByName = new Map(timers.map((t) => [t.name, t]));
     const states = listSyncStates(this.sql);
     const ids = [...new Set([...connectionIds, ...states.map((s) => s.connectionId)])];
+    // A shared budget is read from its object (one call per connection, in parallel).
+    const budgets = await Promise.all(ids.map((id) => budgetView(this.sql, id, now)));
     return {
       paused: this.paused(),
       invocations: invocationStats(this.sql),
       timers: timers.map((t) => ({ name: t.name, dueAt: t.dueAt })),
-      connections: ids.map((connectionId) => ({
+      connections: ids.map((connectionId, i) => ({
         connectionId,
         breaker: breakerStore.view(this.sql, connectionId, now),
-        rateBudget: budgetStore.snapshot(this.sql, connectionId, now),
+        rateBudget: budgets[i] as BudgetView,
         entities: states
           .filter((s) => s.connectionId === connectionId)
           .map((s) => {

@@ -4,6 +4,7 @@ import {
   type HeaderReader,
   type Priority,
   type RateBudgetState,
+  RESERVE_IDLE_WINDOWS,
 } from "../src/core/rate-budget";
 import {
   type ContextSnapshot,
@@ -95,6 +96,50 @@ export type Acquired = { granted: true } | { granted: false; retryAt: number };
 export type RateBudgetView = ContextSnapshot & { contexts: ContextSnapshot[] };
 
 /**
+ * What one response tells its budget: the rate headers it carried (on a 429 without Remaining, whose 0 would block
+ * a whole window where Retry-After says less), the context the request was counted in, and on a 429 its
+ * Retry-After. Plain data, so it crosses an RPC to a shared budget as it is.
+ */
+export type BudgetFeedback = {
+  headers: Record<string, string>;
+  context: string;
+  rateLimited: { retryAfterMs: number | null } | null;
+};
+
+/** The context the feedback applied to and, after a 429, when that context may call again. */
+export type Settled = { context: string; retryAt: number | null };
+
+/** The headers of a response the budget reads (lower-cased names), the only part of a response it keeps. */
+export function budgetHeaders(
+  policy: RateLimitPolicy,
+  headers: HeaderReader,
+  withoutRemaining: boolean,
+): Record<string, string> {
+  const h = policy.headers;
+  const names = [
+    h.limit,
+    h.window ?? "X-RateLimit-Window",
+    h.reset ?? "X-RateLimit-Reset",
+    ...(withoutRemaining ? [] : [h.remaining]),
+    ...(policy.contextHeader ? [policy.contextHeader] : []),
+  ];
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const value = headers.get(name);
+    if (value !== null) out[name.toLowerCase()] = value;
+  }
+  return out;
+}
+
+const readerOf = (headers: Record<string, string>): HeaderReader => ({
+  get: (name) => headers[name.toLowerCase()] ?? null,
+});
+
+/** The table every object keeping budgets has (AccountSync's schema creates the same one). */
+const BUDGETS_TABLE =
+  "create table if not exists budgets (connection_id text primary key, state_json text not null, config_json text)";
+
+/**
  * One sliding-window budget per rate context of a connection, shared by every caller in the object (webhook
  * fetches, delta, backfill) and persisted after each grant. Synchronous read-modify-write: no two callers see
  * the same slot.
@@ -149,6 +194,13 @@ export const budgetStore = {
     write(sql, connectionId, next, config);
     return next.contexts[name]?.blockedUntil ?? now;
   },
+  /** A response's feedback in one step: its headers, then its 429 if it was one. */
+  settle(sql: SqlStorage, connectionId: string, now: number, feedback: BudgetFeedback): Settled {
+    const context = budgetStore.observe(sql, connectionId, now, readerOf(feedback.headers), feedback.context);
+    if (!feedback.rateLimited) return { context, retryAt: null };
+    const retryAfterMs = feedback.rateLimited.retryAfterMs;
+    return { context, retryAt: budgetStore.rateLimited(sql, connectionId, now, retryAfterMs, context) };
+  },
   snapshot(sql: SqlStorage, connectionId: string, now: number): RateBudgetView {
     const { state, config } = read(sql, connectionId);
     const contexts = contextSnapshots(state, config, now);
@@ -156,5 +208,21 @@ export const budgetStore = {
   },
   remove(sql: SqlStorage, connectionId: string): void {
     sql.exec("delete from budgets where connection_id = ?", connectionId);
+  },
+  ensureTable(sql: SqlStorage): void {
+    sql.exec(BUDGETS_TABLE);
+  },
+  /**
+   * Nothing in the budget matters any more: no grant in any window, no block, and no reserve still held by a
+   * priority that took a slot within the last RESERVE_IDLE_WINDOWS windows. Forgetting it then changes no verdict.
+   */
+  idle(sql: SqlStorage, connectionId: string, now: number): boolean {
+    const { state, config } = read(sql, connectionId);
+    const busy = Object.values(state.contexts).some((s) => {
+      const windowMs = s.observedWindowMs ?? config.windowMs;
+      const lastUse = Math.max(0, ...s.grants, s.lastGrant?.webhook ?? 0, s.lastGrant?.delta ?? 0);
+      return (s.blockedUntil ?? 0) > now || lastUse + RESERVE_IDLE_WINDOWS * windowMs > now;
+    });
+    return !busy;
   },
 };

@@ -6,9 +6,16 @@ import type { Priority } from "../src/core/rate-budget";
 import { requestPath } from "../src/core/rate-contexts";
 import { safeErrorMessage } from "../src/core/safe-error";
 import { breakerStore } from "./breaker-store";
-import { budgetStore } from "./budget-store";
+import { budgetGateFor, type SharedBudgets } from "./budget-gate";
+import { type Acquired, budgetHeaders, budgetStore } from "./budget-store";
 
-export type ProviderCallDeps = { sql: SqlStorage; fetch: typeof fetch; now: () => number };
+export type ProviderCallDeps = {
+  sql: SqlStorage;
+  fetch: typeof fetch;
+  now: () => number;
+  /** Where budgets shared by a credential live; the Worker's RATE_BUDGET objects unless a test says otherwise. */
+  sharedBudgets?: SharedBudgets;
+};
 
 export type ProviderCallOptions = {
   connection: LoadedConnection;
@@ -59,7 +66,16 @@ export async function callProvider(
     init.method ?? "GET",
     requestPath(url, opts.connection.baseUrl),
   );
-  const budget = budgetStore.acquire(sql, id, opts.priority, deps.now(), policy, context);
+  // The connection's own budget, or the one every holder of its credential shares (one call each way).
+  const gate = await budgetGateFor(deps, opts.connection, policy);
+  let budget: Acquired;
+  try {
+    budget = await gate.acquire(opts.priority, policy, context);
+  } catch (error) {
+    // Our own budget object failed, not the provider: nothing was sent, the caller's bounded retry takes it.
+    breakerStore.releaseProbe(sql, id);
+    return { kind: "failure", error: `rate budget unavailable: ${safeErrorMessage(error)}` };
+  }
   if (!budget.granted) {
     breakerStore.releaseProbe(sql, id);
     return { kind: "parked", reason: "no_budget", retryAt: budget.retryAt };
@@ -91,28 +107,33 @@ export async function callProvider(
   }
 
   const now = deps.now();
-  // On a 429, Retry-After says when to come back; its "Remaining: 0" would otherwise block a whole window.
-  const headers =
-    response.status === 429
-      ? {
-          get: (name: string) =>
-            name.toLowerCase().endsWith("remaining") ? null : response.headers.get(name),
-        }
-      : response.headers;
-  const counted = budgetStore.observe(sql, id, now, headers, context);
   const outcome = classifyOutcome({ status: response.status });
+  const rateLimited = outcome === "rate_limited";
+  // On a 429, Retry-After says when to come back; its "Remaining: 0" would otherwise block a whole window.
+  const retryAfterMs = rateLimited ? parseRetryAfter(response.headers.get("Retry-After"), now) : null;
+  let retryAt: number | null = null;
+  try {
+    const settled = await gate.settle({
+      headers: budgetHeaders(policy, response.headers, rateLimited),
+      context,
+      rateLimited: rateLimited ? { retryAfterMs } : null,
+    });
+    retryAt = settled.retryAt;
+  } catch (error) {
+    // The answer is here and stays valid; only what it taught the budget is lost (the next response teaches it).
+    console.warn("rate budget feedback lost", safeErrorMessage(error));
+  }
   if (outcome === "success") {
     breakerStore.success(sql, id, opts.breaker, now);
     return { kind: "ok", response };
   }
   await response.body?.cancel().catch(() => {});
-  if (outcome === "rate_limited") {
+  if (rateLimited) {
     breakerStore.releaseProbe(sql, id);
-    const retryAfter = parseRetryAfter(response.headers.get("Retry-After"), now);
     return {
       kind: "parked",
       reason: "rate_limited",
-      retryAt: budgetStore.rateLimited(sql, id, now, retryAfter, counted),
+      retryAt: retryAt ?? now + (retryAfterMs ?? policy.windowMs),
     };
   }
   if (outcome === "failure") {

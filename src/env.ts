@@ -1,9 +1,12 @@
 import type { AccountSync } from "../durable-objects/account-sync";
+import type { RateBudget } from "../durable-objects/rate-budget";
 import type { TransformMessage } from "./pipeline/messages";
 
 /** Bindings, vars and secrets of the Worker (see wrangler.toml and .dev.vars.example). */
 export interface Env {
   ACCOUNT_SYNC: DurableObjectNamespace<AccountSync>;
+  /** One rate budget per provider credential the provider counts by (named by its fingerprint), shared by accounts. */
+  RATE_BUDGET: DurableObjectNamespace<RateBudget>;
   TRANSFORMS: Queue<TransformMessage>;
   /** The request role (etl_app): sees only the account a transaction names, never more. */
   DATABASE_URL: string;

@@ -1,4 +1,5 @@
 import { AccountSync } from "../durable-objects/account-sync";
+import { RateBudget } from "../durable-objects/rate-budget";
 import { connectorFor } from "./connectors/registry";
 import type { Env } from "./env";
 import { createApp } from "./http/app";
@@ -17,4 +18,4 @@ export default {
   },
 } satisfies ExportedHandler<Env, unknown>;
 
-export { AccountSync };
+export { AccountSync, RateBudget };

@@ -24,6 +24,7 @@ function rateLimitPolicy(r: RateLimitSpec, c: Credentials): RateLimitPolicy {
   };
   if (r.defaultContext) policy.defaultContext = r.defaultContext;
   if (r.contextHeader) policy.contextHeader = r.contextHeader;
+  if (r.scope && r.scope !== "connection") policy.scope = r.scope;
   if (r.contexts?.length) {
     policy.contexts = r.contexts.map((x) => ({
       name: x.name,

@@ -105,7 +105,18 @@ export type RateLimitSpec = {
    * 20 per 10 s). A request matching one is counted there instead of in the default context.
    */
   contexts?: RateContextSpec[];
+  /** What the provider counts requests by (default "connection": each connection keeps its own budget). */
+  scope?: RateScope;
 };
+
+/**
+ * Who a provider's limit belongs to. "connection": each connection keeps its own budget (a provider with no
+ * credential shared between connections). `{ credential }`: the provider counts per the credential held in that
+ * field (FUB: per API key), so every connection holding the same value shares one budget, across accounts too. A
+ * credential that rotates (an OAuth access token) is a new budget after each rotation; name the stable identity
+ * the provider counts, not a token.
+ */
+export type RateScope = "connection" | { credential: string };
 
 /** One rate context besides the default: the requests it covers and its limit. */
 export type RateContextSpec = {
@@ -207,6 +218,8 @@ export type RateLimitPolicy = {
   contexts?: { name: string; pathPrefix: string; method?: string; limit: number }[];
   /** Header naming the context a response was counted in. */
   contextHeader?: string;
+  /** Who the limit belongs to; absent means "connection". */
+  scope?: RateScope;
 };
 
 export type Page = { records: unknown[]; nextUrl: string | null; total: number | null };

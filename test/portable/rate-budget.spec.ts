@@ -23,6 +23,7 @@ import {
   requestPath,
   takeContextToken,
 } from "../../src/core/rate-contexts";
+import { rateBudgetFingerprint, shortFingerprint } from "../../src/core/rate-scope";
 import { assertDeepEqual, assertEqual, assertTrue, test } from "./harness";
 
 const FUB: RateBudgetConfig = { limit: 250, windowMs: 10_000, reserve: { webhook: 0.05, delta: 0.05 } };
@@ -501,6 +502,30 @@ test("rate contexts: the FUB declaration resolves each context's limit for the c
   };
   assertEqual(rateContextFor(policy, "GET", requestPath(url("events"), "https://fub.example")), "events");
   assertEqual(rateContextFor(policy, "GET", requestPath(url("people"), "https://fub.example")), "global");
+});
+
+test("rate scope: FUB counts per API key, and a key's budget is named by a fingerprint, never the key", async () => {
+  assertDeepEqual(fub.rateLimit({ apiKey: "k" }).scope, { credential: "apiKey" });
+  const key = "fub-api-key-0123456789";
+  const name = await rateBudgetFingerprint("fub", key);
+  assertTrue(/^[0-9a-f]{64}$/.test(name), "a hex SHA-256");
+  assertTrue(!name.includes(key), "the key is not in the name");
+  // The same key names the same budget wherever it is held; another key or another provider does not.
+  assertEqual(await rateBudgetFingerprint("fub", key), name);
+  assertTrue((await rateBudgetFingerprint("fub", `${key}x`)) !== name, "another key, another budget");
+  assertTrue((await rateBudgetFingerprint("lofty", key)) !== name, "another provider, another budget");
+  // The separator keeps provider and key apart: ("fu", "bkey") is not ("fub", "key").
+  assertTrue(
+    (await rateBudgetFingerprint("fu", "bkey")) !== (await rateBudgetFingerprint("fub", "key")),
+    "split",
+  );
+  assertEqual(shortFingerprint(name), name.slice(0, 12));
+  // A provider that declares no scope keeps a budget per connection.
+  const { scope: _, ...unscoped } = fub.spec.rateLimit;
+  assertEqual(
+    defineConnector({ ...fub.spec, rateLimit: unscoped }).rateLimit({ apiKey: "k" }).scope,
+    undefined,
+  );
 });
 
 test("rate contexts: a declaration naming a context twice is refused", () => {

@@ -1,5 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { budgetView } from "../../durable-objects/budget-gate";
 import { budgetStore } from "../../durable-objects/budget-store";
 import { callProvider } from "../../durable-objects/provider-call";
 import { fub } from "../../src/connectors/fub";
@@ -42,7 +43,8 @@ describe("rate budget per provider rate context (FUB: global and events)", () =>
         events,
         parked,
         people: people.kind,
-        view: budgetStore.snapshot(ctx.storage.sql, connectionId, Date.now()),
+        // The budget the connection's requests went through: its API key's, shared.
+        view: await budgetView(ctx.storage.sql, connectionId, Date.now()),
       };
     });
     // A lone backfill keeps one slot for each idle reserve: 8 of the events context's 10.
@@ -56,6 +58,7 @@ describe("rate budget per provider rate context (FUB: global and events)", () =>
     ]);
     // The top-level figures stay the default context's.
     expect(out.view).toMatchObject({ context: "global", limit: 125, usedInWindow: 1 });
+    expect(out.view).toMatchObject({ scope: "credential", shared: true });
     const summary = await simSummary(apiKey);
     expect(summary.requests).toMatchObject({ served: 9, rateLimited: 0 });
     // The account status shows each context.
@@ -77,7 +80,7 @@ describe("rate budget per provider rate context (FUB: global and events)", () =>
         `${deps.connection.baseUrl}/v1/events?limit=1`,
       );
       await close();
-      return { r, view: budgetStore.snapshot(ctx.storage.sql, connectionId, Date.now()) };
+      return { r, view: await budgetView(ctx.storage.sql, connectionId, Date.now()) };
     });
     expect(out.r).toMatchObject({ kind: "parked", reason: "rate_limited" });
     const blocked = Object.fromEntries(out.view.contexts.map((c) => [c.context, c.blockedUntil]));

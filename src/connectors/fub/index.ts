@@ -40,8 +40,8 @@ export const fub = defineConnector({
     totalPath: "_metadata.total",
     dropOnNext: ["offset"],
   },
-  // Published: counted per context, each a sliding 10 s: `global` 250 with a registered system key (125
-  // without), and `GET /v1/events` apart at 20 (10 without). Every response names its context.
+  // Published: counted per API key and per context, each a sliding 10 s: `global` 250 with a registered system
+  // key (125 without), and `GET /v1/events` apart at 20 (10 without). Every response names its context.
   rateLimit: {
     limit: 125,
     windowMs: 10_000,
@@ -51,6 +51,7 @@ export const fub = defineConnector({
     contextHeader: "X-RateLimit-Context",
     defaultContext: "global",
     contexts: [{ name: "events", pathPrefix: "/v1/events", method: "GET", limit: 10, elevatedLimit: 20 }],
+    scope: { credential: "apiKey" },
   },
   webhooks: {
     verification: "fub",
