@@ -118,13 +118,9 @@ export async function transformPages(
     const wrote = new Set<string>();
     for (const [table, groups] of byTable) {
       for (const { versioning, rows } of groups) {
-        const upsert = upsertStatement(table, rows, { versioning });
-        if (!ownTables.has(table)) {
-          written += (await tx.execute(upsert)).rowCount ?? 0;
-          continue;
-        }
-        const result = await tx.execute(sql`${upsert} returning connection_id, source_id::text as source_id`);
-        written += result.rowCount ?? 0;
+        const result = await tx.execute(upsertStatement(table, rows, { versioning }));
+        written += result.rows.length;
+        if (!ownTables.has(table)) continue;
         for (const r of result.rows as { connection_id: string; source_id: string }[]) {
           wrote.add(`${tableShape(table).name}\u0000${r.connection_id}\u0000${r.source_id}`);
         }

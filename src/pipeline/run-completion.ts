@@ -198,12 +198,15 @@ async function markStagedDeletesDone(db: Db, run: CompletedRun): Promise<void> {
 
 /**
  * The row `c` was fetched again after the delete `r` was observed, by a fetch that wrote nothing because
- * nothing had changed (its fetch mark): the record was still there, so the delete does not reach it.
+ * nothing had changed (its fetch mark, newer than the row's own version): the record was still there, so
+ * the delete does not reach it. Marks older than the row's version come from versions that lost; they
+ * change nothing here.
  */
 function fetchedLater(tableName: string): SQL {
-  return sql.raw(
-    `exists (select 1 from ${FETCH_MARKS} m where ${markOf(tableName, "c")} and m.fetch_seq > r.deleted_seq)`,
-  );
+  const version = (a: string) =>
+    `(coalesce(${a}.source_updated_at, '-infinity'::timestamptz), ${a}.fetch_seq)`;
+  return sql.raw(`exists (select 1 from ${FETCH_MARKS} m where ${markOf(tableName, "c")}
+    and m.fetch_seq > r.deleted_seq and ${version("c")} < ${version("m")})`);
 }
 
 type DeleteRow = { source_id: string; deleted_at: string; deleted_seq: number };

@@ -93,9 +93,15 @@ export function markOf(tableName: string, alias: string): string {
  * duplicates, replays and complete scans of unchanged data write no core row. Content is compared only on a
  * conflict, so inserts pay nothing for it. Such a fetch still happened, though, and what it saw must keep
  * its place in the order: a late delivery of an older version, or a delete observed before it, must not win
- * against it. So it leaves a fetch mark (core_fetch_marks: one small row per core row at most, updated in
- * place), and a row's version is the greater of its own and its mark's: a version must beat both to write,
- * and a delete must be observed after both to reach the row (run-completion.ts).
+ * against it. So every incoming version the statement did not write leaves a fetch mark (core_fetch_marks:
+ * one small row per core row at most, moved forward in place), and a version must beat both the row and its
+ * mark to write; a delete must be observed after the row's fetch and after a mark newer than the row to
+ * reach it (run-completion.ts). A version that lost leaves a mark too, older than the row's version: it
+ * orders nothing the row does not already order, and deletes ignore it. So marks need no lookup of the core
+ * row: they are the incoming rows the upsert did not return, and a backfill, which writes every row, writes
+ * no mark.
+ *
+ * The statement returns the (connection_id, source_id) of every row it wrote.
  *
  * Deletes are ordered by fetch order too: a row is deleted while a delete observed at deleted_seq is later
  * than the fetch of its current version (deleted_seq > fetch_seq). A newer version fetched after the delete
@@ -151,8 +157,8 @@ export function upsertStatement(
   const markedLater = `exists (select 1 from ${FETCH_MARKS} m
       where ${markOf(shape.name, "excluded")} and not (${olderThan("m", "excluded", byContent)}))`;
   const wins = `${olderThan("t", "excluded", byContent)} and not (${unchanged}) and not ${markedLater}`;
-  const join = shape.key.map((k) => `t.${quote(k)} = excluded.${quote(k)}`).join(" and ");
   const name = sql.raw(quote(shape.name));
+  const matches = shape.key.map((k) => `w.${quote(k)} = i.${quote(k)}`).join(" and ");
   return sql`
     with incoming as (
       select ${selected} from (
@@ -160,19 +166,21 @@ export function upsertStatement(
         from jsonb_to_recordset(${stringifyDeep(rows)}::jsonb) as r(${recordType})
         order by ${key}, ${sql.raw(newest)}
       ) as newest
+    ), written as (
+      insert into ${name} as t (${list})
+      select * from incoming
+      on conflict (${key}) do update set ${sql.raw(updates)}
+      where ${sql.raw(wins)}
+      returning ${key}
     ), marked as (
       insert into ${sql.raw(FETCH_MARKS)} as m
         (table_name, account_id, connection_id, source_id, source_updated_at, fetch_seq)
-      select ${shape.name}, excluded.account_id, excluded.connection_id, excluded.source_id::text,
-        excluded.source_updated_at, excluded.fetch_seq
-      from incoming as excluded join ${name} as t on ${sql.raw(join)}
-      where ${sql.raw(olderThan("t", "excluded", byContent))} and ${sql.raw(unchanged)}
+      select ${shape.name}, i.account_id, i.connection_id, i.source_id::text, i.source_updated_at, i.fetch_seq
+      from incoming as i
+      where not exists (select 1 from written as w where ${sql.raw(matches)})
       on conflict (table_name, account_id, connection_id, source_id) do update
         set source_updated_at = excluded.source_updated_at, fetch_seq = excluded.fetch_seq, marked_at = now()
         where ${sql.raw(olderThan("m", "excluded", byContent))}
     )
-    insert into ${name} as t (${list})
-    select * from incoming
-    on conflict (${key}) do update set ${sql.raw(updates)}
-    where ${sql.raw(wins)}`;
+    select connection_id, source_id::text as source_id from written`;
 }
