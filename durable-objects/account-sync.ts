@@ -5,6 +5,7 @@ import { connectorFor } from "../src/connectors/registry";
 import type { RateLimitPolicy, SyncMode } from "../src/connectors/types";
 import { fullJitterBackoffMs } from "../src/core/backoff";
 import { parseKeyring } from "../src/core/crypto";
+import { isDatabaseUnreachable } from "../src/core/db-outage";
 import { AppError } from "../src/core/errors";
 import type { Priority } from "../src/core/rate-budget";
 import { DEFAULT_CONTEXT } from "../src/core/rate-contexts";
@@ -104,6 +105,8 @@ export type AccountStatus = {
 };
 
 const LEASE_TTL_MS = 60_000;
+/** Postgres unreachable: how soon a sync step is tried again (not counted against the run's attempts). */
+const DB_OUTAGE_RETRY_MS = 10_000;
 /** A step's wall-clock budget, well inside what an alarm invocation may take; SYNC_STEP_MS overrides it. */
 const DEFAULT_STEP_MS = 10_000;
 const OVERLAP_MS = 60_000;
@@ -258,6 +261,7 @@ export class AccountSync extends DurableObject<Env> {
       await this.afterStep(tenantDb, timer, payload, settings, {
         kind: "failed",
         error: safeErrorMessage(error),
+        unreachable: isDatabaseUnreachable(error),
       });
     } finally {
       this.ctx.waitUntil(handle.close().catch(() => {}));
@@ -286,9 +290,16 @@ export class AccountSync extends DurableObject<Env> {
         setTimer(this.ctx.storage, name, outcome.retryAt, p);
         return;
       case "failed": {
-        const attempt = (p.attempt ?? 0) + 1;
         const state = getSyncState(this.sql, p.connectionId, p.entity);
         if (state?.status !== "IN_PROGRESS") return;
+        if (outcome.unreachable) {
+          // Postgres unreachable: the run waits the outage out without spending its attempts, which bound
+          // failures Postgres or the provider answered (the cursor only ever moved past staged pages).
+          // Nothing to mirror either: Postgres is what is missing.
+          setTimer(this.ctx.storage, name, now + DB_OUTAGE_RETRY_MS, p);
+          return;
+        }
+        const attempt = (p.attempt ?? 0) + 1;
         if (attempt >= settings.retry.maxAttempts) {
           await this.finishWithError(tenantDb, p, outcome.error);
           return;

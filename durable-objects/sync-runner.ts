@@ -57,7 +57,8 @@ export type StepOutcome =
   | { kind: "parked"; reason: ParkReason; retryAt: number }
   /** Not an error: the run can't begin yet (its parent entity is still landing); look again at retryAt. */
   | { kind: "waiting"; reason: string; retryAt: number }
-  | { kind: "failed"; error: string };
+  /** unreachable: the step failed because Postgres could not be reached (an outage, not the run's fault). */
+  | { kind: "failed"; error: string; unreachable?: boolean };
 
 export const leaseName = (connectionId: string, entity: string) => `sync:${connectionId}:${entity}`;
 

@@ -4,6 +4,7 @@ import { inTenant } from "../src/accounts/tenant";
 import { knownProviders } from "../src/connectors/registry";
 import type { EntityDef, WebhookResolution } from "../src/connectors/types";
 import type { Keyring } from "../src/core/crypto";
+import { isDatabaseUnreachable } from "../src/core/db-outage";
 import { AppError } from "../src/core/errors";
 import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
@@ -97,6 +98,8 @@ async function planEvent(deps: WebhookProcessDeps, row: InboxRow): Promise<Plan>
   } catch (error) {
     if (error instanceof AppError && error.status === 404)
       return { kind: "finish", note: "connection no longer exists" };
+    // An outage is not the event's failed attempt: the caller keeps it pending without counting it.
+    if (isDatabaseUnreachable(error)) throw error;
     return {
       kind: "retry",
       error: `cannot load connection: ${error instanceof Error ? error.message : String(error)}`,
@@ -240,6 +243,7 @@ async function settleGroup(
       }),
     );
   } catch (error) {
+    if (isDatabaseUnreachable(error)) throw error;
     return retry(error instanceof Error ? error.message : String(error));
   }
 }

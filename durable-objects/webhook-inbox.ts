@@ -1,6 +1,7 @@
 import type { LoadedConnection } from "../src/accounts/connections";
 import { withTenant } from "../src/accounts/tenant";
 import { fullJitterBackoffMs } from "../src/core/backoff";
+import { isDatabaseUnreachable } from "../src/core/db-outage";
 import { safeErrorMessage } from "../src/core/safe-error";
 import { holdableText } from "../src/core/storable";
 import { type DbHandle, openDb } from "../src/db/client";
@@ -34,7 +35,7 @@ export const WEBHOOK_TIMER = "webhooks";
 export const WEBHOOK_EVENT_RETENTION_MS = 8 * 24 * 3600_000;
 
 const RETRY = { baseMs: 2_000, capMs: 5 * 60_000 };
-/** Postgres unreachable: how long until the next copy attempt. */
+/** Postgres unreachable: how long until the next copy attempt, or the next try of events it failed. */
 const MIRROR_RETRY_MS = 10_000;
 /** One alarm run stays bounded (sync steps share the alarm); more work re-arms the timer at once. */
 const MAX_EVENTS_PER_RUN = 1_000;
@@ -52,7 +53,9 @@ export const MAX_MIRROR_ATTEMPTS = 3;
 /**
  * Rounds one event may spend in the work table without an outcome the inbox recorded (Postgres failing
  * while the event was processed, an error in the object's own code) before it is parked as
- * `webhook_exhausted`; failures the inbox records are bounded by MAX_WEBHOOK_ATTEMPTS first.
+ * `webhook_exhausted`; failures the inbox records are bounded by MAX_WEBHOOK_ATTEMPTS first. A round that
+ * failed because Postgres could not be reached is not counted: an outage of any length is waited out every
+ * MIRROR_RETRY_MS (parking needs Postgres anyway), and the bound applies to rounds Postgres took part in.
  */
 export const MAX_WORK_ATTEMPTS = 3 * MAX_WEBHOOK_ATTEMPTS;
 
@@ -295,26 +298,45 @@ export async function drainWebhookWork(
         provider: w.provider,
       });
       let outcomes: Map<number, IngestOutcome>;
+      // Events whose round failed only because Postgres was unreachable: not a round against their bound.
+      const outage = new Set<number>();
       try {
         outcomes = await processWebhookEvents(processDeps, ready.map(asRequest));
       } catch (error) {
         // One event can break its batch's call: each goes alone, so only what fails alone stays pending.
         outcomes = new Map();
-        for (const w of ready.length > 1 ? ready : []) {
+        const down = isDatabaseUnreachable(error);
+        for (const w of ready.length > 1 && !down ? ready : []) {
           try {
             for (const [id, o] of await processWebhookEvents(processDeps, [asRequest(w)]))
               outcomes.set(id, o);
-          } catch {
-            // stays pending below
+          } catch (own) {
+            if (isDatabaseUnreachable(own)) outage.add(w.inbox_id);
           }
         }
         const message = safeErrorMessage(error);
         for (const w of ready)
-          if (!outcomes.has(w.inbox_id)) outcomes.set(w.inbox_id, { status: "pending", error: message });
+          if (!outcomes.has(w.inbox_id)) {
+            outcomes.set(w.inbox_id, { status: "pending", error: message });
+            if (down) outage.add(w.inbox_id);
+          }
       }
-      await parkWorn(processDeps.db, ready, outcomes);
+      await parkWorn(
+        processDeps.db,
+        ready.filter((w) => !outage.has(w.inbox_id)),
+        outcomes,
+      );
       for (const w of ready) {
         const outcome = outcomes.get(w.inbox_id) ?? { status: "missing" };
+        if (outage.has(w.inbox_id) && outcome.status === "pending") {
+          sql.exec(
+            "update webhook_work set due_at = ? where inbox_id = ?",
+            now() + MIRROR_RETRY_MS,
+            w.inbox_id,
+          );
+          report.pending++;
+          continue;
+        }
         const retryAt = retryAtOf(outcome, w.attempts, now());
         if (retryAt === null) {
           sql.exec("delete from webhook_work where inbox_id = ?", w.inbox_id);

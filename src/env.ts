@@ -29,6 +29,11 @@ export interface Env {
   STAGING_RETENTION_HOURS?: string;
   /** Minutes a staged page may stay pending before the 15-minute cron announces it again; default 15. */
   STAGING_REANNOUNCE_AFTER_MINUTES?: string;
+  /**
+   * First ceiling, in seconds, of the transform queue's retry schedule (default 60: five retries span at least
+   * 15.5 min). Local harnesses shorten it; production keeps the default.
+   */
+  TRANSFORM_RETRY_BASE_SECONDS?: string;
   /** Test-only: base URL of the FUB simulator started by the workerd test setup. */
   SIMULATOR_URL?: string;
 }

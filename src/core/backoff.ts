@@ -15,6 +15,34 @@ export function fullJitterBackoffMs(
   return Math.min(ceiling, Math.floor(random() * (ceiling + 1)));
 }
 
+/**
+ * "Equal jitter": uniform integer in [c/2, c] with c = min(capMs, baseMs * 2^attempt); attempt counts from 0.
+ * Half of every delay is kept, so unlike full jitter the total over n attempts has a floor
+ * (equalJitterMinTotalMs) that a retry budget can be sized against, while the other half still spreads
+ * retries from many senders.
+ */
+export function equalJitterBackoffMs(
+  attempt: number,
+  opts: BackoffOptions,
+  random: () => number = Math.random,
+): number {
+  const ceiling = backoffCeilingMs(attempt, opts);
+  const floor = Math.ceil(ceiling / 2);
+  return Math.min(ceiling, floor + Math.floor(random() * (ceiling - floor + 1)));
+}
+
+/** The least total time equalJitterBackoffMs can wait over attempts 0..n-1: the sum of ceil(c_k / 2). */
+export function equalJitterMinTotalMs(attempts: number, opts: BackoffOptions): number {
+  let total = 0;
+  for (let k = 0; k < attempts; k++) total += Math.ceil(backoffCeilingMs(k, opts) / 2);
+  return total;
+}
+
+function backoffCeilingMs(attempt: number, opts: BackoffOptions): number {
+  const exponent = Math.max(0, Math.floor(attempt));
+  return Math.max(0, Math.min(opts.capMs, opts.baseMs * 2 ** exponent));
+}
+
 const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
 // The three HTTP-date forms RFC 9110 §5.6.7 requires recipients to accept. Parsed by

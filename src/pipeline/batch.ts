@@ -1,13 +1,19 @@
 import { sql } from "drizzle-orm";
 import { withAllAccounts } from "../accounts/tenant";
 import type { Connector } from "../connectors/types";
+import { isDatabaseUnreachable } from "../core/db-outage";
 import type { Db } from "../db/client";
 import { transformPages } from "./consumer";
 import { databaseError, type Failure, isRecordError, recordFailuresStatement } from "./failures";
 import type { TransformMessage } from "./messages";
 import { countParked } from "./run-stats";
 
-export type MessageOutcome = { ok: true } | { ok: false; error: string };
+/** `unreachable`: the page failed because Postgres could not be reached, which says nothing about the page. */
+export type MessageOutcome = { ok: true } | { ok: false; error: string; unreachable: boolean };
+
+function failed(error: unknown): MessageOutcome {
+  return { ok: false, error: databaseError(error).message, unreachable: isDatabaseUnreachable(error) };
+}
 
 /** Pages per transaction on the happy path: big enough to amortise statements, small enough to spread. */
 export const CHUNK_PAGES = 10;
@@ -73,7 +79,7 @@ async function isolate(
   connectorFor: (provider: string) => Connector,
 ): Promise<MessageOutcome> {
   const cause = databaseError(error);
-  if (!isRecordError(cause.code)) return { ok: false, error: cause.message };
+  if (!isRecordError(cause.code)) return failed(error);
   try {
     const pending = await withAllAccounts(db, (tx) =>
       tx.execute(sql`
@@ -87,13 +93,13 @@ async function isolate(
         await transformPages(db, [message], connectorFor, { stagedIds: [Number(id)] });
       } catch (recordError) {
         const own = databaseError(recordError);
-        if (!isRecordError(own.code)) return { ok: false, error: own.message };
+        if (!isRecordError(own.code)) return failed(recordError);
         await recordWriteFailure(db, Number(id), `${own.code}: ${own.message}`);
       }
     }
     return { ok: true };
   } catch (isolationError) {
-    return { ok: false, error: databaseError(isolationError).message };
+    return failed(isolationError);
   }
 }
 

@@ -1,13 +1,40 @@
 import { sql } from "drizzle-orm";
 import { withAllAccounts } from "../accounts/tenant";
+import type { Connector } from "../connectors/types";
 import type { Db } from "../db/client";
-import { type StagedForFailure, stagedFailure } from "./batch";
+import { type StagedForFailure, stagedFailure, transformBatch } from "./batch";
 import { recordFailuresStatement } from "./failures";
 import type { TransformMessage } from "./messages";
 import { countParked } from "./run-stats";
 
+export type DeadLetterOutcome = "transformed" | "parked" | "unreachable";
+
 /**
- * A page that exhausted its retries: its still-pending staged records become failed_records (reason
+ * What the dead-letter queue does with pages that exhausted their retries. Why the last delivery failed is not
+ * carried by the message, so each page is transformed once more, which tells: done (the cause is gone),
+ * Postgres unreachable (an outage, nothing wrong with the page: it stays pending, for a later retry of this
+ * message or the delta cron's re-announce), or a failure of the page itself (parked in failed_records as
+ * dead_lettered, see deadLetterPages). Records Postgres refuses are parked one by one by the transform itself.
+ * Throws when the parking cannot be written; the staged rows are then still pending.
+ */
+export async function settleDeadLetters(
+  db: Db,
+  messages: TransformMessage[],
+  connectorFor: (provider: string) => Connector,
+): Promise<DeadLetterOutcome[]> {
+  const outcomes = await transformBatch(db, messages, connectorFor);
+  const settled: DeadLetterOutcome[] = outcomes.map((o) =>
+    o.ok ? "transformed" : o.unreachable ? "unreachable" : "parked",
+  );
+  await deadLetterPages(
+    db,
+    messages.filter((_, i) => settled[i] === "parked"),
+  );
+  return settled;
+}
+
+/**
+ * A page that exhausted its retries for a reason of its own: its still-pending staged records become failed_records (reason
  * dead_lettered) so an operator sees and can replay them; the staged rows are then marked done, in the same
  * transaction. Payloads are read as text and encoded in JS, so no payload can fail the statement that parks
  * it. Staged deletes stay for run completion, which applies them whatever happened to the page's upserts.

@@ -1,22 +1,49 @@
 import type { Connector } from "../connectors/types";
-import { fullJitterBackoffMs } from "../core/backoff";
+import { type BackoffOptions, equalJitterBackoffMs } from "../core/backoff";
 import { openDb, systemDb } from "../db/client";
 import type { Env } from "../env";
 import { transformBatch } from "./batch";
-import { deadLetterPages } from "./dead-letter";
+import { settleDeadLetters } from "./dead-letter";
 import { databaseError } from "./failures";
 import { type TransformMessage, transformMessageSchema } from "./messages";
 
-const RETRY = { baseMs: 1_000, capMs: 300_000 };
+/** wrangler.toml `max_retries` of the transforms queue: deliveries after the first before the dead-letter queue. */
+export const TRANSFORM_MAX_RETRIES = 5;
+/** Default first ceiling of the retry schedule (TRANSFORM_RETRY_BASE_SECONDS). */
+export const DEFAULT_RETRY_BASE_SECONDS = 60;
+/** Cloudflare Queues refuse a longer delay. */
+const MAX_DELAY_SECONDS = 43_200;
+
+/**
+ * The transform retry schedule: equal jitter with ceilings base·2^k (k = 0 for the first retry), capped at
+ * 30·base. With the default base of 60 s the five retries wait at least 30 + 60 + 120 + 240 + 480 = 930 s
+ * (15.5 min) and at most 1,860 s in total, so a Postgres outage shorter than that never exhausts a page's
+ * retries; full jitter (the earlier schedule) could collapse to a few seconds in total.
+ */
+export function transformRetrySchedule(baseSeconds = DEFAULT_RETRY_BASE_SECONDS): BackoffOptions {
+  const baseMs = baseSeconds * 1000;
+  return { baseMs, capMs: Math.min(30 * baseMs, MAX_DELAY_SECONDS * 1000) };
+}
+
+/** TRANSFORM_RETRY_BASE_SECONDS (local harnesses shorten it), falling back to the default on absent or bad values. */
+export function retryScheduleOf(value: string | undefined): BackoffOptions {
+  const n = Number(value);
+  return transformRetrySchedule(value && Number.isFinite(n) && n > 0 ? n : DEFAULT_RETRY_BASE_SECONDS);
+}
 
 /** Delay before the next delivery; `attempts` counts deliveries so far (1 on the first). */
-export function retryDelaySeconds(attempts: number, random: () => number = Math.random): number {
-  return Math.ceil(fullJitterBackoffMs(Math.max(0, attempts - 1), RETRY, random) / 1000);
+export function retryDelaySeconds(
+  attempts: number,
+  schedule: BackoffOptions = transformRetrySchedule(),
+  random: () => number = Math.random,
+): number {
+  const ms = equalJitterBackoffMs(Math.max(0, attempts - 1), schedule, random);
+  return Math.min(MAX_DELAY_SECONDS, Math.ceil(ms / 1000));
 }
 
 /**
  * Queue entry: the main queue transforms staged pages, acking and retrying each message on its own; the
- * dead-letter queue records what exhausted its retries.
+ * dead-letter queue settles what exhausted its retries (see settleDeadLetters).
  */
 export async function handleTransformBatch(
   batch: MessageBatch<unknown>,
@@ -36,16 +63,23 @@ export async function handleTransformBatch(
   }
   if (valid.length === 0) return;
   const handle = openDb(systemDb(env));
+  const schedule = retryScheduleOf(env.TRANSFORM_RETRY_BASE_SECONDS);
   const retry = (message: Message<unknown>) =>
-    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    message.retry({ delaySeconds: retryDelaySeconds(message.attempts, schedule) });
   try {
     if (batch.queue.endsWith("-dlq")) {
       try {
-        await deadLetterPages(
+        const outcomes = await settleDeadLetters(
           handle.db,
           valid.map((v) => v.body),
+          connectorFor,
         );
-        for (const v of valid) v.message.ack();
+        valid.forEach((v, i) => {
+          // Postgres unreachable: the page stays pending. A retry here tries again later; once the
+          // dead-letter queue's own retries run out the message is dropped and re-announce sends the page.
+          if (outcomes[i] === "unreachable") retry(v.message);
+          else v.message.ack();
+        });
       } catch (error) {
         console.error("dead-letter batch failed", databaseError(error).message);
         for (const v of valid) retry(v.message);

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { parseChaosOptions, runChaos } from "../../tools/chaos/main";
 
-// `npm run chaos` at a small size: SIGKILLs, a Postgres crash and provider faults, then the core must match
-// the simulator's truth and every malformed record must be in failed_records.
+// `npm run chaos` at a small size: SIGKILLs, a 25 s Postgres outage (mid-backfill, during a webhook burst) and
+// provider faults, then the core must match the simulator's truth and every malformed record must be in
+// failed_records, with no run restarted by hand and nothing replayed.
 describe("chaos smoke", () => {
-  it("survives kills, a Postgres crash and provider faults with the core equal to the truth", async () => {
+  it("survives kills, a Postgres outage and provider faults with the core equal to the truth", async () => {
     const lines: string[] = [];
     const report = await runChaos(parseChaosOptions(["--smoke"]), (l) => {
       lines.push(l);
@@ -13,6 +14,9 @@ describe("chaos smoke", () => {
     const summary = lines.join("\n");
     expect(report.workerKills, summary).toBeGreaterThanOrEqual(2);
     expect(report.postgresRestarts, summary).toBe(1);
+    expect(report.postgresOutage, summary).toMatchObject({ seconds: 25, midBackfill: true });
+    expect(report.postgresOutage.burstMutations, summary).toBeGreaterThan(0);
+    expect(report.operatorRestarts, summary).toBe(0);
     expect(report.faults.http5xx + report.faults.timeouts, summary).toBeGreaterThan(0);
     expect(report.faults.rateLimited, summary).toBeGreaterThan(0);
     expect(report.faults.webhookEvents, summary).toBeGreaterThan(0);
@@ -23,5 +27,5 @@ describe("chaos smoke", () => {
     expect(report.heldDeletes.unjustified, summary).toEqual([]);
     expect(report.afterFullScan, summary).toMatchObject({ ok: true, missing: 0, extra: 0, stale: 0 });
     expect(report.ok, summary).toBe(true);
-  }, 300_000);
+  }, 420_000);
 });

@@ -1,4 +1,11 @@
-import { fullJitterBackoffMs, parseHttpDate, parseRetryAfter } from "../../src/core/backoff";
+import {
+  equalJitterBackoffMs,
+  equalJitterMinTotalMs,
+  fullJitterBackoffMs,
+  parseHttpDate,
+  parseRetryAfter,
+} from "../../src/core/backoff";
+import { isDatabaseUnreachable } from "../../src/core/db-outage";
 import { assertEqual, assertTrue, test } from "./harness";
 
 const opts = { baseMs: 100, capMs: 10_000 };
@@ -51,4 +58,49 @@ test("retry-after: HTTP-date in all three RFC 9110 forms", () => {
   assertEqual(parseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", at - 30_000), 30_000);
   // A date already past means retry now.
   assertEqual(parseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", at + 5_000), 0);
+});
+
+test("equal jitter: every delay keeps half its ceiling; the floor of a total is the sum of halves", () => {
+  const top = () => 0.999999999;
+  assertEqual(
+    equalJitterBackoffMs(0, opts, () => 0),
+    50,
+  );
+  assertEqual(equalJitterBackoffMs(0, opts, top), 100);
+  assertEqual(
+    equalJitterBackoffMs(3, opts, () => 0),
+    400,
+  );
+  assertEqual(equalJitterBackoffMs(3, opts, top), 800);
+  assertEqual(
+    equalJitterBackoffMs(50, opts, () => 0),
+    5_000,
+  );
+  assertEqual(equalJitterBackoffMs(50, opts, top), 10_000);
+  // 50 + 100 + 200 + 400 + 800 + 1600 + 3200 + 5000 (capped)
+  assertEqual(equalJitterMinTotalMs(8, opts), 11_350);
+  for (let i = 0; i < 100; i++) {
+    let total = 0;
+    for (let attempt = 0; attempt < 8; attempt++) total += equalJitterBackoffMs(attempt, opts);
+    assertTrue(total >= 11_350, `total ${total}`);
+  }
+});
+
+test("database outage: unreachable Postgres is told apart from Postgres refusing", () => {
+  const wrapped = (cause: unknown) => Object.assign(new Error("Failed query: select 1\nparams: "), { cause });
+  assertTrue(isDatabaseUnreachable(wrapped(new Error("Connection terminated unexpectedly"))), "terminated");
+  // The Neon driver in workerd with the proxy down: an ErrorEvent-like cause.
+  assertTrue(isDatabaseUnreachable(wrapped({ message: "Uncaught Error: Network connection lost." })), "lost");
+  assertTrue(isDatabaseUnreachable(Object.assign(new Error("x"), { code: "ECONNREFUSED" })), "refused");
+  for (const code of ["57P01", "57P02", "57P03", "08006", "08001"])
+    assertTrue(isDatabaseUnreachable(wrapped(Object.assign(new Error("server"), { code }))), code);
+  for (const code of ["22P02", "23505", "40P01", "55P03", "57014", "42703"])
+    assertTrue(!isDatabaseUnreachable(wrapped(Object.assign(new Error("server"), { code }))), code);
+  // A wrapper's own text (the statement, a payload) is not read as a socket error.
+  assertTrue(
+    !isDatabaseUnreachable(new Error("Failed query: insert 'websocket fetch failed'")),
+    "query text",
+  );
+  assertTrue(!isDatabaseUnreachable(new TypeError("cannot read properties of undefined")), "bug");
+  assertTrue(!isDatabaseUnreachable(null), "null");
 });

@@ -17,6 +17,7 @@ import {
 } from "../../src/connectors/fub/unified";
 import { connectorFor } from "../../src/connectors/registry";
 import type { Connector, EntityDef } from "../../src/connectors/types";
+import { equalJitterMinTotalMs } from "../../src/core/backoff";
 import { openDb } from "../../src/db/client";
 import { activities, contacts, deals, fubPeople } from "../../src/db/schema";
 import worker from "../../src/index";
@@ -30,7 +31,13 @@ import {
   type TransformMessage,
   transformMessageSchema,
 } from "../../src/pipeline/messages";
-import { handleTransformBatch, retryDelaySeconds } from "../../src/pipeline/queue-handler";
+import {
+  handleTransformBatch,
+  retryDelaySeconds,
+  retryScheduleOf,
+  TRANSFORM_MAX_RETRIES,
+  transformRetrySchedule,
+} from "../../src/pipeline/queue-handler";
 import { pruneStaging, stagingRetentionHours } from "../../src/pipeline/retention";
 import { completeRun } from "../../src/pipeline/run-completion";
 import { stagePage } from "../../src/pipeline/staging";
@@ -314,11 +321,31 @@ describe("FUB unified mappings", () => {
 });
 
 describe("consumer failure isolation", () => {
-  it("retry delays grow with the delivery count (full jitter, capped)", () => {
-    expect(retryDelaySeconds(1, () => 0.999)).toBe(1);
-    expect(retryDelaySeconds(4, () => 0.999)).toBe(8);
-    expect(retryDelaySeconds(50, () => 0.999)).toBe(300);
-    expect(retryDelaySeconds(5, () => 0)).toBe(0);
+  it("retry delays keep half their ceiling, so the five retries span at least 15 minutes", () => {
+    const low = () => 0;
+    const high = () => 0.999999;
+    // Delivery n waits within [c/2, c], c = 60 s · 2^(n-1), capped at 1,800 s.
+    expect([1, 2, 3, 4, 5].map((n) => retryDelaySeconds(n, undefined, low))).toEqual([30, 60, 120, 240, 480]);
+    expect([1, 2, 3, 4, 5].map((n) => retryDelaySeconds(n, undefined, high))).toEqual([
+      60, 120, 240, 480, 960,
+    ]);
+    expect(retryDelaySeconds(50, undefined, low)).toBe(900);
+    expect(retryDelaySeconds(50, undefined, high)).toBe(1800);
+    // The least total over every retry the queue gives a message, whatever the random draws.
+    const schedule = transformRetrySchedule();
+    expect(equalJitterMinTotalMs(TRANSFORM_MAX_RETRIES, schedule)).toBe(930_000);
+    expect(equalJitterMinTotalMs(TRANSFORM_MAX_RETRIES, schedule)).toBeGreaterThanOrEqual(15 * 60_000);
+    for (let trial = 0; trial < 200; trial++) {
+      let total = 0;
+      for (let n = 1; n <= TRANSFORM_MAX_RETRIES; n++) total += retryDelaySeconds(n);
+      expect(total).toBeGreaterThanOrEqual(930);
+      expect(total).toBeLessThanOrEqual(1860);
+    }
+    // The local override scales the whole schedule; a bad value keeps the production default.
+    expect(retryScheduleOf("1")).toEqual({ baseMs: 1_000, capMs: 30_000 });
+    expect(retryScheduleOf("abc")).toEqual(schedule);
+    expect(retryScheduleOf("0")).toEqual(schedule);
+    expect(retryScheduleOf(undefined)).toEqual(schedule);
   });
 
   it("a record the database rejects goes to failed_records; its page-mates and batch-mates land", async () => {
@@ -441,10 +468,10 @@ describe("consumer failure isolation", () => {
         { id: "blocked", call: "retry" },
         { id: "healthy", call: "ack" },
       ]);
-      // Tenth delivery: full jitter up to 2^9 s.
+      // Tenth delivery: the capped ceiling (1,800 s), of which half is always waited.
       const delay = calls.find((c) => c.call === "retry")?.delaySeconds ?? -1;
-      expect(delay).toBeGreaterThanOrEqual(1);
-      expect(delay).toBeLessThanOrEqual(512);
+      expect(delay).toBeGreaterThanOrEqual(900);
+      expect(delay).toBeLessThanOrEqual(1800);
     } finally {
       await client.query("rollback");
       client.release();
@@ -456,7 +483,7 @@ describe("consumer failure isolation", () => {
     expect((await firstNames(account)).map((r) => r.first_name)).toEqual(["Blocked", "Healthy"]);
   });
 
-  it("the dead-letter consumer turns exhausted pages into failed_records", async () => {
+  it("the dead-letter consumer transforms a page whose cause is gone instead of parking it", async () => {
     const account = uniqueId("acc");
     const conn = uniqueId("con");
     const msg = await stage(account, conn, "run9", 0, [
@@ -470,13 +497,8 @@ describe("consumer failure isolation", () => {
     await worker.queue(batch, env, ctx);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks).toEqual(["d1"]);
-    expect(
-      await rows(sql`select source_id, error_code, provider, entity, connection_id = ${conn} as same_conn
-                     from failed_records where account_id = ${account} order by source_id`),
-    ).toEqual([
-      { source_id: "1", error_code: "dead_lettered", provider: "fub", entity: "people", same_conn: true },
-      { source_id: "2", error_code: "dead_lettered", provider: "fub", entity: "people", same_conn: true },
-    ]);
+    expect((await firstNames(account)).map((r) => r.first_name)).toEqual(["A", "B"]);
+    expect(await rows(sql`select 1 from failed_records where account_id = ${account}`)).toEqual([]);
     expect(
       await rows(sql`select 1 from stage_records where account_id = ${account} and done_at is null`),
     ).toEqual([]);

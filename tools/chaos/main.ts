@@ -1,11 +1,13 @@
 // Fault harness: an onboarding backfill with live mutations and webhooks while the Worker is SIGKILLed and
-// restarted at random points, Postgres crashes (immediate shutdown) and comes back once, and the simulator
-// injects 5xx, timeouts, 429 storms, truncated bodies, malformed records, duplicated and reordered webhooks.
+// restarted at random points, Postgres is down for --outage seconds once (an immediate shutdown, i.e. a crash,
+// mid-backfill and during a webhook burst, then started again), and the simulator injects 5xx, timeouts, 429
+// storms, truncated bodies, malformed records, duplicated and reordered webhooks. Nothing is done by hand
+// about the outage: no replay, no restart of a run (a run the harness has to restart fails the chaos).
 // Then faults off, the simulator's webhook retries settle, a final delta sync drains, and the core must equal
 // the simulator's truth except malformed records, each of which must be in failed_records; a full scan
 // after that must make the core equal the truth exactly.
-//   tsx tools/chaos/main.ts [--smoke] [--people 20000] [--seconds 150] [--seed 42] [--out bench-results/chaos.json]
-//     [--live] [--verbose]
+//   tsx tools/chaos/main.ts [--smoke] [--people 20000] [--seconds 150] [--outage 300] [--seed 42]
+//     [--out bench-results/chaos.json] [--live] [--verbose]
 // Runs on a snapshot of HEAD (plus tools/bench and tools/chaos) unless --live: see ../bench/lib/snapshot.ts.
 
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -23,6 +25,8 @@ export type ChaosOptions = {
   smoke: boolean;
   people: number;
   seconds: number;
+  /** how long Postgres stays down (smoke 25 s, full 300 s) */
+  outageSeconds: number;
   seed: number;
   mutationsPerSec: number;
   out: string | null;
@@ -33,6 +37,17 @@ export type ChaosReport = {
   options: ChaosOptions;
   workerKills: number;
   postgresRestarts: number;
+  postgresOutage: {
+    seconds: number;
+    /** staged records of the backfill when Postgres went down (0 < this < people: mid-backfill) */
+    stagedBefore: number;
+    /** whether the onboarding run was still in progress when Postgres went down */
+    midBackfill: boolean;
+    /** records the simulator changed during the outage, each announced by a webhook */
+    burstMutations: number;
+  };
+  /** runs the harness found in ERROR and restarted, as an operator would: any is a failure */
+  operatorRestarts: number;
   faults: {
     http5xx: number;
     timeouts: number;
@@ -92,6 +107,7 @@ export function parseChaosOptions(argv: string[]): ChaosOptions {
     smoke,
     people: num("people", smoke ? 4_000 : 20_000),
     seconds: num("seconds", smoke ? 45 : 150),
+    outageSeconds: num("outage", smoke ? 25 : 300),
     seed: num("seed", Date.now() % 100_000),
     mutationsPerSec: num("mutations", smoke ? 4 : 10),
     out: get("out") ?? (smoke ? null : path.join("bench-results", "chaos.json")),
@@ -119,13 +135,20 @@ export async function runChaos(
   log(`chaos: ${opts.people} people, ${opts.seconds} s of faults, seed ${opts.seed}`);
   const b = await startBenchStack({
     statements: false,
-    // A page whose transform message died with a killed runtime is announced again by the delta cron; the
-    // harness waits for that instead of 15 minutes.
-    extraVars: { STAGING_REANNOUNCE_AFTER_MINUTES: "0.5" },
+    extraVars: {
+      // A page whose transform message died with a killed runtime is announced again by the delta cron; the
+      // harness waits for that instead of 15 minutes.
+      STAGING_REANNOUNCE_AFTER_MINUTES: "0.5",
+      // The smoke's short outage must still exhaust some pages' queue retries, so the dead-letter path is
+      // exercised: 1 s as the schedule's base makes the five retries span 15.5 to 31 s. The full run keeps the
+      // production schedule (at least 15.5 min), which outlasts its outage.
+      ...(opts.smoke ? { TRANSFORM_RETRY_BASE_SECONDS: "1" } : {}),
+    },
     log: opts.verbose ? (l) => log(`[worker] ${l}`) : undefined,
   });
   let kills = 0;
   let pgRestarts = 0;
+  const restarts = { count: 0 };
   const interrupted = () => {
     void b.stop().finally(() => process.exit(130));
   };
@@ -135,9 +158,9 @@ export async function runChaos(
     const t = await createTenant(b, {
       name: "chaos",
       people: opts.people,
-      // FUB retries at 1, 5, 5, 10, 30 min; compressed (smoke 2, 10, 10, 20, 60 s) so the run stays short
-      // while a delivery still outlives a Worker restart.
-      tenant: { webhookRetryScale: opts.smoke ? 1 / 30 : 1 / 12 },
+      // FUB retries at 1, 5, 5, 10, 30 min (51 in all); compressed (smoke 2, 10, 10, 20, 60 s) so the run
+      // stays short while a delivery still outlives a Worker restart and, like FUB's, twice the outage.
+      tenant: { webhookRetryScale: webhookRetryScale(opts) },
     });
     // Registered before the faults start: the registration call itself would be subject to them.
     await registerWebhooks(b, t);
@@ -162,34 +185,21 @@ export async function runChaos(
       mix: { creates: 0.25, updates: 0.6, deletes: 0.08, trash: 0.07 },
     });
 
-    // Chaos: SIGKILL the Worker at random points; crash Postgres once, near the middle.
+    // The Postgres outage, once the backfill is under way: down mid-backfill and during a webhook burst.
+    const outage = await postgresOutage(b, t, opts, log);
+    pgRestarts++;
+
+    // Chaos: SIGKILL the Worker at random points.
     const end = Date.now() + opts.seconds * 1000;
-    const pgAt = Date.now() + opts.seconds * 500 * (0.8 + 0.4 * random());
-    let pgDone = false;
     while (Date.now() < end) {
       const wait = (opts.smoke ? 5_000 : 8_000) + random() * (opts.smoke ? 7_000 : 15_000);
       await sleep(Math.min(wait, Math.max(0, end - Date.now())));
       if (Date.now() >= end) break;
-      if (!pgDone && Date.now() >= pgAt) {
-        log("  postgres: immediate shutdown (crash), restart in 2 s");
-        await b.cluster.crash();
-        await sleep(2_000);
-        await b.cluster.start();
-        pgRestarts++;
-        pgDone = true;
-        continue;
-      }
       // A random extra delay inside the kill window lands it mid-request, mid-step or mid-batch.
       await sleep(random() * 1_000);
       log(`  worker: SIGKILL #${kills + 1}`);
       await b.stack.worker.restart("SIGKILL");
       kills++;
-    }
-    if (!pgDone) {
-      await b.cluster.crash();
-      await sleep(2_000);
-      await b.cluster.start();
-      pgRestarts++;
     }
 
     log("faults off, mutation stream stopped; waiting for webhook retries to settle");
@@ -203,13 +213,13 @@ export async function runChaos(
         const w = s.webhooks;
         return w.acknowledged + w.gaveUp >= w.events + w.duplicates;
       },
-      { timeoutMs: 400_000, intervalMs: 1_000 },
+      { timeoutMs: Math.max(400_000, 3_060_000 * webhookRetryScale(opts) + 120_000), intervalMs: 1_000 },
     );
 
     // The onboarding run must have finished (it may still be retrying after the faults); then a delta.
-    await settle(b, t, "onboarding", 600_000);
+    await settle(b, t, "onboarding", 600_000, restarts);
     await b.admin.sync(t.accountId, { entity: "people", mode: "delta" });
-    await settle(b, t, "delta", 300_000);
+    await settle(b, t, "delta", 300_000, restarts);
 
     const malformed = (faultSummary.malformedIds?.people ?? []).map(Number);
     const afterDelta = await compareWithTruth({
@@ -233,7 +243,7 @@ export async function runChaos(
 
     log("full scan with faults off (applies deletes a lost webhook could not)");
     await b.admin.sync(t.accountId, { entity: "people", mode: "onboarding" });
-    await settle(b, t, "onboarding", 600_000);
+    await settle(b, t, "onboarding", 600_000, restarts);
     const applied = (
       (await simCall(b, "GET", `/tenants/${t.apiKey}/stream`)) as { applied?: Record<string, number> }
     ).applied;
@@ -256,6 +266,8 @@ export async function runChaos(
       options: opts,
       workerKills: kills,
       postgresRestarts: pgRestarts,
+      postgresOutage: outage,
+      operatorRestarts: restarts.count,
       faults: {
         http5xx: (by["500"] ?? 0) + (by["502"] ?? 0) + (by["503"] ?? 0),
         timeouts: by["504"] ?? 0,
@@ -299,6 +311,7 @@ export async function runChaos(
         unexplainedMissing.length === 0 &&
         orphans.pages === 0 &&
         held.unjustified.length === 0 &&
+        restarts.count === 0 &&
         afterDelta.extra.length === 0 &&
         afterDelta.stale.length === 0,
       seconds: Math.round((performance.now() - started) / 1000),
@@ -376,7 +389,13 @@ async function registerWebhooks(b: BenchStack, t: Tenant): Promise<void> {
  * Waits for the entity's run of `mode` to complete and staging to drain. The webhook inbox is reported, not
  * waited for: events parked by an open breaker stay pending until something re-dispatches them.
  */
-async function settle(b: BenchStack, t: Tenant, mode: string, timeoutMs: number): Promise<void> {
+async function settle(
+  b: BenchStack,
+  t: Tenant,
+  mode: string,
+  timeoutMs: number,
+  restarts: { count: number },
+): Promise<void> {
   const client = new pg.Client({ connectionString: b.cluster.url });
   await client.connect();
   try {
@@ -393,7 +412,9 @@ async function settle(b: BenchStack, t: Tenant, mode: string, timeoutMs: number)
         }
         const run = await entityRun(b.admin, t.accountId, "people");
         if (run?.status === "ERROR") {
-          // A run that gave up during the faults is restarted, as an operator would.
+          // A run that gave up during the faults is restarted, as an operator would; counted, and any fails
+          // the chaos (no fault here may need an operator).
+          restarts.count++;
           await b.admin.sync(t.accountId, { entity: "people", mode: mode as "delta" | "onboarding" });
           return false;
         }
@@ -505,6 +526,12 @@ function printReport(r: ChaosReport, log: (line: string) => void): void {
   log("");
   log(`chaos ${r.ok ? "PASSED" : "FAILED"} in ${r.seconds} s (seed ${r.options.seed})`);
   log(`  worker SIGKILLs: ${r.workerKills}, Postgres crash-restarts: ${r.postgresRestarts}`);
+  const o = r.postgresOutage;
+  log(
+    `  Postgres outage: ${o.seconds} s, ${o.midBackfill ? "mid-backfill" : "NOT mid-backfill"} ` +
+      `(${o.stagedBefore} records staged before), ${o.burstMutations} records changed during it; ` +
+      `runs restarted by hand: ${r.operatorRestarts}`,
+  );
   const f = r.faults;
   log(
     `  faults: ${f.http5xx} 5xx, ${f.timeouts} timeouts, ${f.rateLimited} 429s (${f.stormRateLimited} in storms), ` +
@@ -544,6 +571,68 @@ function printReport(r: ChaosReport, log: (line: string) => void): void {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The simulator's webhook retry compression: FUB's 51 minutes of retries scaled to at least twice the outage. */
+function webhookRetryScale(opts: ChaosOptions): number {
+  return Math.max(opts.smoke ? 1 / 30 : 1 / 12, (2 * opts.outageSeconds) / 3_060);
+}
+
+/**
+ * Waits until the backfill has staged part of the people, then stops Postgres (an immediate shutdown: what a
+ * crash or a failover looks like to clients) for opts.outageSeconds, changing records in the simulator at its
+ * start and middle so their webhooks arrive while Postgres is down, and starts it again.
+ */
+async function postgresOutage(
+  b: BenchStack,
+  t: Tenant,
+  opts: ChaosOptions,
+  log: (line: string) => void,
+): Promise<ChaosReport["postgresOutage"]> {
+  const client = new pg.Client({ connectionString: b.cluster.url });
+  await client.connect();
+  let stagedBefore = 0;
+  try {
+    const target = Math.max(1, Math.floor(opts.people * 0.1));
+    await waitFor(
+      "the backfill to stage a tenth of the people",
+      async () => {
+        const r = await client.query(
+          "select count(*)::int as n from stage_records where account_id = $1 and entity = 'people'",
+          [t.accountId],
+        );
+        stagedBefore = (r.rows[0] as { n: number }).n;
+        return stagedBefore >= target;
+      },
+      { timeoutMs: 120_000, intervalMs: 200 },
+    );
+  } finally {
+    await client.end().catch(() => {});
+  }
+  const run = await entityRun(b.admin, t.accountId, "people");
+  const midBackfill = run?.status === "IN_PROGRESS";
+  log(
+    `  postgres: immediate shutdown (crash), ${stagedBefore} records staged; down for ${opts.outageSeconds} s`,
+  );
+  await b.cluster.crash();
+  let burstMutations = 0;
+  const burst = async () => {
+    // Creates and updates only: the harness's delete accounting counts the mutation stream's deletes.
+    const n = opts.smoke ? 20 : 100;
+    await b.sim.mutate(t.apiKey, { entity: "people", creates: n / 4, updates: n }).then(
+      () => {
+        burstMutations += n + n / 4;
+      },
+      (e) => log(`  webhook burst failed: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  };
+  await burst();
+  await sleep((opts.outageSeconds * 1000) / 2);
+  await burst();
+  await sleep((opts.outageSeconds * 1000) / 2);
+  await b.cluster.start();
+  log("  postgres: started again");
+  return { seconds: opts.outageSeconds, stagedBefore, midBackfill, burstMutations };
+}
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
