@@ -73,8 +73,9 @@ async function runCompleted(client: pg.Client, accountId: string): Promise<boole
 
 /**
  * What landed. For a fresh account every person lands once, so core + failed reaching the provider's count
- * means every staged page was transformed. Counting a 1M-row core table takes Postgres a parallel scan, so it
- * runs only once the run completed (and every 10th poll, in case a state mirror failed), not on every poll.
+ * means every staged page was transformed. Counting the core table takes Postgres about 0.9 s at 200,000 rows
+ * (a parallel scan at 1M), CPU the backfill it measures would lose, so it runs only once the run completed
+ * (and every 60th poll, in case a state mirror failed), not on every poll.
  */
 export async function progress(client: pg.Client, accountId: string): Promise<Progress> {
   const r = await client.query(
@@ -115,7 +116,7 @@ export async function runBackfill(
       const completed = await runCompleted(client, t.accountId);
       finishedAt = performance.now();
       polls++;
-      if (completed || polls % 10 === 0) {
+      if (completed || polls % 60 === 0) {
         last = await progress(client, t.accountId);
         polls++;
         if (last.core + last.failed >= expected) break;
