@@ -30,8 +30,8 @@ export interface Env {
   /** Minutes a staged page may stay pending before the 15-minute cron announces it again; default 15. */
   STAGING_REANNOUNCE_AFTER_MINUTES?: string;
   /**
-   * First ceiling, in seconds, of the transform queue's retry schedule (default 60: five retries span at least
-   * 15.5 min). Local harnesses shorten it; production keeps the default.
+   * First ceiling, in seconds, of the transform queue's retry schedule (default 6, growing 4× per retry: five
+   * retries span at least 17 min). Local harnesses shorten it; production keeps the default.
    */
   TRANSFORM_RETRY_BASE_SECONDS?: string;
   /** Test-only: base URL of the FUB simulator started by the workerd test setup. */

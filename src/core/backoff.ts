@@ -1,7 +1,8 @@
 // Retry delays. Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter")
 // spreads retries from many accounts so they don't hit a recovering provider in lockstep.
 
-export type BackoffOptions = { baseMs: number; capMs: number };
+/** Ceilings grow as baseMs · factor^attempt (factor 2 unless given), capped at capMs. */
+export type BackoffOptions = { baseMs: number; capMs: number; factor?: number };
 
 /** Uniform integer in [0, min(capMs, baseMs * 2^attempt)]; attempt counts from 0. */
 export function fullJitterBackoffMs(
@@ -40,7 +41,7 @@ export function equalJitterMinTotalMs(attempts: number, opts: BackoffOptions): n
 
 function backoffCeilingMs(attempt: number, opts: BackoffOptions): number {
   const exponent = Math.max(0, Math.floor(attempt));
-  return Math.max(0, Math.min(opts.capMs, opts.baseMs * 2 ** exponent));
+  return Math.max(0, Math.min(opts.capMs, opts.baseMs * (opts.factor ?? 2) ** exponent));
 }
 
 const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];

@@ -10,19 +10,20 @@ import { type TransformMessage, transformMessageSchema } from "./messages";
 /** wrangler.toml `max_retries` of the transforms queue: deliveries after the first before the dead-letter queue. */
 export const TRANSFORM_MAX_RETRIES = 5;
 /** Default first ceiling of the retry schedule (TRANSFORM_RETRY_BASE_SECONDS). */
-export const DEFAULT_RETRY_BASE_SECONDS = 60;
+export const DEFAULT_RETRY_BASE_SECONDS = 6;
 /** Cloudflare Queues refuse a longer delay. */
 const MAX_DELAY_SECONDS = 43_200;
 
 /**
- * The transform retry schedule: equal jitter with ceilings base·2^k (k = 0 for the first retry), capped at
- * 30·base. With the default base of 60 s the five retries wait at least 30 + 60 + 120 + 240 + 480 = 930 s
- * (15.5 min) and at most 1,860 s in total, so a Postgres outage shorter than that never exhausts a page's
- * retries; full jitter (the earlier schedule) could collapse to a few seconds in total.
+ * The transform retry schedule: equal jitter with ceilings base·4^k (k = 0 for the first retry), capped at
+ * 300·base. With the default base of 6 s the five retries wait at least 3 + 12 + 48 + 192 + 768 = 1,023 s
+ * (17 min) and at most 2,046 s in total, so a Postgres outage shorter than that never exhausts a page's
+ * retries, while a passing failure (a dropped connection) is retried within seconds, not minutes. Full jitter
+ * (an earlier schedule) could collapse to a few seconds in total.
  */
 export function transformRetrySchedule(baseSeconds = DEFAULT_RETRY_BASE_SECONDS): BackoffOptions {
   const baseMs = baseSeconds * 1000;
-  return { baseMs, capMs: Math.min(30 * baseMs, MAX_DELAY_SECONDS * 1000) };
+  return { baseMs, factor: 4, capMs: Math.min(300 * baseMs, MAX_DELAY_SECONDS * 1000) };
 }
 
 /** TRANSFORM_RETRY_BASE_SECONDS (local harnesses shorten it), falling back to the default on absent or bad values. */

@@ -114,8 +114,9 @@ describe("dead-lettered pages and Postgres outages", () => {
 
       const calls = await deliver("transforms-dlq", [{ id: "d1", attempts: 1, body: msg }], outageEnv());
       expect(calls.map(({ id, call }) => ({ id, call }))).toEqual([{ id: "d1", call: "retry" }]);
-      // The dead-letter queue's own retry follows the same schedule: at least 30 s on its first.
-      expect(calls[0]?.delaySeconds).toBeGreaterThanOrEqual(30);
+      // The dead-letter queue's own retry follows the same schedule: at least 3 s on its first.
+      expect(calls[0]?.delaySeconds).toBeGreaterThanOrEqual(3);
+      expect(calls[0]?.delaySeconds).toBeLessThanOrEqual(6);
       expect(await failures(account)).toEqual([]);
       expect((await pending(account)).map((r) => r.source_id)).toEqual(["1", "2"]);
 
@@ -148,9 +149,9 @@ describe("dead-lettered pages and Postgres outages", () => {
     const msg = await stage(account, uniqueId("con"), 0, [person(1, "A")]);
     const calls = await deliver("transforms", [{ id: "m1", attempts: 3, body: msg }], postgresDown());
     expect(calls.map(({ call }) => call)).toEqual(["retry"]);
-    // Third delivery: ceiling 240 s, half of it always waited.
-    expect(calls[0]?.delaySeconds).toBeGreaterThanOrEqual(120);
-    expect(calls[0]?.delaySeconds).toBeLessThanOrEqual(240);
+    // Third delivery: ceiling 96 s, half of it always waited.
+    expect(calls[0]?.delaySeconds).toBeGreaterThanOrEqual(48);
+    expect(calls[0]?.delaySeconds).toBeLessThanOrEqual(96);
     expect((await pending(account)).map((r) => r.source_id)).toEqual(["1"]);
   });
 

@@ -324,25 +324,25 @@ describe("consumer failure isolation", () => {
   it("retry delays keep half their ceiling, so the five retries span at least 15 minutes", () => {
     const low = () => 0;
     const high = () => 0.999999;
-    // Delivery n waits within [c/2, c], c = 60 s · 2^(n-1), capped at 1,800 s.
-    expect([1, 2, 3, 4, 5].map((n) => retryDelaySeconds(n, undefined, low))).toEqual([30, 60, 120, 240, 480]);
+    // Delivery n waits within [c/2, c], c = 6 s · 4^(n-1), capped at 1,800 s.
+    expect([1, 2, 3, 4, 5].map((n) => retryDelaySeconds(n, undefined, low))).toEqual([3, 12, 48, 192, 768]);
     expect([1, 2, 3, 4, 5].map((n) => retryDelaySeconds(n, undefined, high))).toEqual([
-      60, 120, 240, 480, 960,
+      6, 24, 96, 384, 1536,
     ]);
     expect(retryDelaySeconds(50, undefined, low)).toBe(900);
     expect(retryDelaySeconds(50, undefined, high)).toBe(1800);
     // The least total over every retry the queue gives a message, whatever the random draws.
     const schedule = transformRetrySchedule();
-    expect(equalJitterMinTotalMs(TRANSFORM_MAX_RETRIES, schedule)).toBe(930_000);
+    expect(equalJitterMinTotalMs(TRANSFORM_MAX_RETRIES, schedule)).toBe(1_023_000);
     expect(equalJitterMinTotalMs(TRANSFORM_MAX_RETRIES, schedule)).toBeGreaterThanOrEqual(15 * 60_000);
     for (let trial = 0; trial < 200; trial++) {
       let total = 0;
       for (let n = 1; n <= TRANSFORM_MAX_RETRIES; n++) total += retryDelaySeconds(n);
-      expect(total).toBeGreaterThanOrEqual(930);
-      expect(total).toBeLessThanOrEqual(1860);
+      expect(total).toBeGreaterThanOrEqual(1023);
+      expect(total).toBeLessThanOrEqual(2046);
     }
     // The local override scales the whole schedule; a bad value keeps the production default.
-    expect(retryScheduleOf("1")).toEqual({ baseMs: 1_000, capMs: 30_000 });
+    expect(retryScheduleOf("1")).toEqual({ baseMs: 1_000, factor: 4, capMs: 300_000 });
     expect(retryScheduleOf("abc")).toEqual(schedule);
     expect(retryScheduleOf("0")).toEqual(schedule);
     expect(retryScheduleOf(undefined)).toEqual(schedule);

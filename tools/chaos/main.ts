@@ -140,9 +140,9 @@ export async function runChaos(
       // harness waits for that instead of 15 minutes.
       STAGING_REANNOUNCE_AFTER_MINUTES: "0.5",
       // The smoke's short outage must still exhaust some pages' queue retries, so the dead-letter path is
-      // exercised: 1 s as the schedule's base makes the five retries span 15.5 to 31 s. The full run keeps the
-      // production schedule (at least 15.5 min), which outlasts its outage.
-      ...(opts.smoke ? { TRANSFORM_RETRY_BASE_SECONDS: "1" } : {}),
+      // exercised: 0.1 s as the schedule's base makes the five retries span 20 to 37 s. The full run keeps the
+      // production schedule (at least 17 min), which outlasts its outage.
+      ...(opts.smoke ? { TRANSFORM_RETRY_BASE_SECONDS: "0.1" } : {}),
     },
     log: opts.verbose ? (l) => log(`[worker] ${l}`) : undefined,
   });

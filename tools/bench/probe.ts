@@ -1,0 +1,104 @@
+// A short look at where one backfill spends the machine: the backfill and the raw-upsert baseline of the
+// default bench (same functions), plus the CPU seconds each process group used during the backfill and the
+// Postgres statements that took the most time. Meant for comparing two commits on the same machine in the
+// same hour: copy this file into the other checkout's tools/bench/ and run it there too.
+//   tsx tools/bench/probe.ts [--people 200000] [--top 12]
+// Linux only (reads /proc). Runs on the working tree, not a snapshot.
+
+import { readdirSync, readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { createTenant, runBackfill } from "./lib/backfill";
+import { startBenchStack } from "./lib/bench-stack";
+import { rawUpsert } from "./lib/raw-upsert";
+
+const { values } = parseArgs({
+  options: { people: { type: "string", default: "200000" }, top: { type: "string", default: "12" } },
+});
+const people = Number(values.people);
+const top = Number(values.top);
+if (!Number.isInteger(people) || people <= 0) throw new Error(`--people needs a positive integer`);
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every Linux this runs on). */
+const HZ = 100;
+
+type Group = "workerd" | "postgres" | "wrangler" | "this process (simulator, proxy, bench)";
+
+function groupOf(cmd: string): Group | null {
+  if (cmd.includes("workerd serve") && !cmd.includes("vitest")) return "workerd";
+  if (cmd.includes("bench-postgres") && cmd.includes(" -D ")) return "postgres";
+  if (cmd.includes("wrangler dev")) return "wrangler";
+  return null;
+}
+
+/**
+ * CPU ticks by process. Postgres backends come and go (one per Worker connection), so its figure is the
+ * postmaster's own time plus that of the children it reaped, which the kernel adds to the parent.
+ */
+function cpuTicks(): Map<string, { group: Group; ticks: number }> {
+  const out = new Map<string, { group: Group; ticks: number }>();
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+      const group = groupOf(cmd);
+      if (!group) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const own = Number(f[11]) + Number(f[12]);
+      const reaped = group === "postgres" ? Number(f[13]) + Number(f[14]) : 0;
+      out.set(pid, { group, ticks: own + reaped });
+    } catch {
+      // the process ended between listing and reading
+    }
+  }
+  const self = process.cpuUsage();
+  out.set("self", {
+    group: "this process (simulator, proxy, bench)",
+    ticks: ((self.user + self.system) / 1e6) * HZ,
+  });
+  return out;
+}
+
+const b = await startBenchStack({});
+try {
+  const tenant = await createTenant(b, { name: "probe", people, rateLimit: false });
+  const before = cpuTicks();
+  const run = await runBackfill(b, tenant, { timeoutMs: 120_000 + people * 10 });
+  const after = cpuTicks();
+  const byGroup = new Map<Group, number>();
+  for (const [pid, a] of after) {
+    const used = (a.ticks - (before.get(pid)?.ticks ?? 0)) / HZ;
+    byGroup.set(a.group, (byGroup.get(a.group) ?? 0) + used);
+  }
+  console.log(`backfill: ${run.records} records in ${run.seconds} s = ${run.recordsPerSec}/s`);
+  for (const [group, seconds] of byGroup) {
+    const perRecord = Math.round((seconds / Math.max(1, run.records)) * 1e6);
+    console.log(`  ${group}: ${seconds.toFixed(1)} CPU s = ${perRecord} us/record`);
+  }
+  const raw = await rawUpsert({
+    databaseUrl: b.cluster.url,
+    accountId: tenant.accountId,
+    connectionId: tenant.connectionId,
+  });
+  console.log(
+    `raw upsert: ${raw.recordsPerSec}/s; backfill / raw = ${(run.recordsPerSec / raw.recordsPerSec).toFixed(3)}`,
+  );
+  const client = new pg.Client({ connectionString: b.cluster.url });
+  await client.connect();
+  try {
+    const r = await client.query(
+      `/* bench */ select round(total_exec_time)::int as ms, calls, rows,
+         left(regexp_replace(query, '\\s+', ' ', 'g'), 110) as statement
+       from pg_stat_statements order by total_exec_time desc limit $1`,
+      [top],
+    );
+    console.log("statements by total time (backfill and baseline together):");
+    for (const s of r.rows as { ms: number; calls: string; rows: string; statement: string }[]) {
+      console.log(`  ${s.ms} ms, ${s.calls} calls, ${s.rows} rows: ${s.statement}`);
+    }
+  } finally {
+    await client.end();
+  }
+} finally {
+  await b.stop();
+}
