@@ -473,7 +473,13 @@ export const commands: Command[] = [
             `${acc(accountId)}/deletes/${seg(runId)}/${decision}`,
           );
         if (ctx.json) return printJson(ctx, r);
-        line(ctx, `${r.status} ${num(r.deletes)} deletes of run ${r.runId} (${r.entities.join(", ")})`);
+        const what = `run ${r.runId} (${r.entities.join(", ")})`;
+        line(
+          ctx,
+          r.status === "confirmed"
+            ? `confirmed ${what}: ${num(r.deletes)} deletes applied`
+            : `rejected ${what}: its held deletes are discarded, nothing deleted`,
+        );
         return EXIT.ok;
       },
     }),

@@ -94,7 +94,7 @@ export async function follow(
   let lastLine = "";
   const draw = (line: string, final = false) => {
     if (opts.out.isTTY) opts.out.write(`\r\u001b[2K${line}${final ? "\n" : ""}`);
-    else if (line !== lastLine || final) opts.out.write(`${line}\n`);
+    else if (line !== lastLine) opts.out.write(`${line}\n`);
     lastLine = line;
   };
   for (;;) {

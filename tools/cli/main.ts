@@ -86,25 +86,21 @@ export async function main(argv: string[], env: Record<string, string | undefine
   const found = findCommand(loose.positionals);
   if (!found) {
     const [first, second] = loose.positionals;
-    if (loose.values.help || loose.positionals.length === 0) {
-      (loose.positionals.length === 0 && loose.values.help ? out : err).write(`${overview()}\n`);
-      return loose.values.help ? EXIT.ok : EXIT.usage;
-    }
     if (first && groups.includes(first)) {
-      const subs = commands.filter((c) => c.name.startsWith(`${first} `)).map((c) => c.name.split(" ")[1]);
+      const group = commands.filter((c) => c.name.startsWith(`${first} `));
       if (loose.values.help && second === undefined) {
-        out.write(
-          `${commands
-            .filter((c) => c.name.startsWith(`${first} `))
-            .map(commandHelp)
-            .join("\n\n")}\n`,
-        );
+        out.write(`${group.map(commandHelp).join("\n\n")}\n`);
         return EXIT.ok;
       }
+      const subs = group.map((c) => c.name.split(" ")[1]).join(", ");
       err.write(
-        `edge-etl ${first}: expected one of ${subs.join(", ")}${second ? `, got "${printable(second, 40)}"` : ""}\n`,
+        `edge-etl ${first}: expected one of ${subs}${second ? `, got "${printable(second, 40)}"` : ""}\n`,
       );
       return EXIT.usage;
+    }
+    if (loose.values.help || loose.positionals.length === 0) {
+      (loose.values.help ? out : err).write(`${overview()}\n`);
+      return loose.values.help ? EXIT.ok : EXIT.usage;
     }
     err.write(`edge-etl: unknown command "${printable(first ?? "", 40)}"\n\n${overview()}\n`);
     return EXIT.usage;

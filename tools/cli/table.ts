@@ -1,7 +1,10 @@
 /** Columns padded to their widest cell; numbers right-aligned. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[-\d,.%]+$/.test(r[i] ?? "-")));
+  const numeric = header.map(
+    (_, i) =>
+      rows.some((r) => /\d/.test(r[i] ?? "")) && rows.every((r) => /^(-|[\d,.]+%?)$/.test(r[i] ?? "-")),
+  );
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (numeric[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
