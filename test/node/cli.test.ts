@@ -4,6 +4,10 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resolveTarget } from "../../tools/cli/config";
+import { CliError, EXIT } from "../../tools/cli/errors";
+import { outcome, progressLine } from "../../tools/cli/follow";
+import type { StatusView } from "../../tools/cli/status";
 import { waitFor } from "../../tools/lib/admin-client";
 import { freePort } from "../../tools/lib/postgres";
 import { SimulatorClient } from "../../tools/lib/simulator-client";
@@ -91,6 +95,90 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("edge-etl CLI pieces", () => {
+  it("takes URL and token from flags, then the environment, then the config file", () => {
+    const file = path.join(tmp, "pieces.json");
+    writeFileSync(file, JSON.stringify({ url: "http://file.example/", token: "file-token" }));
+    const env = { EDGE_ETL_URL: "http://env.example", EDGE_ETL_TOKEN: "env-token" };
+    expect(resolveTarget({ flags: { config: file }, env: {} })).toEqual({
+      url: "http://file.example",
+      token: "file-token",
+    });
+    expect(resolveTarget({ flags: { config: file }, env })).toEqual({
+      url: "http://env.example",
+      token: "env-token",
+    });
+    expect(resolveTarget({ flags: { config: file, token: "flag-token" }, env }).token).toBe("flag-token");
+    const exitOf = (f: () => unknown) => {
+      try {
+        f();
+      } catch (error) {
+        return error instanceof CliError ? error.exitCode : -1;
+      }
+      return 0;
+    };
+    expect(exitOf(() => resolveTarget({ flags: { url: "http://x" }, env: { HOME: tmp } }))).toBe(EXIT.auth);
+    expect(exitOf(() => resolveTarget({ flags: { url: "ftp://x", token: "t" }, env: {} }))).toBe(EXIT.usage);
+    writeFileSync(file, "{ not json, token: secret-in-file");
+    let message = "";
+    try {
+      resolveTarget({ flags: { config: file }, env: {} });
+    } catch (error) {
+      message = error instanceof Error ? error.message : "";
+    }
+    expect(message).toContain("not valid JSON");
+    expect(message).not.toContain("secret-in-file");
+  });
+
+  it("draws a progress bar with ETA, and judges a run by its worst entity", () => {
+    const entity = (
+      name: string,
+      status: string,
+      records: number,
+      total: number | null,
+      etaMs: number | null,
+    ) => ({
+      entity: name,
+      status,
+      progress: { pages: 1, records, total, etaMs, parents: null },
+      counts: { provider: null, ours: null, reconciledAt: null },
+      failedRecords: 0,
+      lastRun: null,
+    });
+    const status = (entities: ReturnType<typeof entity>[]): StatusView => ({
+      accountId: "a",
+      paused: false,
+      connections: [{ id: "c", provider: "fub", status: "active", breaker: null, entities }],
+    });
+    const targets = [
+      { connectionId: "c", entity: "people" },
+      { connectionId: "c", entity: "deals" },
+    ];
+    const s = status([
+      entity("people", "IN_PROGRESS", 50, 150, 30_000),
+      entity("deals", "COMPLETED", 50, 50, 0),
+    ]);
+    expect(progressLine(s, targets, 0, 65_000)).toBe(
+      "[############------------] 50% 100/200 records  1/2 entities  eta 30s  1m05s",
+    );
+    // Without a provider total there is no bar, only what was done.
+    const unknown = status([
+      entity("people", "IN_PROGRESS", 7, null, null),
+      entity("deals", "IN_PROGRESS", 3, 9, 1),
+    ]);
+    expect(progressLine(unknown, targets, 0, 2_000)).toBe("10 records  0/2 entities  2s");
+    const verdict = (a: string, b: string) =>
+      outcome(status([entity("people", a, 1, 1, 0), entity("deals", b, 1, 1, 0)]), targets);
+    expect(verdict("COMPLETED", "COMPLETED")).toMatchObject({ status: "COMPLETED", exitCode: EXIT.ok });
+    expect(verdict("COMPLETED_WITH_ERRORS", "COMPLETED")).toMatchObject({ exitCode: EXIT.runFailed });
+    expect(verdict("ERROR", "COMPLETED_WITH_ERRORS")).toMatchObject({
+      status: "ERROR",
+      exitCode: EXIT.runFailed,
+    });
+    expect(verdict("COMPLETED_WITH_ERRORS", "ERROR").status).toBe("ERROR");
+  });
 });
 
 describe("edge-etl CLI", () => {
@@ -385,6 +473,65 @@ describe("edge-etl CLI", () => {
       "1",
     ]);
     expect(replayed.records).toBe(1);
+  });
+
+  it("sync --follow exits 1 when the run ends in ERROR, and says why", { timeout: 120_000 }, async () => {
+    await expectCli(
+      [
+        "connections",
+        "create",
+        ACCOUNT,
+        "--provider",
+        "fub",
+        "--id",
+        "con_cli_bad",
+        "--base-url",
+        stack.simulatorUrl,
+        "--credential",
+        "apiKey=not-a-tenant",
+        "--credential",
+        `systemKey=${SYSTEM_KEY}`,
+        "--credential",
+        "system=edge-etl-cli",
+        "--settings",
+        '{"retry":{"maxAttempts":1}}',
+      ],
+      0,
+    );
+    expect(
+      (
+        await expectCli(
+          ["connections", "create", ACCOUNT, "--provider", "fub", "--credential", "a=b", "--settings", "[1]"],
+          2,
+        )
+      ).stderr,
+    ).toContain("--settings must be a JSON object");
+    const r = await expectCli(
+      [
+        "sync",
+        ACCOUNT,
+        "--connection",
+        "con_cli_bad",
+        "--entity",
+        "people",
+        "--mode",
+        "onboarding",
+        "--follow",
+        "--interval",
+        "300",
+        "--json",
+      ],
+      1,
+    );
+    const result = JSON.parse(r.stdout) as { status: string; account: Status };
+    expect(result.status).toBe("ERROR");
+    const bad = result.account.connections
+      .find((c) => c.id === "con_cli_bad")
+      ?.entities.find((e) => e.entity === "people");
+    expect(bad?.errorMessage).toBeTruthy();
+    // The progress line went to stderr, so stdout stays one JSON document.
+    expect(r.stderr).toContain("1/1 entities");
+    await expectCli(["connections", "delete", ACCOUNT, "con_cli_bad"], 0);
   });
 
   it("deletes a connection and the account", async () => {

@@ -66,6 +66,19 @@ function connectionsTable(cs: Connection[]): string {
   );
 }
 
+function jsonObject(text: string, what: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw usageError(`${what} is not valid JSON`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw usageError(`${what} must be a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
 /** `--credential key=value` (repeatable) and/or `--credentials-file creds.json`. */
 function credentials(values: Values): Record<string, string> {
   const creds: Record<string, string> = {};
@@ -190,6 +203,11 @@ export const commands: Command[] = [
       "credentials-file": { type: "string", arg: "file", help: "credentials as a JSON object" },
       id: { type: "string", arg: "id", help: "choose the id (admin token only)" },
       "base-url": { type: "string", arg: "url", help: "provider API base, e.g. the simulator (admin only)" },
+      settings: {
+        type: "string",
+        arg: "json",
+        help: 'connection settings, e.g. \'{"retry":{"maxAttempts":3}}\'',
+      },
     },
     json: true,
     async run(ctx) {
@@ -200,6 +218,9 @@ export const commands: Command[] = [
         credentials: credentials(ctx.values),
         ...(str(ctx.values.id) ? { id: str(ctx.values.id) } : {}),
         ...(str(ctx.values["base-url"]) ? { baseUrl: str(ctx.values["base-url"]) } : {}),
+        ...(str(ctx.values.settings)
+          ? { settings: jsonObject(str(ctx.values.settings) as string, "--settings") }
+          : {}),
       };
       const c = await ctx.api().call<Connection>("POST", `${acc(ctx.args[0] as string)}/connections`, body);
       if (ctx.json) return printJson(ctx, c);

@@ -45,8 +45,10 @@ function ended(e: EntityView | undefined, before: Before, t: Target): boolean {
 
 /** Every fetched record of the run has been transformed (written, unchanged or failed). */
 function transformed(e: EntityView): boolean {
+  // A run that failed has no count to reach: its verdict stands whatever is still being transformed.
+  if (e.status === "ERROR") return true;
   const r = e.lastRun;
-  if (!r || r.runId !== e.runId) return e.status === "ERROR";
+  if (!r || r.runId !== e.runId) return false;
   return r.written + r.unchanged + r.failed >= r.fetched;
 }
 
