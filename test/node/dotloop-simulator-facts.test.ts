@@ -704,3 +704,104 @@ describe("webhooks", () => {
     await sim.close();
   });
 });
+
+describe("fault knobs, hostile data and ground truth", () => {
+  it("5xx rate, 429 storms and timeouts answer as configured; calls with a dead token are counted", async () => {
+    const { req, sim, clock } = setup({ rateLimit: false, counts: { profiles: 1, loopsPerProfile: 3 } });
+    const t = await connect(req);
+    const get = api(req, t.access_token);
+    sim.setFaults(USER, { errorRate: 1 });
+    const failed = await get("/account");
+    expect([500, 502, 503]).toContain(failed.res.status);
+    expect(Object.keys(failed.body).sort()).toEqual(["error", "message", "status"]);
+    sim.setFaults(USER, { storm: { everyN: 2, durationSec: 5 } });
+    expect((await get("/account")).res.status).toBe(200);
+    const storm = await get("/account");
+    expect(storm.res.status).toBe(429);
+    expect(storm.res.headers.get("X-RateLimit-Reset")).toBe("5000");
+    clock.now += 5_000;
+    expect((await get("/account")).res.status).toBe(200);
+    sim.setFaults(USER, { timeoutRate: 1, timeoutMs: 20 });
+    expect((await get("/account")).res.status).toBe(504);
+    sim.setFaults(USER, {});
+    clock.now += 43_200_000;
+    expect((await get("/account")).res.status).toBe(401);
+    expect(sim.users.get(USER)?.stats.unauthorized).toBe(1);
+  });
+
+  it("hostile strings are the provider's data: served as stored and in the truth", async () => {
+    const { req } = setup({
+      rateLimit: false,
+      hostile: { rate: 1, kinds: ["nul", "surrogate"] },
+      counts: { profiles: 1, loopsPerProfile: 4, contacts: 4 },
+    });
+    const get = api(req, (await connect(req)).access_token);
+    const truth = (await (await req(`/_sim/users/${USER}/truth`)).json()) as Json;
+    const pid = (truth.account as Json).defaultProfileId;
+    const loops = (await get(`/profile/${pid}/loop?batch_size=10&sort=created:asc`)).body.data as Json[];
+    const truthLoops = truth.loops as Json[];
+    expect(loops.map((l) => l.name)).toEqual(
+      [...truthLoops]
+        .sort(
+          (a, b) =>
+            (a.created as string).localeCompare(b.created as string) || (a.id as number) - (b.id as number),
+        )
+        .map((l) => l.name),
+    );
+    // Every loop name holds a NUL or a lone surrogate (what TextEncoder has to replace).
+    const broken = (v: string) =>
+      v.includes("\u0000") || new TextDecoder().decode(new TextEncoder().encode(v)) !== v;
+    expect(loops.every((l) => broken(l.name as string))).toBe(true);
+    const contacts = (await get("/contact?batch_size=10")).body.data as Json[];
+    expect(contacts).toEqual(truth.contacts);
+  });
+
+  it("the truth follows mutations; losing a profile disables its subscriptions with SUBSCRIPTION_DISABLED", async () => {
+    const { req, sim, received } = setup({
+      rateLimit: false,
+      counts: { profiles: 2, loopsPerProfile: 5, contacts: 6 },
+    });
+    const token = (await connect(req)).access_token;
+    const user = sim.users.get(USER);
+    const [, second] = [...(user?.data.profiles.values() ?? [])];
+    const sub = await req("/public/v2/subscription", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({
+        targetType: "PROFILE",
+        targetId: second?.id,
+        url: "https://hooks.test/p2",
+        eventTypes: ["LOOP_CREATED", "SUBSCRIPTION_DISABLED"],
+      }),
+    });
+    const subId = ((await sub.json()) as { data: Json }).data.id;
+    const m = await req(`/_sim/users/${USER}/mutate`, {
+      method: "POST",
+      body: JSON.stringify({
+        loops: { creates: 2, profileId: second?.id, archives: 1, merges: 1 },
+        contacts: { creates: 1, updates: 1, deletes: 1 },
+        participants: { creates: 1, deletes: 1 },
+      }),
+    });
+    expect(m.status).toBe(200);
+    const res = (await m.json()) as Json;
+    await waitFor(() => received.length === 2); // the two LOOP_CREATED
+    const truth = (await (await req(`/_sim/users/${USER}/truth`)).json()) as Json;
+    const counts = truth.counts as Json;
+    expect(counts.loops).toBe(2 * 5 + 2 - 1);
+    expect(counts.contacts).toBe(6);
+    expect(truth.deletedContactIds).toEqual((res.contacts as Json).deleted);
+    expect(Object.keys(truth.merged as Json)).toHaveLength(1);
+    expect((truth.archivedLoopIds as number[]).length).toBeGreaterThan(0);
+
+    sim.mutate(USER, { profiles: { removeAccessIds: [second?.id as number] } });
+    await waitFor(() => received.length === 3);
+    expect((JSON.parse(received[2]?.body ?? "{}") as Json).eventType).toBe("SUBSCRIPTION_DISABLED");
+    const after = (await api(req, token)(`/subscription/${subId}`)).body.data as Json;
+    expect(after.enabled).toBe(false);
+    expect((await api(req, token)(`/profile/${second?.id}/loop`)).res.status).toBe(404);
+    sim.mutate(USER, { loops: { creates: 1 } });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(received).toHaveLength(3);
+  });
+});

@@ -92,7 +92,12 @@ const mutateSchema = z.object({
       deleteIds: z.array(z.number().int()).optional(),
     })
     .optional(),
-  profiles: z.object({ updates: z.number().int().min(0).optional() }).optional(),
+  profiles: z
+    .object({
+      updates: z.number().int().min(0).optional(),
+      removeAccessIds: z.array(z.number().int()).optional(),
+    })
+    .optional(),
 });
 
 function err(status: number, code: string, message: string): Response {

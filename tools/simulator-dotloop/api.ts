@@ -45,14 +45,17 @@ export function apiRoutes(sim: SimCore): Hono<ApiEnv> {
     const auth = c.req.header("Authorization") ?? "";
     const now = sim.rt.now();
     const m = /^Bearer\s+(\S+)$/i.exec(auth);
-    const checked = m ? sim.oauth.check(m[1] as string, now) : { error: "Missing bearer token" };
-    const user = "userId" in checked ? sim.users.get(checked.userId) : undefined;
-    if (!("userId" in checked) || !user) {
-      for (const u of sim.users.values())
-        if ("userId" in checked && u.id === checked.userId) u.stats.unauthorized++;
-      const message = "error" in checked ? checked.error : "Unknown user";
-      return apiError(401, message, { "WWW-Authenticate": `Bearer error="invalid_token"` });
+    const checked: ReturnType<SimCore["oauth"]["check"]> = m
+      ? sim.oauth.check(m[1] as string, now)
+      : { error: "Missing bearer token" };
+    if ("error" in checked) {
+      // Counted on the user behind an expired or revoked token, so a test can see calls made after it.
+      const owner = checked.userId === undefined ? undefined : sim.users.get(checked.userId);
+      if (owner) owner.stats.unauthorized++;
+      return apiError(401, checked.error, { "WWW-Authenticate": `Bearer error="invalid_token"` });
     }
+    const user = sim.users.get(checked.userId);
+    if (!user) return apiError(401, "Unknown user", { "WWW-Authenticate": `Bearer error="invalid_token"` });
     c.set("user", user);
     c.set("clientId", checked.clientId);
     const decision: RateDecision = user.rate.take(now);
@@ -62,8 +65,8 @@ export function apiRoutes(sim: SimCore): Hono<ApiEnv> {
       return apiError(429, "Rate limit exceeded", rateHeaders(decision));
     }
     user.stats.served++;
-    const stormMs = user.faults.storm(now);
     const f = user.faults.next();
+    const stormMs = user.faults.storm(now);
     if (stormMs > 0) {
       user.stats.stormRateLimited++;
       user.countStatus(429);

@@ -122,6 +122,14 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
       if (!u) throw new MutationError(`no user ${userId}`);
       const res = mutate(u, sim.rt.now(), req);
       const deliveries = dispatch(sim.rt, u, subscriptions.values(), res.events);
+      // Published: losing access to a profile disables its subscriptions (not re-enabled).
+      for (const pid of res.profiles.accessRemoved) {
+        for (const s of [...subscriptions.values()]) {
+          if (s.userId === u.id && s.targetType === "PROFILE" && s.targetId === pid && s.enabled) {
+            sim.endSubscription(s.id, "SUBSCRIPTION_DISABLED");
+          }
+        }
+      }
       return { ...res, deliveries };
     },
     endSubscription(id, eventType) {

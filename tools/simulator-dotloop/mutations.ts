@@ -35,7 +35,8 @@ export interface MutateRequest {
     /** explicit participant ids to delete */
     deleteIds?: number[];
   };
-  profiles?: { updates?: number };
+  /** updates: PROFILE_UPDATED; removeAccessIds: the user loses these profiles (and their loops) */
+  profiles?: { updates?: number; removeAccessIds?: number[] };
 }
 
 export interface MutateResult {
@@ -52,7 +53,7 @@ export interface MutateResult {
     updated: { id: number; loopId: number }[];
     deleted: { id: number; loopId: number }[];
   };
-  profiles: { updated: number[] };
+  profiles: { updated: number[]; accessRemoved: number[] };
   events: Emitted[];
 }
 
@@ -76,7 +77,7 @@ export function mutate(user: User, now: number, req: MutateRequest): MutateResul
     loops: { created: [], updated: [], archived: [], merged: [] },
     contacts: { created: [], updated: [], deleted: [] },
     participants: { created: [], updated: [], deleted: [] },
-    profiles: { updated: [] },
+    profiles: { updated: [], accessRemoved: [] },
     events,
   };
   const individual = [...d.profiles.values()].filter((p) => p.type === "INDIVIDUAL");
@@ -240,6 +241,21 @@ export function mutate(user: User, now: number, req: MutateRequest): MutateResul
     p.phone = `(555) 300-${String(seq % 10000).padStart(4, "0")}`;
     res.profiles.updated.push(p.id);
     events.push({ eventType: "PROFILE_UPDATED", profileId: p.id, event: { id: p.id } });
+  }
+  for (const pid of req.profiles?.removeAccessIds ?? []) {
+    const p = d.profiles.get(pid);
+    if (!p) throw new MutationError(`no profile ${pid}`);
+    if (pid === d.account.defaultProfileId) throw new MutationError("the default profile cannot be removed");
+    d.profiles.delete(pid);
+    for (const l of [...d.loops.values()]) if (l.loop.profileId === pid) d.loops.delete(l.loop.id);
+    d.templates.delete(pid);
+    user.lostProfiles.add(pid);
+    res.profiles.accessRemoved.push(pid);
+    events.push({
+      eventType: "USER_REMOVED_FROM_PROFILE",
+      profileId: pid,
+      event: { id: pid, userId: user.id },
+    });
   }
   return res;
 }

@@ -79,11 +79,14 @@ export class OAuthStore {
   }
 
   /** The user and client behind a bearer token, or why it is refused. */
-  check(token: string, now: number): { userId: number; clientId: string } | { error: string } {
+  check(
+    token: string,
+    now: number,
+  ): { userId: number; clientId: string } | { error: string; userId?: number } {
     const t = this.access.get(token);
     if (!t) return { error: "Invalid access token" };
-    if (t.revoked || t.grant.revoked) return { error: "Access token revoked" };
-    if (now >= t.expiresAt) return { error: "Access token expired" };
+    if (t.revoked || t.grant.revoked) return { error: "Access token revoked", userId: t.grant.userId };
+    if (now >= t.expiresAt) return { error: "Access token expired", userId: t.grant.userId };
     return { userId: t.grant.userId, clientId: t.grant.clientId };
   }
 

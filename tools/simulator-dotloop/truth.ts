@@ -34,6 +34,7 @@ export function truthOf(user: User, now: number): Record<string, unknown> {
     templates: [...d.templates.values()].flat(),
     merged: Object.fromEntries([...user.merged].map(([from, m]) => [String(from), m.toId])),
     archivedLoopIds: loops.filter((l) => l.status === "ARCHIVED").map((l) => l.id),
+    lostProfileIds: [...user.lostProfiles].sort((a, b) => a - b),
     deletedContactIds: [...user.deletedContacts].sort((a, b) => a - b),
     deletedParticipants: [...user.deletedParticipants].map(([id, loopId]) => ({ id, loopId })),
     counts: {

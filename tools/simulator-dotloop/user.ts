@@ -44,6 +44,8 @@ export class User {
   /** merged loop id -> surviving loop id (and its profile) */
   readonly merged = new Map<number, { toId: number; profileId: number }>();
   readonly deletedContacts = new Set<number>();
+  /** profiles the user lost access to (their loops went with them) */
+  readonly lostProfiles = new Set<number>();
   /** deleted participant id -> loop id */
   readonly deletedParticipants = new Map<number, number>();
   readonly rate: FixedWindow;
