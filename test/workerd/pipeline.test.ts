@@ -326,9 +326,7 @@ describe("consumer failure isolation", () => {
     const high = () => 0.999999;
     // Delivery n waits within [c/2, c], c = 6 s · 4^(n-1), capped at 1,800 s.
     expect([1, 2, 3, 4, 5].map((n) => retryDelaySeconds(n, undefined, low))).toEqual([3, 12, 48, 192, 768]);
-    expect([1, 2, 3, 4, 5].map((n) => retryDelaySeconds(n, undefined, high))).toEqual([
-      6, 24, 96, 384, 1536,
-    ]);
+    expect([1, 2, 3, 4, 5].map((n) => retryDelaySeconds(n, undefined, high))).toEqual([6, 24, 96, 384, 1536]);
     expect(retryDelaySeconds(50, undefined, low)).toBe(900);
     expect(retryDelaySeconds(50, undefined, high)).toBe(1800);
     // The least total over every retry the queue gives a message, whatever the random draws.
