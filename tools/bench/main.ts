@@ -191,7 +191,7 @@ export async function runBench(
       ratio: Math.round((main.recordsPerSec / raw.recordsPerSec) * 1000) / 1000,
       rawPeopleOnly,
       ratioPeopleOnly: Math.round((main.recordsPerSec / rawPeopleOnly.recordsPerSec) * 1000) / 1000,
-      target: 0.5,
+      target: 0.6,
     };
     report.rescan = { ...rescan, target: 0 };
     report.rateBudget = { ...budget, target: 0.95 };
