@@ -2,14 +2,14 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { connectorFor } from "../../src/connectors/registry";
-import type { Connector, EntityDef } from "../../src/connectors/types";
+import type { Connector } from "../../src/connectors/types";
 import { openDb } from "../../src/db/client";
-import { fubPeople } from "../../src/db/schema";
 import type { TransformMessage } from "../../src/pipeline/messages";
 import { handleTransformBatch } from "../../src/pipeline/queue-handler";
 import { reannounceStalePages } from "../../src/pipeline/reannounce";
 import { stagePage } from "../../src/pipeline/staging";
 import { ownerEnv, rows, uniqueId, withTestDb } from "../support/db";
+import { overflowingConnector } from "../support/overflowing-connector";
 
 // Pages reach the dead-letter queue after their retries ran out. Those that failed because Postgres was
 // unreachable must come back (pending, re-announced); those that failed for a reason of their own are parked.
@@ -201,26 +201,8 @@ describe("dead-lettered pages and Postgres outages", () => {
   it("a record Postgres refuses is parked on its own; its page-mates land", async () => {
     const account = uniqueId("acc");
     const conn = uniqueId("con");
-    const fub = connectorFor("fub");
-    const people = fub.entities.people as EntityDef;
     // A mapping that yields a value the integer column can't hold: a data error only Postgres sees.
-    const overflowing: Connector = {
-      ...fub,
-      entities: {
-        ...fub.entities,
-        people: {
-          ...people,
-          toCore: (p, s) =>
-            people
-              .toCore(p, s)
-              .map((w) =>
-                (p as { firstName?: string }).firstName === "Overflow" && w.table === fubPeople
-                  ? { ...w, row: { ...w.row, stage_id: 3_000_000_000 } }
-                  : w,
-              ),
-        },
-      },
-    };
+    const overflowing = overflowingConnector();
     const msg = await stage(account, conn, 0, [person(1, "Fine"), person(2, "Overflow")]);
     const calls = await deliver(
       "transforms-dlq",

@@ -2,12 +2,11 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { connectorFor } from "../../src/connectors/registry";
-import type { Connector, EntityDef } from "../../src/connectors/types";
-import { fubPeople } from "../../src/db/schema";
 import { CHUNK_PAGES, transformBatch } from "../../src/pipeline/batch";
 import type { TransformMessage } from "../../src/pipeline/messages";
 import { stagePages } from "../../src/pipeline/staging";
 import { rows, uniqueId, withTestDb } from "../support/db";
+import { overflowingConnector } from "../support/overflowing-connector";
 
 const person = (id: number, firstName: string) => ({
   id,
@@ -54,25 +53,8 @@ describe("chunked transform batches", () => {
   it("a record the database rejects in one chunk doesn't hold back the other chunks or its page-mates", async () => {
     const account = uniqueId("acc");
     const conn = uniqueId("con");
-    const fub = connectorFor("fub");
-    const people = fub.entities.people as EntityDef;
-    const overflowing: Connector = {
-      ...fub,
-      entities: {
-        ...fub.entities,
-        people: {
-          ...people,
-          toCore: (p, s) =>
-            people
-              .toCore(p, s)
-              .map((w) =>
-                (p as { firstName?: string }).firstName === "Overflow" && w.table === fubPeople
-                  ? { ...w, row: { ...w.row, stage_id: 3_000_000_000 } }
-                  : w,
-              ),
-        },
-      },
-    };
+    // A mapping that yields a value the integer column can't hold: a data error only Postgres sees.
+    const overflowing = overflowingConnector();
     // Record 125 sits in page 12, i.e. the second chunk.
     const messages = await stageRun(account, conn, CHUNK_PAGES * 2 + 5, (id) =>
       id === 125 ? "Overflow" : `P${id}`,

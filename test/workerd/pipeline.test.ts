@@ -43,6 +43,7 @@ import { completeRun } from "../../src/pipeline/run-completion";
 import { stagePage } from "../../src/pipeline/staging";
 import { tableShape, upsertStatement } from "../../src/pipeline/upsert";
 import { ownerEnv, rows, uniqueId, withTestDb } from "../support/db";
+import { overflowingConnector } from "../support/overflowing-connector";
 
 const person = (id: number, updated: string, firstName: string, extra: Record<string, unknown> = {}) => ({
   id,
@@ -350,25 +351,7 @@ describe("consumer failure isolation", () => {
     const account = uniqueId("acc");
     const conn = uniqueId("con");
     // A mapping that yields a value the integer column can't hold: a data error only Postgres sees.
-    const fub = connectorFor("fub");
-    const people = fub.entities.people as EntityDef;
-    const overflowing: Connector = {
-      ...fub,
-      entities: {
-        ...fub.entities,
-        people: {
-          ...people,
-          toCore: (p, s) =>
-            people
-              .toCore(p, s)
-              .map((w) =>
-                (p as { firstName?: string }).firstName === "Overflow" && w.table === fubPeople
-                  ? { ...w, row: { ...w.row, stage_id: 3_000_000_000 } }
-                  : w,
-              ),
-        },
-      },
-    };
+    const overflowing = overflowingConnector();
     const bad = await stage(account, conn, "run1", 0, [
       person(1, "2024-02-01T00:00:00Z", "Good1"),
       person(2, "2024-02-01T00:00:00Z", "Overflow"),
