@@ -1,8 +1,25 @@
 import { AppError } from "../core/errors";
+import { standardWebhookScheme } from "../webhooks/standard";
+import { dotloopWebhookScheme } from "./dotloop/signature";
 import { fub } from "./fub";
-import type { Connector } from "./types";
+import type { Connector, WebhookScheme } from "./types";
+
+// The one place that lists providers by name.
 
 const connectors: Record<string, Connector> = { fub };
+
+/**
+ * Providers we take webhooks from before their connector exists: their own scheme where they have one, the
+ * rest Standard Webhooks. An entry leaves this list when its connector joins `connectors`.
+ */
+const webhookOnly: Record<string, WebhookScheme> = {
+  dotloop: dotloopWebhookScheme(),
+  lofty: standardWebhookScheme(),
+  skyslope: standardWebhookScheme(),
+  rezen: standardWebhookScheme(),
+  opentoclose: standardWebhookScheme(),
+  simulator: standardWebhookScheme(),
+};
 
 export function connectorFor(provider: string): Connector {
   const connector = connectors[provider];
@@ -12,4 +29,8 @@ export function connectorFor(provider: string): Connector {
 
 export function knownProviders(): string[] {
   return Object.keys(connectors);
+}
+
+export function webhookOnlySchemes(): Record<string, WebhookScheme> {
+  return webhookOnly;
 }

@@ -130,7 +130,31 @@ export type RateContextSpec = {
   elevatedLimit?: number;
 };
 
-export type WebhookVerification = "fub" | "dotloop" | "standard";
+export type HeaderReader = { get(name: string): string | null };
+
+export type VerifyInput = {
+  rawBody: Uint8Array;
+  headers: HeaderReader;
+  credentials: Credentials;
+  nowSec: number;
+};
+
+export type VerifyResult =
+  | { ok: true }
+  | { ok: false; code: "missing_signature" | "bad_signature" | "stale_timestamp" };
+
+/**
+ * How a provider signs its webhooks and names its events, supplied by its connector (the engine keeps only
+ * the generic Standard Webhooks scheme). Verification works on the exact raw bytes, before any parsing.
+ */
+export interface WebhookScheme {
+  /** A label for logs and status; not interpreted. */
+  name: string;
+  verify(input: VerifyInput): Promise<VerifyResult>;
+  /** The sender's id for the event, if it gives one; the caller falls back to a hash of the raw body. */
+  eventIdOf(body: unknown, headers: HeaderReader): string | null;
+  eventTypeOf(body: unknown): string | null;
+}
 
 /** What a verified webhook asks the platform to do: fetch (or tombstone) these records of this entity. */
 export type WebhookResolution = {
@@ -147,9 +171,8 @@ export type WebhookResolution = {
 };
 
 export type WebhookSpec = {
-  verification: WebhookVerification;
-  /** Credential holding the verification secret (FUB: the system key). */
-  secretField: string;
+  /** The provider's signature scheme, with the credential holding its secret already bound. */
+  verification: WebhookScheme;
   /** Events this provider can be subscribed to, for registration tooling. */
   events: readonly string[];
   /**

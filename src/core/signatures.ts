@@ -1,5 +1,5 @@
-// Webhook signature schemes of the providers we accept pushes from. Each verifier
-// works on the exact raw request bytes: re-serialized JSON would not match.
+// Signature primitives, and the generic Standard Webhooks scheme; a provider's own scheme lives in its
+// connector. Each verifier works on the exact raw request bytes: re-serialized JSON would not match.
 
 import { concatBytes, fromBase64, toBase64, toBytes, toHex, utf8 } from "./encoding";
 
@@ -43,43 +43,6 @@ export function timingSafeEqual(a: string | Uint8Array, b: string | Uint8Array):
     diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
   }
   return diff === 0;
-}
-
-/**
- * Follow Up Boss `FUB-Signature`: HMAC-SHA256 keyed with the system key, computed
- * over the base64 encoding of the body (not the body itself), hex encoded.
- */
-export async function signFub(rawBody: string | Uint8Array, systemKey: string): Promise<string> {
-  return hmacHex("SHA-256", systemKey, toBase64(toBytes(rawBody)));
-}
-
-export async function verifyFub(
-  rawBody: Uint8Array,
-  header: string | null,
-  systemKey: string,
-): Promise<boolean> {
-  if (!header) return false;
-  const expected = await signFub(rawBody, systemKey);
-  return timingSafeEqual(expected, header.trim().toLowerCase());
-}
-
-/**
- * Dotloop: hex HMAC-SHA1 over the raw body only. The delivery timestamp header is
- * NOT part of the signed text, so a valid signature can be replayed; the caller
- * must reject stale timestamps (and dedupe by event id) separately.
- */
-export async function signDotloop(rawBody: string | Uint8Array, signingKey: string): Promise<string> {
-  return hmacHex("SHA-1", signingKey, rawBody);
-}
-
-export async function verifyDotloop(
-  rawBody: Uint8Array,
-  header: string | null,
-  signingKey: string,
-): Promise<boolean> {
-  if (!header) return false;
-  const expected = await signDotloop(rawBody, signingKey);
-  return timingSafeEqual(expected, header.trim().toLowerCase());
 }
 
 const WHSEC_PREFIX = "whsec_";

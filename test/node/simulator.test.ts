@@ -6,7 +6,7 @@ import { once } from "node:events";
 import { createServer } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { verifyFub } from "../../src/core/signatures";
+import { verifyFub } from "../../src/connectors/fub/signature";
 import { createSimulator, type Simulator } from "../../tools/simulator/app";
 import { startSimulator } from "../../tools/simulator/main";
 

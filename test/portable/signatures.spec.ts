@@ -1,11 +1,14 @@
 import {
-  hmacHex,
+  dotloopWebhookScheme,
   signDotloop,
-  signFub,
+  signedText,
+  verifyDotloopSignature,
+} from "../../src/connectors/dotloop/signature";
+import { signFub, verifyFub } from "../../src/connectors/fub/signature";
+import {
+  hmacHex,
   signStandardWebhook,
   timingSafeEqual,
-  verifyDotloop,
-  verifyFub,
   verifyStandardWebhook,
 } from "../../src/core/signatures";
 import { assertDeepEqual, assertEqual, assertTrue, test } from "./harness";
@@ -118,13 +121,50 @@ test("follow up boss: HMAC-SHA256 over base64(body)", async () => {
   );
 });
 
-test("dotloop: HMAC-SHA1 over the raw body only", async () => {
+test("dotloop: HMAC-SHA1 known answer (RFC 2202 test case 2)", async () => {
+  assertEqual(
+    await signDotloop("Jefe", "what do ya want for nothing?"),
+    "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79",
+  );
+});
+
+test("dotloop: the signed text is the raw body, or timestamp.body when the connection says so", async () => {
   const body = '{"eventId":"d1","eventType":"LOOP_UPDATED"}';
-  const sig = await signDotloop(body, "signing-key");
-  assertEqual(sig.length, 40);
-  assertEqual(sig, await hmacHex("SHA-1", "signing-key", body));
-  assertTrue(await verifyDotloop(enc.encode(body), sig, "signing-key"));
-  assertTrue(!(await verifyDotloop(enc.encode(body), sig, "wrong")));
-  assertTrue(!(await verifyDotloop(enc.encode(body), null, "signing-key")));
-  assertTrue(!(await verifyDotloop(enc.encode("{}"), sig, "signing-key")));
+  const ts = "1700000000";
+  const bodySig = await signDotloop("signing-key", body);
+  const tsSig = await signDotloop("signing-key", `${ts}.${body}`);
+  assertEqual(bodySig, await hmacHex("SHA-1", "signing-key", body));
+  assertEqual(new TextDecoder().decode(signedText("timestamp.body", ts, body)), `${ts}.${body}`);
+  const verify = (
+    signature: string | null,
+    mode: "body" | "timestamp.body",
+    key = "signing-key",
+    raw = body,
+  ) => verifyDotloopSignature({ rawBody: enc.encode(raw), signature, timestamp: ts, signingKey: key, mode });
+  assertTrue(await verify(bodySig, "body"));
+  assertTrue(await verify(bodySig.toUpperCase(), "body"));
+  assertTrue(!(await verify(bodySig, "timestamp.body")));
+  assertTrue(await verify(tsSig, "timestamp.body"));
+  assertTrue(!(await verify(tsSig, "body")));
+  assertTrue(!(await verify(bodySig, "body", "wrong")));
+  assertTrue(!(await verify(bodySig, "body", "signing-key", "{}")));
+  assertTrue(!(await verify(null, "body")));
+
+  const scheme = dotloopWebhookScheme();
+  const headers = (sig: string, stamp: string) => ({
+    get: (n: string) => ({ "X-DOTLOOP-SIGNATURE": sig, "X-DOTLOOP-TIMESTAMP": stamp })[n] ?? null,
+  });
+  const input = (sig: string, credentials: Record<string, string>, nowSec = Number(ts)) => ({
+    rawBody: enc.encode(body),
+    headers: headers(sig, ts),
+    credentials: { webhookSigningKey: "signing-key", ...credentials },
+    nowSec,
+  });
+  assertDeepEqual(await scheme.verify(input(bodySig, {})), { ok: true });
+  assertDeepEqual(await scheme.verify(input(tsSig, {})), { ok: false, code: "bad_signature" });
+  assertDeepEqual(await scheme.verify(input(tsSig, { signedText: "timestamp.body" })), { ok: true });
+  assertDeepEqual(await scheme.verify(input(bodySig, {}, Number(ts) + 301)), {
+    ok: false,
+    code: "stale_timestamp",
+  });
 });

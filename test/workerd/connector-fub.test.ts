@@ -316,7 +316,7 @@ describe("FUB webhooks", () => {
       resolveFubWebhook({ eventId: "e3", event: "notesCreated", resourceIds: [1], uri: "x" }),
     ).toBeNull();
     expect(() => resolveFubWebhook({ event: "peopleCreated" })).toThrow(/eventId/);
-    expect(fub.webhooks?.verification).toBe("fub");
+    expect(fub.webhooks?.verification.name).toBe("fub");
     expect(fub.webhooks?.events).toContain("dealsDeleted");
   });
 });

@@ -15,8 +15,8 @@ import {
 import { accountForApiKey } from "../../src/accounts/api-keys";
 import { encryptCredentials, loadConnection } from "../../src/accounts/connections";
 import { withAllAccounts, withTenant } from "../../src/accounts/tenant";
+import { signFub } from "../../src/connectors/fub/signature";
 import { parseKeyring, sha256Hex } from "../../src/core/crypto";
-import { signFub } from "../../src/core/signatures";
 import { openDb, withDb } from "../../src/db/client";
 import type { Env } from "../../src/env";
 import { handleError } from "../../src/http/errors";

@@ -11,7 +11,7 @@ import {
   recordWebhookEvents,
   webhookEventCounts,
 } from "../../durable-objects/webhook-inbox";
-import { signFub } from "../../src/core/signatures";
+import { signFub } from "../../src/connectors/fub/signature";
 import { asWrapper, decodeStorable } from "../../src/core/storable";
 import { completeRun } from "../../src/pipeline/run-completion";
 import { recordInboxEvent } from "../../src/webhooks/inbox";

@@ -5,8 +5,10 @@ import { Hono } from "hono";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { recordedWebhookEvents } from "../../durable-objects/webhook-inbox";
 import { encryptCredentials } from "../../src/accounts/connections";
+import { signDotloop } from "../../src/connectors/dotloop/signature";
+import { signFub } from "../../src/connectors/fub/signature";
 import { parseKeyring } from "../../src/core/crypto";
-import { signDotloop, signFub, signStandardWebhook } from "../../src/core/signatures";
+import { signStandardWebhook } from "../../src/core/signatures";
 import type { Env } from "../../src/env";
 import { handleError, notFound } from "../../src/http/errors";
 import { webhookRoutes } from "../../src/http/webhooks";
@@ -372,7 +374,7 @@ describe("Dotloop", () => {
   const send = async (body: string, timestampMs: number) =>
     post(`/webhooks/dotloop/${conns.dotloop}`, body, {
       "content-type": "application/json",
-      "X-DOTLOOP-SIGNATURE": await signDotloop(body, DOTLOOP_KEY),
+      "X-DOTLOOP-SIGNATURE": await signDotloop(DOTLOOP_KEY, body),
       "X-DOTLOOP-TIMESTAMP": String(timestampMs),
     });
 

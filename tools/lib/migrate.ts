@@ -3,6 +3,8 @@ import { fileURLToPath } from "node:url";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
+import { connectorFor, knownProviders } from "../../src/connectors/registry";
+import { mirrorDdl } from "../../src/sync/mirrors";
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../migrations");
 
@@ -15,8 +17,30 @@ export async function applyMigrations(url: string): Promise<void> {
   pool.on("connect", (client) => client.on("error", () => {}));
   try {
     await migrate(drizzle(pool), { migrationsFolder: MIGRATIONS_DIR });
+    await applyMirrors(pool);
   } finally {
     await pool.end();
+  }
+}
+
+/**
+ * Creates or completes every registered provider's sync-state mirrors from its connector's entity list
+ * (idempotent), so adding a provider or an entity to the registry needs no migration of its own.
+ */
+export async function applyMirrors(pool: pg.Pool): Promise<void> {
+  for (const provider of knownProviders()) {
+    const statements = mirrorDdl(provider, Object.keys(connectorFor(provider).entities));
+    const client = await pool.connect();
+    try {
+      await client.query("begin");
+      for (const statement of statements) await client.query(statement);
+      await client.query("commit");
+    } catch (e) {
+      await client.query("rollback").catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
   }
 }
 

@@ -3,7 +3,7 @@
 // system key over the base64 of the raw body), retried on non-2xx at the FUB
 // schedule (1, 5, 5, 10, 30 minutes) compressed by the tenant's retry scale.
 
-import { signFub } from "../../src/core/signatures";
+import { signFub } from "../../src/connectors/fub/signature";
 import type { EntityName } from "./data";
 import { HOSTILE_WEBHOOK_KINDS, type HostileWebhookKind, hostileWebhookBody } from "./hostile";
 import { hash } from "./prng";

@@ -6,6 +6,7 @@ import { deals } from "./deals";
 import { events } from "./events";
 import { groups } from "./groups";
 import { people } from "./people";
+import { fubWebhookScheme } from "./signature";
 import { stages } from "./stages";
 import { textMessages } from "./text-messages";
 import { users } from "./users";
@@ -54,8 +55,7 @@ export const fub = defineConnector({
     scope: { credential: "apiKey" },
   },
   webhooks: {
-    verification: "fub",
-    secretField: "systemKey",
+    verification: fubWebhookScheme("systemKey"),
     events: FUB_WEBHOOK_EVENTS,
     resolve: resolveFubWebhook,
   },

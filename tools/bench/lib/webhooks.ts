@@ -1,5 +1,5 @@
 import pg from "pg";
-import { signFub } from "../../../src/core/signatures";
+import { signFub } from "../../../src/connectors/fub/signature";
 import type { Tenant } from "./backfill";
 import type { BenchStack } from "./bench-stack";
 import { waitForIdle } from "./idle";
