@@ -528,8 +528,8 @@ export class AccountSync extends DurableObject<Env> {
       const settings = syncSettingsFrom(connection.settings);
       const entities = Object.values(connection.connector.entities).map((e) => ({
         name: e.name,
-        // A list that needs a parent filter has no total to read cheaply (FUB refuses texts unfiltered).
-        countable: !e.parent,
+        // The connector says which entities have a cheap count (a list needing a parent filter has none).
+        countable: connection.connector.totalUrl({ baseUrl: connection.baseUrl, entity: e }) !== null,
       }));
       const results = await reconcileEntities({
         entities,
@@ -555,35 +555,22 @@ export class AccountSync extends DurableObject<Env> {
     }
   }
 
-  /** The list endpoint with limit=1: its `_metadata.total` is the provider's count. */
+  /** The provider's count of an entity, read with the one cheap request its connector names. */
   private async providerTotal(connection: LoadedConnection, settings: SyncSettings, entityName: string) {
     const entity = connection.connector.entities[entityName];
-    // Never an unfiltered list of an entity listed per parent: the provider refuses it.
-    if (!entity || entity.parent) return null;
-    const url = new URL(
-      connection.connector.firstPageUrl({
-        baseUrl: connection.baseUrl,
-        entity,
-        mode: "onboarding",
-        since: null,
-      }),
-    );
-    url.searchParams.set("limit", "1");
-    // Runs read trashed records too (to see them move to the trash); we keep those as deleted, so the total
-    // to compare with our non-deleted rows is the provider's default, trash excluded.
-    // TODO(connectors): a per-connector count URL would make this provider-neutral.
-    url.searchParams.delete("includeTrash");
+    const url = entity ? connection.connector.totalUrl({ baseUrl: connection.baseUrl, entity }) : null;
+    if (!entity || url === null) return null;
     const call = await callProvider(
       { sql: this.sql, fetch: this.providerFetch ?? ((i, init) => fetch(i, init)), now: Date.now },
       { connection, priority: "backfill", breaker: settings.breaker, timeoutMs: settings.requestTimeoutMs },
-      url.toString(),
+      url,
     );
     if (call.kind === "parked") throw new Error(`provider not called: ${call.reason}`);
     if (call.kind === "failure") throw new Error(call.error);
     if (call.kind === "rejected") throw new Error(`HTTP ${call.status}`);
     const body = await readJson(call.response);
     if (!body.ok) throw new Error(body.error);
-    return connection.connector.parsePage(body.body, entity, url.toString()).total;
+    return connection.connector.totalOf(body.body, entity, url);
   }
 
   // ---- webhooks and OAuth tokens (issue 5; logic in ./webhook-fetch.ts and ./tokens.ts) ----------------------

@@ -333,7 +333,8 @@ async function stageDeletes(
   const tombstones: StagedRecord[] = ids.map((id) => ({
     sourceId: id,
     op: "delete",
-    payload: { id: /^\d+$/.test(id) ? Number(id) : id, deletedAt },
+    // A numeric id stays a number only while a double holds it exactly; beyond 2^53 it keeps its digits.
+    payload: { id: /^\d+$/.test(id) && Number.isSafeInteger(Number(id)) ? Number(id) : id, deletedAt },
   }));
   const key = {
     accountId: row.accountId,

@@ -20,7 +20,6 @@ export interface Env {
   ADMIN_TOKEN: string;
   /** `kid:<base64 32 bytes>[,kid:...]`, first entry encrypts, all decrypt. */
   CREDENTIALS_KEY: string;
-  FUB_BASE_URL?: string;
   /** Pages a sync step fetches before yielding to the alarm, to stay inside per-invocation limits. */
   SYNC_PAGES_PER_STEP?: string;
   /** Wall-clock milliseconds after which a sync step starts no further page (whichever of the two comes first). */

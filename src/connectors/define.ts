@@ -50,6 +50,8 @@ export function defineConnector(spec: ConnectorSpec): Connector {
     authorizeUrl: (url, c) => authorizeUrl(spec.auth, url, c),
     firstPageUrl: (args) => firstPageUrl(spec.paging, args),
     parsePage: (body, entity, requestUrl) => parsePage(spec.paging, body, entity, requestUrl),
+    totalUrl: (args) => spec.totals?.url(args) ?? null,
+    totalOf: (body, entity, requestUrl) => spec.totals?.of(body, entity, requestUrl) ?? null,
     recordsUrls: ({ baseUrl, entity, ids }) => {
       const by = spec.byIds;
       if (!by) return null;

@@ -247,9 +247,23 @@ export type RateLimitPolicy = {
 
 export type Page = { records: unknown[]; nextUrl: string | null; total: number | null };
 
+/**
+ * How the provider's own count of an entity is read with one cheap request, for the daily reconciliation.
+ * A provider without it (or an entity whose `url` is null) is "uncountable": it is repaired by a complete
+ * scan instead of a comparison.
+ */
+export type TotalsSpec = {
+  /** URL of the count request for the entity, relative to nothing (absolute); null: no cheap count. */
+  url(args: { baseUrl: string; entity: EntityDef }): string | null;
+  /** The provider's count from the parsed response body; null when the body does not say. */
+  of(body: unknown, entity: EntityDef, requestUrl: string): number | null;
+};
+
 /** A provider as a whole, declared. */
 export type ConnectorSpec = {
   provider: string;
+  /** The provider's name as people write it, for docs and the engine's provider-name check. */
+  displayName?: string;
   defaultBaseUrl: string;
   auth: AuthSpec;
   paging: PagingSpec;
@@ -257,6 +271,7 @@ export type ConnectorSpec = {
   webhooks: WebhookSpec | null;
   byIds: ByIdsSpec | null;
   entities: Record<string, EntityDef>;
+  totals?: TotalsSpec;
 };
 
 /** The engine-facing connector: the spec plus the behaviour derived from it. Names no provider. */
@@ -284,5 +299,9 @@ export interface Connector {
   parsePage(body: unknown, entity: EntityDef, requestUrl: string): Page;
   /** URLs (one per chunk of byIds.max) listing exactly these records; null when the provider can't. */
   recordsUrls(args: { baseUrl: string; entity: EntityDef; ids: string[] }): string[] | null;
+  /** URL of one cheap request answering the provider's count of the entity; null when there is none. */
+  totalUrl(args: { baseUrl: string; entity: EntityDef }): string | null;
+  /** The count in that request's parsed body. */
+  totalOf(body: unknown, entity: EntityDef, requestUrl: string): number | null;
   webhooks: WebhookSpec | null;
 }

@@ -5,7 +5,7 @@ import { entityColumnPrefix, mirrorIdent } from "../db/schema/sync";
 
 export type EntityReconciliation = {
   entity: string;
-  /** The provider's own total (`_metadata.total`), or null when it could not (or must not) be read. */
+  /** The provider's own total (the connector's count request), or null when it could not (or must not) be read. */
   provider: number | null;
   /** Our non-deleted core rows for the connection, or null when the entity has no core table yet. */
   ours: number | null;
@@ -71,7 +71,7 @@ export async function reconcileEntities(deps: ReconcileDeps): Promise<EntityReco
 
 const IDENT = /^[a-z][a-z0-9_]*$/;
 
-/** Core table of a provider entity by convention (`fub_people`, `fub_text_messages`). */
+/** Core table of a provider entity by convention (`<provider>_people`, `<provider>_text_messages`). */
 export function coreTableName(provider: string, entity: string): string {
   const name = `${provider}_${entityColumnPrefix(entity)}`;
   if (!IDENT.test(name)) throw new Error(`not a safe table name: ${name}`);
@@ -94,7 +94,7 @@ export async function countCoreRows(
   return Number((result.rows[0] as { n: string | number }).n);
 }
 
-/** Records both counts per entity in the connection's `<provider>_sync_jobs` row (`people_fub`, `people_ad`). */
+/** Records both counts per entity in the connection's `<provider>_sync_jobs` row (`people_<provider>`, `people_ad`). */
 export async function recordCounts(
   db: Db,
   provider: string,
@@ -108,7 +108,7 @@ export async function recordCounts(
   const cols = usable.flatMap((c) => {
     const p = entityColumnPrefix(c.entity);
     if (!IDENT.test(p)) throw new Error(`not a safe column prefix: ${p}`);
-    // The provider column takes its own name (`people_fub`), ours is `_ad` as in the replaced system.
+    // The provider column takes its own name (`people_<provider>`), ours is `_ad` as in the replaced system.
     return [
       { name: `${p}_${provider}`, value: c.provider },
       { name: `${p}_ad`, value: c.ours },

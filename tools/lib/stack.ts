@@ -72,7 +72,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         DB_WS_PROXY: `127.0.0.1:${proxy.port}`,
         ADMIN_TOKEN: opts.adminToken,
         CREDENTIALS_KEY: opts.credentialsKey,
-        FUB_BASE_URL: simulator.url,
         ...opts.extraVars,
       }),
       { mode: 0o600 },

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, jsonb, pgSequence, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, customType, jsonb, pgSequence, text, timestamp } from "drizzle-orm/pg-core";
 
 export const tz = (name: string) => timestamp(name, { withTimezone: true, mode: "string" });
 
@@ -22,11 +22,28 @@ export const versionColumns = () => ({
 
 export const nextFetchSeq = sql`nextval('fetch_seq')`;
 
+/**
+ * How a provider's ids are stored, chosen per table. `int64`: a 64-bit integer, read and written as its exact
+ * decimal text, so ids beyond 2^53 are never rounded (the raw page keeps them as text too, see
+ * src/core/exact-json.ts). `text`: UUID/GUID or any other string id.
+ */
+export type SourceIdKind = "int64" | "text";
+
+/** A Postgres bigint carried as its decimal text both ways, never through a double. */
+export const int64Text = customType<{ data: string; driverData: string }>({
+  dataType: () => "bigint",
+  toDriver: (value) => String(value),
+  fromDriver: (value) => String(value),
+});
+
+const sourceIdColumn = (kind: SourceIdKind) =>
+  kind === "text" ? text("source_id").notNull() : int64Text("source_id").notNull();
+
 /** Columns every core row carries: tenant, source identity and the source's own version time. */
-export const coreColumns = () => ({
+export const coreColumns = (idKind: SourceIdKind = "int64") => ({
   accountId: text("account_id").notNull(),
   connectionId: text("connection_id").notNull(),
-  sourceId: bigint("source_id", { mode: "number" }).notNull(),
+  sourceId: sourceIdColumn(idKind),
   sourceCreatedAt: tz("source_created_at"),
   /** The source's update time; null for entities versioned by content (no timestamp published). */
   sourceUpdatedAt: tz("source_updated_at"),
