@@ -31,6 +31,19 @@ export function knownProviders(): string[] {
   return Object.keys(connectors);
 }
 
+/**
+ * Adds a connector defined outside this file (a test's own provider), returning what removes it again: the
+ * engine then treats it as any registered provider.
+ */
+export function registerConnector(connector: Connector): () => void {
+  if (connectors[connector.provider])
+    throw new Error(`provider "${connector.provider}" is already registered`);
+  connectors[connector.provider] = connector;
+  return () => {
+    delete connectors[connector.provider];
+  };
+}
+
 export function webhookOnlySchemes(): Record<string, WebhookScheme> {
   return webhookOnly;
 }
