@@ -17,7 +17,7 @@ const KEY = "credential";
 const IDLE_CHECK_MS = 60 * 60_000;
 
 /**
- * The rate budget of one provider credential (FUB: one API key), shared by every connection that holds it, in any
+ * The rate budget of one provider credential (e.g. one API key), shared by every connection that holds it, in any
  * account. Named by the credential's fingerprint (src/core/rate-scope.ts), never by the credential. Same sliding
  * windows, contexts, priorities and reserves as a connection's own budget (budget-store.ts): only where they are
  * kept differs. Its own clock dates every grant, so grants from callers on different machines form one ordered log.

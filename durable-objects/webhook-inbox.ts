@@ -39,7 +39,7 @@ const RETRY = { baseMs: 2_000, capMs: 5 * 60_000 };
 const MIRROR_RETRY_MS = 10_000;
 /** One alarm run stays bounded (sync steps share the alarm); more work re-arms the timer at once. */
 const MAX_EVENTS_PER_RUN = 1_000;
-/** Due events taken at once: those of one connection and entity share provider requests (FUB: 100 ids each). */
+/** Due events taken at once: those of one connection and entity share provider requests (up to the connector's `byIds.max` ids each). */
 const DUE_BATCH = 100;
 const MAX_RUN_MS = 15_000;
 const MIRROR_BATCH = 100;

@@ -33,6 +33,6 @@ export interface Env {
    * retries span at least 17 min). Local harnesses shorten it; production keeps the default.
    */
   TRANSFORM_RETRY_BASE_SECONDS?: string;
-  /** Test-only: base URL of the FUB simulator started by the workerd test setup. */
+  /** Test-only: base URL of the provider simulator started by the workerd test setup. */
   SIMULATOR_URL?: string;
 }

@@ -64,7 +64,7 @@ export function defineConnector(spec: ConnectorSpec): Connector {
         );
         for (const [k, v] of Object.entries(entity.listParams ?? {})) url.searchParams.set(k, v);
         url.searchParams.set(by.param, chunk.join(by.separator));
-        // One page holds the whole chunk; without a limit FUB-style APIs would page at their default size.
+        // One page holds the whole chunk; without a limit a keyset or offset API would page at its default size.
         if (spec.paging.style === "keyset-next" || spec.paging.style === "offset")
           url.searchParams.set(spec.paging.limitParam, String(chunk.length));
         urls.push(url.toString());

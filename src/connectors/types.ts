@@ -24,11 +24,11 @@ export type Credentials = Record<string, string>;
  * declaration holds no secret.
  */
 export type AuthSpec =
-  /** API key as the HTTP Basic username with an empty password (Follow Up Boss). */
+  /** API key as the HTTP Basic username with an empty password. */
   | { kind: "apiKeyBasic"; keyField: string; extraHeaders?: Record<string, string> }
-  /** OAuth access token or a static bearer token (Dotloop, Lofty OAuth). */
+  /** OAuth access token or a static bearer token. */
   | { kind: "bearer"; tokenField: string; extraHeaders?: Record<string, string> }
-  /** Key in a header with an optional scheme prefix (`Authorization: token <key>`, Lofty). */
+  /** Key in a header with an optional scheme prefix (`Authorization: token <key>`). */
   | {
       kind: "header";
       header: string;
@@ -36,10 +36,10 @@ export type AuthSpec =
       prefix?: string;
       extraHeaders?: Record<string, string>;
     }
-  /** Key as a query parameter (`api_token`, Open To Close). */
+  /** Key as a query parameter (`api_token`). */
   | { kind: "query"; param: string; keyField: string; extraHeaders?: Record<string, string> }
   /**
-   * Session from a login call (SkySlope): the engine obtains the session with `login` and stores it in
+   * Session from a login call: the engine obtains the session with `login` and stores it in
    * credentials[sessionField]; requests carry it in `header`.
    */
   | {
@@ -65,9 +65,9 @@ export type PagingSpec =
       /** Parameters that must not travel with the token (the provider rejects offset + next). */
       dropOnNext?: string[];
     }
-  /** limit + offset (Lofty, Open To Close). The last page is the one shorter than pageSize or past total. */
+  /** limit + offset. The last page is the one shorter than pageSize or past total. */
   | { style: "offset"; pageSize: number; limitParam: string; offsetParam: string; totalPath?: string }
-  /** Page number + page size (Dotloop batch_number from 1, reZEN pageNumber from 0). */
+  /** Page number + page size, numbered from 1 or from 0 (`batch_number`, `pageNumber`). */
   | {
       style: "page-number";
       pageSize: number;
@@ -76,7 +76,7 @@ export type PagingSpec =
       firstPage: 0 | 1;
       totalPath?: string;
     }
-  /** A `links: [{rel, href}]` array carries the next page (SkySlope). */
+  /** A `links: [{rel, href}]` array carries the next page. */
   | { style: "link-next"; linksPath: string; rel: string; relField?: string; hrefField?: string };
 
 /** Incremental (delta) reads: the filter parameter and the ordering that makes a compound cursor valid. */
@@ -94,14 +94,14 @@ export type RateLimitSpec = {
   windowMs: number;
   headers: RateLimitPolicy["headers"];
   retryAfterHeader?: string;
-  /** A higher limit granted when a credential is present (FUB: 250 instead of 125 with a system key). */
+  /** A higher limit granted when a credential is present (e.g. twice the limit with a registered system key). */
   elevated?: { whenCredential: string; limit: number };
-  /** Header naming the context a response was counted in (FUB `X-RateLimit-Context`). */
+  /** Header naming the context a response was counted in (`X-RateLimit-Context`). */
   contextHeader?: string;
-  /** The provider's name for the context every request outside `contexts` is counted in (FUB `global`). */
+  /** The provider's name for the context every request outside `contexts` is counted in (`global`). */
   defaultContext?: string;
   /**
-   * Endpoint families the provider counts apart from the default context (FUB: `GET /v1/events` has its own
+   * Endpoint families the provider counts apart from the default context (e.g. an events endpoint with its own
    * 20 per 10 s). A request matching one is counted there instead of in the default context.
    */
   contexts?: RateContextSpec[];
@@ -112,7 +112,7 @@ export type RateLimitSpec = {
 /**
  * Who a provider's limit belongs to. "connection": each connection keeps its own budget (a provider with no
  * credential shared between connections). `{ credential }`: the provider counts per the credential held in that
- * field (FUB: per API key), so every connection holding the same value shares one budget, across accounts too. A
+ * field (e.g. per API key), so every connection holding the same value shares one budget, across accounts too. A
  * credential that rotates (an OAuth access token) is a new budget after each rotation; name the stable identity
  * the provider counts, not a token.
  */
@@ -176,7 +176,7 @@ export type WebhookSpec = {
   /** Events this provider can be subscribed to, for registration tooling. */
   events: readonly string[];
   /**
-   * Maps a parsed payload to the records it names; null when it names nothing we sync (e.g. FUB notes).
+   * Maps a parsed payload to the records it names; null when it names nothing we sync (e.g. notes).
    * Throws on a payload that doesn't have the provider's shape.
    */
   resolve(payload: unknown): WebhookResolution | null;
@@ -198,12 +198,12 @@ export interface EntityDef<T = unknown> {
    */
   versioning?: "updated" | "contentHash";
   /**
-   * The list endpoint answers only with a parent filter (FUB text messages need `personId`): the engine lists
+   * The list endpoint answers only with a parent filter (text messages by `personId`): the engine lists
    * the children of every parent record of `entity`, passing its id as `param`.
    */
   parent?: { entity: string; param: string };
   /**
-   * Records the provider deletes together with this one and announces no delete for (FUB: a person's calls,
+   * Records the provider deletes together with this one and announces no delete for (e.g. a person's calls,
    * texts and events): the child entity and the column of its core table that holds this record's id.
    */
   cascades?: { entity: string; column: string }[];
@@ -214,7 +214,7 @@ export interface EntityDef<T = unknown> {
   /** Record field holding the provider's id. */
   idField: string;
   incremental: IncrementalSpec;
-  /** Fixed parameters on every list call of this entity (FUB people: includeTrash=true). */
+  /** Fixed parameters on every list call of this entity (e.g. `includeTrash=true`). */
   listParams?: Record<string, string>;
   schema: z.ZodType<T>;
   /** The entity's own core table, whose live rows a full scan is diffed against. */

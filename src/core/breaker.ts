@@ -21,7 +21,7 @@ export const DEFAULT_BREAKER_CONFIG: BreakerConfig = {
 };
 
 /**
- * The window is kept as this many slices, not as one entry per call: at FUB's 250 requests per 10 s a
+ * The window is kept as this many slices, not as one entry per call: at 250 requests per 10 s a
  * 60 s window holds 1,500 calls, and the state is rewritten after every call. An outcome therefore leaves
  * the window between windowMs and windowMs plus one slice after it happened, never earlier.
  */

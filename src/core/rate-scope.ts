@@ -1,4 +1,4 @@
-// A provider that counts requests per credential (FUB: per API key) gives every holder of that credential one
+// A provider that counts requests per credential (e.g. per API key) gives every holder of that credential one
 // budget, whichever connection or account the request comes from. The budget is found by a fingerprint of the
 // credential, never by the credential itself: the fingerprint names a Durable Object and appears (shortened) in
 // the status, and neither may carry the secret.

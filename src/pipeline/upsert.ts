@@ -106,7 +106,7 @@ export function markOf(tableName: string, alias: string): string {
  * Deletes are ordered by fetch order too: a row is deleted while a delete observed at deleted_seq is later
  * than the fetch of its current version (deleted_seq > fetch_seq). A newer version fetched after the delete
  * clears it (a change of delete state, so it writes even with unchanged content); one fetched before it keeps
- * the row deleted. A version's own deleted_at (FUB people in Trash) travels with the version. Rows without
+ * the row deleted. A version's own deleted_at (a record the provider moved to its trash) travels with the version. Rows without
  * fetch_seq (direct callers, tooling) count as fetched at 0.
  */
 export function upsertStatement(

@@ -12,8 +12,8 @@ import {
 import { tz, versionColumns } from "./columns";
 
 /**
- * Where a unified row comes from. Source ids are text because providers disagree on id types (FUB int32,
- * Lofty int64, SkySlope GUIDs); provider is part of the natural key so two providers' ids never collide.
+ * Where a unified row comes from. Source ids are text because providers disagree on id types (32-bit and
+ * 64-bit integers, GUIDs); provider is part of the natural key so two providers' ids never collide.
  */
 const unifiedSource = () => ({
   id: bigserial("id", { mode: "number" }).primaryKey(),
