@@ -19,7 +19,7 @@ const LISTS_PROVIDERS = new Set([
   "durable-objects/tokens.ts",
 ]);
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** Every registered provider's id and display name, and every provider that has a connector folder. */
 function providerNames(): { provider: string; names: string[] }[] {
@@ -55,7 +55,7 @@ function offenders(): string[] {
     for (const { provider, names } of providers) {
       if (ownedBy(file, provider)) continue;
       // Case-insensitive, any spacing inside a display name ("Follow Up Boss", "FollowUpBoss").
-      const pattern = new RegExp(names.map((n) => escape(n).replace(/\s+/g, "\\s*")).join("|"), "i");
+      const pattern = new RegExp(names.map((n) => escapeRegExp(n).replace(/\s+/g, "\\s*")).join("|"), "i");
       lines.forEach((line, i) => {
         if (pattern.test(line)) found.push(`${file}:${i + 1}: ${provider}: ${line.trim()}`);
       });
