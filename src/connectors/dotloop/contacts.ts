@@ -58,6 +58,14 @@ export const dotloopParticipantSchema = z.looseObject({
 });
 export type DotloopParticipant = z.infer<typeof dotloopParticipantSchema>;
 
+/**
+ * Whether a participant's toCore also writes its unified `contacts` row. Off until the engine versions
+ * raw-less tables by content: participants publish no update time, so they are versioned by content, and
+ * the upsert hashes `raw`, which the unified tables do not have. The mapping is ready
+ * (unified.ts participantToContact); turning this on is the whole wiring.
+ */
+export const PARTICIPANTS_FEED_UNIFIED_CONTACTS = false;
+
 /** A loop's participants: no times published, so versioned by content; deletes come as LOOP_PARTICIPANT_DELETED. */
 export const participants = dotloopEntity({
   name: "participants",
@@ -77,6 +85,7 @@ export const participants = dotloopEntity({
       fields: Object.keys(fields).length > 0 ? fields : null,
     };
   },
-  more: (p, source) => [participantToContact(p, source)],
+  more: (p, source) => (PARTICIPANTS_FEED_UNIFIED_CONTACTS ? [participantToContact(p, source)] : []),
+  // A delete reaches the unified row either way: harmless when there is none, right once there is.
   alsoDelete: (sourceId) => [participantDelete(sourceId)],
 });
