@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { getTableConfig } from "drizzle-orm/pg-core";
+import { afterAll, describe, expect, it } from "vitest";
 import accountGet from "../../../shared/fixtures/dotloop/account.get.json";
 import contactGet from "../../../shared/fixtures/dotloop/contact.get.json";
 import contactList from "../../../shared/fixtures/dotloop/contact.list.json";
@@ -46,6 +47,7 @@ import { transformBatch } from "../../src/pipeline/batch";
 import type { TransformMessage } from "../../src/pipeline/messages";
 import { stagePage } from "../../src/pipeline/staging";
 import { upsertStatement } from "../../src/pipeline/upsert";
+import { createSimulator } from "../../tools/simulator-dotloop/app";
 import { rows, uniqueId, withTestDb } from "../support/db";
 
 const BASE = "https://api-gateway.dotloop.com/public/v2";
@@ -740,6 +742,126 @@ describe("Dotloop declarations", () => {
       redirect_uri: "https://app.test/cb",
       state: "s.t",
       redirect_on_deny: "true",
+    });
+  });
+});
+
+describe("Dotloop simulator, through the declared connector", () => {
+  const SIM = "http://dotloop-sim.test";
+  const sim = createSimulator({ baseUrl: SIM, fetch: async () => new Response(null, { status: 204 }) });
+  sim.putClient("client", "secret", null);
+  sim.putUser(7, { counts: { profiles: 1, loopsPerProfile: 60, contacts: 70 }, rateLimit: false });
+  afterAll(() => sim.close());
+
+  async function token(): Promise<string> {
+    const auth = await sim.fetch(
+      new Request(
+        `${dotloopAuthorizeUrl({ clientId: "client", redirectUri: "https://app.test/cb", state: "s", authOrigin: SIM })}&user_id=7`,
+      ),
+    );
+    const code = new URL(auth.headers.get("Location") ?? "").searchParams.get("code") ?? "";
+    const url = new URL(DOTLOOP_OAUTH.tokenPath, SIM);
+    url.search = new URLSearchParams({
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: "https://app.test/cb",
+    }).toString();
+    const res = await sim.fetch(
+      new Request(url, {
+        method: "POST",
+        headers: { Authorization: dotloopClientAuthHeader("client", "secret") },
+      }),
+    );
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { access_token: string }).access_token;
+  }
+
+  /** Lists one entity under these parents the way nested.ts asks the engine to: placeholders filled, then pages. */
+  async function pull(name: string, path: Record<string, string>, creds: Record<string, string>) {
+    const entity = entityOf(name);
+    const listPath = entity.listPath.replace(/\{(\w+)\}/g, (_, k: string) => path[k] ?? "");
+    let url: string | null = dotloop.firstPageUrl({
+      baseUrl: `${SIM}/public/v2`,
+      entity: { ...entity, listPath },
+      mode: "onboarding",
+      since: null,
+    });
+    const records: unknown[] = [];
+    let calls = 0;
+    while (url && calls++ < 20) {
+      const res = await sim.fetch(new Request(url, { headers: dotloop.authHeaders(creds) }));
+      expect(res.status, url).toBe(200);
+      const body = await res.json();
+      // List endpoints that are not paged answer everything at once: a repeat means the list is done.
+      const page = dotloop.parsePage(body, entity, url);
+      if (records.length > 0 && JSON.stringify(page.records[0]) === JSON.stringify(records[0])) break;
+      records.push(...page.records);
+      url = page.nextUrl;
+    }
+    return records;
+  }
+
+  it("every record the simulator serves validates and maps, loops with their details", async () => {
+    const creds = { accessToken: await token(), userId: "7" };
+    const truth = (await (await sim.fetch(new Request(`${SIM}/_sim/users/7/truth`))).json()) as {
+      loops: { id: number }[];
+      contacts: unknown[];
+    };
+    const source = (path: Record<string, string>): DotloopSource => ({
+      accountId: "acc",
+      connectionId: CONN,
+      path,
+    });
+    const profiles = await pull("profiles", {}, creds);
+    const individual = profiles.filter((p) => (p as { type: string }).type === "INDIVIDUAL") as {
+      id: number;
+    }[];
+    let loopCount = 0;
+    for (const profile of individual) {
+      const loops = (await pull("loops", { profileId: String(profile.id) }, creds)) as {
+        id: number;
+        details?: unknown;
+      }[];
+      loopCount += loops.length;
+      for (const loop of loops) {
+        const writes = entityOf("loops").toCore(
+          parsed("loops", loop),
+          source({ profileId: String(profile.id) }),
+        );
+        expect(loop.details, `loop ${loop.id}`).toBeTruthy();
+        expect(writes.map((w) => getTableConfig(w.table).name)).toEqual([
+          "dotloop_loops",
+          "dotloop_loop_details",
+          "transactions",
+        ]);
+        expect(writes[2]?.row.address).toEqual(expect.any(String));
+      }
+      for (const loop of loops.slice(0, 3)) {
+        const p = { profileId: String(profile.id), loopId: String(loop.id) };
+        const participants = await pull("participants", p, creds);
+        expect(participants.length).toBeGreaterThan(0);
+        for (const r of participants) {
+          const [row] = entityOf("participants").toCore(parsed("participants", r), source(p));
+          expect(row?.row.loop_id).toBe(loop.id);
+        }
+        for (const folder of (await pull("folders", p, creds)) as { id: number }[]) {
+          parsed("folders", folder);
+          for (const d of await pull("documents", { ...p, folderId: String(folder.id) }, creds))
+            parsed("documents", d);
+        }
+      }
+    }
+    expect(loopCount).toBe(truth.loops.length);
+    const contacts = await pull("contacts", {}, creds);
+    expect(contacts).toHaveLength(truth.contacts.length);
+    for (const c of contacts) parsed("contacts", c);
+    // The account is one record (`{data: {...}}`, nested.ts `single`), not a list.
+    const res = await sim.fetch(
+      new Request(`${SIM}/public/v2/account`, { headers: dotloop.authHeaders(creds) }),
+    );
+    const account = ((await res.json()) as { data: unknown }).data;
+    expect(entityOf("account").toCore(parsed("account", account), source({}))[0]?.row).toMatchObject({
+      source_id: 7,
     });
   });
 });
