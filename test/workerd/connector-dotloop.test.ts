@@ -865,3 +865,101 @@ describe("Dotloop simulator, through the declared connector", () => {
     });
   });
 });
+
+describe("Dotloop simulator webhooks, resolved", () => {
+  it("the deliveries of loop merges, updates, participant and contact deletes resolve to their records", async () => {
+    const SIM = "http://dotloop-hooks.test";
+    const bodies: unknown[] = [];
+    const sim = createSimulator({
+      baseUrl: SIM,
+      fetch: async (_url, init) => {
+        bodies.push(JSON.parse(String(init?.body)));
+        return new Response(null, { status: 204 });
+      },
+    });
+    try {
+      sim.putClient("client", "secret", null);
+      sim.putUser(8, { counts: { profiles: 1, loopsPerProfile: 6, contacts: 5 }, rateLimit: false });
+      const authorize = `${dotloopAuthorizeUrl({ clientId: "client", redirectUri: "https://app.test/cb", state: "s", authOrigin: SIM })}&user_id=8`;
+      const code =
+        new URL((await sim.fetch(new Request(authorize))).headers.get("Location") ?? "").searchParams.get(
+          "code",
+        ) ?? "";
+      const tokenUrl = new URL(DOTLOOP_OAUTH.tokenPath, SIM);
+      tokenUrl.search = new URLSearchParams({
+        grant_type: "authorization_code",
+        code,
+        redirect_uri: "https://app.test/cb",
+      }).toString();
+      const tokenRes = await sim.fetch(
+        new Request(tokenUrl, {
+          method: "POST",
+          headers: { Authorization: dotloopClientAuthHeader("client", "secret") },
+        }),
+      );
+      const auth = dotloop.authHeaders({
+        accessToken: ((await tokenRes.json()) as { access_token: string }).access_token,
+      });
+      const profile = (
+        (await (await sim.fetch(new Request(`${SIM}/public/v2/profile`, { headers: auth }))).json()) as {
+          data: { id: number; type: string }[];
+        }
+      ).data.find((p) => p.type === "INDIVIDUAL");
+      const subscribe = async (targetType: string, targetId: number, eventTypes: readonly string[]) => {
+        const res = await sim.fetch(
+          new Request(`${SIM}/public/v2/subscription`, {
+            method: "POST",
+            headers: { ...auth, "Content-Type": "application/json" },
+            body: JSON.stringify({
+              targetType,
+              targetId,
+              url: "https://app.test/hook",
+              eventTypes,
+              signingKey: "k",
+              enabled: true,
+            }),
+          }),
+        );
+        expect(res.status).toBe(201);
+      };
+      await subscribe("PROFILE", profile?.id ?? 0, [
+        "LOOP_UPDATED",
+        "LOOP_MERGED",
+        "LOOP_PARTICIPANT_DELETED",
+      ]);
+      await subscribe("USER", 8, ["CONTACT_DELETED"]);
+      const result = sim.mutate(8, {
+        loops: { updates: 1, merges: 1 },
+        participants: { deletes: 1 },
+        contacts: { deletes: 1 },
+      });
+      for (let i = 0; i < 50 && bodies.length < result.deliveries; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      const resolved = bodies.map((b) => resolveDotloopWebhook(b));
+      const byType = new Map(resolved.map((r) => [r?.event, r]));
+      expect([...byType.keys()].sort()).toEqual([
+        "CONTACT_DELETED",
+        "LOOP_MERGED",
+        "LOOP_PARTICIPANT_DELETED",
+        "LOOP_UPDATED",
+      ]);
+      const merged = byType.get("LOOP_MERGED");
+      expect(merged?.entity).toBe("loops");
+      expect(merged?.ids).toEqual([merged?.merged?.toId]);
+      expect(merged?.merged?.fromId).not.toBe(merged?.merged?.toId);
+      expect(merged?.path.profileId).toBe(String(profile?.id));
+      const participant = byType.get("LOOP_PARTICIPANT_DELETED");
+      expect(participant).toMatchObject({
+        entity: "participants",
+        deleted: true,
+        path: { profileId: String(profile?.id) },
+      });
+      expect(participant?.path.loopId).toMatch(/^\d+$/);
+      expect(byType.get("CONTACT_DELETED")).toMatchObject({ entity: "contacts", deleted: true });
+      expect(byType.get("LOOP_UPDATED")).toMatchObject({ entity: "loops", deleted: false });
+      for (const r of resolved) expect(r?.occurredAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    } finally {
+      await sim.close();
+    }
+  });
+});
