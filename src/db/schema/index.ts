@@ -1,3 +1,4 @@
+export * from "./dotloop-core";
 export * from "./fub-core";
 export * from "./pipeline";
 export * from "./sync";

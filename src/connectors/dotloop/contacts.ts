@@ -1,0 +1,91 @@
+import { z } from "zod";
+import { dotloopContacts, dotloopLoopParticipants } from "../../db/schema";
+import { dotloopEntity, dotloopId, dotloopTimestamp, pathId, text } from "./records";
+import { contactDelete, contactToContact, participantDelete, participantToContact } from "./unified";
+
+export const dotloopContactSchema = z.looseObject({
+  id: dotloopId,
+  firstName: text,
+  lastName: text,
+  email: text,
+  home: text,
+  office: text,
+  fax: text,
+  address: text,
+  city: text,
+  zipCode: text,
+  state: text,
+  country: text,
+  created: dotloopTimestamp.nullish(),
+  updated: dotloopTimestamp.nullish(),
+});
+export type DotloopContact = z.infer<typeof dotloopContactSchema>;
+
+/** The user's address book: batch paged, no published filter, so every run lists it whole. */
+export const contacts = dotloopEntity({
+  name: "contacts",
+  listPath: "/contact",
+  schema: dotloopContactSchema,
+  coreTable: dotloopContacts,
+  columns: (c) => ({
+    first_name: c.firstName ?? null,
+    last_name: c.lastName ?? null,
+    email: c.email ?? null,
+    home: c.home ?? null,
+    office: c.office ?? null,
+    fax: c.fax ?? null,
+    address: c.address ?? null,
+    city: c.city ?? null,
+    state: c.state ?? null,
+    zip_code: c.zipCode ?? null,
+    country: c.country ?? null,
+  }),
+  more: (c, source) => [contactToContact(c, source)],
+  alsoDelete: (sourceId) => [contactDelete(sourceId)],
+});
+
+/** Keys of a participant that are not display-label detail fields. */
+const LIST_KEYS = new Set(["id", "fullName", "email", "role", "phone"]);
+
+export const dotloopParticipantSchema = z.looseObject({
+  id: dotloopId,
+  fullName: text,
+  email: text,
+  role: text,
+  phone: text,
+  // The detail form adds display-label keys ("company name", "zip/postal code", "cell phone").
+  "cell phone": text,
+});
+export type DotloopParticipant = z.infer<typeof dotloopParticipantSchema>;
+
+/**
+ * Whether a participant's toCore also writes its unified `contacts` row. Off until the engine versions
+ * raw-less tables by content: participants publish no update time, so they are versioned by content, and
+ * the upsert hashes `raw`, which the unified tables do not have. The mapping is ready
+ * (unified.ts participantToContact); turning this on is the whole wiring.
+ */
+export const PARTICIPANTS_FEED_UNIFIED_CONTACTS = false;
+
+/** A loop's participants: no times published, so versioned by content; deletes come as LOOP_PARTICIPANT_DELETED. */
+export const participants = dotloopEntity({
+  name: "participants",
+  listPath: "/profile/{profileId}/loop/{loopId}/participant",
+  versioning: "contentHash",
+  schema: dotloopParticipantSchema,
+  coreTable: dotloopLoopParticipants,
+  columns: (p, source) => {
+    const fields = Object.fromEntries(Object.entries(p).filter(([k]) => !LIST_KEYS.has(k)));
+    return {
+      loop_id: pathId(source, "loopId"),
+      profile_id: pathId(source, "profileId"),
+      full_name: p.fullName ?? null,
+      email: p.email ?? null,
+      role: p.role ?? null,
+      phone: p.phone ?? null,
+      fields: Object.keys(fields).length > 0 ? fields : null,
+    };
+  },
+  more: (p, source) => (PARTICIPANTS_FEED_UNIFIED_CONTACTS ? [participantToContact(p, source)] : []),
+  // A delete reaches the unified row either way: harmless when there is none, right once there is.
+  alsoDelete: (sourceId) => [participantDelete(sourceId)],
+});

@@ -1,0 +1,61 @@
+import { defineConnector } from "../define";
+import type { EntityDef } from "../types";
+import { account, profiles } from "./account";
+import { contacts, participants } from "./contacts";
+import { documents, folders, tasks } from "./loop-files";
+import { loops } from "./loops";
+import { DOTLOOP_CREDENTIALS } from "./oauth";
+import { dotloopWebhookScheme } from "./signature";
+import { DOTLOOP_WEBHOOK_EVENTS, resolveDotloopWebhook } from "./webhooks";
+
+export const DOTLOOP_BASE_URL = "https://api-gateway.dotloop.com/public/v2";
+
+export const DOTLOOP_RATE_LIMIT_HEADERS = {
+  limit: "X-RateLimit-Limit",
+  remaining: "X-RateLimit-Remaining",
+  reset: "X-RateLimit-Reset",
+};
+
+/**
+ * Batch size asked of paged lists. The published cap is 50 or 100 (sources disagree) and a larger size is
+ * clamped silently, so asking 100 where the cap is 50 would end the list at its first batch (clients stop on
+ * a short batch): 50 is right under either cap, at the price of twice the calls where the cap is 100.
+ */
+export const DOTLOOP_BATCH_SIZE = 50;
+
+/**
+ * Dotloop, declared. Parents first (account, profiles, loops) so children land after the rows they point
+ * to when runs go in order; nothing depends on that order for correctness. Not registered yet: its nested
+ * paths, filter format and per-record fetches need the engine features named in nested.ts.
+ */
+export const dotloop = defineConnector({
+  provider: "dotloop",
+  defaultBaseUrl: DOTLOOP_BASE_URL,
+  auth: { kind: "bearer", tokenField: DOTLOOP_CREDENTIALS.accessToken },
+  paging: {
+    style: "page-number",
+    pageSize: DOTLOOP_BATCH_SIZE,
+    pageParam: "batch_number",
+    sizeParam: "batch_size",
+    firstPage: 1,
+    // No totalPath: `meta.total` is unreliable (-1 for activities, 0 on a published list of 2 loops).
+  },
+  // 100 per minute per user, published; counted by the user, so every connection of one Dotloop user shares it.
+  rateLimit: {
+    limit: 100,
+    windowMs: 60_000,
+    headers: DOTLOOP_RATE_LIMIT_HEADERS,
+    scope: { credential: DOTLOOP_CREDENTIALS.userId },
+  },
+  webhooks: {
+    verification: dotloopWebhookScheme(DOTLOOP_CREDENTIALS.webhookSigningKey),
+    events: DOTLOOP_WEBHOOK_EVENTS,
+    resolve: resolveDotloopWebhook,
+  },
+  // No by-id list filter exists: webhook fetches go record by record (nested.ts recordPath).
+  byIds: null,
+  entities: { account, profiles, loops, participants, contacts, folders, documents, tasks } as Record<
+    string,
+    EntityDef
+  >,
+});

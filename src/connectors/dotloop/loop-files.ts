@@ -1,0 +1,74 @@
+import { z } from "zod";
+import { dotloopLoopDocuments, dotloopLoopFolders, dotloopLoopTasks } from "../../db/schema";
+import { dotloopEntity, dotloopId, dotloopTimestamp, instantOrNull, pathId, text } from "./records";
+
+/**
+ * Folder, document and task metadata of a loop (names, times, due dates, completion; never document
+ * content). Dotloop announces no change to any of them by webhook, so they are current as of the last run.
+ */
+const stamped = {
+  id: dotloopId,
+  name: text,
+  created: dotloopTimestamp.nullish(),
+  updated: dotloopTimestamp.nullish(),
+};
+
+export const dotloopFolderSchema = z.looseObject(stamped);
+export type DotloopFolder = z.infer<typeof dotloopFolderSchema>;
+
+export const folders = dotloopEntity({
+  name: "folders",
+  listPath: "/profile/{profileId}/loop/{loopId}/folder",
+  schema: dotloopFolderSchema,
+  coreTable: dotloopLoopFolders,
+  columns: (f, source) => ({
+    loop_id: pathId(source, "loopId"),
+    profile_id: pathId(source, "profileId"),
+    name: f.name ?? null,
+  }),
+});
+
+export const dotloopDocumentSchema = z.looseObject(stamped);
+export type DotloopDocument = z.infer<typeof dotloopDocumentSchema>;
+
+export const documents = dotloopEntity({
+  name: "documents",
+  listPath: "/profile/{profileId}/loop/{loopId}/folder/{folderId}/document",
+  schema: dotloopDocumentSchema,
+  coreTable: dotloopLoopDocuments,
+  columns: (d, source) => ({
+    folder_id: pathId(source, "folderId"),
+    loop_id: pathId(source, "loopId"),
+    profile_id: pathId(source, "profileId"),
+    name: d.name ?? null,
+  }),
+});
+
+export const dotloopTaskSchema = z.looseObject({
+  id: dotloopId,
+  name: text,
+  // With an offset (`2016-10-21T00:00:00-04:00`): the instant is kept, the offset is in raw.
+  due: dotloopTimestamp.nullish(),
+  completed: z.boolean().nullish(),
+});
+export type DotloopTask = z.infer<typeof dotloopTaskSchema>;
+
+/** Tasks of a loop's task lists: no times published, versioned by content. */
+export const tasks = dotloopEntity({
+  name: "tasks",
+  listPath: "/profile/{profileId}/loop/{loopId}/tasklist/{taskListId}/task",
+  versioning: "contentHash",
+  schema: dotloopTaskSchema,
+  coreTable: dotloopLoopTasks,
+  columns: (t, source) => ({
+    task_list_id: pathId(source, "taskListId"),
+    loop_id: pathId(source, "loopId"),
+    profile_id: pathId(source, "profileId"),
+    name: t.name ?? null,
+    due_at: instantOrNull(t.due),
+    completed: t.completed ?? null,
+  }),
+});
+
+/** A loop's task lists (`{id, name}`): listed only to reach their tasks, stored nowhere of their own. */
+export const dotloopTaskListSchema = z.looseObject({ id: dotloopId, name: text });

@@ -1,0 +1,143 @@
+import type { PgTable } from "drizzle-orm/pg-core";
+import { z } from "zod";
+import type { Cursor } from "../../core/cursor";
+import { fieldOf } from "../define";
+import { isoInstant } from "../fub/records";
+import type { CoreWrite, DeleteTarget, EntityDef, IncrementalSpec, SourceContext } from "../types";
+
+export { isoInstant };
+
+/**
+ * Dotloop ids are JSON integers. Kept exact or refused: an id beyond 2^53 would already be rounded by the
+ * parse, and a rounded id names another record, so it fails validation instead of landing under a wrong key.
+ * A digit string (some clients re-serialise ids) is the same id.
+ */
+export const dotloopId = z.union([
+  z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  z
+    .string()
+    .regex(/^[1-9]\d{0,15}$/)
+    .transform(Number)
+    .pipe(z.number().max(Number.MAX_SAFE_INTEGER)),
+]);
+
+export const dotloopRef = dotloopId.nullish();
+
+export const dotloopTimestamp = z.string().refine((s) => isoInstant(s) !== null, "not an ISO-8601 timestamp");
+
+/** Display text: Dotloop omits empty fields, some clients send null; both are "no value". */
+export const text = z.string().nullish();
+
+export function instantOrNull(s: string | null | undefined): string | null {
+  return s == null ? null : isoInstant(s);
+}
+
+/**
+ * Where a nested record sits. Dotloop's participant, folder, document and task records do not carry their
+ * parents' ids: those are in the request path (`/profile/{profileId}/loop/{loopId}/...`). The engine passes
+ * them with the source once it lists children by path (see nested.ts); a record that does carry one (a loop's
+ * own `profileId`) wins over the path.
+ */
+export type DotloopPath = {
+  profileId?: string | null;
+  loopId?: string | null;
+  folderId?: string | null;
+  taskListId?: string | null;
+};
+export type DotloopSource = SourceContext & { path?: DotloopPath };
+
+/** A parent id from the source's path, as a number for the bigint column; null when absent or malformed. */
+export function pathId(source: SourceContext, key: keyof DotloopPath): number | null {
+  const v = (source as DotloopSource).path?.[key];
+  const parsed = dotloopId.safeParse(v);
+  return parsed.success ? parsed.data : null;
+}
+
+/** Lenient id read for staging: a number or a digit string; anything else stages without an id. */
+export function dotloopIdOf(raw: unknown): string | null {
+  const id = fieldOf(raw, "id");
+  if (typeof id === "number" && Number.isSafeInteger(id) && id > 0) return String(id);
+  if (typeof id === "string" && /^[1-9]\d{0,15}$/.test(id)) return id;
+  return null;
+}
+
+/** Only a well-formed id and update time move the cursor; a malformed record is staged, not trusted. */
+export function dotloopCursorOf(raw: unknown): Cursor | null {
+  const id = dotloopIdOf(raw);
+  const updated = fieldOf(raw, "updated");
+  const at = typeof updated === "string" ? isoInstant(updated) : null;
+  if (id === null || at === null || !dotloopId.safeParse(fieldOf(raw, "id")).success) return null;
+  return { updated: at, id };
+}
+
+type Stamped = { id: number; created?: string | null; updated?: string | null };
+
+/** The columns every Dotloop core row shares (coreColumns), keyed by the table's natural key. */
+export function coreRow(
+  source: SourceContext,
+  r: Stamped,
+  raw: unknown,
+  columns: Record<string, unknown>,
+  byContent: boolean,
+): Record<string, unknown> {
+  return {
+    account_id: source.accountId,
+    connection_id: source.connectionId,
+    source_id: r.id,
+    source_created_at: instantOrNull(r.created),
+    source_updated_at: byContent ? null : instantOrNull(r.updated),
+    raw,
+    deleted_at: null,
+    ...columns,
+  };
+}
+
+/**
+ * A Dotloop entity. `listPath` is Dotloop's path with its parents as `{profileId}`/`{loopId}`/... placeholders
+ * (nested.ts says how the engine fills them); records are under `data`.
+ *
+ * `versioning: "contentHash"` is for the resources Dotloop publishes no `updated` for (account, profiles,
+ * participants, tasks): every run is a complete scan and rows are versioned by content.
+ */
+export function dotloopEntity<T extends Stamped>(def: {
+  name: string;
+  listPath: string;
+  versioning?: "updated" | "contentHash";
+  incremental?: IncrementalSpec;
+  listParams?: Record<string, string>;
+  schema: z.ZodType<T>;
+  coreTable: PgTable;
+  columns: (record: T, source: SourceContext) => Record<string, unknown>;
+  /** Core rows besides the entity's own (a loop's embedded detail, unified rows). */
+  more?: (record: T, source: SourceContext) => CoreWrite[];
+  /** Rows a delete of this record also reaches (unified rows in their id space). */
+  alsoDelete?: (sourceId: string) => DeleteTarget[];
+}): EntityDef<T> {
+  const byContent = def.versioning === "contentHash";
+  return {
+    name: def.name,
+    ...(def.versioning ? { versioning: def.versioning } : {}),
+    listPath: def.listPath,
+    collectionKey: "data",
+    idField: "id",
+    incremental: def.incremental ?? { param: null, cursorField: byContent ? "id" : "updated" },
+    ...(def.listParams ? { listParams: def.listParams } : {}),
+    schema: byContent
+      ? def.schema
+      : def.schema.refine((r) => instantOrNull(r.updated) !== null, {
+          message: "no update time (updated)",
+          path: ["updated"],
+        }),
+    coreTable: def.coreTable,
+    deleteTargets: (sourceId) => [{ table: def.coreTable, sourceId }, ...(def.alsoDelete?.(sourceId) ?? [])],
+    sourceIdOf: dotloopIdOf,
+    cursorOf: byContent ? () => null : dotloopCursorOf,
+    toCore: (record, source) => [
+      {
+        table: def.coreTable,
+        row: coreRow(source, record, record, def.columns(record, source), byContent),
+      },
+      ...(def.more?.(record, source) ?? []),
+    ],
+  };
+}
