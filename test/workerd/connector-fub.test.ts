@@ -73,7 +73,7 @@ async function pull(name: string, since: string | null) {
 async function pullPerParent(entity: EntityDef, since: string | null) {
   const spec = entity.parent;
   if (!spec) throw new Error("not a per-parent entity");
-  const param = param;
+  const param = spec.param;
   if (!param) throw new Error("not listed by a parent parameter");
   const t = sim.getTenant(API_KEY);
   if (!t) throw new Error("no tenant");
