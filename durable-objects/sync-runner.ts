@@ -1,11 +1,11 @@
 import type { LoadedConnection } from "../src/accounts/connections";
+import { parentValues } from "../src/connectors/paging";
 import type { EntityDef } from "../src/connectors/types";
 import { type Cursor, maxCursor, overlapStart } from "../src/core/cursor";
 import { safeErrorMessage } from "../src/core/safe-error";
 import type { Db } from "../src/db/client";
 import { sendTransforms, type TransformMessage } from "../src/pipeline/messages";
 import { type PageKey, stagePages } from "../src/pipeline/staging";
-import { parentValues } from "../src/connectors/paging";
 import {
   countParents,
   type ParentRef,

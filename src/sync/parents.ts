@@ -132,10 +132,7 @@ export function parentCursor(read: (after: string | null) => Promise<string[]>, 
 }
 
 /** parentCursor for parents with their ancestors' ids (nested entities). */
-export function parentRefCursor(
-  read: (after: string | null) => Promise<ParentRef[]>,
-  chunk = PARENT_CHUNK,
-) {
+export function parentRefCursor(read: (after: string | null) => Promise<ParentRef[]>, chunk = PARENT_CHUNK) {
   let from: string | null | undefined;
   let refs: ParentRef[] = [];
   let exhausted = false;
