@@ -370,21 +370,38 @@ async function fetchPage(
       timeoutMs: deps.settings.requestTimeoutMs,
     },
     url,
+    // A child's parent the provider merged away answers with a redirect to the survivor's children; followed
+    // blindly they would be stamped and staged as the old parent's. Nested lists see the redirect instead.
+    at.parent !== null ? { redirect: "manual" } : {},
   );
   if (call.kind === "parked") return call;
   if (call.kind === "failure") return { kind: "failed", error: `${entity.listPath}: ${call.error}` };
   if (call.kind === "rejected")
     return { kind: "failed", error: `${entity.listPath} answered HTTP ${call.status}` };
-  const body = await readJson(call.response);
-  if (!body.ok) return { kind: "failed", error: `${entity.listPath}: ${body.error}` };
   let page: ReturnType<typeof connection.connector.parsePage>;
-  try {
-    page = connection.connector.parsePage(body.body, entity, url);
-  } catch (error) {
-    return {
-      kind: "failed",
-      error: `unreadable page: ${safeErrorMessage(error)}`,
-    };
+  if (call.response.status >= 300 && call.response.status < 400) {
+    await call.response.body?.cancel().catch(() => {});
+    if (call.response.status !== 301 && call.response.status !== 308)
+      return { kind: "failed", error: `${entity.listPath} answered HTTP ${call.response.status}` };
+    // The parent was merged: it has no children of its own any more. The survivor is a parent in its own
+    // right (listed when it reaches core), and the merge itself retires the old parent.
+    console.info("parent moved; its children are skipped", {
+      connectionId: connection.id,
+      entity: entity.name,
+      parent: at.parent,
+    });
+    page = { records: [], nextUrl: null, total: null };
+  } else {
+    const body = await readJson(call.response);
+    if (!body.ok) return { kind: "failed", error: `${entity.listPath}: ${body.error}` };
+    try {
+      page = connection.connector.parsePage(body.body, entity, url);
+    } catch (error) {
+      return {
+        kind: "failed",
+        error: `unreadable page: ${safeErrorMessage(error)}`,
+      };
+    }
   }
   if (entity.parent?.stamp && at.parent !== null) stampParents(entity, page.records, at);
   let next: Position | null = page.nextUrl

@@ -122,12 +122,15 @@ type Provider = {
   log: string[];
   /** Answer the nth request from now on (1-based) with HTTP 500, once. */
   failAt(n: number): void;
+  /** Loops merged into another: their URLs answer 301 to the survivor's. */
+  merged: Set<number>;
 };
 
 function provider(): Provider {
   let failIn = 0;
   const p: Provider = {
     log: [],
+    merged: new Set(),
     failAt(n) {
       failIn = n;
     },
@@ -143,6 +146,11 @@ function provider(): Provider {
         const [p0, l0] = [Number(m[1]), Number(m[2])];
         // A loop asked for under another profile doesn't exist there.
         if (!loopsOf(p0).includes(l0)) return Response.json({ error: "not found" }, { status: 404 });
+        if (p.merged.has(l0))
+          return new Response(null, {
+            status: 301,
+            headers: { Location: `/profile/${p0}/loop/${p0 * 10 + 1}/${m[3]}` },
+          });
         if (m[3] === "detail") {
           if (url.searchParams.has("batch_size"))
             return Response.json({ error: "no paging" }, { status: 400 });
@@ -287,6 +295,21 @@ describe("nested entities (three levels, parents' ids in the path)", () => {
       });
     }
     expect(r.sent.reduce((n, m) => n + m.records, 0)).toBe(LOOPS.length);
+  });
+
+  it("skips the children of a parent merged away (301), never staging the survivor's as the old one's", async () => {
+    const { accountId, connectionId } = await fubAccount();
+    await seedParents(accountId, connectionId);
+    const p = provider();
+    p.merged.add(32);
+    const run = start(connectionId, "details");
+    const r = await steps(accountId, connectionId, "details", p, { start: run });
+    expect(r.outcomes.at(-1)?.kind).toBe("completed");
+    // One request for the merged loop, its redirect not followed.
+    expect(p.log).toEqual(LOOPS.map(({ p: profile, l }) => `/profile/${profile}/loop/${l}/detail`));
+    const staged = await stagedOf(connectionId, "details", run.runId ?? "");
+    expect(staged.map((s) => Number(s.source_id))).toEqual(LOOPS.map(({ l }) => l).filter((l) => l !== 32));
+    expect(r.state?.fanOut?.parentsDone).toBe(LOOPS.length);
   });
 
   it("a run cut short in the middle of the fan-out resumes where it stopped: no parent skipped, none listed again", async () => {
