@@ -33,7 +33,13 @@ function where(scope: ParentScope): SQL {
     scope.since === null
       ? sql``
       : sql`and c.synced_at >= ${scope.since}::timestamptz - make_interval(secs => ${scope.overlapMs / 1000})`;
-  return sql`c.account_id = ${scope.accountId} and c.connection_id = ${scope.connectionId} ${since}
+  // A parent missing an ancestor's id can't be addressed: it is left out rather than stopping the run on it.
+  const addressable = sql.raw(
+    Object.values(scope.ancestors ?? {})
+      .map((column) => `and c.${quoted(column)} is not null`)
+      .join(" "),
+  );
+  return sql`c.account_id = ${scope.accountId} and c.connection_id = ${scope.connectionId} ${since} ${addressable}
     and not exists (
       select 1 from core_tombstones t
       where t.connection_id = c.connection_id and t.entity = ${scope.parent.name}

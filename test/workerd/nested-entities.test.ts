@@ -200,6 +200,10 @@ async function seedParents(accountId: string, connectionId: string) {
       await db.execute(sql`
         insert into fub_text_messages (account_id, connection_id, source_id, raw, person_id, synced_at)
         values (${accountId}, ${connectionId}, ${l}, ${JSON.stringify({ id: l })}::jsonb, ${p}, now() - interval '1 hour')`);
+    // A loop whose profile is unknown can't be addressed: the fan-out leaves it out instead of failing on it.
+    await db.execute(sql`
+      insert into fub_text_messages (account_id, connection_id, source_id, raw, person_id)
+      values (${accountId}, ${connectionId}, 99, '{"id":99}'::jsonb, null)`);
   });
 }
 
@@ -273,6 +277,7 @@ describe("nested entities (three levels, parents' ids in the path)", () => {
       staged.map((s) => ({ id: s.payload.id, loopId: s.payload.loopId, profileId: s.payload.profileId })),
     ).toEqual(expected);
     expect(r.state?.fanOut?.parentsDone).toBe(LOOPS.length);
+    expect(r.state?.fanOut?.parentsTotal).toBe(LOOPS.length);
     expect(r.state?.runRecords).toBe(expected.length);
   });
 
