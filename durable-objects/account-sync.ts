@@ -180,6 +180,7 @@ export class AccountSync extends DurableObject<Env> {
         fanOut: null,
         parentWatermark: current?.parentWatermark ?? null,
         origin: req.origin ?? null,
+        runCursor: null,
       };
       putSyncState(this.sql, next);
       setTimer(this.ctx.storage, runTimerName(req.connectionId, entity), now, {

@@ -44,6 +44,7 @@ const ADDED_COLUMNS: { table: string; column: string; type: string }[] = [
   { table: "sync_state", column: "fan_out_json", type: "text" },
   { table: "sync_state", column: "parent_watermark", type: "text" },
   { table: "sync_state", column: "origin", type: "text" },
+  { table: "sync_state", column: "run_cursor_json", type: "text" },
 ];
 
 export function applySqliteSchema(sql: SqlStorage): void {

@@ -1,4 +1,5 @@
 import type { LoadedConnection } from "../src/accounts/connections";
+import { parentValues } from "../src/connectors/paging";
 import type { EntityDef } from "../src/connectors/types";
 import { type Cursor, maxCursor, overlapStart } from "../src/core/cursor";
 import { safeErrorMessage } from "../src/core/safe-error";
@@ -7,10 +8,11 @@ import { sendTransforms, type TransformMessage } from "../src/pipeline/messages"
 import { type PageKey, stagePages } from "../src/pipeline/staging";
 import {
   countParents,
+  type ParentRef,
   type ParentScope,
-  parentCursor,
-  parentIdsAfter,
   parentPagesPending,
+  parentRefCursor,
+  parentsAfter,
 } from "../src/sync/parents";
 import { acquireLease, releaseLease, renewLease } from "./lease";
 import { callProvider, type ParkReason, readJson } from "./provider-call";
@@ -62,8 +64,11 @@ export type StepOutcome =
 
 export const leaseName = (connectionId: string, entity: string) => `sync:${connectionId}:${entity}`;
 
-/** Where the next page is: its URL and, for an entity listed per parent, whose children it lists. */
-type Position = { url: string; parent: string | null };
+/**
+ * Where the next page is: its URL and, for an entity listed per parent, whose children it lists (with the
+ * ancestors' ids a nested path needs).
+ */
+type Position = { url: string; parent: string | null; ancestors?: Record<string, string> | null };
 
 type FetchedPage = {
   kind: "page";
@@ -217,8 +222,9 @@ function readAhead(opts: {
 
 function position(deps: StepDeps, entity: EntityDef, state: SyncState): Position {
   const parent = state.fanOut?.current ?? null;
-  if (state.nextUrl) return { url: state.nextUrl, parent };
-  if (state.fanOut) return { url: childrenUrl(deps, entity, state, parent), parent };
+  const ancestors = state.fanOut?.currentAncestors ?? null;
+  if (state.nextUrl) return { url: state.nextUrl, parent, ancestors };
+  if (state.fanOut) return { url: childrenUrl(deps, entity, state, parent, ancestors), parent, ancestors };
   return {
     url: deps.connection.connector.firstPageUrl({
       baseUrl: deps.connection.baseUrl,
@@ -234,17 +240,24 @@ function position(deps: StepDeps, entity: EntityDef, state: SyncState): Position
  * First page of one parent's children. All of them, in a delta run too: the run chose the parents that changed,
  * and a child's own update time says nothing about what the provider did to its list (a child moved or deleted).
  */
-function childrenUrl(deps: StepDeps, entity: EntityDef, state: SyncState, parentId: string | null): string {
+function childrenUrl(
+  deps: StepDeps,
+  entity: EntityDef,
+  state: SyncState,
+  parentId: string | null,
+  ancestors: Record<string, string> | null | undefined,
+): string {
   return deps.connection.connector.firstPageUrl({
     baseUrl: deps.connection.baseUrl,
     entity,
     mode: state.mode,
     since: null,
     parentId,
+    parentParams: ancestors ?? null,
   });
 }
 
-type Parents = { after(id: string | null): Promise<string | null> };
+type Parents = { after(id: string | null): Promise<ParentRef | null> };
 
 /** Look again this soon when the parent entity is still landing. */
 export const PARENT_WAIT_MS = 5_000;
@@ -290,13 +303,15 @@ async function prepareFanOut(
         ? (state.parentWatermark ?? null)
         : null,
     overlapMs: deps.overlapMs,
+    ...(spec.ancestors ? { ancestors: spec.ancestors } : {}),
   };
-  const parents = parentCursor((after) => deps.tenantDb((db) => parentIdsAfter(db, scope, after)));
+  const parents = parentRefCursor((after) => deps.tenantDb((db) => parentsAfter(db, scope, after)));
   if (state.fanOut) return { kind: "ready", state, parents };
   const counted = await deps.tenantDb((db) => countParents(db, scope));
   const first = await parents.after(null);
   const fanOut: FanOut = {
-    current: first,
+    current: first?.id ?? null,
+    currentAncestors: first?.ancestors ?? null,
     done: null,
     parentsDone: 0,
     parentsTotal: counted.total,
@@ -355,29 +370,69 @@ async function fetchPage(
       timeoutMs: deps.settings.requestTimeoutMs,
     },
     url,
+    // A child's parent the provider merged away answers with a redirect to the survivor's children; followed
+    // blindly they would be stamped and staged as the old parent's. Nested lists see the redirect instead.
+    at.parent !== null ? { redirect: "manual" } : {},
   );
   if (call.kind === "parked") return call;
   if (call.kind === "failure") return { kind: "failed", error: `${entity.listPath}: ${call.error}` };
   if (call.kind === "rejected")
     return { kind: "failed", error: `${entity.listPath} answered HTTP ${call.status}` };
-  const body = await readJson(call.response);
-  if (!body.ok) return { kind: "failed", error: `${entity.listPath}: ${body.error}` };
   let page: ReturnType<typeof connection.connector.parsePage>;
-  try {
-    page = connection.connector.parsePage(body.body, entity, url);
-  } catch (error) {
-    return {
-      kind: "failed",
-      error: `unreadable page: ${safeErrorMessage(error)}`,
-    };
+  if (call.response.status >= 300 && call.response.status < 400) {
+    await call.response.body?.cancel().catch(() => {});
+    if (call.response.status !== 301 && call.response.status !== 308)
+      return { kind: "failed", error: `${entity.listPath} answered HTTP ${call.response.status}` };
+    // The parent was merged: it has no children of its own any more. The survivor is a parent in its own
+    // right (listed when it reaches core), and the merge itself retires the old parent.
+    console.info("parent moved; its children are skipped", {
+      connectionId: connection.id,
+      entity: entity.name,
+      parent: at.parent,
+    });
+    page = { records: [], nextUrl: null, total: null };
+  } else {
+    const body = await readJson(call.response);
+    if (!body.ok) return { kind: "failed", error: `${entity.listPath}: ${body.error}` };
+    try {
+      page = connection.connector.parsePage(body.body, entity, url);
+    } catch (error) {
+      return {
+        kind: "failed",
+        error: `unreadable page: ${safeErrorMessage(error)}`,
+      };
+    }
   }
-  let next: Position | null = page.nextUrl ? { url: page.nextUrl, parent: at.parent } : null;
+  if (entity.parent?.stamp && at.parent !== null) stampParents(entity, page.records, at);
+  let next: Position | null = page.nextUrl
+    ? { url: page.nextUrl, parent: at.parent, ancestors: at.ancestors ?? null }
+    : null;
   // A parent's last page: the run goes on with the next parent's first page, if there is one.
   if (!next && parents && at.parent !== null) {
-    const id = await parents.after(at.parent);
-    if (id !== null) next = { url: childrenUrl(deps, entity, state, id), parent: id };
+    const ref = await parents.after(at.parent);
+    if (ref !== null)
+      next = {
+        url: childrenUrl(deps, entity, state, ref.id, ref.ancestors),
+        parent: ref.id,
+        ancestors: ref.ancestors,
+      };
   }
   return { kind: "page", ...page, next };
+}
+
+/**
+ * Writes the parents' ids into children whose payload doesn't carry them (ParentSpec.stamp), before anything
+ * reads the record: its id, cursor and core rows can then name where it lives.
+ */
+function stampParents(entity: EntityDef, records: unknown[], at: Position): void {
+  const values = parentValues(entity, at.parent ?? "", at.ancestors);
+  for (const record of records) {
+    if (!record || typeof record !== "object") continue;
+    for (const [field, name] of Object.entries(entity.parent?.stamp ?? {})) {
+      const v = values[name];
+      if (v !== undefined) (record as Record<string, unknown>)[field] = v;
+    }
+  }
 }
 
 /**
@@ -437,13 +492,17 @@ async function savepoint(db: Db, fn: () => Promise<void>): Promise<boolean> {
 /** The cursor, page number and counters move in one synchronous write, after staging and enqueueing. */
 function commitPage(deps: StepDeps, state: SyncState, page: FetchedPage): SyncState {
   const entity = deps.connection.connector.entities[state.entity];
-  let cursor: Cursor | null = state.cursor;
+  const descending = entity?.incremental.order === "descending";
+  const done = page.next === null;
+  // Ascending: every page moves the cursor. Descending: the highest seen waits in runCursor for the run's end.
+  let seen: Cursor | null = descending ? (state.runCursor ?? null) : state.cursor;
   for (const record of page.records) {
     const c = entity?.cursorOf(record) ?? null;
-    if (c) cursor = maxCursor(cursor, c);
+    if (c) seen = maxCursor(seen, c);
   }
+  const cursor = descending ? (done ? maxCursor(state.cursor, seen) : state.cursor) : seen;
+  const runCursor = descending && !done ? seen : null;
   const now = deps.now();
-  const done = page.next === null;
   let fanOut = state.fanOut ?? null;
   // The page finished its parent: the position moves to the next parent (none when the run is done).
   if (fanOut && page.next?.parent !== fanOut.current) {
@@ -451,6 +510,7 @@ function commitPage(deps: StepDeps, state: SyncState, page: FetchedPage): SyncSt
       ...fanOut,
       done: fanOut.current,
       current: page.next?.parent ?? null,
+      currentAncestors: page.next?.ancestors ?? null,
       parentsDone: fanOut.parentsDone + 1,
     };
   }
@@ -459,6 +519,7 @@ function commitPage(deps: StepDeps, state: SyncState, page: FetchedPage): SyncSt
     pageNo: state.pageNo + 1,
     nextUrl: page.next?.url ?? null,
     cursor,
+    runCursor,
     recordsSynced: state.recordsSynced + page.records.length,
     runRecords: state.runRecords + page.records.length,
     // A page's total counts one parent's children, not the run's.

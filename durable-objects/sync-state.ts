@@ -34,6 +34,11 @@ export type SyncState = {
   parentWatermark?: string | null;
   /** What started the run when it wasn't a plain request: `reconcile` (the daily drift repair). */
   origin?: string | null;
+  /**
+   * Highest cursor a run of a descending (newest-first) entity has seen so far; it becomes `cursor` only when
+   * the run completes, so a run that stops part-way leaves the old cursor in place.
+   */
+  runCursor?: Cursor | null;
 };
 
 /**
@@ -43,6 +48,8 @@ export type SyncState = {
 export type FanOut = {
   /** Parent whose children are being listed; null once the run is done. */
   current: string | null;
+  /** Ancestors' ids of `current`, for the path of a nested entity (empty for one level). */
+  currentAncestors?: Record<string, string> | null;
   /** Last parent whose children are all committed. */
   done: string | null;
   parentsDone: number;
@@ -64,6 +71,7 @@ type Row = {
   page_no: number;
   next_url: string | null;
   cursor_json: string | null;
+  run_cursor_json?: string | null;
   last_sync_at: number | null;
   last_started_at: number | null;
   last_finished_at: number | null;
@@ -97,6 +105,7 @@ function fromRow(r: Row): SyncState {
     fanOut: r.fan_out_json ? (JSON.parse(r.fan_out_json) as FanOut) : null,
     parentWatermark: r.parent_watermark ?? null,
     origin: r.origin ?? null,
+    runCursor: r.run_cursor_json ? (JSON.parse(r.run_cursor_json) as Cursor) : null,
   };
 }
 
@@ -116,8 +125,8 @@ export function putSyncState(sql: SqlStorage, s: SyncState): void {
   sql.exec(
     `insert or replace into sync_state (connection_id, entity, provider, mode, status, run_id, page_no, next_url,
        cursor_json, last_sync_at, last_started_at, last_finished_at, records_synced, run_records, run_total, error_message,
-       fan_out_json, parent_watermark, origin)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       fan_out_json, parent_watermark, origin, run_cursor_json)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     s.connectionId,
     s.entity,
     s.provider,
@@ -137,6 +146,7 @@ export function putSyncState(sql: SqlStorage, s: SyncState): void {
     s.fanOut ? JSON.stringify(s.fanOut) : null,
     s.parentWatermark ?? null,
     s.origin ?? null,
+    s.runCursor ? JSON.stringify(s.runCursor) : null,
   );
 }
 

@@ -23,6 +23,7 @@ import { MAX_WEBHOOK_ATTEMPTS, parkInboxEvents, unstorableEventReason } from "..
 import { keyringFor } from "../src/webhooks/targets";
 import { breakerConfigFrom } from "./breaker-store";
 import { callProvider, DEFAULT_REQUEST_TIMEOUT_MS, readJson } from "./provider-call";
+import { fetchRecord } from "./record-fetch";
 
 export type IngestOutcome =
   | { status: "processed"; staged: number; note?: string }
@@ -172,7 +173,12 @@ export async function processWebhookEvents(
         continue;
       }
       const plan = await planEvent(deps, row);
-      if (plan.kind === "fetch" && byIdsUrls(plan, plan.resolution.ids) !== null) {
+      // Records fetched at their own URLs can't share a request; only by-id lists are grouped.
+      if (
+        plan.kind === "fetch" &&
+        !plan.resolution.records?.length &&
+        byIdsUrls(plan, plan.resolution.ids) !== null
+      ) {
         const key = `${row.connectionId}\u0000${plan.entity.name}`;
         const group = groups.get(key);
         if (group) {
@@ -260,6 +266,7 @@ async function fetchAndStage(
 ): Promise<Fetched> {
   const { connection, entity, resolution } = plan;
   const first = rows[0] as InboxRow;
+  if (resolution.records?.length) return fetchEachRecord(deps, rows, plan);
   // By id through the list endpoint (a normal page); else the payload's uri, but only on the connection's
   // own API origin, since the request carries the connection's credentials.
   const byIds = byIdsUrls(plan, ids);
@@ -319,6 +326,95 @@ async function fetchAndStage(
     for (const r of page) if (r.sourceId !== null) sourceIds.add(r.sourceId);
   }
   return { ok: true, staged, sourceIds };
+}
+
+/**
+ * One request per record at the URL the event resolved to (a provider with no by-id list), each through the
+ * gate. A record that answers 301 was merged: its survivor is fetched and staged, and the old id is retired
+ * (a tombstone of kind "merged", applied when the run completes). Each record is its own page of the run, so a
+ * retry rewrites instead of duplicating.
+ */
+async function fetchEachRecord(
+  deps: WebhookProcessDeps,
+  rows: InboxRow[],
+  plan: Plan & { kind: "fetch" },
+): Promise<Fetched> {
+  const { connection, entity } = plan;
+  const targets = plan.resolution.records ?? [];
+  const first = rows[0] as InboxRow;
+  const key = {
+    accountId: first.accountId,
+    connectionId: first.connectionId,
+    provider: first.provider,
+    entity: entity.name,
+    runId: webhookGroupRunId(rows.map((r) => r.eventId)),
+  };
+  const call = (url: string, init: RequestInit) =>
+    callProvider(
+      { sql: deps.sql, fetch: deps.fetch, now: deps.now },
+      {
+        connection,
+        priority: "webhook",
+        breaker: breakerConfigFrom(connection.settings),
+        timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+      },
+      url,
+      init,
+    );
+  let staged = 0;
+  const sourceIds = new Set<string>();
+  const retired: StagedRecord[] = [];
+  const notes: string[] = [];
+  for (const [pageNo, target] of targets.entries()) {
+    const got = await fetchRecord(call, connection.baseUrl, entity, target);
+    if (got.kind === "error")
+      return { ok: false, error: got.error, ...(got.retryAt ? { retryAt: got.retryAt } : {}) };
+    if (got.kind === "refused") {
+      notes.push(got.note);
+      continue;
+    }
+    if (got.kind === "gone") continue;
+    const page: StagedRecord[] = got.records.map((payload) => ({
+      sourceId: entity.sourceIdOf(payload),
+      op: "upsert",
+      payload,
+    }));
+    await inTenant(deps.db, first.accountId, (db) => stagePage(db, { ...key, pageNo }, page));
+    if (page.length > 0) await sendTransforms(deps.queue, [{ v: 1, ...key, pageNo, records: page.length }]);
+    staged += page.length;
+    for (const r of page) if (r.sourceId !== null) sourceIds.add(r.sourceId);
+    const survivor = page.find((r) => r.sourceId !== null)?.sourceId ?? null;
+    if (got.movedFrom !== null && survivor !== got.movedFrom) {
+      retired.push({
+        sourceId: got.movedFrom,
+        op: "delete",
+        payload: {
+          id: got.movedFrom,
+          deletedAt: new Date(deps.now()).toISOString(),
+          retired: "merged",
+          mergedInto: survivor,
+        },
+      });
+      // Ids only, never payloads: operators see which record replaced which.
+      console.info("record merged", {
+        connectionId: first.connectionId,
+        entity: entity.name,
+        from: got.movedFrom,
+        into: survivor,
+      });
+    }
+  }
+  if (retired.length > 0) {
+    // After every record's page, so its number can't collide with one of them.
+    await inTenant(deps.db, first.accountId, (db) =>
+      stagePage(db, { ...key, pageNo: targets.length }, retired),
+    );
+    await deps.completeRun(deps.db, { ...key, mode: "webhook" });
+    notes.push(`${retired.length} merged record(s) retired`);
+  }
+  return notes.length > 0
+    ? { ok: true, staged, sourceIds, note: notes.join("; ") }
+    : { ok: true, staged, sourceIds };
 }
 
 async function stageDeletes(

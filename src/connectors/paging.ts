@@ -36,9 +36,40 @@ function recordsOf(body: unknown, entity: EntityDef): unknown[] {
   return list;
 }
 
+/** The values a nested entity's path and parent parameter take for one parent (see ParentSpec). */
+export function parentValues(
+  entity: EntityDef,
+  parentId: string,
+  ancestors: Record<string, string> | null | undefined,
+): Record<string, string> {
+  const values: Record<string, string> = { ...(ancestors ?? {}) };
+  if (entity.parent?.pathParam) values[entity.parent.pathParam] = parentId;
+  if (entity.parent?.param) values[entity.parent.param] = parentId;
+  return values;
+}
+
+/** The list path with its `{name}` placeholders filled; a placeholder without a value is an error, never sent. */
+export function fillPath(path: string, values: Record<string, string>): string {
+  return path.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, name: string) => {
+    const v = values[name];
+    if (v === undefined || v === "") throw new Error(`no value for {${name}} in ${path}`);
+    return encodeURIComponent(v);
+  });
+}
+
+/** The incremental bound as the provider spells it: `param=since`, or a value embedded in one parameter. */
+function setIncremental(url: URL, entity: EntityDef, since: string): void {
+  const { filter, param } = entity.incremental;
+  if (filter) {
+    const value = filter.template.split("{since}").join(since);
+    const existing = url.searchParams.get(filter.param);
+    url.searchParams.set(filter.param, existing ? `${existing}${filter.joiner ?? ","}${value}` : value);
+  } else if (param) url.searchParams.set(param, since);
+}
+
 /**
  * Query parameters of the first page, before auth: paging start, entity params, incremental bound and, for an
- * entity listed per parent, the parent filter.
+ * entity listed per parent, the parent filter and path.
  */
 export function firstPageUrl(
   paging: PagingSpec,
@@ -48,23 +79,27 @@ export function firstPageUrl(
     mode: SyncMode;
     since: string | null;
     parentId?: string | null;
+    parentParams?: Record<string, string> | null;
   },
 ): string {
   const { entity, since } = args;
-  const url = new URL(
-    entity.listPath.replace(/^\//, ""),
-    args.baseUrl.endsWith("/") ? args.baseUrl : `${args.baseUrl}/`,
-  );
-  for (const [k, v] of Object.entries(entity.listParams ?? {})) url.searchParams.set(k, v);
-  // Ascending by the cursor field in every mode, so the compound (time, id) cursor only moves forward and an
-  // onboarding run leaves a cursor a delta run can start from.
-  for (const [k, v] of Object.entries(entity.incremental.sortParams ?? {})) url.searchParams.set(k, v);
-  if (since && entity.incremental.param) url.searchParams.set(entity.incremental.param, since);
+  let values: Record<string, string> = {};
   if (entity.parent) {
     // Without its parent filter such a list is refused (or, worse, answered for every parent at once).
     if (args.parentId == null) throw new Error(`${entity.name} is listed per ${entity.parent.entity}`);
-    url.searchParams.set(entity.parent.param, args.parentId);
+    values = parentValues(entity, args.parentId, args.parentParams);
   }
+  const url = new URL(
+    fillPath(entity.listPath, values).replace(/^\//, ""),
+    args.baseUrl.endsWith("/") ? args.baseUrl : `${args.baseUrl}/`,
+  );
+  for (const [k, v] of Object.entries(entity.listParams ?? {})) url.searchParams.set(k, v);
+  // Ordered by the cursor field in every mode, so an onboarding run leaves a cursor a delta run can start from.
+  for (const [k, v] of Object.entries(entity.incremental.sortParams ?? {})) url.searchParams.set(k, v);
+  if (since) setIncremental(url, entity, since);
+  if (entity.parent?.param && args.parentId != null) url.searchParams.set(entity.parent.param, args.parentId);
+  // One record answers a detail: there is nothing to page.
+  if (entity.single) return url.toString();
   switch (paging.style) {
     case "keyset-next":
       url.searchParams.set(paging.limitParam, String(paging.pageSize));
@@ -83,6 +118,18 @@ export function firstPageUrl(
   return url.toString();
 }
 
+/**
+ * The record of a single-record response (a detail, a record's own URL): the object at collectionKey, or the
+ * whole body when that holds no object. An array there is taken as it is.
+ */
+export function recordsOfOne(body: unknown, entity: EntityDef): unknown[] {
+  const at = entity.collectionKey === "" ? body : valueAt(body, entity.collectionKey);
+  if (Array.isArray(at)) return at;
+  if (at && typeof at === "object") return [at];
+  if (body && typeof body === "object" && !Array.isArray(body)) return [body];
+  throw new Error("response is not a record");
+}
+
 function intParam(url: URL, name: string, fallback: number): number {
   const raw = url.searchParams.get(name);
   const n = raw === null ? Number.NaN : Number(raw);
@@ -94,6 +141,7 @@ function intParam(url: URL, name: string, fallback: number): number {
  * derives from the request URL or a link the provider gave, so filters and sort carry over unchanged.
  */
 export function parsePage(paging: PagingSpec, body: unknown, entity: EntityDef, requestUrl: string): Page {
+  if (entity.single) return { records: recordsOfOne(body, entity), nextUrl: null, total: null };
   const records = recordsOf(body, entity);
   switch (paging.style) {
     case "keyset-next": {

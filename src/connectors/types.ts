@@ -85,8 +85,44 @@ export type IncrementalSpec = {
   param: string | null;
   /** Record field whose value is the cursor's time (`updated`). */
   cursorField: string;
-  /** Extra parameters that order the list ascending by cursorField (`sort=updated`). */
+  /** Extra parameters that order the list by cursorField (`sort=updated`). */
   sortParams?: Record<string, string>;
+  /**
+   * The bound in the provider's own format, instead of `param=<since>`: `param` receives `template` with
+   * `{since}` replaced (`filter` = `updated_min={since}`). A value the parameter already has (listParams) is
+   * kept and joined with `joiner` (default ","), so several filters travel in one parameter.
+   */
+  filter?: IncrementalFilter;
+  /**
+   * The order the list comes in. "ascending" (default): the cursor advances page by page. "descending"
+   * (newest first, the provider offers nothing else): a page says nothing about what is still unseen, so the
+   * cursor moves only when a run completes (to the highest seen) and a run that fails keeps the old one.
+   */
+  order?: "ascending" | "descending";
+};
+
+/** An incremental bound embedded in one parameter's value (see IncrementalSpec.filter). */
+export type IncrementalFilter = { param: string; template: string; joiner?: string };
+
+/**
+ * How an entity is listed per parent record. The parent's id goes into a query parameter (`param`), a
+ * placeholder of the list path (`pathParam`: `/loop/{loop_id}/participant`), or both. Deeper levels need
+ * their ancestors' ids too: `ancestors` maps each further placeholder to the column of the parent's core table
+ * holding it, so any depth is reached from the parent's row alone.
+ */
+export type ParentSpec = {
+  entity: string;
+  /** Query parameter receiving the parent's id (`personId`). */
+  param?: string;
+  /** Placeholder of listPath receiving the parent's id (`loop_id` for `{loop_id}`). */
+  pathParam?: string;
+  /** Placeholder → column of the parent's core table (`{ profile_id: "profile_id" }`). */
+  ancestors?: Record<string, string>;
+  /**
+   * Fields set on every child record from the parent's values (record field → placeholder or param name), for
+   * children whose payload doesn't name their parents (a detail record, a participant).
+   */
+  stamp?: Record<string, string>;
 };
 
 export type RateLimitSpec = {
@@ -168,7 +204,15 @@ export type WebhookResolution = {
   deleted: boolean;
   /** Provider's event time, ISO; the tombstone's deleted_at. */
   occurredAt: string | null;
+  /**
+   * Where each record is fetched when the provider has no by-id list: one request per record, answered with
+   * the record alone. When present it is used instead of `byIds`; `ids` still names the records.
+   */
+  records?: RecordFetch[];
 };
+
+/** One record's own URL: `path` is relative to the connection's base URL, so it can't leave its origin. */
+export type RecordFetch = { id: string; path: string };
 
 export type WebhookSpec = {
   /** The provider's signature scheme, with the credential holding its secret already bound. */
@@ -201,13 +245,18 @@ export interface EntityDef<T = unknown> {
    * The list endpoint answers only with a parent filter (text messages by `personId`): the engine lists
    * the children of every parent record of `entity`, passing its id as `param`.
    */
-  parent?: { entity: string; param: string };
+  parent?: ParentSpec;
+  /**
+   * The endpoint answers one record, not a list (a detail under its parent): the page is that record (at
+   * collectionKey, or the whole body when ""), with no paging parameters and no next page.
+   */
+  single?: boolean;
   /**
    * Records the provider deletes together with this one and announces no delete for (e.g. a person's calls,
    * texts and events): the child entity and the column of its core table that holds this record's id.
    */
   cascades?: { entity: string; column: string }[];
-  /** Path of the list endpoint, relative to the connection's base URL. */
+  /** Path of the list endpoint, relative to the connection's base URL; `{name}` placeholders per ParentSpec. */
   listPath: string;
   /** Dotted path of the records array in a list response; "" when the response is a bare array. */
   collectionKey: string;
@@ -295,6 +344,8 @@ export interface Connector {
     mode: SyncMode;
     since: string | null;
     parentId?: string | null;
+    /** Values of the path placeholders and ancestors of a nested entity (ParentSpec). */
+    parentParams?: Record<string, string> | null;
   }): string;
   parsePage(body: unknown, entity: EntityDef, requestUrl: string): Page;
   /** URLs (one per chunk of byIds.max) listing exactly these records; null when the provider can't. */

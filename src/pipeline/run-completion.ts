@@ -22,8 +22,11 @@ export type CompletionOptions = {
   maxDeleteShare?: number;
 };
 
-/** How a delete was learned: the provider said so, a complete scan missed the record, or its parent went. */
-export type TombstoneKind = "event" | "absence" | "cascade";
+/**
+ * How a delete was learned: the provider said so, a complete scan missed the record, its parent went, or the
+ * provider merged it into another record (retired; the survivor is fetched and kept).
+ */
+export type TombstoneKind = "event" | "absence" | "cascade" | "merged";
 
 /**
  * A delete observed at fetch position `deletedSeq` (the fetch order of staged records): it deletes the
@@ -98,7 +101,7 @@ async function completeInTenant(
 async function stagedDeletes(db: Db, run: CompletedRun): Promise<Tombstone[]> {
   const result = await db.execute(sql`
     select source_id, payload->>'deletedAt' as deleted_at, payload->>'eventCreated' as event_created, staged_at,
-           fetch_seq
+           fetch_seq, payload->>'retired' as retired
     from stage_records
     where connection_id = ${run.connectionId} and entity = ${run.entity} and run_id = ${run.runId}
       and op = 'delete' and done_at is null and source_id is not null`);
@@ -109,12 +112,14 @@ async function stagedDeletes(db: Db, run: CompletedRun): Promise<Tombstone[]> {
       event_created: string | null;
       staged_at: string;
       fetch_seq: number | string;
+      retired: string | null;
     }[]
   ).map((r) => ({
     sourceId: r.source_id,
     deletedAt: firstTime(r.deleted_at, r.event_created, r.staged_at),
     deletedSeq: Number(r.fetch_seq),
-    kind: "event",
+    // A record the provider merged into another is retired with that reason, not as a plain delete.
+    kind: r.retired === "merged" ? "merged" : "event",
   }));
 }
 

@@ -18,7 +18,12 @@ export type ParentScope = {
   since: string | null;
   /** How far before `since` to look: a transform that began before the watermark may commit after it. */
   overlapMs: number;
+  /** Ancestors' ids read with each parent: name → column of the parent's core table (ParentSpec.ancestors). */
+  ancestors?: Record<string, string>;
 };
+
+/** One parent of a fan-out: its id and the ancestors' ids a nested child's path needs. */
+export type ParentRef = { id: string; ancestors: Record<string, string> };
 
 /** Parent ids read per query. */
 export const PARENT_CHUNK = 500;
@@ -28,7 +33,13 @@ function where(scope: ParentScope): SQL {
     scope.since === null
       ? sql``
       : sql`and c.synced_at >= ${scope.since}::timestamptz - make_interval(secs => ${scope.overlapMs / 1000})`;
-  return sql`c.account_id = ${scope.accountId} and c.connection_id = ${scope.connectionId} ${since}
+  // A parent missing an ancestor's id can't be addressed: it is left out rather than stopping the run on it.
+  const addressable = sql.raw(
+    Object.values(scope.ancestors ?? {})
+      .map((column) => `and c.${quoted(column)} is not null`)
+      .join(" "),
+  );
+  return sql`c.account_id = ${scope.accountId} and c.connection_id = ${scope.connectionId} ${since} ${addressable}
     and not exists (
       select 1 from core_tombstones t
       where t.connection_id = c.connection_id and t.entity = ${scope.parent.name}
@@ -81,32 +92,74 @@ export async function parentPagesPending(
   return Boolean((result.rows[0] as { pending: boolean } | undefined)?.pending);
 }
 
+const quoted = (column: string) => {
+  // Declared names only, but quoted and checked so a declaration can't inject SQL.
+  if (!/^[a-z_][a-z0-9_]*$/.test(column)) throw new Error(`invalid ancestor column "${column}"`);
+  return `"${column}"`;
+};
+
+/** The next chunk of parents after `after` with their ancestors' ids, ascending by id. */
+export async function parentsAfter(
+  db: Db,
+  scope: ParentScope,
+  after: string | null,
+  limit = PARENT_CHUNK,
+): Promise<ParentRef[]> {
+  const names = Object.keys(scope.ancestors ?? {});
+  if (names.length === 0)
+    return (await parentIdsAfter(db, scope, after, limit)).map((id) => ({ id, ancestors: {} }));
+  const columns = sql.raw(
+    names.map((n, i) => `c.${quoted(scope.ancestors?.[n] ?? "")}::text as a${i}`).join(", "),
+  );
+  const from = after === null ? sql`` : sql`and c.source_id > ${after}`;
+  const result = await db.execute(sql`
+    select c.source_id::text as id, ${columns} from ${table(scope)} c where ${where(scope)} ${from}
+    order by c.source_id limit ${limit}`);
+  return (result.rows as Record<string, string | null>[]).map((r) => {
+    const ancestors: Record<string, string> = {};
+    names.forEach((n, i) => {
+      const v = r[`a${i}`];
+      if (v !== null && v !== undefined) ancestors[n] = v;
+    });
+    return { id: String(r.id), ancestors };
+  });
+}
+
 /**
  * Reads parent ids in chunks, answering "which parent comes after this one". Ids of one chunk are served from
  * memory; a position outside the chunk (a resumed run) reads the chunk after it.
  */
 export function parentCursor(read: (after: string | null) => Promise<string[]>, chunk = PARENT_CHUNK) {
+  const refs = parentRefCursor(
+    async (after) => (await read(after)).map((id) => ({ id, ancestors: {} })),
+    chunk,
+  );
+  return { after: async (id: string | null) => (await refs.after(id))?.id ?? null };
+}
+
+/** parentCursor for parents with their ancestors' ids (nested entities). */
+export function parentRefCursor(read: (after: string | null) => Promise<ParentRef[]>, chunk = PARENT_CHUNK) {
   let from: string | null | undefined;
-  let ids: string[] = [];
+  let refs: ParentRef[] = [];
   let exhausted = false;
   return {
-    async after(id: string | null): Promise<string | null> {
+    async after(id: string | null): Promise<ParentRef | null> {
       if (from !== undefined) {
         let i = -1;
         if (id === from) i = 0;
         else if (id !== null) {
-          const k = ids.indexOf(id);
+          const k = refs.findIndex((r) => r.id === id);
           if (k >= 0) i = k + 1;
         }
         if (i >= 0) {
-          if (i < ids.length) return ids[i] ?? null;
+          if (i < refs.length) return refs[i] ?? null;
           if (exhausted) return null;
         }
       }
       from = id;
-      ids = await read(id);
-      exhausted = ids.length < chunk;
-      return ids[0] ?? null;
+      refs = await read(id);
+      exhausted = refs.length < chunk;
+      return refs[0] ?? null;
     },
   };
 }

@@ -73,11 +73,13 @@ async function pull(name: string, since: string | null) {
 async function pullPerParent(entity: EntityDef, since: string | null) {
   const spec = entity.parent;
   if (!spec) throw new Error("not a per-parent entity");
+  const param = spec.param;
+  if (!param) throw new Error("not listed by a parent parameter");
   const t = sim.getTenant(API_KEY);
   if (!t) throw new Error("no tenant");
   const parents = new Set<string>();
   for (const x of t.stores[entity.name as (typeof ENTITIES)[number]].walk()) {
-    const parent = x.record?.[spec.param];
+    const parent = x.record?.[param];
     if (parent !== null && parent !== undefined) parents.add(String(parent));
   }
   const records: unknown[] = [];
@@ -90,13 +92,13 @@ async function pullPerParent(entity: EntityDef, since: string | null) {
       since: null,
       parentId,
     });
-    expect(new URL(url).searchParams.get(spec.param)).toBe(parentId);
+    expect(new URL(url).searchParams.get(param)).toBe(parentId);
     while (url) {
       const res = await fetchSim(url);
       expect(res.status, `${url}`).toBe(200);
       const page = fub.parsePage(await res.json(), entity, url);
       // A simulator that ignores the filter answers with every parent's children; FUB answers with this one's.
-      records.push(...page.records.filter((r) => String((r as Rec)[spec.param]) === parentId));
+      records.push(...page.records.filter((r) => String((r as Rec)[param]) === parentId));
       url = page.nextUrl;
       pages++;
     }
