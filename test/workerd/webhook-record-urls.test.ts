@@ -18,6 +18,7 @@ import { openDb } from "../../src/db/client";
 import type { TransformMessage } from "../../src/pipeline/messages";
 import { completeRun } from "../../src/pipeline/run-completion";
 import { recordInboxEvent } from "../../src/webhooks/inbox";
+import { standardWebhookScheme } from "../../src/webhooks/standard";
 import { rows, uniqueId, withTestDb } from "../support/db";
 
 // Webhook events resolved to one URL per record, for a provider with no by-id list: a TEST-ONLY connector
@@ -33,8 +34,7 @@ const perRecord = defineConnector({
   ...fub.spec,
   byIds: null,
   webhooks: {
-    verification: "standard",
-    secretField: "systemKey",
+    verification: standardWebhookScheme("systemKey"),
     events: ["updated"],
     resolve(payload): WebhookResolution {
       const ids = (fieldOf(payload, "ids") as number[]).map(String);
