@@ -25,6 +25,7 @@ import { breakerStore } from "./breaker-store";
 import { type BudgetView, budgetView, forgetBudgetRef, sharedBudgetOf } from "./budget-gate";
 import { type Acquired, budgetStore } from "./budget-store";
 import { listLeases } from "./lease";
+import { providerAuthFor } from "./provider-auth";
 import { callProvider, readJson } from "./provider-call";
 import { DEFAULT_RETRY, type SyncSettings, syncSettingsFrom } from "./settings";
 import { applySqliteSchema } from "./sqlite-schema";
@@ -242,6 +243,7 @@ export class AccountSync extends DurableObject<Env> {
           tenantDb,
           queue: env.TRANSFORMS,
           fetch: fetcher,
+          auth: providerAuthFor(this.ctx, this.env),
           now: Date.now,
           accountId: payload.accountId,
           connection,
@@ -574,7 +576,12 @@ export class AccountSync extends DurableObject<Env> {
     // TODO(connectors): a per-connector count URL would make this provider-neutral.
     url.searchParams.delete("includeTrash");
     const call = await callProvider(
-      { sql: this.sql, fetch: this.providerFetch ?? ((i, init) => fetch(i, init)), now: Date.now },
+      {
+        sql: this.sql,
+        fetch: this.providerFetch ?? ((i, init) => fetch(i, init)),
+        auth: providerAuthFor(this.ctx, this.env),
+        now: Date.now,
+      },
       { connection, priority: "backfill", breaker: settings.breaker, timeoutMs: settings.requestTimeoutMs },
       url.toString(),
     );
