@@ -22,7 +22,7 @@ import {
 import { MAX_WEBHOOK_ATTEMPTS, parkInboxEvents, unstorableEventReason } from "../src/webhooks/parking";
 import { keyringFor } from "../src/webhooks/targets";
 import { breakerConfigFrom } from "./breaker-store";
-import { providerAuthFor } from "./provider-auth";
+import { type ProviderAuth, providerAuthFor } from "./provider-auth";
 import { callProvider, DEFAULT_REQUEST_TIMEOUT_MS, readJson } from "./provider-call";
 
 export type IngestOutcome =
