@@ -25,6 +25,7 @@ import { breakerStore } from "./breaker-store";
 import { type BudgetView, budgetView, forgetBudgetRef, sharedBudgetOf } from "./budget-gate";
 import { type Acquired, budgetStore } from "./budget-store";
 import { listLeases } from "./lease";
+import { consumeStateNonce, grantRestored } from "./oauth-grants";
 import { providerAuthFor } from "./provider-auth";
 import { callProvider, readJson } from "./provider-call";
 import { DEFAULT_RETRY, type SyncSettings, syncSettingsFrom } from "./settings";
@@ -629,6 +630,16 @@ export class AccountSync extends DurableObject<Env> {
       req.accountId,
       req.connectionId,
     );
+  }
+
+  /** Marks an OAuth state's nonce used; false when it was (a replayed callback). */
+  async consumeOAuthState(req: { nonce: string; expiresAt: number }): Promise<boolean> {
+    return consumeStateNonce(this.sql, req.nonce, req.expiresAt, Date.now());
+  }
+
+  /** A connection was (re-)authorised through the connect flow: its calls may reach the provider again. */
+  async grantRestored(req: { connectionId: string; wasAuthFailed: boolean }): Promise<void> {
+    grantRestored(this.sql, req.connectionId, req.wasAuthFailed, Date.now());
   }
 
   // ---- end of issue 5 block ------------------------------------------------------------------------------

@@ -82,6 +82,8 @@ export type OAuthSpec = {
   authorizeParams?: Record<string, string>;
   /** Name of the token parameter of the revoke call (default "token"). */
   revokeParam?: string;
+  /** Where the token and revoke calls carry their parameters (default "form": the RFC 6749 form body). */
+  paramsIn?: "form" | "query";
 };
 
 /**
