@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { z } from "zod";
 import { getConnectionView } from "../accounts/accounts";
 import { connectorFor } from "../connectors/registry";
 import { parseKeyring, randomToken } from "../core/crypto";
@@ -11,6 +12,26 @@ import { accountStub } from "../sync/stubs";
 import { forgetMissingTarget } from "../webhooks/targets";
 import { callerOf, requireAdmin } from "./auth";
 import { ID_PATTERN } from "./input";
+
+export const oauthStartQuery = z.object({
+  provider: z.string().regex(ID_PATTERN).optional(),
+  redirect: z.enum(["true", "false"]).optional(),
+});
+export const oauthCallbackQuery = z.object({
+  code: z.string().max(2048).optional(),
+  state: z.string().max(2048).optional(),
+  error: z.string().max(256).optional(),
+});
+
+/** The query of an OAuth route, or a 400 naming the parameter at fault. */
+function query<S extends z.ZodObject>(schema: S, raw: Record<string, string>): z.infer<S> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const field = parsed.error.issues[0]?.path.join(".") || "query";
+    throw new AppError(400, "invalid_query", `invalid query parameter "${field}"`);
+  }
+  return parsed.data;
+}
 
 /** The connection id of a start that creates one: the platform picks a fresh id. */
 const NEW_CONNECTION = "new";
@@ -52,7 +73,7 @@ export const oauthStart = new Hono<{ Bindings: Env }>()
   .on(["GET", "POST"], "/accounts/:accountId/connections/:connectionId/oauth/start", async (c) => {
     const accountId = c.req.param("accountId");
     const asked = c.req.param("connectionId");
-    const provider = c.req.query("provider") || undefined;
+    const { provider, redirect } = query(oauthStartQuery, c.req.query());
     if (asked !== NEW_CONNECTION && !ID_PATTERN.test(asked)) {
       throw new AppError(400, "invalid_connection_id", "connection ids are 1-64 of A-Z a-z 0-9 _ -");
     }
@@ -71,7 +92,7 @@ export const oauthStart = new Hono<{ Bindings: Env }>()
         redirectUri: redirectUri(c.env, c.req.url, named ?? ""),
       });
     });
-    if (c.req.query("redirect") === "true") return c.redirect(started.authorizeUrl, 302);
+    if (redirect === "true") return c.redirect(started.authorizeUrl, 302);
     return c.json(started);
   });
 
@@ -92,12 +113,13 @@ async function existingProvider(db: OAuthFlowDeps["db"], accountId: string, conn
 export const oauthCallback = new Hono<{ Bindings: Env }>().get("/callback/:provider", async (c) => {
   const provider = c.req.param("provider");
   connectorFor(provider);
+  const q = query(oauthCallbackQuery, c.req.query());
   const done = await withDb(c.env, async (db) =>
     completeAuthorization(await flowDeps(c.env, db), {
       provider,
-      code: c.req.query("code"),
-      state: c.req.query("state"),
-      error: c.req.query("error"),
+      code: q.code,
+      state: q.state,
+      error: q.error,
       redirectUri: redirectUri(c.env, c.req.url, provider),
     }),
   );
