@@ -640,6 +640,13 @@ export class AccountSync extends DurableObject<Env> {
   /** A connection was (re-)authorised through the connect flow: its calls may reach the provider again. */
   async grantRestored(req: { connectionId: string; wasAuthFailed: boolean }): Promise<void> {
     grantRestored(this.sql, req.connectionId, req.wasAuthFailed, Date.now());
+    if (!req.wasAuthFailed) return;
+    // Runs parked on the refused grant go on now rather than at their parked time.
+    for (const t of listTimers(this.ctx.storage)) {
+      if (t.name.startsWith(`${RUN}${req.connectionId}:`))
+        setTimer(this.ctx.storage, t.name, Date.now(), JSON.parse(t.payload));
+    }
+    await this.armAlarm();
   }
 
   // ---- end of issue 5 block ------------------------------------------------------------------------------
