@@ -68,9 +68,12 @@ async function flowDeps(env: Env, db: OAuthFlowDeps["db"]): Promise<OAuthFlowDep
  * single-use state, as JSON, or as a 302 with ?redirect=true. `new` as the connection id creates a connection
  * with a generated id when the callback succeeds; account keys may otherwise only re-authorise their own.
  */
+const START_PATH = "/accounts/:accountId/connections/:connectionId/oauth/start";
+
+// Authenticates this route only: mounted under /admin, a "*" would check every admin request once more.
 export const oauthStart = new Hono<{ Bindings: Env }>()
-  .use("*", requireAdmin)
-  .on(["GET", "POST"], "/accounts/:accountId/connections/:connectionId/oauth/start", async (c) => {
+  .use(START_PATH, requireAdmin)
+  .on(["GET", "POST"], START_PATH, async (c) => {
     const accountId = c.req.param("accountId");
     const asked = c.req.param("connectionId");
     const { provider, redirect } = query(oauthStartQuery, c.req.query());
