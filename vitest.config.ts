@@ -17,6 +17,7 @@ export default defineConfig({
           ADMIN_TOKEN: "test-admin-token",
           CREDENTIALS_KEY: "test1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
           SYNC_PAGES_PER_STEP: "5",
+          OAUTH_STATE_SECRET: "test-oauth-state-secret",
         },
       },
     })),

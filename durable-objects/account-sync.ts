@@ -25,6 +25,8 @@ import { breakerStore } from "./breaker-store";
 import { type BudgetView, budgetView, forgetBudgetRef, sharedBudgetOf } from "./budget-gate";
 import { type Acquired, budgetStore } from "./budget-store";
 import { listLeases } from "./lease";
+import { consumeStateNonce, grantRestored } from "./oauth-grants";
+import { providerAuthFor } from "./provider-auth";
 import { callProvider, readJson } from "./provider-call";
 import { DEFAULT_RETRY, type SyncSettings, syncSettingsFrom } from "./settings";
 import { applySqliteSchema } from "./sqlite-schema";
@@ -243,6 +245,7 @@ export class AccountSync extends DurableObject<Env> {
           tenantDb,
           queue: env.TRANSFORMS,
           fetch: fetcher,
+          auth: providerAuthFor(this.ctx, this.env),
           now: Date.now,
           accountId: payload.accountId,
           connection,
@@ -562,7 +565,12 @@ export class AccountSync extends DurableObject<Env> {
     const url = entity ? connection.connector.totalUrl({ baseUrl: connection.baseUrl, entity }) : null;
     if (!entity || url === null) return null;
     const call = await callProvider(
-      { sql: this.sql, fetch: this.providerFetch ?? ((i, init) => fetch(i, init)), now: Date.now },
+      {
+        sql: this.sql,
+        fetch: this.providerFetch ?? ((i, init) => fetch(i, init)),
+        auth: providerAuthFor(this.ctx, this.env),
+        now: Date.now,
+      },
       { connection, priority: "backfill", breaker: settings.breaker, timeoutMs: settings.requestTimeoutMs },
       url,
     );
@@ -610,6 +618,23 @@ export class AccountSync extends DurableObject<Env> {
       req.accountId,
       req.connectionId,
     );
+  }
+
+  /** Marks an OAuth state's nonce used; false when it was (a replayed callback). */
+  async consumeOAuthState(req: { nonce: string; expiresAt: number }): Promise<boolean> {
+    return consumeStateNonce(this.sql, req.nonce, req.expiresAt, Date.now());
+  }
+
+  /** A connection was (re-)authorised through the connect flow: its calls may reach the provider again. */
+  async grantRestored(req: { connectionId: string; wasAuthFailed: boolean }): Promise<void> {
+    grantRestored(this.sql, req.connectionId, req.wasAuthFailed, Date.now());
+    if (!req.wasAuthFailed) return;
+    // Runs parked on the refused grant go on now rather than at their parked time.
+    for (const t of listTimers(this.ctx.storage)) {
+      if (t.name.startsWith(`${RUN}${req.connectionId}:`))
+        setTimer(this.ctx.storage, t.name, Date.now(), JSON.parse(t.payload));
+    }
+    await this.armAlarm();
   }
 
   // ---- end of issue 5 block ------------------------------------------------------------------------------

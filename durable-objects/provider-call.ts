@@ -1,4 +1,5 @@
 import type { LoadedConnection } from "../src/accounts/connections";
+import type { Authenticated, AuthSource } from "../src/connectors/types";
 import { parseRetryAfter } from "../src/core/backoff";
 import { type BreakerConfig, classifyOutcome } from "../src/core/breaker";
 import { parseJsonExact } from "../src/core/exact-json";
@@ -8,6 +9,8 @@ import { safeErrorMessage } from "../src/core/safe-error";
 import { breakerStore } from "./breaker-store";
 import { budgetGateFor, type SharedBudgets } from "./budget-gate";
 import { type Acquired, budgetHeaders, budgetStore } from "./budget-store";
+import type { ProviderAuth } from "./provider-auth";
+import { TokenError } from "./tokens";
 
 export type ProviderCallDeps = {
   sql: SqlStorage;
@@ -15,6 +18,11 @@ export type ProviderCallDeps = {
   now: () => number;
   /** Where budgets shared by a credential live; the Worker's RATE_BUDGET objects unless a test says otherwise. */
   sharedBudgets?: SharedBudgets;
+  /**
+   * Tokens and sessions of connections whose auth step needs them (OAuth bearer, session login); absent, only
+   * connections with static credentials can be called.
+   */
+  auth?: ProviderAuth;
 };
 
 export type ProviderCallOptions = {
@@ -24,7 +32,11 @@ export type ProviderCallOptions = {
   timeoutMs: number;
 };
 
-export type ParkReason = "breaker_open" | "rate_limited" | "no_budget";
+/**
+ * Why nothing was sent: the breaker is open, the provider said 429, no budget left, the connection's grant or
+ * login was refused (`auth_failed`, until re-authorised), or its token/session could not be renewed just now.
+ */
+export type ParkReason = "breaker_open" | "rate_limited" | "no_budget" | "auth_failed" | "auth_unavailable";
 
 export type ProviderCallResult =
   /** A 2xx: the caller owns the body. */
@@ -37,11 +49,23 @@ export type ProviderCallResult =
   | { kind: "parked"; reason: ParkReason; retryAt: number };
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** How long a connection whose auth is refused waits before its calls are looked at again. */
+const AUTH_FAILED_PARK_MS = 60 * 60_000;
+
+const noSource: AuthSource = {
+  accessToken: () => Promise.reject(new Error("this caller cannot renew OAuth tokens")),
+  session: () => Promise.reject(new Error("this caller cannot log in")),
+};
+
+type Attempt =
+  | { kind: "sent"; response: Response; secret: string | null; settle: Settle }
+  | ProviderCallResult;
 
 /**
  * The one gate every provider request of a connection goes through, whoever makes it (webhook fetches,
- * delta, backfill): breaker, then rate budget, then the request with a timeout, then the verdicts. It never
- * retries; retrying is the caller's single layer of backoff.
+ * delta, backfill): breaker, then the auth step, then rate budget, then the request with a timeout, then the
+ * verdicts. A 401 on a renewable secret (OAuth token, session) renews it once and sends the request once more;
+ * otherwise it never retries: retrying is the caller's single layer of backoff.
  */
 export async function callProvider(
   deps: ProviderCallDeps,
@@ -50,7 +74,11 @@ export async function callProvider(
   init: RequestInit = {},
 ): Promise<ProviderCallResult> {
   const { sql } = deps;
-  const id = opts.connection.id;
+  const { connection } = opts;
+  const id = connection.id;
+  if (connection.status === "auth_failed") {
+    return { kind: "parked", reason: "auth_failed", retryAt: deps.now() + AUTH_FAILED_PARK_MS };
+  }
   const decision = breakerStore.allow(sql, id, opts.breaker, deps.now());
   if (!decision.allowed) {
     return {
@@ -59,15 +87,63 @@ export async function callProvider(
       retryAt: decision.retryAtMs ?? deps.now() + opts.breaker.openMs,
     };
   }
-  const policy = opts.connection.connector.rateLimit(opts.connection.credentials);
+  const source = deps.auth?.(connection) ?? noSource;
+  let attempt = await attemptOnce(deps, opts, url, init, source, undefined);
+  if (
+    attempt.kind === "sent" &&
+    attempt.response.status === 401 &&
+    attempt.secret !== null &&
+    connection.connector.renewsOn401
+  ) {
+    await attempt.response.body?.cancel().catch(() => {});
+    // The provider refused a token or session we thought valid (revoked, expired early): renew it once.
+    attempt = await attemptOnce(deps, opts, url, init, source, attempt.secret);
+  }
+  if (attempt.kind !== "sent") return attempt;
+  return verdict(deps, opts, attempt.response, attempt.settle);
+}
+
+/** Authenticates, takes a budget slot and sends; the response's rate headers are settled by `verdict`. */
+async function attemptOnce(
+  deps: ProviderCallDeps,
+  opts: ProviderCallOptions,
+  url: string,
+  init: RequestInit,
+  source: AuthSource,
+  refused: string | undefined,
+): Promise<Attempt> {
+  const { sql } = deps;
+  const { connection } = opts;
+  const id = connection.id;
+  const { connector, credentials } = connection;
+  // Before a budget slot is taken: a token refresh or login is not a request of the provider's API.
+  let auth: Authenticated;
+  try {
+    auth = await connector.authenticate(credentials, source, refused);
+  } catch (error) {
+    breakerStore.releaseProbe(sql, id);
+    if (error instanceof TokenError && error.code === "auth_failed") {
+      return {
+        kind: "parked",
+        reason: "auth_failed",
+        retryAt: error.retryAt ?? deps.now() + AUTH_FAILED_PARK_MS,
+      };
+    }
+    if (error instanceof TokenError && error.code === "refresh_unavailable") {
+      return {
+        kind: "parked",
+        reason: "auth_unavailable",
+        retryAt: error.retryAt ?? deps.now() + opts.breaker.openMs,
+      };
+    }
+    return { kind: "failure", error: `authentication failed: ${safeErrorMessage(error)}` };
+  }
+
+  const policy = connector.rateLimit(credentials);
   // Each request is granted by the budget of the rate context the provider counts it in.
-  const context = budgetStore.contextOf(
-    policy,
-    init.method ?? "GET",
-    requestPath(url, opts.connection.baseUrl),
-  );
+  const context = budgetStore.contextOf(policy, init.method ?? "GET", requestPath(url, connection.baseUrl));
   // The connection's own budget, or the one every holder of its credential shares (one call each way).
-  const gate = await budgetGateFor(deps, opts.connection, policy);
+  const gate = await budgetGateFor(deps, connection, policy);
   let budget: Acquired;
   try {
     budget = await gate.acquire(opts.priority, policy, context);
@@ -81,7 +157,6 @@ export async function callProvider(
     return { kind: "parked", reason: "no_budget", retryAt: budget.retryAt };
   }
 
-  const { connector, credentials } = opts.connection;
   // Query-parameter credentials are added here, at the last moment, so no stored URL ever carries them.
   const target = connector.authorizeUrl?.(url, credentials) ?? url;
   let response: Response;
@@ -90,7 +165,7 @@ export async function callProvider(
       ...init,
       headers: {
         Accept: "application/json",
-        ...opts.connection.connector.authHeaders(opts.connection.credentials),
+        ...auth.headers,
         ...(init.headers as Record<string, string> | undefined),
       },
       signal: AbortSignal.timeout(opts.timeoutMs),
@@ -105,10 +180,21 @@ export async function callProvider(
         : `fetch failed: ${error instanceof Error ? error.message : String(error)}`,
     };
   }
+  const settle = await settleBudget(gate, policy, context, response, deps.now());
+  return { kind: "sent", response, secret: auth.secret, settle };
+}
 
-  const now = deps.now();
-  const outcome = classifyOutcome({ status: response.status });
-  const rateLimited = outcome === "rate_limited";
+type Settle = { retryAt: number | null; retryAfterMs: number | null; windowMs: number };
+
+/** Teaches the budget what the response's rate headers say (every response, the refused 401 included). */
+async function settleBudget(
+  gate: Awaited<ReturnType<typeof budgetGateFor>>,
+  policy: ReturnType<LoadedConnection["connector"]["rateLimit"]>,
+  context: string,
+  response: Response,
+  now: number,
+): Promise<Settle> {
+  const rateLimited = classifyOutcome({ status: response.status }) === "rate_limited";
   // On a 429, Retry-After says when to come back; its "Remaining: 0" would otherwise block a whole window.
   const retryAfterMs = rateLimited ? parseRetryAfter(response.headers.get("Retry-After"), now) : null;
   let retryAt: number | null = null;
@@ -123,17 +209,30 @@ export async function callProvider(
     // The answer is here and stays valid; only what it taught the budget is lost (the next response teaches it).
     console.warn("rate budget feedback lost", safeErrorMessage(error));
   }
+  return { retryAt, retryAfterMs, windowMs: policy.windowMs };
+}
+
+async function verdict(
+  deps: ProviderCallDeps,
+  opts: ProviderCallOptions,
+  response: Response,
+  settle: Settle,
+): Promise<ProviderCallResult> {
+  const { sql } = deps;
+  const id = opts.connection.id;
+  const now = deps.now();
+  const outcome = classifyOutcome({ status: response.status });
   if (outcome === "success") {
     breakerStore.success(sql, id, opts.breaker, now);
     return { kind: "ok", response };
   }
   await response.body?.cancel().catch(() => {});
-  if (rateLimited) {
+  if (outcome === "rate_limited") {
     breakerStore.releaseProbe(sql, id);
     return {
       kind: "parked",
       reason: "rate_limited",
-      retryAt: retryAt ?? now + (retryAfterMs ?? policy.windowMs),
+      retryAt: settle.retryAt ?? now + (settle.retryAfterMs ?? settle.windowMs),
     };
   }
   if (outcome === "failure") {

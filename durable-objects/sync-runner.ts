@@ -15,6 +15,7 @@ import {
   parentsAfter,
 } from "../src/sync/parents";
 import { acquireLease, releaseLease, renewLease } from "./lease";
+import type { ProviderAuth } from "./provider-auth";
 import { callProvider, type ParkReason, readJson } from "./provider-call";
 import type { SyncSettings } from "./settings";
 import { type FanOut, getSyncState, putSyncState, type SyncState } from "./sync-state";
@@ -25,6 +26,8 @@ export type StepDeps = {
   tenantDb: <T>(fn: (db: Db) => Promise<T>) => Promise<T>;
   queue: Queue<TransformMessage>;
   fetch: typeof fetch;
+  /** Tokens and sessions of the connection's auth step (absent: static credentials only). */
+  auth?: ProviderAuth;
   now: () => number;
   accountId: string;
   connection: LoadedConnection;
@@ -362,7 +365,7 @@ async function fetchPage(
   const { connection } = deps;
   const url = at.url;
   const call = await callProvider(
-    { sql: deps.sql, fetch: deps.fetch, now: deps.now },
+    { sql: deps.sql, fetch: deps.fetch, now: deps.now, ...(deps.auth ? { auth: deps.auth } : {}) },
     {
       connection,
       priority: state.mode === "delta" ? "delta" : "backfill",

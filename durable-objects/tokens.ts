@@ -61,15 +61,25 @@ export class TokenRefresher {
     deps.sql.exec(TOKEN_SQLITE_SCHEMA);
   }
 
-  accessToken(accountId: string, connectionId: string): Promise<string> {
+  /**
+   * `refused`: the token the provider just answered 401 to. It is renewed even before its expiry, once: callers
+   * refused the same token share the renewal, and a caller whose token was already replaced gets the new one.
+   */
+  async accessToken(accountId: string, connectionId: string, refused?: string): Promise<string> {
     const running = this.inflight.get(connectionId);
-    if (running) return running;
-    const started = this.load(accountId, connectionId).finally(() => this.inflight.delete(connectionId));
+    if (running) {
+      const token = await running;
+      if (refused === undefined || token !== refused) return token;
+      return this.accessToken(accountId, connectionId, refused);
+    }
+    const started = this.load(accountId, connectionId, refused).finally(() =>
+      this.inflight.delete(connectionId),
+    );
     this.inflight.set(connectionId, started);
     return started;
   }
 
-  private async load(accountId: string, connectionId: string): Promise<string> {
+  private async load(accountId: string, connectionId: string, refused?: string): Promise<string> {
     const { deps } = this;
     const keyring = await deps.keyring();
     const aad = credentialAad(accountId, connectionId);
@@ -81,7 +91,11 @@ export class TokenRefresher {
     }
     const now = deps.now();
     const expiresAt = Number(creds.accessTokenExpiresAt ?? 0);
-    if (creds.accessToken && expiresAt - now > REFRESH_AHEAD_MS) return creds.accessToken;
+    const fresh = creds.accessToken && expiresAt - now > REFRESH_AHEAD_MS;
+    // A refused token that is no longer the stored one was already renewed by someone else.
+    if (creds.accessToken && (refused === undefined ? fresh : creds.accessToken !== refused)) {
+      return creds.accessToken;
+    }
 
     const blobHash = await sha256Hex(row.blob);
     const failure = this.failure(connectionId, blobHash);
@@ -202,15 +216,23 @@ export class TokenRefresher {
     );
     // A transient failure is retried by the alarm after its backoff; a dead grant waits for re-authorization.
     if (!permanent) deps.schedule?.(args.accountId, args.connectionId, retryAt);
-    if (permanent) {
-      // Every request of the connection would fail the same way: hold them all until it is re-authorized.
-      breakerStore.force(deps.sql, args.connectionId, "open", now);
-      await deps
-        .withStore((s) => s.setStatus(args.accountId, args.connectionId, "auth_failed"))
-        .catch(() => {});
-    }
+    // Every request of the connection would fail the same way: hold them all until it is re-authorized.
+    if (permanent) await markAuthFailed(deps, args.accountId, args.connectionId);
     return new TokenError(permanent ? "auth_failed" : "refresh_unavailable", error, retryAt);
   }
+}
+
+/**
+ * A refused grant or login: the connection is `auth_failed` (its row, hence status) and its breaker is held
+ * open, so no call of it reaches the provider until it is re-authorised (the connect flow clears both).
+ */
+export async function markAuthFailed(
+  deps: Pick<TokenDeps, "sql" | "now" | "withStore">,
+  accountId: string,
+  connectionId: string,
+): Promise<void> {
+  breakerStore.force(deps.sql, connectionId, "open", deps.now());
+  await deps.withStore((s) => s.setStatus(accountId, connectionId, "auth_failed")).catch(() => {});
 }
 
 const refreshers = new WeakMap<DurableObjectState, TokenRefresher>();

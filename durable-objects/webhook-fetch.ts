@@ -22,6 +22,7 @@ import {
 import { MAX_WEBHOOK_ATTEMPTS, parkInboxEvents, unstorableEventReason } from "../src/webhooks/parking";
 import { keyringFor } from "../src/webhooks/targets";
 import { breakerConfigFrom } from "./breaker-store";
+import { type ProviderAuth, providerAuthFor } from "./provider-auth";
 import { callProvider, DEFAULT_REQUEST_TIMEOUT_MS, readJson } from "./provider-call";
 import { fetchRecord } from "./record-fetch";
 
@@ -48,6 +49,8 @@ export type WebhookProcessDeps = {
   sql: SqlStorage;
   queue: Queue<TransformMessage>;
   fetch: typeof fetch;
+  /** Tokens and sessions of connections whose auth step needs them. */
+  auth?: ProviderAuth;
   now: () => number;
   keyring: Keyring;
   completeRun: RunCompleter;
@@ -285,7 +288,7 @@ async function fetchAndStage(
   // Each URL is its own page of the run, so a retry after a partial failure rewrites, never duplicates.
   for (const [pageNo, url] of urls.entries()) {
     const result = await callProvider(
-      { sql: deps.sql, fetch: deps.fetch, now: deps.now },
+      { sql: deps.sql, fetch: deps.fetch, now: deps.now, ...(deps.auth ? { auth: deps.auth } : {}) },
       {
         connection,
         priority: "webhook",
@@ -459,6 +462,7 @@ export async function ingestWebhookInObject(
         sql: ctx.storage.sql,
         queue: env.TRANSFORMS,
         fetch: (input, init) => fetch(input, init),
+        auth: providerAuthFor(ctx, env),
         now: Date.now,
         keyring: await keyringFor(env.CREDENTIALS_KEY),
         completeRun,

@@ -15,6 +15,7 @@ import {
   webhookFailureSourceId,
 } from "../src/webhooks/parking";
 import { keyringFor } from "../src/webhooks/targets";
+import { providerAuthFor } from "./provider-auth";
 import { setTimer, timerDueAt } from "./timers";
 import {
   type IngestOutcome,
@@ -286,6 +287,7 @@ export async function drainWebhookWork(
         sql,
         queue: env.TRANSFORMS,
         fetch: deps.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init)),
+        auth: providerAuthFor(ctx, env),
         now,
         keyring: await keyringFor(env.CREDENTIALS_KEY),
         completeRun: deps.completeRun,

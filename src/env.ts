@@ -20,6 +20,14 @@ export interface Env {
   ADMIN_TOKEN: string;
   /** `kid:<base64 32 bytes>[,kid:...]`, first entry encrypts, all decrypt. */
   CREDENTIALS_KEY: string;
+  /**
+   * HMAC key of the OAuth connect flow's `state`. Per provider, also OAUTH_<PROVIDER>_CLIENT_ID and
+   * _CLIENT_SECRET (secrets), optional _AUTH_BASE_URL (origin of its authorize/token/revoke URLs, e.g. a
+   * simulator) and _API_BASE_URL (base URL of the connections the flow creates); read by name in src/oauth.
+   */
+  OAUTH_STATE_SECRET?: string;
+  /** Public origin the provider redirects back to (`<origin>/oauth/callback/<provider>`); default: the request's. */
+  OAUTH_REDIRECT_BASE_URL?: string;
   /** Pages a sync step fetches before yielding to the alarm, to stay inside per-invocation limits. */
   SYNC_PAGES_PER_STEP?: string;
   /** Wall-clock milliseconds after which a sync step starts no further page (whichever of the two comes first). */

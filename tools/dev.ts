@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -30,6 +30,7 @@ function readDevVars(): Record<string, string> {
     const vars = {
       ADMIN_TOKEN: `dev_${randomBytes(18).toString("base64url")}`,
       CREDENTIALS_KEY: `dev1:${randomBytes(32).toString("base64")}`,
+      OAUTH_STATE_SECRET: randomBytes(32).toString("base64url"),
     };
     writeFileSync(
       DEV_VARS,
@@ -39,6 +40,11 @@ function readDevVars(): Record<string, string> {
       { mode: 0o600 },
     );
     log("wrote .dev.vars with a fresh ADMIN_TOKEN and CREDENTIALS_KEY");
+  }
+  if (!/^\s*OAUTH_STATE_SECRET\s*=/m.test(readFileSync(DEV_VARS, "utf8"))) {
+    // Older .dev.vars files predate the OAuth connect flow: give them its state key too.
+    appendFileSync(DEV_VARS, `OAUTH_STATE_SECRET=${randomBytes(32).toString("base64url")}\n`);
+    log("added OAUTH_STATE_SECRET to .dev.vars");
   }
   const vars: Record<string, string> = {};
   for (const line of readFileSync(DEV_VARS, "utf8").split("\n")) {
@@ -73,6 +79,8 @@ async function main() {
     proxyPort: PROXY_PORT,
     adminToken: vars.ADMIN_TOKEN,
     credentialsKey: vars.CREDENTIALS_KEY,
+    // OAuth connect flow: its state key, and any OAUTH_<PROVIDER>_* client and URLs set in .dev.vars.
+    extraVars: Object.fromEntries(Object.entries(vars).filter(([k]) => k.startsWith("OAUTH_"))),
     persistTo: path.join(ROOT, ".wrangler", "state"),
     // Chrome DevTools needs the inspector to itself; without --inspect the stack drains it (memory stays flat).
     inspector: process.argv.includes("--inspect") ? "devtools" : "drain",

@@ -1,4 +1,4 @@
-import type { AuthSpec, Credentials } from "./types";
+import type { Authenticated, AuthSource, AuthSpec, Credentials } from "./types";
 
 function credential(c: Credentials, field: string): string {
   const v = c[field];
@@ -42,4 +42,30 @@ export function authorizeUrl(spec: AuthSpec, url: string, c: Credentials): strin
   const u = new URL(url);
   u.searchParams.set(spec.param, credential(c, spec.keyField));
   return u.toString();
+}
+
+/** Whether the connection's secret is one the engine renews (so a 401 is worth one renewal and one retry). */
+export function renewsOn401(spec: AuthSpec): boolean {
+  return (spec.kind === "bearer" && spec.oauth !== undefined) || spec.kind === "session";
+}
+
+/**
+ * The asynchronous auth step: OAuth bearer tokens and sessions come from `source` (kept fresh, single-flight,
+ * by the engine); every other kind is the static headers.
+ */
+export async function authenticate(
+  spec: AuthSpec,
+  c: Credentials,
+  source: AuthSource,
+  refused?: string,
+): Promise<Authenticated> {
+  if (spec.kind === "bearer" && spec.oauth) {
+    const token = await source.accessToken(refused);
+    return { headers: { Authorization: `Bearer ${token}`, ...extras(spec, c) }, secret: token };
+  }
+  if (spec.kind === "session") {
+    const session = await source.session(refused);
+    return { headers: { [spec.header]: session, ...extras(spec, c) }, secret: session };
+  }
+  return { headers: authHeaders(spec, c), secret: null };
 }

@@ -1,5 +1,5 @@
 import { DEFAULT_CONTEXT } from "../core/rate-contexts";
-import { authHeaders, authorizeUrl } from "./auth";
+import { authenticate, authHeaders, authorizeUrl, renewsOn401 } from "./auth";
 import { firstPageUrl, parsePage } from "./paging";
 import type { Connector, ConnectorSpec, Credentials, RateLimitPolicy, RateLimitSpec } from "./types";
 
@@ -47,6 +47,8 @@ export function defineConnector(spec: ConnectorSpec): Connector {
     webhooks: spec.webhooks,
     rateLimit: (c: Credentials) => rateLimitPolicy(spec.rateLimit, c),
     authHeaders: (c) => authHeaders(spec.auth, c),
+    authenticate: (c, source, refused) => authenticate(spec.auth, c, source, refused),
+    renewsOn401: renewsOn401(spec.auth),
     authorizeUrl: (url, c) => authorizeUrl(spec.auth, url, c),
     firstPageUrl: (args) => firstPageUrl(spec.paging, args),
     parsePage: (body, entity, requestUrl) => parsePage(spec.paging, body, entity, requestUrl),

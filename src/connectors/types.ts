@@ -26,8 +26,11 @@ export type Credentials = Record<string, string>;
 export type AuthSpec =
   /** API key as the HTTP Basic username with an empty password. */
   | { kind: "apiKeyBasic"; keyField: string; extraHeaders?: Record<string, string> }
-  /** OAuth access token or a static bearer token. */
-  | { kind: "bearer"; tokenField: string; extraHeaders?: Record<string, string> }
+  /**
+   * OAuth access token or a static bearer token. With `oauth`, the token is the
+   * connection's OAuth grant, refreshed by the engine ahead of expiry and once on a 401.
+   */
+  | { kind: "bearer"; tokenField: string; extraHeaders?: Record<string, string>; oauth?: OAuthSpec }
   /** Key in a header with an optional scheme prefix (`Authorization: token <key>`). */
   | {
       kind: "header";
@@ -46,9 +49,54 @@ export type AuthSpec =
       kind: "session";
       header: string;
       sessionField: string;
-      login: { path: string; method: "POST" | "GET" };
+      login: {
+        path: string;
+        method: "POST" | "GET";
+        /** JSON body of the login call: body field → credential field (POST only). */
+        fields?: Record<string, string>;
+        /** Dotted path of the session in the login answer (default: the header's value is the answer's `sessionField`). */
+        sessionPath?: string;
+        /** Dotted path of the session's lifetime in seconds in the login answer. */
+        expiresInPath?: string;
+        /** Lifetime assumed when the answer names none (default 30 minutes). */
+        ttlMs?: number;
+      };
       extraHeaders?: Record<string, string>;
     };
+
+/**
+ * A provider's OAuth 2 authorization-code grant, as data. URLs are the production ones; an environment points
+ * them elsewhere (a simulator) with OAUTH_<PROVIDER>_AUTH_BASE_URL, which replaces their origin.
+ */
+export type OAuthSpec = {
+  authorizeUrl: string;
+  tokenUrl: string;
+  /** Where a grant is revoked when its connection is deleted; absent when the provider has no such endpoint. */
+  revokeUrl?: string;
+  /** How the client authenticates at the token and revoke endpoints (HTTP Basic client_id:client_secret). */
+  clientAuth: "basic";
+  scopes: string[];
+  /** Joins scopes in the authorize URL (default " "). */
+  scopeSeparator?: string;
+  /** Extra fixed parameters of the authorize URL (Dotloop `redirect_on_deny=true`). */
+  authorizeParams?: Record<string, string>;
+  /** Name of the token parameter of the revoke call (default "token"). */
+  revokeParam?: string;
+  /** Where the token and revoke calls carry their parameters (default "form": the RFC 6749 form body). */
+  paramsIn?: "form" | "query";
+};
+
+/**
+ * What an asynchronous auth step asks the engine for: secrets the engine keeps fresh. `refused` is the value
+ * the provider just answered 401 to, so concurrent callers refused the same value share one renewal.
+ */
+export type AuthSource = {
+  accessToken(refused?: string): Promise<string>;
+  session(refused?: string): Promise<string>;
+};
+
+/** Headers of one request, and the renewable secret they carry (null for static credentials). */
+export type Authenticated = { headers: Record<string, string>; secret: string | null };
 
 /** Paging style as data; paging.ts implements each once. */
 export type PagingSpec =
@@ -330,8 +378,15 @@ export interface Connector {
   spec: ConnectorSpec;
   entities: Record<string, EntityDef>;
   rateLimit(credentials: Credentials): RateLimitPolicy;
-  /** Headers that authenticate a request. */
+  /** Headers that authenticate a request (static credentials only; `authenticate` covers every kind). */
   authHeaders(credentials: Credentials): Record<string, string>;
+  /**
+   * The auth step of every provider call: headers for a request, asking `source` for tokens or sessions the
+   * engine keeps fresh. `refused` is the secret a 401 just refused: the step then returns a renewed one.
+   */
+  authenticate(credentials: Credentials, source: AuthSource, refused?: string): Promise<Authenticated>;
+  /** Whether a 401 can be cured by renewing the secret (OAuth bearer, session): the call is then retried once. */
+  renewsOn401: boolean;
   /** The URL with any query-parameter credential added; identity for header-based schemes. */
   authorizeUrl(url: string, credentials: Credentials): string;
   /**

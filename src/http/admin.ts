@@ -9,12 +9,15 @@ import {
   listConnections,
   purgeAccount,
 } from "../accounts/accounts";
+import { loadConnection } from "../accounts/connections";
 import { connectorFor, knownProviders } from "../connectors/registry";
 import { breakerSettingsSchema } from "../core/breaker-settings";
 import { parseKeyring } from "../core/crypto";
 import { AppError } from "../core/errors";
 import { withDb } from "../db/client";
 import type { Env } from "../env";
+import type { Vars } from "../oauth/config";
+import { revokeGrant } from "../oauth/flow";
 import { accountStatus } from "../sync/status";
 import { accountStub } from "../sync/stubs";
 import { forgetMissingTarget } from "../webhooks/targets";
@@ -153,8 +156,37 @@ export const admin = new Hono<{ Bindings: Env }>()
     const accountId = c.req.param("accountId");
     const connectionId = c.req.param("connectionId");
     const view = await existingConnection(c.env, accountId, connectionId);
+    const keyring = await parseKeyring(c.env.CREDENTIALS_KEY);
+    // Read before the delete: its grant is revoked at the provider once the connection is gone.
+    const credentials = await withDb(c.env, (db) =>
+      loadConnection(db, keyring, accountId, connectionId),
+    ).then(
+      (loaded) => loaded.credentials,
+      () => null,
+    );
     await withDb(c.env, (db) => deleteConnection(db, accountId, connectionId));
     await accountStub(c.env, accountId).forgetConnection(connectionId, view.provider);
+    if (credentials) {
+      // Best effort and bounded (one call, a short timeout): the delete is done whatever the provider says.
+      const revocation = await revokeGrant(
+        { fetch: (input, init) => fetch(input, init), vars: c.env as unknown as Vars, connectorFor },
+        view.provider,
+        credentials,
+      );
+      if (revocation.status === "failed") {
+        console.warn("oauth grant revocation failed", {
+          provider: view.provider,
+          connectionId,
+          reason: revocation.reason,
+        });
+      }
+      if (revocation.status !== "not_applicable") {
+        c.header(
+          "X-OAuth-Revocation",
+          revocation.status === "failed" ? `failed; ${revocation.reason}` : revocation.status,
+        );
+      }
+    }
     return c.body(null, 204);
   })
   .post("/accounts/:accountId/sync", async (c) => {

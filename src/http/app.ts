@@ -6,6 +6,7 @@ import { handleError, notFound } from "./errors";
 import { failed } from "./failed";
 import { health } from "./health";
 import { rejectMalformedUrl } from "./input";
+import { oauthCallback, oauthStart } from "./oauth";
 import { webhooks } from "./webhooks";
 
 export function createApp() {
@@ -15,6 +16,8 @@ export function createApp() {
     .route("/", apiDocs)
     .route("/admin", admin)
     .route("/admin", failed)
+    .route("/admin", oauthStart)
+    .route("/oauth", oauthCallback)
     .route("/webhooks", webhooks)
     .notFound(notFound)
     .onError(handleError);

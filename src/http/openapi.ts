@@ -8,6 +8,7 @@ import {
   syncBody,
 } from "./admin";
 import { listQuery, replayBody } from "./failed";
+import { oauthCallbackQuery, oauthStartQuery } from "./oauth";
 
 type Operation = {
   method: "get" | "post" | "delete";
@@ -117,8 +118,45 @@ const operations: Operation[] = [
     method: "delete",
     path: "/admin/accounts/{accountId}/connections/{connectionId}",
     tag: "connections",
-    summary: "Remove a connection and forget its sync state",
+    summary:
+      "Remove a connection and forget its sync state; an OAuth grant is then revoked at the provider (best effort, bounded; X-OAuth-Revocation: revoked or failed; <reason>)",
     responses: { "204": "deleted", ...accountErrors },
+  },
+  ...(["get", "post"] as const).map(
+    (method): Operation => ({
+      method,
+      path: "/admin/accounts/{accountId}/connections/{connectionId}/oauth/start",
+      tag: "connections",
+      summary:
+        "Start the OAuth connect flow: the provider's authorize URL with a signed, expiring, single-use state (JSON, or a 302 with ?redirect=true). `new` as the connection id creates one when the callback succeeds; an existing id re-authorises it. ?provider= names the provider of a new connection",
+      query: oauthStartQuery,
+      responses: {
+        ...accountErrors,
+        "200": "{authorizeUrl, accountId, connectionId, provider, expiresAt}",
+        "302": "redirect to the provider's authorize URL",
+        "400": "unknown provider parameter, a provider without OAuth, or no provider for a new connection",
+        "409": "the connection belongs to another provider",
+        "503": "OAuth is not configured for the provider (client id/secret, state secret)",
+      },
+    }),
+  ),
+  {
+    method: "get",
+    path: "/oauth/callback/{provider}",
+    tag: "connections",
+    summary:
+      "The provider's redirect back (no credentials: the signed state is the proof). Exchanges the code, stores the tokens encrypted on the connection (created or re-authorised, auth_failed cleared) and starts its onboarding sync",
+    query: oauthCallbackQuery,
+    public: true,
+    responses: {
+      "200": "connection re-authorised; onboarding started",
+      "201": "connection created; onboarding started",
+      "400":
+        "bad, expired or replayed state, access denied, missing code, or the provider refused the code; nothing stored",
+      "404": "unknown provider",
+      "409": "the connection id is taken",
+      "503": "the provider's token endpoint failed or OAuth is not configured",
+    },
   },
   {
     method: "post",

@@ -1,0 +1,143 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { getConnectionView } from "../accounts/accounts";
+import { connectorFor } from "../connectors/registry";
+import { parseKeyring, randomToken } from "../core/crypto";
+import { AppError } from "../core/errors";
+import { withDb } from "../db/client";
+import type { Env } from "../env";
+import type { Vars } from "../oauth/config";
+import { completeAuthorization, type OAuthFlowDeps, startAuthorization } from "../oauth/flow";
+import { accountStub } from "../sync/stubs";
+import { forgetMissingTarget } from "../webhooks/targets";
+import { callerOf, requireAdmin } from "./auth";
+import { ID_PATTERN } from "./input";
+
+export const oauthStartQuery = z.object({
+  provider: z.string().regex(ID_PATTERN).optional(),
+  redirect: z.enum(["true", "false"]).optional(),
+});
+export const oauthCallbackQuery = z.object({
+  code: z.string().max(2048).optional(),
+  state: z.string().max(2048).optional(),
+  error: z.string().max(256).optional(),
+});
+
+/** The query of an OAuth route, or a 400 naming the parameter at fault. */
+function query<S extends z.ZodObject>(schema: S, raw: Record<string, string>): z.infer<S> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const field = parsed.error.issues[0]?.path.join(".") || "query";
+    throw new AppError(400, "invalid_query", `invalid query parameter "${field}"`);
+  }
+  return parsed.data;
+}
+
+/** The connection id of a start that creates one: the platform picks a fresh id. */
+const NEW_CONNECTION = "new";
+
+function stateSecret(env: Env): string {
+  if (!env.OAUTH_STATE_SECRET) {
+    throw new AppError(503, "oauth_not_configured", "OAuth is not configured (OAUTH_STATE_SECRET)");
+  }
+  return env.OAUTH_STATE_SECRET;
+}
+
+/** Where the provider sends the user back: OAUTH_REDIRECT_BASE_URL, else this request's origin. */
+function redirectUri(env: Env, requestUrl: string, provider: string): string {
+  const base = (env.OAUTH_REDIRECT_BASE_URL || new URL(requestUrl).origin).replace(/\/$/, "");
+  return `${base}/oauth/callback/${encodeURIComponent(provider)}`;
+}
+
+async function flowDeps(env: Env, db: OAuthFlowDeps["db"]): Promise<OAuthFlowDeps> {
+  return {
+    db,
+    keyring: await parseKeyring(env.CREDENTIALS_KEY),
+    fetch: (input, init) => fetch(input, init),
+    now: Date.now,
+    vars: env as unknown as Vars,
+    stateSecret: stateSecret(env),
+    connectorFor,
+    consumeNonce: (state) =>
+      accountStub(env, state.accountId).consumeOAuthState({ nonce: state.nonce, expiresAt: state.expiresAt }),
+  };
+}
+
+/**
+ * Start of the connect flow (admin token or the account's key): the provider's authorize URL with a signed,
+ * single-use state, as JSON, or as a 302 with ?redirect=true. `new` as the connection id creates a connection
+ * with a generated id when the callback succeeds; account keys may otherwise only re-authorise their own.
+ */
+const START_PATH = "/accounts/:accountId/connections/:connectionId/oauth/start";
+
+// Authenticates this route only: mounted under /admin, a "*" would check every admin request once more.
+export const oauthStart = new Hono<{ Bindings: Env }>()
+  .use(START_PATH, requireAdmin)
+  .on(["GET", "POST"], START_PATH, async (c) => {
+    const accountId = c.req.param("accountId");
+    const asked = c.req.param("connectionId");
+    const { provider, redirect } = query(oauthStartQuery, c.req.query());
+    if (asked !== NEW_CONNECTION && !ID_PATTERN.test(asked)) {
+      throw new AppError(400, "invalid_connection_id", "connection ids are 1-64 of A-Z a-z 0-9 _ -");
+    }
+    const connectionId = asked === NEW_CONNECTION ? `con_${randomToken(9)}` : asked;
+    if (asked !== NEW_CONNECTION && callerOf(c)?.kind !== "admin") {
+      // Connection ids are global: an account key re-authorises its own, and gets generated ids for new ones.
+      await withDb(c.env, (db) => getConnectionView(db, accountId, asked));
+    }
+    const started = await withDb(c.env, async (db) => {
+      const deps = await flowDeps(c.env, db);
+      const named = provider ?? (await existingProvider(db, accountId, connectionId));
+      return startAuthorization(deps, {
+        accountId,
+        connectionId,
+        ...(named ? { provider: named } : {}),
+        redirectUri: redirectUri(c.env, c.req.url, named ?? ""),
+      });
+    });
+    if (redirect === "true") return c.redirect(started.authorizeUrl, 302);
+    return c.json(started);
+  });
+
+async function existingProvider(db: OAuthFlowDeps["db"], accountId: string, connectionId: string) {
+  try {
+    return (await getConnectionView(db, accountId, connectionId)).provider;
+  } catch (error) {
+    if (error instanceof AppError && error.status === 404 && error.code === "connection_not_found")
+      return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The provider's redirect back (unauthenticated: the signed, single-use state is the proof). Stores the
+ * tokens encrypted on the connection, lets its calls through again, and starts its onboarding sync.
+ */
+export const oauthCallback = new Hono<{ Bindings: Env }>().get("/callback/:provider", async (c) => {
+  const provider = c.req.param("provider");
+  connectorFor(provider);
+  const q = query(oauthCallbackQuery, c.req.query());
+  const done = await withDb(c.env, async (db) =>
+    completeAuthorization(await flowDeps(c.env, db), {
+      provider,
+      code: q.code,
+      state: q.state,
+      error: q.error,
+      redirectUri: redirectUri(c.env, c.req.url, provider),
+    }),
+  );
+  const stub = accountStub(c.env, done.accountId);
+  await stub.grantRestored({
+    connectionId: done.connectionId,
+    wasAuthFailed: done.previousStatus === "auth_failed",
+  });
+  forgetMissingTarget(c.env, provider, done.connectionId);
+  const sync = await stub.startSync({
+    accountId: done.accountId,
+    connectionId: done.connectionId,
+    provider,
+    entities: Object.keys(connectorFor(provider).entities),
+    mode: "onboarding",
+  });
+  return c.json({ ...done, sync }, done.created ? 201 : 200);
+});
