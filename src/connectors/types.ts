@@ -78,7 +78,7 @@ export type OAuthSpec = {
   scopes: string[];
   /** Joins scopes in the authorize URL (default " "). */
   scopeSeparator?: string;
-  /** Extra fixed parameters of the authorize URL (Dotloop `redirect_on_deny=true`). */
+  /** Extra fixed parameters of the authorize URL (e.g. `redirect_on_deny=true`). */
   authorizeParams?: Record<string, string>;
   /** Name of the token parameter of the revoke call (default "token"). */
   revokeParam?: string;

@@ -1,11 +1,9 @@
 import type { PgTable } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import type { Cursor } from "../../core/cursor";
+import { isoInstant } from "../../core/iso-instant";
 import { fieldOf } from "../define";
-import { isoInstant } from "../fub/records";
 import type { CoreWrite, DeleteTarget, EntityDef, IncrementalSpec, SourceContext } from "../types";
-
-export { isoInstant };
 
 /**
  * Dotloop ids are JSON integers. Kept exact or refused: an id beyond 2^53 would already be rounded by the

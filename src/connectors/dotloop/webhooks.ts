@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { isoInstant } from "../../core/iso-instant";
 import type { WebhookResolution } from "../types";
-import { type DotloopPath, dotloopId, isoInstant } from "./records";
+import { type DotloopPath, dotloopId } from "./records";
 
 /** The 16 published event types, verbatim and complete; nothing else is ever delivered. */
 export const DOTLOOP_PROFILE_EVENTS = [

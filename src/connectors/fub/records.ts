@@ -1,21 +1,11 @@
 import type { PgTable } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import type { Cursor } from "../../core/cursor";
+import { isoInstant } from "../../core/iso-instant";
 import { fieldOf } from "../define";
 import type { CoreWrite, DeleteTarget, EntityDef, SourceContext } from "../types";
 
-// ISO-8601 as FUB writes it (seconds, `Z` or an offset). Date.parse alone would accept "1" or "May 5" and
-// Postgres would then reject the row inside a whole batch's transaction, so the shape is checked first.
-const ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?$/i;
-
-/** A timestamp without a zone is UTC, as FUB documents its API times. */
-export function isoInstant(s: string): string | null {
-  if (!ISO.test(s)) return null;
-  const withZone = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(s) ? s : `${s}Z`;
-  const ms = Date.parse(withZone.replace(" ", "T"));
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
-}
-
+// FUB documents its API times as UTC, so a timestamp without a zone is UTC (isoInstant's reading).
 export const fubTimestamp = z.string().refine((s) => isoInstant(s) !== null, "not an ISO-8601 timestamp");
 
 /** FUB ids are positive 32-bit integers; a string or fraction is a malformed record. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { isoInstant } from "../../core/iso-instant";
 import type { WebhookResolution } from "../types";
-import { isoInstant } from "./records";
 
 /** Entities whose changes FUB announces by webhook, keyed by the event-name prefix. */
 const EVENT_ENTITIES = [

@@ -15,7 +15,7 @@ import { coreColumns, tz } from "./columns";
 
 /**
  * Dotloop core tables, the first four named as in the system this platform replaces. Keys, versions and
- * indexes follow the FUB tables: (account_id, connection_id, source_id), the source's `updated` time where
+ * indexes follow the other providers' core tables: (account_id, connection_id, source_id), the source's `updated` time where
  * Dotloop publishes one (a content hash otherwise), the raw record, and `deleted_at` for *_DELETED events.
  * Dotloop ids are integers; the parent ids of nested resources (profile, loop, folder, task list) are columns
  * because the records themselves do not carry them (they are in the request path).
