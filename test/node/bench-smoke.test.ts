@@ -13,7 +13,11 @@ describe("bench smoke", () => {
   it("measures every figure and writes a report that matches the schema", async () => {
     const out = path.join(dir, "bench.json");
     const lines: string[] = [];
-    await runBench(parseOptions(["--smoke", "--out", out]), (l) => lines.push(l));
+    // Printed as it goes, so a run that times out shows how far it got.
+    await runBench(parseOptions(["--smoke", "--out", out]), (l) => {
+      lines.push(l);
+      console.log(l);
+    });
     const report = benchReportSchema.parse(JSON.parse(readFileSync(out, "utf8")));
 
     expect(report.machine.cores).toBeGreaterThan(0);
