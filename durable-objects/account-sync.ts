@@ -14,6 +14,7 @@ import { sharedCommit } from "../src/core/shared-commit";
 import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
 import { completeRun } from "../src/pipeline/run-completion";
+import { appendRunLogs, type RunLogLine } from "../src/pipeline/run-history";
 import {
   countCoreRows,
   type EntityReconciliation,
@@ -26,6 +27,7 @@ import { type BudgetView, budgetView, forgetBudgetRef, sharedBudgetOf } from "./
 import { type Acquired, budgetStore } from "./budget-store";
 import { listLeases } from "./lease";
 import { callProvider, readJson } from "./provider-call";
+import { finishedLine, runLine, startedLine, stepLine } from "./run-log";
 import { DEFAULT_RETRY, type SyncSettings, syncSettingsFrom } from "./settings";
 import { applySqliteSchema } from "./sqlite-schema";
 import { type InvocationStats, invocationStats, recordInvocation, SubrequestMeter } from "./subrequest-meter";
@@ -180,6 +182,8 @@ export class AccountSync extends DurableObject<Env> {
         fanOut: null,
         parentWatermark: current?.parentWatermark ?? null,
         origin: req.origin ?? null,
+        runRequests: 0,
+        runRateLimited: 0,
       };
       putSyncState(this.sql, next);
       setTimer(this.ctx.storage, runTimerName(req.connectionId, entity), now, {
@@ -191,7 +195,13 @@ export class AccountSync extends DurableObject<Env> {
       started.push(next);
     }
     await this.armAlarm();
-    if (started.length > 0) await this.mirror(req.accountId, started);
+    if (started.length > 0)
+      await this.mirror(
+        req.accountId,
+        started,
+        undefined,
+        started.map((s) => startedLine(req.accountId, s)),
+      );
     return result;
   }
 
@@ -277,6 +287,10 @@ export class AccountSync extends DurableObject<Env> {
   ): Promise<void> {
     const name = runTimerName(p.connectionId, p.entity);
     const now = Date.now();
+    const after = getSyncState(this.sql, p.connectionId, p.entity);
+    // A failed step's line is written with the state it leaves (below); an idle or busy step says nothing.
+    if (after && outcome.kind !== "failed")
+      await this.writeRunLog(tenantDb, [stepLine(p.accountId, after, outcome)]);
     switch (outcome.kind) {
       case "continue":
         setTimer(this.ctx.storage, name, now, { ...p, attempt: 0 });
@@ -306,12 +320,18 @@ export class AccountSync extends DurableObject<Env> {
         }
         const failed = { ...state, errorMessage: outcome.error };
         putSyncState(this.sql, failed);
+        const line = runLine(
+          p.accountId,
+          failed,
+          "warn",
+          `attempt ${attempt} of ${settings.retry.maxAttempts} failed: ${outcome.error}`,
+        );
         // The only retry layer: nothing below this (fetch, provider call) retries on its own.
         setTimer(this.ctx.storage, name, now + fullJitterBackoffMs(attempt, settings.retry), {
           ...p,
           attempt,
         });
-        await this.mirror(p.accountId, [failed], tenantDb);
+        await this.mirror(p.accountId, [failed], tenantDb, [line]);
         return;
       }
       default:
@@ -329,7 +349,7 @@ export class AccountSync extends DurableObject<Env> {
       lastFinishedAt: Date.now(),
     };
     putSyncState(this.sql, failed);
-    await this.mirror(p.accountId, [failed], tenantDb);
+    await this.mirror(p.accountId, [failed], tenantDb, [finishedLine(p.accountId, failed)]);
   }
 
   /**
@@ -360,7 +380,9 @@ export class AccountSync extends DurableObject<Env> {
             errorMessage: `${result.deletes} deletes await operator confirmation (pending_deletes)`,
           };
           putSyncState(this.sql, noted);
-          await this.mirror(accountId, [noted]);
+          await this.mirror(accountId, [noted], undefined, [
+            runLine(accountId, noted, "warn", noted.errorMessage),
+          ]);
         }
       }
     } catch (error) {
@@ -381,8 +403,29 @@ export class AccountSync extends DurableObject<Env> {
     }
   }
 
-  private async mirror(accountId: string, states: SyncState[], tenantDb?: TenantDb): Promise<void> {
-    const write = (db: Db) => Promise.all(states.map((s) => mirrorSyncState(db, accountId, s)));
+  /** A run's log lines, best effort: a line lost to an outage must not fail or delay the run. */
+  private async writeRunLog(tenantDb: TenantDb, lines: (RunLogLine | null)[]): Promise<void> {
+    const kept = lines.filter((l): l is RunLogLine => l !== null);
+    if (kept.length === 0) return;
+    try {
+      await tenantDb((db) => appendRunLogs(db, kept));
+    } catch (error) {
+      console.warn("run log write failed", safeErrorMessage(error));
+    }
+  }
+
+  private async mirror(
+    accountId: string,
+    states: SyncState[],
+    tenantDb?: TenantDb,
+    lines: (RunLogLine | null)[] = [],
+  ): Promise<void> {
+    const kept = lines.filter((l): l is RunLogLine => l !== null);
+    const write = async (db: Db) => {
+      await Promise.all(states.map((s) => mirrorSyncState(db, accountId, s)));
+      // After the states: a run's row exists before its lines may count against it.
+      await appendRunLogs(db, kept);
+    };
     try {
       if (tenantDb) await tenantDb(write);
       else {

@@ -6,6 +6,8 @@ import { handleError, notFound } from "./errors";
 import { failed } from "./failed";
 import { health } from "./health";
 import { rejectMalformedUrl } from "./input";
+import { metrics } from "./metrics";
+import { runs } from "./runs";
 import { webhooks } from "./webhooks";
 
 export function createApp() {
@@ -15,6 +17,8 @@ export function createApp() {
     .route("/", apiDocs)
     .route("/admin", admin)
     .route("/admin", failed)
+    .route("/admin", runs)
+    .route("/admin", metrics)
     .route("/webhooks", webhooks)
     .notFound(notFound)
     .onError(handleError);
