@@ -7,6 +7,7 @@ import { fullJitterBackoffMs } from "../src/core/backoff";
 import { parseKeyring } from "../src/core/crypto";
 import { isDatabaseUnreachable } from "../src/core/db-outage";
 import { AppError } from "../src/core/errors";
+import { logger, withIds } from "../src/core/log";
 import type { Priority } from "../src/core/rate-budget";
 import { DEFAULT_CONTEXT } from "../src/core/rate-contexts";
 import { safeErrorMessage } from "../src/core/safe-error";
@@ -63,6 +64,8 @@ import {
   scheduleWebhookRetry,
   WEBHOOK_TIMER,
 } from "./webhook-inbox";
+
+const log = logger("sync");
 
 export type StartSyncRequest = {
   accountId: string;
@@ -219,7 +222,7 @@ export class AccountSync extends DurableObject<Env> {
         else if (timer.name === WEBHOOK_TIMER)
           await drainWebhookWork(this.ctx, env, { completeRun, fetch: meter.fetch }); // issue 5
       } catch (error) {
-        console.error("timer failed", timer.name, safeErrorMessage(error));
+        log.error("timer failed", { timer: timer.name, error: safeErrorMessage(error) });
       }
       completeTimer(this.ctx.storage, timer);
     }
@@ -386,7 +389,9 @@ export class AccountSync extends DurableObject<Env> {
         }
       }
     } catch (error) {
-      console.warn("run completion failed", safeErrorMessage(error));
+      withIds(log, { ...run, runId: s.runId ?? undefined }).warn("run completion failed", {
+        error: safeErrorMessage(error),
+      });
       const delay = fullJitterBackoffMs(attempt + 1, DEFAULT_RETRY);
       setTimer(this.ctx.storage, name, Date.now() + delay, { accountId, state: s, attempt: attempt + 1 });
       await this.armAlarm();
@@ -407,10 +412,11 @@ export class AccountSync extends DurableObject<Env> {
   private async writeRunLog(tenantDb: TenantDb, lines: (RunLogLine | null)[]): Promise<void> {
     const kept = lines.filter((l): l is RunLogLine => l !== null);
     if (kept.length === 0) return;
+    emitRunLines(kept);
     try {
       await tenantDb((db) => appendRunLogs(db, kept));
     } catch (error) {
-      console.warn("run log write failed", safeErrorMessage(error));
+      withIds(log, kept[0] ?? {}).warn("run log write failed", { error: safeErrorMessage(error) });
     }
   }
 
@@ -421,6 +427,7 @@ export class AccountSync extends DurableObject<Env> {
     lines: (RunLogLine | null)[] = [],
   ): Promise<void> {
     const kept = lines.filter((l): l is RunLogLine => l !== null);
+    emitRunLines(kept);
     const write = async (db: Db) => {
       await Promise.all(states.map((s) => mirrorSyncState(db, accountId, s)));
       // After the states: a run's row exists before its lines may count against it.
@@ -438,7 +445,7 @@ export class AccountSync extends DurableObject<Env> {
       }
     } catch (error) {
       // The object's SQLite is the truth; the mirror catches up on the next change.
-      console.warn("sync state mirror failed", safeErrorMessage(error));
+      withIds(log, { accountId }).warn("sync state mirror failed", { error: safeErrorMessage(error) });
     }
   }
 
@@ -709,6 +716,19 @@ export class AccountSync extends DurableObject<Env> {
 }
 
 type TenantDb = <T>(fn: (db: Db) => Promise<T>) => Promise<T>;
+
+/** A run's lines also go to the structured log (Workers Logs), with the run's ids on each. */
+function emitRunLines(lines: RunLogLine[]): void {
+  for (const l of lines) {
+    const { accountId, connectionId, entity, runId, provider } = l;
+    const line = withIds(log, { accountId, connectionId, entity, runId }).with({ provider });
+    // The text goes in as a property: LogTape would read braces in a message as placeholders.
+    const props = { message: l.message };
+    if (l.level === "error") line.error("{message}", props);
+    else if (l.level === "warn") line.warn("{message}", props);
+    else line.info("{message}", props);
+  }
+}
 
 /** Pages and records done, the provider's total when it gave one, and an ETA from the run's own pace. */
 export function progressOf(s: SyncState, now: number): EntityStatus["progress"] {

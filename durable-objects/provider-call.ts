@@ -2,12 +2,15 @@ import type { LoadedConnection } from "../src/accounts/connections";
 import { parseRetryAfter } from "../src/core/backoff";
 import { type BreakerConfig, classifyOutcome } from "../src/core/breaker";
 import { parseJsonExact } from "../src/core/exact-json";
+import { logger } from "../src/core/log";
 import type { Priority } from "../src/core/rate-budget";
 import { requestPath } from "../src/core/rate-contexts";
 import { safeErrorMessage } from "../src/core/safe-error";
 import { breakerStore } from "./breaker-store";
 import { budgetGateFor, type SharedBudgets } from "./budget-gate";
 import { type Acquired, budgetHeaders, budgetStore } from "./budget-store";
+
+const log = logger("provider");
 
 export type ProviderCallDeps = {
   sql: SqlStorage;
@@ -121,7 +124,7 @@ export async function callProvider(
     retryAt = settled.retryAt;
   } catch (error) {
     // The answer is here and stays valid; only what it taught the budget is lost (the next response teaches it).
-    console.warn("rate budget feedback lost", safeErrorMessage(error));
+    log.warn("rate budget feedback lost", { connectionId: id, error: safeErrorMessage(error) });
   }
   if (outcome === "success") {
     breakerStore.success(sql, id, opts.breaker, now);

@@ -1,6 +1,7 @@
 import type { LoadedConnection } from "../src/accounts/connections";
 import type { EntityDef } from "../src/connectors/types";
 import { type Cursor, maxCursor, overlapStart } from "../src/core/cursor";
+import { logger } from "../src/core/log";
 import { safeErrorMessage } from "../src/core/safe-error";
 import type { Db } from "../src/db/client";
 import { sendTransforms, type TransformMessage } from "../src/pipeline/messages";
@@ -16,6 +17,8 @@ import { acquireLease, releaseLease, renewLease } from "./lease";
 import { callProvider, type ParkReason, readJson } from "./provider-call";
 import type { SyncSettings } from "./settings";
 import { type FanOut, getSyncState, putSyncState, type SyncState } from "./sync-state";
+
+const log = logger("sync");
 
 export type StepDeps = {
   sql: SqlStorage;
@@ -456,7 +459,7 @@ async function savepoint(db: Db, fn: () => Promise<void>): Promise<boolean> {
     return true;
   } catch (error) {
     await db.execute("rollback to savepoint mirror");
-    console.warn("sync state mirror failed", safeErrorMessage(error));
+    log.warn("sync state mirror failed", { error: safeErrorMessage(error) });
     return false;
   }
 }

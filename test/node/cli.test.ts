@@ -364,7 +364,7 @@ describe("edge-etl CLI", () => {
 
     const logs = await expectCli(["runs", "logs", ACCOUNT, run?.runId ?? ""], 0);
     const logLines = logs.stdout.trimEnd().split("\n");
-    expect(logLines[0]).toMatch(/^\S+Z {2}INFO {2}people {2}onboarding run started \(manual\)$/);
+    expect(logLines[0]).toMatch(/^\S+Z {2}INFO {3}people {2}onboarding run started \(manual\)$/);
     expect(logLines.at(-1)).toMatch(
       / {2}people {2}run completed: \d+ pages, \d+ records, \d+ requests \(0 answered 429\)$/,
     );
