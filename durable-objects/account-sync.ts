@@ -14,6 +14,7 @@ import { safeErrorMessage } from "../src/core/safe-error";
 import { sharedCommit } from "../src/core/shared-commit";
 import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
+import { countEvents, writePoint } from "../src/metrics/counters";
 import { completeRun } from "../src/pipeline/run-completion";
 import { appendRunLogs, type RunLogLine } from "../src/pipeline/run-history";
 import {
@@ -23,6 +24,7 @@ import {
   recordCounts,
 } from "../src/sync/reconcile";
 import type { IngestRequest } from "../src/webhooks/inbox"; // issue 5
+import { markReported, transitionIncrements, unreportedTransitions } from "./breaker-metrics";
 import { breakerStore } from "./breaker-store";
 import { type BudgetView, budgetView, forgetBudgetRef, sharedBudgetOf } from "./budget-gate";
 import { type Acquired, budgetStore } from "./budget-store";
@@ -198,6 +200,8 @@ export class AccountSync extends DurableObject<Env> {
       started.push(next);
     }
     await this.armAlarm();
+    for (const s of started)
+      writePoint(this.env.METRICS, "runs_started", { provider: s.provider, mode: s.mode }, 1);
     if (started.length > 0)
       await this.mirror(
         req.accountId,
@@ -226,6 +230,7 @@ export class AccountSync extends DurableObject<Env> {
       }
       completeTimer(this.ctx.storage, timer);
     }
+    await this.reportBreakerTransitions(env);
     recordInvocation(this.sql, meter.counts());
     await this.armAlarm();
   }
@@ -291,6 +296,13 @@ export class AccountSync extends DurableObject<Env> {
     const name = runTimerName(p.connectionId, p.entity);
     const now = Date.now();
     const after = getSyncState(this.sql, p.connectionId, p.entity);
+    if (after && outcome.kind === "completed") {
+      const labels = { provider: after.provider, mode: after.mode };
+      writePoint(this.env.METRICS, "runs_completed", labels, 1);
+      writePoint(this.env.METRICS, "provider_requests", labels, after.runRequests ?? 0);
+      writePoint(this.env.METRICS, "provider_rate_limited", labels, after.runRateLimited ?? 0);
+      writePoint(this.env.METRICS, "records_fetched", labels, after.runRecords);
+    }
     // A failed step's line is written with the state it leaves (below); an idle or busy step says nothing.
     if (after && outcome.kind !== "failed")
       await this.writeRunLog(tenantDb, [stepLine(p.accountId, after, outcome)]);
@@ -352,6 +364,7 @@ export class AccountSync extends DurableObject<Env> {
       lastFinishedAt: Date.now(),
     };
     putSyncState(this.sql, failed);
+    writePoint(this.env.METRICS, "runs_failed", { provider: failed.provider, mode: failed.mode }, 1);
     await this.mirror(p.accountId, [failed], tenantDb, [finishedLine(p.accountId, failed)]);
   }
 
@@ -403,6 +416,22 @@ export class AccountSync extends DurableObject<Env> {
     const handle = openDb(env);
     try {
       await this.onRunComplete(handle.db, p.accountId, p.state, p.attempt);
+    } finally {
+      this.ctx.waitUntil(handle.close().catch(() => {}));
+    }
+  }
+
+  /** Breaker transitions since the last report, added to the durable metric counters (one statement). */
+  private async reportBreakerTransitions(env: Env): Promise<void> {
+    const pending = unreportedTransitions(this.sql);
+    if (pending.length === 0) return;
+    const handle = openDb(env);
+    try {
+      await countEvents(handle.db, transitionIncrements(pending), env.METRICS);
+      markReported(this.sql, pending);
+    } catch (error) {
+      // Left unreported: the next alarm tries again.
+      log.warn("breaker metrics not written", { error: safeErrorMessage(error) });
     } finally {
       this.ctx.waitUntil(handle.close().catch(() => {}));
     }

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { pruneRunHistory } from "../../src/pipeline/retention";
 import { appendRunLogs, getRun, listRunLogs, RUN_LOG_LIMIT } from "../../src/pipeline/run-history";
 import { rows, uniqueId, withTestDb } from "../support/db";
-import { admin, entityState, fubAccount, waitFor } from "./account-sync-fixtures";
+import { admin, entityState, fubAccount, simPut, waitFor } from "./account-sync-fixtures";
 
 type Run = {
   id: number;
@@ -135,6 +135,30 @@ describe("run history", () => {
     expect(after.get('edge_etl_records_total{provider="fub",outcome="written"}') ?? 0).toBeGreaterThanOrEqual(
       130,
     );
+  });
+
+  it("counts breaker transitions in the durable counters the scrape serves", async () => {
+    const OPENED = 'edge_etl_breaker_transitions_total{provider="fub",to="open"}';
+    const before = (await scrape()).get(OPENED) ?? 0;
+    const { apiKey, accountId, connectionId } = await fubAccount({
+      tenant: { counts: { people: 50 } },
+      settings: { breaker: { minCalls: 2, openMs: 60_000 }, retry: { baseMs: 10, capMs: 20 } },
+    });
+    await simPut(apiKey, "faults", { errorRate: 1 });
+    await admin("POST", `/accounts/${accountId}/sync`, {
+      connectionId,
+      entity: "people",
+      mode: "onboarding",
+    });
+    const after = await waitFor(async () => {
+      const v = (await scrape()).get(OPENED) ?? 0;
+      return v > before ? v : undefined;
+    }, 30_000);
+    expect(after).toBeGreaterThan(before);
+    const status = await (await admin("GET", `/accounts/${accountId}/status`)).json<{
+      connections: { breaker: { state: string } }[];
+    }>();
+    expect(status.connections[0]?.breaker.state).toBe("open");
   });
 
   it("answers bad input with 4xx JSON errors and keeps metrics to the admin token", async () => {
