@@ -10,3 +10,4 @@ import "./connectors.spec";
 import "./shared-commit.spec";
 import "./storable.spec";
 import "./exact-json.spec";
+import "./log.spec";
