@@ -230,9 +230,10 @@ export class AccountSync extends DurableObject<Env> {
       }
       completeTimer(this.ctx.storage, timer);
     }
+    // Armed before the metrics write: whatever happens to that write, the next timer still fires.
+    await this.armAlarm();
     await this.reportBreakerTransitions(env);
     recordInvocation(this.sql, meter.counts());
-    await this.armAlarm();
   }
 
   /** Idempotent: a timer fired twice finds its run COMPLETED (idle) or its lease held (busy). */
