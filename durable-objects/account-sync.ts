@@ -7,13 +7,16 @@ import { fullJitterBackoffMs } from "../src/core/backoff";
 import { parseKeyring } from "../src/core/crypto";
 import { isDatabaseUnreachable } from "../src/core/db-outage";
 import { AppError } from "../src/core/errors";
+import { logger, withIds } from "../src/core/log";
 import type { Priority } from "../src/core/rate-budget";
 import { DEFAULT_CONTEXT } from "../src/core/rate-contexts";
 import { safeErrorMessage } from "../src/core/safe-error";
 import { sharedCommit } from "../src/core/shared-commit";
 import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
+import { countEvents, writePoint } from "../src/metrics/counters";
 import { completeRun } from "../src/pipeline/run-completion";
+import { appendRunLogs, type RunLogLine } from "../src/pipeline/run-history";
 import {
   countCoreRows,
   type EntityReconciliation,
@@ -21,6 +24,7 @@ import {
   recordCounts,
 } from "../src/sync/reconcile";
 import type { IngestRequest } from "../src/webhooks/inbox"; // issue 5
+import { markReported, transitionIncrements, unreportedTransitions } from "./breaker-metrics";
 import { breakerStore } from "./breaker-store";
 import { type BudgetView, budgetView, forgetBudgetRef, sharedBudgetOf } from "./budget-gate";
 import { type Acquired, budgetStore } from "./budget-store";
@@ -28,6 +32,7 @@ import { listLeases } from "./lease";
 import { consumeStateNonce, grantRestored } from "./oauth-grants";
 import { providerAuthFor } from "./provider-auth";
 import { callProvider, readJson } from "./provider-call";
+import { finishedLine, runLine, startedLine, stepLine } from "./run-log";
 import { DEFAULT_RETRY, type SyncSettings, syncSettingsFrom } from "./settings";
 import { applySqliteSchema } from "./sqlite-schema";
 import { type InvocationStats, invocationStats, recordInvocation, SubrequestMeter } from "./subrequest-meter";
@@ -63,6 +68,8 @@ import {
   scheduleWebhookRetry,
   WEBHOOK_TIMER,
 } from "./webhook-inbox";
+
+const log = logger("sync");
 
 export type StartSyncRequest = {
   accountId: string;
@@ -183,6 +190,8 @@ export class AccountSync extends DurableObject<Env> {
         parentWatermark: current?.parentWatermark ?? null,
         origin: req.origin ?? null,
         runCursor: null,
+        runRequests: 0,
+        runRateLimited: 0,
       };
       putSyncState(this.sql, next);
       setTimer(this.ctx.storage, runTimerName(req.connectionId, entity), now, {
@@ -194,7 +203,15 @@ export class AccountSync extends DurableObject<Env> {
       started.push(next);
     }
     await this.armAlarm();
-    if (started.length > 0) await this.mirror(req.accountId, started);
+    for (const s of started)
+      writePoint(this.env.METRICS, "runs_started", { provider: s.provider, mode: s.mode }, 1);
+    if (started.length > 0)
+      await this.mirror(
+        req.accountId,
+        started,
+        undefined,
+        started.map((s) => startedLine(req.accountId, s)),
+      );
     return result;
   }
 
@@ -212,12 +229,14 @@ export class AccountSync extends DurableObject<Env> {
         else if (timer.name === WEBHOOK_TIMER)
           await drainWebhookWork(this.ctx, env, { completeRun, fetch: meter.fetch }); // issue 5
       } catch (error) {
-        console.error("timer failed", timer.name, safeErrorMessage(error));
+        log.error("timer failed", { timer: timer.name, error: safeErrorMessage(error) });
       }
       completeTimer(this.ctx.storage, timer);
     }
-    recordInvocation(this.sql, meter.counts());
+    // Armed before the metrics write: whatever happens to that write, the next timer still fires.
     await this.armAlarm();
+    await this.reportBreakerTransitions(env);
+    recordInvocation(this.sql, meter.counts());
   }
 
   /** Idempotent: a timer fired twice finds its run COMPLETED (idle) or its lease held (busy). */
@@ -281,6 +300,17 @@ export class AccountSync extends DurableObject<Env> {
   ): Promise<void> {
     const name = runTimerName(p.connectionId, p.entity);
     const now = Date.now();
+    const after = getSyncState(this.sql, p.connectionId, p.entity);
+    if (after && outcome.kind === "completed") {
+      const labels = { provider: after.provider, mode: after.mode };
+      writePoint(this.env.METRICS, "runs_completed", labels, 1);
+      writePoint(this.env.METRICS, "provider_requests", labels, after.runRequests ?? 0);
+      writePoint(this.env.METRICS, "provider_rate_limited", labels, after.runRateLimited ?? 0);
+      writePoint(this.env.METRICS, "records_fetched", labels, after.runRecords);
+    }
+    // A failed step's line is written with the state it leaves (below); an idle or busy step says nothing.
+    if (after && outcome.kind !== "failed")
+      await this.writeRunLog(tenantDb, [stepLine(p.accountId, after, outcome)]);
     switch (outcome.kind) {
       case "continue":
         setTimer(this.ctx.storage, name, now, { ...p, attempt: 0 });
@@ -310,12 +340,18 @@ export class AccountSync extends DurableObject<Env> {
         }
         const failed = { ...state, errorMessage: outcome.error };
         putSyncState(this.sql, failed);
+        const line = runLine(
+          p.accountId,
+          failed,
+          "warn",
+          `attempt ${attempt} of ${settings.retry.maxAttempts} failed: ${outcome.error}`,
+        );
         // The only retry layer: nothing below this (fetch, provider call) retries on its own.
         setTimer(this.ctx.storage, name, now + fullJitterBackoffMs(attempt, settings.retry), {
           ...p,
           attempt,
         });
-        await this.mirror(p.accountId, [failed], tenantDb);
+        await this.mirror(p.accountId, [failed], tenantDb, [line]);
         return;
       }
       default:
@@ -333,7 +369,8 @@ export class AccountSync extends DurableObject<Env> {
       lastFinishedAt: Date.now(),
     };
     putSyncState(this.sql, failed);
-    await this.mirror(p.accountId, [failed], tenantDb);
+    writePoint(this.env.METRICS, "runs_failed", { provider: failed.provider, mode: failed.mode }, 1);
+    await this.mirror(p.accountId, [failed], tenantDb, [finishedLine(p.accountId, failed)]);
   }
 
   /**
@@ -364,11 +401,15 @@ export class AccountSync extends DurableObject<Env> {
             errorMessage: `${result.deletes} deletes await operator confirmation (pending_deletes)`,
           };
           putSyncState(this.sql, noted);
-          await this.mirror(accountId, [noted]);
+          await this.mirror(accountId, [noted], undefined, [
+            runLine(accountId, noted, "warn", noted.errorMessage),
+          ]);
         }
       }
     } catch (error) {
-      console.warn("run completion failed", safeErrorMessage(error));
+      withIds(log, { ...run, runId: s.runId ?? undefined }).warn("run completion failed", {
+        error: safeErrorMessage(error),
+      });
       const delay = fullJitterBackoffMs(attempt + 1, DEFAULT_RETRY);
       setTimer(this.ctx.storage, name, Date.now() + delay, { accountId, state: s, attempt: attempt + 1 });
       await this.armAlarm();
@@ -385,8 +426,47 @@ export class AccountSync extends DurableObject<Env> {
     }
   }
 
-  private async mirror(accountId: string, states: SyncState[], tenantDb?: TenantDb): Promise<void> {
-    const write = (db: Db) => Promise.all(states.map((s) => mirrorSyncState(db, accountId, s)));
+  /** Breaker transitions since the last report, added to the durable metric counters (one statement). */
+  private async reportBreakerTransitions(env: Env): Promise<void> {
+    const pending = unreportedTransitions(this.sql);
+    if (pending.length === 0) return;
+    const handle = openDb(env);
+    try {
+      await countEvents(handle.db, transitionIncrements(pending), env.METRICS);
+      markReported(this.sql, pending);
+    } catch (error) {
+      // Left unreported: the next alarm tries again.
+      log.warn("breaker metrics not written", { error: safeErrorMessage(error) });
+    } finally {
+      this.ctx.waitUntil(handle.close().catch(() => {}));
+    }
+  }
+
+  /** A run's log lines, best effort: a line lost to an outage must not fail or delay the run. */
+  private async writeRunLog(tenantDb: TenantDb, lines: (RunLogLine | null)[]): Promise<void> {
+    const kept = lines.filter((l): l is RunLogLine => l !== null);
+    if (kept.length === 0) return;
+    emitRunLines(kept);
+    try {
+      await tenantDb((db) => appendRunLogs(db, kept));
+    } catch (error) {
+      withIds(log, kept[0] ?? {}).warn("run log write failed", { error: safeErrorMessage(error) });
+    }
+  }
+
+  private async mirror(
+    accountId: string,
+    states: SyncState[],
+    tenantDb?: TenantDb,
+    lines: (RunLogLine | null)[] = [],
+  ): Promise<void> {
+    const kept = lines.filter((l): l is RunLogLine => l !== null);
+    emitRunLines(kept);
+    const write = async (db: Db) => {
+      await Promise.all(states.map((s) => mirrorSyncState(db, accountId, s)));
+      // After the states: a run's row exists before its lines may count against it.
+      await appendRunLogs(db, kept);
+    };
     try {
       if (tenantDb) await tenantDb(write);
       else {
@@ -399,7 +479,7 @@ export class AccountSync extends DurableObject<Env> {
       }
     } catch (error) {
       // The object's SQLite is the truth; the mirror catches up on the next change.
-      console.warn("sync state mirror failed", safeErrorMessage(error));
+      withIds(log, { accountId }).warn("sync state mirror failed", { error: safeErrorMessage(error) });
     }
   }
 
@@ -679,6 +759,19 @@ export class AccountSync extends DurableObject<Env> {
 }
 
 type TenantDb = <T>(fn: (db: Db) => Promise<T>) => Promise<T>;
+
+/** A run's lines also go to the structured log (Workers Logs), with the run's ids on each. */
+function emitRunLines(lines: RunLogLine[]): void {
+  for (const l of lines) {
+    const { accountId, connectionId, entity, runId, provider } = l;
+    const line = withIds(log, { accountId, connectionId, entity, runId }).with({ provider });
+    // The text goes in as a property: LogTape would read braces in a message as placeholders.
+    const props = { message: l.message };
+    if (l.level === "error") line.error("{message}", props);
+    else if (l.level === "warn") line.warn("{message}", props);
+    else line.info("{message}", props);
+  }
+}
 
 /** Pages and records done, the provider's total when it gave one, and an ETA from the run's own pace. */
 export function progressOf(s: SyncState, now: number): EntityStatus["progress"] {

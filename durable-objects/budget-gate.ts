@@ -1,6 +1,7 @@
 import { env as workerEnv } from "cloudflare:workers";
 import type { LoadedConnection } from "../src/accounts/connections";
 import type { RateLimitPolicy } from "../src/connectors/types";
+import { logger } from "../src/core/log";
 import type { Priority } from "../src/core/rate-budget";
 import { rateBudgetFingerprint, shortFingerprint } from "../src/core/rate-scope";
 import { safeErrorMessage } from "../src/core/safe-error";
@@ -13,6 +14,8 @@ import {
   type Settled,
 } from "./budget-store";
 import type { RateBudget } from "./rate-budget";
+
+const log = logger("budget");
 
 /** Where a connection's requests are granted and where each response's feedback goes: always the same budget. */
 export interface BudgetGate {
@@ -131,7 +134,7 @@ export async function budgetView(
     return { ...(await sharedBudgets(fingerprint).snapshot()), ...whose };
   } catch (error) {
     // The status must still answer: this budget shows as unavailable, the rest of the status as it is.
-    console.warn("shared rate budget unreadable", safeErrorMessage(error));
+    log.warn("shared rate budget unreadable", { connectionId, error: safeErrorMessage(error) });
     return { ...budgetStore.snapshot(sql, connectionId, now), ...whose, unavailable: true };
   }
 }

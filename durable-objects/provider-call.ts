@@ -3,6 +3,7 @@ import type { Authenticated, AuthSource } from "../src/connectors/types";
 import { parseRetryAfter } from "../src/core/backoff";
 import { type BreakerConfig, classifyOutcome } from "../src/core/breaker";
 import { parseJsonExact } from "../src/core/exact-json";
+import { logger } from "../src/core/log";
 import type { Priority } from "../src/core/rate-budget";
 import { requestPath } from "../src/core/rate-contexts";
 import { safeErrorMessage } from "../src/core/safe-error";
@@ -11,6 +12,8 @@ import { budgetGateFor, type SharedBudgets } from "./budget-gate";
 import { type Acquired, budgetHeaders, budgetStore } from "./budget-store";
 import type { ProviderAuth } from "./provider-auth";
 import { TokenError } from "./tokens";
+
+const log = logger("provider");
 
 export type ProviderCallDeps = {
   sql: SqlStorage;
@@ -180,7 +183,7 @@ async function attemptOnce(
         : `fetch failed: ${error instanceof Error ? error.message : String(error)}`,
     };
   }
-  const settle = await settleBudget(gate, policy, context, response, deps.now());
+  const settle = await settleBudget(gate, policy, context, response, deps.now(), id);
   return { kind: "sent", response, secret: auth.secret, settle };
 }
 
@@ -193,6 +196,7 @@ async function settleBudget(
   context: string,
   response: Response,
   now: number,
+  id: string,
 ): Promise<Settle> {
   const rateLimited = classifyOutcome({ status: response.status }) === "rate_limited";
   // On a 429, Retry-After says when to come back; its "Remaining: 0" would otherwise block a whole window.
@@ -207,7 +211,7 @@ async function settleBudget(
     retryAt = settled.retryAt;
   } catch (error) {
     // The answer is here and stays valid; only what it taught the budget is lost (the next response teaches it).
-    console.warn("rate budget feedback lost", safeErrorMessage(error));
+    log.warn("rate budget feedback lost", { connectionId: id, error: safeErrorMessage(error) });
   }
   return { retryAt, retryAfterMs, windowMs: policy.windowMs };
 }

@@ -2,6 +2,7 @@ import type { LoadedConnection } from "../src/accounts/connections";
 import { parentValues } from "../src/connectors/paging";
 import type { EntityDef } from "../src/connectors/types";
 import { type Cursor, maxCursor, overlapStart } from "../src/core/cursor";
+import { logger } from "../src/core/log";
 import { safeErrorMessage } from "../src/core/safe-error";
 import type { Db } from "../src/db/client";
 import { sendTransforms, type TransformMessage } from "../src/pipeline/messages";
@@ -19,6 +20,8 @@ import type { ProviderAuth } from "./provider-auth";
 import { callProvider, type ParkReason, readJson } from "./provider-call";
 import type { SyncSettings } from "./settings";
 import { type FanOut, getSyncState, putSyncState, type SyncState } from "./sync-state";
+
+const log = logger("sync");
 
 export type StepDeps = {
   sql: SqlStorage;
@@ -104,6 +107,7 @@ export async function runSyncStep(deps: StepDeps, entityName: string): Promise<S
   let reader: ReadAhead | null = null;
   // The committed state no page transaction has mirrored yet (mirrorIn mode).
   let unmirrored: SyncState | null = null;
+  const tally: Tally = { requests: 0, rateLimited: 0 };
   try {
     let state = getSyncState(sql, connection.id, entityName);
     if (state?.status !== "IN_PROGRESS" || !state.runId) return { kind: "idle" };
@@ -124,7 +128,7 @@ export async function runSyncStep(deps: StepDeps, entityName: string): Promise<S
     const list = parents;
     reader = readAhead({
       first: position(deps, entity, run),
-      fetch: (at) => fetchPage(deps, entity, run, at, list),
+      fetch: (at) => fetchPage(deps, entity, run, at, list, tally),
       depth: Math.max(1, deps.readAhead ?? DEFAULT_READ_AHEAD),
       limit: deps.pagesPerStep,
       more: () => deps.stepMs === undefined || deps.now() - started < deps.stepMs,
@@ -137,7 +141,7 @@ export async function runSyncStep(deps: StepDeps, entityName: string): Promise<S
         if (await stageAndEnqueue(deps, entity, state, pages, unmirrored)) unmirrored = null;
         // Whoever stole an expired lease now owns the run: stop without touching its state.
         if (!renewLease(sql, lease, holder, deps.now(), deps.leaseTtlMs)) return { kind: "busy" };
-        for (const page of pages) state = commitPage(deps, state, page);
+        for (const page of pages) state = commitPage(deps, state, page, tally);
         if (deps.mirrorIn) unmirrored = state;
         else await deps.onState(state);
         if (state.status === "COMPLETED") {
@@ -151,6 +155,9 @@ export async function runSyncStep(deps: StepDeps, entityName: string): Promise<S
       if (taken.length === 0) return { kind: "continue" };
     }
   } finally {
+    // Requests no committed page carried (a 429, a failure, pages fetched ahead): counted on the run all the same.
+    const counted = countRequests(deps, entityName, tally);
+    if (counted) unmirrored = counted;
     if (unmirrored) await deps.onState(unmirrored);
     // Pages fetched ahead that nobody will commit: let their requests finish (their outcomes count for the
     // breaker and budget) and drop them. They are fetched again by the step that needs them.
@@ -354,6 +361,25 @@ async function parentUnsettled(deps: StepDeps, parentEntity: string): Promise<st
   return pending ? `waiting for staged pages of ${parentEntity} to be transformed` : null;
 }
 
+/** Provider requests of a step not yet added to its run's counters. */
+type Tally = { requests: number; rateLimited: number };
+
+/** Adds what the tally holds to the run's state (one synchronous write); the new state, or null if none. */
+function countRequests(deps: StepDeps, entityName: string, tally: Tally): SyncState | null {
+  if (tally.requests === 0) return null;
+  const state = getSyncState(deps.sql, deps.connection.id, entityName);
+  if (!state?.runId) return null;
+  const next = {
+    ...state,
+    runRequests: (state.runRequests ?? 0) + tally.requests,
+    runRateLimited: (state.runRateLimited ?? 0) + tally.rateLimited,
+  };
+  tally.requests = 0;
+  tally.rateLimited = 0;
+  putSyncState(deps.sql, next);
+  return next;
+}
+
 /** Provider call, body and parse: everything about a page that touches neither Postgres nor the cursor. */
 async function fetchPage(
   deps: StepDeps,
@@ -361,6 +387,7 @@ async function fetchPage(
   state: SyncState,
   at: Position,
   parents: Parents | null,
+  tally: Tally,
 ): Promise<FetchOutcome> {
   const { connection } = deps;
   const url = at.url;
@@ -377,6 +404,9 @@ async function fetchPage(
     // blindly they would be stamped and staged as the old parent's. Nested lists see the redirect instead.
     at.parent !== null ? { redirect: "manual" } : {},
   );
+  // A park by the breaker or the budget sent nothing; a 429 is a request the provider refused.
+  if (call.kind !== "parked" || call.reason === "rate_limited") tally.requests++;
+  if (call.kind === "parked" && call.reason === "rate_limited") tally.rateLimited++;
   if (call.kind === "parked") return call;
   if (call.kind === "failure") return { kind: "failed", error: `${entity.listPath}: ${call.error}` };
   if (call.kind === "rejected")
@@ -487,13 +517,13 @@ async function savepoint(db: Db, fn: () => Promise<void>): Promise<boolean> {
     return true;
   } catch (error) {
     await db.execute("rollback to savepoint mirror");
-    console.warn("sync state mirror failed", safeErrorMessage(error));
+    log.warn("sync state mirror failed", { error: safeErrorMessage(error) });
     return false;
   }
 }
 
 /** The cursor, page number and counters move in one synchronous write, after staging and enqueueing. */
-function commitPage(deps: StepDeps, state: SyncState, page: FetchedPage): SyncState {
+function commitPage(deps: StepDeps, state: SyncState, page: FetchedPage, tally: Tally): SyncState {
   const entity = deps.connection.connector.entities[state.entity];
   const descending = entity?.incremental.order === "descending";
   const done = page.next === null;
@@ -533,7 +563,11 @@ function commitPage(deps: StepDeps, state: SyncState, page: FetchedPage): SyncSt
     lastSyncAt: now,
     lastFinishedAt: done ? now : state.lastFinishedAt,
     errorMessage: null,
+    runRequests: (state.runRequests ?? 0) + tally.requests,
+    runRateLimited: (state.runRateLimited ?? 0) + tally.rateLimited,
   };
+  tally.requests = 0;
+  tally.rateLimited = 0;
   putSyncState(deps.sql, next);
   return next;
 }

@@ -32,13 +32,19 @@ export type SyncState = {
    * re-lists the children of parents written since then.
    */
   parentWatermark?: string | null;
-  /** What started the run when it wasn't a plain request: `reconcile` (the daily drift repair). */
+  /**
+   * What started the run: `schedule` (the delta cron), `reconcile` (the daily drift repair); null for a plain
+   * request (an operator's, recorded as `manual` in the run history).
+   */
   origin?: string | null;
   /**
    * Highest cursor a run of a descending (newest-first) entity has seen so far; it becomes `cursor` only when
    * the run completes, so a run that stops part-way leaves the old cursor in place.
    */
   runCursor?: Cursor | null;
+  /** Provider requests the run made so far, and how many of them were refused with 429. */
+  runRequests?: number;
+  runRateLimited?: number;
 };
 
 /**
@@ -82,6 +88,8 @@ type Row = {
   fan_out_json: string | null;
   parent_watermark: string | null;
   origin: string | null;
+  run_requests: number | null;
+  run_rate_limited: number | null;
 };
 
 function fromRow(r: Row): SyncState {
@@ -106,6 +114,8 @@ function fromRow(r: Row): SyncState {
     parentWatermark: r.parent_watermark ?? null,
     origin: r.origin ?? null,
     runCursor: r.run_cursor_json ? (JSON.parse(r.run_cursor_json) as Cursor) : null,
+    runRequests: r.run_requests ?? 0,
+    runRateLimited: r.run_rate_limited ?? 0,
   };
 }
 
@@ -125,8 +135,8 @@ export function putSyncState(sql: SqlStorage, s: SyncState): void {
   sql.exec(
     `insert or replace into sync_state (connection_id, entity, provider, mode, status, run_id, page_no, next_url,
        cursor_json, last_sync_at, last_started_at, last_finished_at, records_synced, run_records, run_total, error_message,
-       fan_out_json, parent_watermark, origin, run_cursor_json)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       fan_out_json, parent_watermark, origin, run_cursor_json, run_requests, run_rate_limited)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     s.connectionId,
     s.entity,
     s.provider,
@@ -147,6 +157,8 @@ export function putSyncState(sql: SqlStorage, s: SyncState): void {
     s.parentWatermark ?? null,
     s.origin ?? null,
     s.runCursor ? JSON.stringify(s.runCursor) : null,
+    s.runRequests ?? 0,
+    s.runRateLimited ?? 0,
   );
 }
 
@@ -189,13 +201,15 @@ export async function mirrorSyncState(db: Db, accountId: string, s: SyncState): 
   const run = s.runId
     ? pgsql`, r as (
           insert into sync_runs (account_id, connection_id, provider, entity, run_id, mode, status, started_at,
-            finished_at, pages, fetched, error_message)
+            finished_at, pages, fetched, error_message, trigger, requests, rate_limited)
           values (${accountId}, ${s.connectionId}, ${s.provider}, ${s.entity}, ${s.runId}, ${s.mode}, ${s.status},
             coalesce(${iso(s.lastStartedAt)}::timestamptz, now()), ${finished ? iso(s.lastFinishedAt ?? s.lastSyncAt) : null},
-            ${s.pageNo}, ${s.runRecords}, ${s.errorMessage})
+            ${s.pageNo}, ${s.runRecords}, ${s.errorMessage}, ${s.origin ?? "manual"}, ${s.runRequests ?? 0},
+            ${s.runRateLimited ?? 0})
           on conflict (connection_id, entity, run_id) do update set mode = excluded.mode,
             status = excluded.status, finished_at = excluded.finished_at, pages = excluded.pages,
-            fetched = excluded.fetched, error_message = excluded.error_message, updated_at = now())${
+            fetched = excluded.fetched, error_message = excluded.error_message, trigger = excluded.trigger,
+            requests = excluded.requests, rate_limited = excluded.rate_limited, updated_at = now())${
               s.pageNo === 0
                 ? pgsql`, abandoned as (
           update sync_runs set status = 'ABANDONED', updated_at = now()

@@ -2,6 +2,7 @@ import type { LoadedConnection } from "../src/accounts/connections";
 import { withTenant } from "../src/accounts/tenant";
 import { fullJitterBackoffMs } from "../src/core/backoff";
 import { isDatabaseUnreachable } from "../src/core/db-outage";
+import { logger, withIds } from "../src/core/log";
 import { safeErrorMessage } from "../src/core/safe-error";
 import { holdableText } from "../src/core/storable";
 import { type DbHandle, openDb } from "../src/db/client";
@@ -23,6 +24,8 @@ import {
   processWebhookEvents,
   type RunCompleter,
 } from "./webhook-fetch";
+
+const log = logger("webhooks");
 
 /**
  * The account object's webhook inbox. An accepted delivery is written here (SQLite, synchronously, before
@@ -260,7 +263,7 @@ export async function drainWebhookWork(
           if (copy.copied < copy.selected) report.mirrorFailed = true;
         } catch (error) {
           report.mirrorFailed = true;
-          console.warn("webhook copy to Postgres failed", safeErrorMessage(error));
+          log.warn("webhook copy to Postgres failed", { error: safeErrorMessage(error) });
         }
       }
       const due = sql
@@ -360,7 +363,7 @@ export async function drainWebhookWork(
     // Something outside the per-event handling broke: keep the timer so the work is not stranded, and don't
     // spin on it.
     broken = true;
-    console.error("webhook run failed", safeErrorMessage(error));
+    log.error("webhook run failed", { error: safeErrorMessage(error) });
   } finally {
     const closing = handle as DbHandle | null;
     if (closing) ctx.waitUntil(closing.close().catch(() => {}));
@@ -398,7 +401,9 @@ async function parkWorn(
         if (parked.has(e.inboxId))
           outcomes.set(e.inboxId, { status: "parked", code: e.code, note: e.message });
     } catch (error) {
-      console.warn("parking webhook events failed", databaseError(error).message);
+      withIds(log, { accountId }).warn("parking webhook events failed", {
+        error: databaseError(error).message,
+      });
     }
   }
 }
@@ -572,7 +577,7 @@ async function fileMirrorParked(
         p.event_id,
       );
   } catch (error) {
-    console.warn("filing unrecordable webhook events failed", databaseError(error).message);
+    log.warn("filing unrecordable webhook events failed", { error: databaseError(error).message });
   }
 }
 

@@ -41,6 +41,10 @@ export interface Env {
    * retries span at least 17 min). Local harnesses shorten it; production keeps the default.
    */
   TRANSFORM_RETRY_BASE_SECONDS?: string;
+  /** Days a finished run and its log lines are kept in the run history (default 30). */
+  RUN_HISTORY_RETENTION_DAYS?: string;
+  /** Workers Analytics Engine dataset for metrics; optional: without it metrics are only served from Postgres. */
+  METRICS?: AnalyticsEngineDataset;
   /** Test-only: base URL of the provider simulator started by the workerd test setup. */
   SIMULATOR_URL?: string;
 }

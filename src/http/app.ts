@@ -6,7 +6,9 @@ import { handleError, notFound } from "./errors";
 import { failed } from "./failed";
 import { health } from "./health";
 import { rejectMalformedUrl } from "./input";
+import { metrics } from "./metrics";
 import { oauthCallback, oauthStart } from "./oauth";
+import { runs } from "./runs";
 import { webhooks } from "./webhooks";
 
 export function createApp() {
@@ -18,6 +20,8 @@ export function createApp() {
     .route("/admin", failed)
     .route("/admin", oauthStart)
     .route("/oauth", oauthCallback)
+    .route("/admin", runs)
+    .route("/admin", metrics)
     .route("/webhooks", webhooks)
     .notFound(notFound)
     .onError(handleError);

@@ -1,7 +1,10 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { AppError, errorBody } from "../core/errors";
+import { logger } from "../core/log";
 import { isDataException, sanitizeError } from "../core/safe-error";
+
+const log = logger("http");
 
 /**
  * Every error leaves as `{"error": {"code", "message"}}`. A value Postgres refused as input (SQLSTATE class
@@ -14,7 +17,7 @@ export function handleError(err: Error, c: Context): Response {
   if (isDataException(safe.code)) {
     return c.json(errorBody("invalid_input", "a value in the request cannot be stored or compared"), 400);
   }
-  console.error("unhandled error", err.name, safe.code ?? "", safe.message);
+  log.error("unhandled error", { error: err.name, code: safe.code ?? null, message: safe.message });
   return c.json(errorBody("internal_error", "internal error"), 500);
 }
 

@@ -9,6 +9,7 @@ import {
 } from "./admin";
 import { listQuery, replayBody } from "./failed";
 import { oauthCallbackQuery, oauthStartQuery } from "./oauth";
+import { runsQuery } from "./runs";
 
 type Operation = {
   method: "get" | "post" | "delete";
@@ -242,6 +243,40 @@ const operations: Operation[] = [
     tag: "deletes",
     summary: "Confirm or reject a held delete (decision: confirm | reject)",
     responses: { "200": "decided", "409": "already decided", ...accountErrors },
+  },
+  {
+    method: "get",
+    path: "/admin/accounts/{accountId}/runs",
+    tag: "runs",
+    summary:
+      "Run history, newest first: one row per entity of a run, with its trigger, counts and error (paged)",
+    query: runsQuery,
+    responses: { "200": "page of runs", ...accountErrors },
+  },
+  {
+    method: "get",
+    path: "/admin/accounts/{accountId}/runs/{runId}",
+    tag: "runs",
+    summary: "One run (by run id or history id), one row per entity",
+    responses: { "200": "the run", ...accountErrors, "404": "no such account or run" },
+  },
+  {
+    method: "get",
+    path: "/admin/accounts/{accountId}/runs/{runId}/logs",
+    tag: "runs",
+    summary: "A run's log lines (at most 200 per entity kept, then a line counting those dropped)",
+    responses: { "200": "log lines", ...accountErrors, "404": "no such account or run" },
+  },
+  {
+    method: "get",
+    path: "/admin/metrics",
+    tag: "system",
+    summary: "Metrics in Prometheus text format, from durable state (admin token only)",
+    responses: {
+      "200": "text/plain exposition",
+      "401": "no or bad credentials",
+      "404": "not the admin token",
+    },
   },
   {
     method: "post",

@@ -4,6 +4,7 @@ import { toHex, utf8 } from "../core/encoding";
 import { AppError } from "../core/errors";
 import { storableText, stringReason, wrapJson } from "../core/storable";
 import type { Env } from "../env";
+import { writePoint } from "../metrics/counters";
 import { accountStub } from "../sync/stubs";
 import { checkDeclaredLength, readLimitedBody } from "../webhooks/body";
 import { type WebhookScheme, webhookSchemeFor } from "../webhooks/schemes";
@@ -52,7 +53,16 @@ export function webhookRoutes(overrides: Partial<WebhookDeps> = {}) {
     }
     const rawBody = await readLimitedBody(c.req.raw);
 
-    const target = await verifiedTarget(c, deps, scheme, provider, connectionId, rawBody);
+    // Refusals are counted in Analytics Engine only: counting unauthenticated requests in Postgres would let
+    // anyone write to it. Verified and recorded events are counted from the inbox itself.
+    const target = await verifiedTarget(c, deps, scheme, provider, connectionId, rawBody).catch(
+      (error: unknown) => {
+        if (error instanceof AppError && error.status === 401)
+          writePoint(c.env.METRICS, "webhooks_rejected", { provider, reason: error.code }, 1);
+        throw error;
+      },
+    );
+    writePoint(c.env.METRICS, "webhooks_verified", { provider }, 1);
 
     let text: string;
     let body: unknown;

@@ -1,11 +1,14 @@
 import type { Connector } from "../connectors/types";
 import { type BackoffOptions, equalJitterBackoffMs } from "../core/backoff";
+import { logger, withIds } from "../core/log";
 import { openDb, systemDb } from "../db/client";
 import type { Env } from "../env";
 import { transformBatch } from "./batch";
 import { settleDeadLetters } from "./dead-letter";
 import { databaseError } from "./failures";
 import { type TransformMessage, transformMessageSchema } from "./messages";
+
+const log = logger("pipeline");
 
 /** wrangler.toml `max_retries` of the transforms queue: deliveries after the first before the dead-letter queue. */
 export const TRANSFORM_MAX_RETRIES = 5;
@@ -58,7 +61,7 @@ export async function handleTransformBatch(
     if (parsed.success) valid.push({ message, body: parsed.data });
     else {
       // A message we can't read will never become readable; retrying it only delays its batch-mates.
-      console.error("dropping unreadable transform message", message.id);
+      log.error("dropping unreadable transform message", { messageId: message.id });
       message.ack();
     }
   }
@@ -82,7 +85,7 @@ export async function handleTransformBatch(
           else v.message.ack();
         });
       } catch (error) {
-        console.error("dead-letter batch failed", databaseError(error).message);
+        log.error("dead-letter batch failed", { error: databaseError(error).message });
         for (const v of valid) retry(v.message);
       }
       return;
@@ -96,7 +99,11 @@ export async function handleTransformBatch(
       const outcome = outcomes[i];
       if (outcome?.ok) v.message.ack();
       else {
-        console.error("transform message failed", v.message.id, outcome?.error ?? "no outcome");
+        withIds(log, v.body).error("transform message failed", {
+          messageId: v.message.id,
+          page: v.body.pageNo,
+          error: outcome?.error ?? "no outcome",
+        });
         retry(v.message);
       }
     });

@@ -8,6 +8,7 @@ export const DEFAULT_TOMBSTONE_RETENTION_DAYS = 30;
 export const DEFAULT_FAILED_RECORD_RETENTION_DAYS = 30;
 export const DEFAULT_INBOX_RETENTION_DAYS = 7;
 export const DEFAULT_HELD_DELETE_RETENTION_DAYS = 30;
+export const DEFAULT_RUN_HISTORY_RETENTION_DAYS = 30;
 
 /** How long each kind of finished row is kept (README, Configuration). */
 export type RetentionConfig = {
@@ -16,6 +17,7 @@ export type RetentionConfig = {
   failedRecordDays: number;
   inboxDays: number;
   heldDeleteDays: number;
+  runHistoryDays: number;
 };
 
 /**
@@ -253,12 +255,42 @@ export function pruneDecidedHeldDeletes(
   );
 }
 
+/**
+ * Runs (and their log lines) not touched for longer than the retention, in one statement per chunk. A run
+ * still IN_PROGRESS is kept however old: staging retention reads it as the mark of an open run.
+ */
+export function pruneRunHistory(
+  db: Db,
+  olderThanDays: number = DEFAULT_RUN_HISTORY_RETENTION_DAYS,
+  opts: PruneOptions = {},
+): Promise<PruneResult> {
+  const cutoff = cutoffHours(olderThanDays * 24);
+  return inChunks(
+    db,
+    opts,
+    (limit) => sql`
+      with gone as (
+        delete from sync_runs where id in (
+          select r.id from sync_runs r
+          where r.status <> 'IN_PROGRESS' and r.updated_at < ${cutoff} and ${inScope("r", opts.accountIds)}
+          limit ${limit})
+        returning connection_id, entity, run_id
+      ), lines as (
+        delete from sync_run_logs l using gone g
+        where l.connection_id = g.connection_id and l.entity = g.entity and l.run_id = g.run_id
+        returning 1
+      )
+      select 1 from gone`,
+  );
+}
+
 export type RetentionReport = {
   staging: number;
   tombstones: number;
   failedRecords: number;
   inbox: number;
   heldDeletes: number;
+  runs: number;
   /** Some kind stopped at the call's bounds: a later call continues. */
   more: boolean;
 };
@@ -274,13 +306,15 @@ export async function pruneAll(
   const failed = await pruneResolvedFailures(db, config.failedRecordDays, opts);
   const held = await pruneDecidedHeldDeletes(db, config.heldDeleteDays, opts);
   const tombstones = await pruneTombstones(db, config.tombstoneDays, opts);
+  const runs = await pruneRunHistory(db, config.runHistoryDays, opts);
   return {
     staging: staging.deleted,
     tombstones: tombstones.deleted,
     failedRecords: failed.deleted,
     inbox: inbox.deleted,
     heldDeletes: held.deleted,
-    more: staging.more || inbox.more || failed.more || held.more || tombstones.more,
+    runs: runs.deleted,
+    more: staging.more || inbox.more || failed.more || held.more || tombstones.more || runs.more,
   };
 }
 
@@ -302,6 +336,7 @@ export function retentionConfig(env: {
   FAILED_RECORD_RETENTION_DAYS?: string;
   WEBHOOK_INBOX_RETENTION_DAYS?: string;
   HELD_DELETE_RETENTION_DAYS?: string;
+  RUN_HISTORY_RETENTION_DAYS?: string;
 }): RetentionConfig {
   return {
     stagingHours: stagingRetentionHours(env.STAGING_RETENTION_HOURS),
@@ -309,5 +344,6 @@ export function retentionConfig(env: {
     failedRecordDays: setting(env.FAILED_RECORD_RETENTION_DAYS, DEFAULT_FAILED_RECORD_RETENTION_DAYS),
     inboxDays: setting(env.WEBHOOK_INBOX_RETENTION_DAYS, DEFAULT_INBOX_RETENTION_DAYS),
     heldDeleteDays: setting(env.HELD_DELETE_RETENTION_DAYS, DEFAULT_HELD_DELETE_RETENTION_DAYS),
+    runHistoryDays: setting(env.RUN_HISTORY_RETENTION_DAYS, DEFAULT_RUN_HISTORY_RETENTION_DAYS),
   };
 }

@@ -46,14 +46,15 @@ export function runCountsStatement(counts: RunCounts[]): SQL {
   }));
   return sql`
     insert into sync_runs (account_id, connection_id, provider, entity, run_id, mode, status, written, unchanged,
-      failed)
+      failed, trigger)
     select r.account_id, r.connection_id, r.provider, r.entity, r.run_id,
            case when r.run_id like 'webhook:%' then 'webhook' when r.run_id like 'replay:%' then 'replay'
                 else 'sync' end,
            -- A webhook fetch or a replay is over once transformed; a sync run's status is the object's to write
            -- (the consumer may get there first), so it never claims IN_PROGRESS on the object's behalf.
            case when r.run_id like 'webhook:%' or r.run_id like 'replay:%' then 'COMPLETED' else 'PENDING' end,
-           r.written, r.unchanged, r.failed
+           r.written, r.unchanged, r.failed,
+           case when r.run_id like 'webhook:%' then 'webhook' when r.run_id like 'replay:%' then 'replay' end
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
       as r(account_id text, connection_id text, provider text, entity text, run_id text, written bigint,
            unchanged bigint, failed bigint)

@@ -1,4 +1,5 @@
 import { withAllAccounts } from "../accounts/tenant";
+import { logger } from "../core/log";
 import { type Db, openDb, systemDb } from "../db/client";
 import type { Env } from "../env";
 import { reannounceAfterMinutes, reannounceStalePages } from "../pipeline/reannounce";
@@ -7,6 +8,8 @@ import { sweepForCron } from "../webhooks/sweep";
 import { INVOCATION_CONNECTIONS, settleWithLimit } from "./concurrency";
 import { activeConnections, claimDueConnections, fanOutDeltaSyncs } from "./fan-out";
 import { accountStub } from "./stubs";
+
+const log = logger("cron");
 
 export const DELTA_CRON = "*/15 * * * *";
 export const RECONCILE_CRON = "17 3 * * *";
@@ -43,7 +46,7 @@ export async function runCron(
   scope: CronScope = {},
 ): Promise<CronResult> {
   if (cron !== DELTA_CRON && cron !== RECONCILE_CRON) {
-    console.warn("scheduled: no job for cron", cron);
+    log.warn("scheduled: no job for cron", { cron });
     return { job: "unknown", cron };
   }
   const handle = openDb(systemDb(env));
@@ -94,7 +97,7 @@ async function prune(db: Db, env: Env, scope: CronScope, budgetMs: number) {
   } catch (error) {
     // Pruning is housekeeping: it never fails the job it rides on. Only the error's class is logged, never
     // a database message (those can carry row values).
-    console.warn("retention pass failed", error instanceof Error ? error.name : "unknown");
+    log.warn("retention pass failed", { error: error instanceof Error ? error.name : "unknown" });
     return null;
   }
 }

@@ -35,6 +35,7 @@ export type SyncStarter = (req: {
   provider: string;
   entities: string[];
   mode: SyncMode;
+  origin?: string;
 }) => Promise<unknown>;
 
 /** Starts a delta run of every entity of every due connection, each through its account's object. */
@@ -49,6 +50,7 @@ export async function fanOutDeltaSyncs(
       provider: c.provider,
       entities: Object.keys(connectorFor(c.provider).entities),
       mode: "delta",
+      origin: "schedule",
     }),
   );
   return { connections: due.length, failed: results.filter((r) => r.status === "rejected").length };

@@ -1,9 +1,12 @@
+import { logger } from "../core/log";
 import { safeErrorMessage } from "../core/safe-error";
 import type { Db } from "../db/client";
 import type { Env } from "../env";
 import { INVOCATION_CONNECTIONS, settleWithLimit } from "../sync/concurrency";
 import { accountStub } from "../sync/stubs";
 import { type IngestRequest, pendingInboxEvents } from "./inbox";
+
+const log = logger("webhooks");
 
 export type SweepReport = { dispatched: number; failed: number };
 
@@ -36,11 +39,10 @@ export async function sweepForCron(db: Db, env: Env, scope: { accountIds?: strin
     const report = await sweepWebhookInbox(db, (req) => accountStub(env, req.accountId).queueWebhook(req), {
       accountIds: scope.accountIds,
     });
-    if (report.dispatched > 0 || report.failed > 0)
-      console.log("webhook inbox sweep", JSON.stringify(report));
+    if (report.dispatched > 0 || report.failed > 0) log.info("webhook inbox sweep", { ...report });
     return report;
   } catch (error) {
-    console.warn("webhook inbox sweep failed", safeErrorMessage(error));
+    log.warn("webhook inbox sweep failed", { error: safeErrorMessage(error) });
     return null;
   }
 }

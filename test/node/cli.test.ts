@@ -347,13 +347,29 @@ describe("edge-etl CLI", () => {
     const status = await json<Status>(["status", ACCOUNT]);
     expect(people(status)?.status).toBe("COMPLETED");
 
-    const runs = await expectCli(["runs", ACCOUNT], 0);
-    expect(runs.stdout).toMatch(/^CONNECTION\s+ENTITY\s+RUN\s+MODE\s+STATUS/);
-    expect(runs.stdout).toMatch(new RegExp(`${CONNECTION}\\s+people\\s+\\S+\\s+onboarding\\s+COMPLETED`));
-    const runList = await json<{ entity: string; fetched: number; written: number }[]>(["runs", ACCOUNT]);
-    const run = runList.find((x) => x.entity === "people");
+    const runs = await expectCli(["runs", ACCOUNT, "--entity", "people"], 0);
+    expect(runs.stdout).toMatch(
+      /^CONNECTION\s+ENTITY\s+RUN\s+MODE\s+STATUS\s+TRIGGER\s+STARTED\s+TOOK\s+REQUESTS\s+429S/,
+    );
+    expect(runs.stdout).toMatch(
+      new RegExp(`${CONNECTION}\\s+people\\s+\\S+\\s+onboarding\\s+COMPLETED\\s+manual\\s`),
+    );
+    const runList = await json<{
+      items: { entity: string; runId: string; fetched: number; written: number; requests: number }[];
+    }>(["runs", ACCOUNT, "--entity", "people"]);
+    const run = runList.items.find((x) => x.entity === "people");
     expect(run?.fetched).toBeGreaterThan(PEOPLE * 0.9);
     expect(run?.written).toBe(run?.fetched);
+    expect(run?.requests).toBeGreaterThan(0);
+
+    const logs = await expectCli(["runs", "logs", ACCOUNT, run?.runId ?? ""], 0);
+    const logLines = logs.stdout.trimEnd().split("\n");
+    expect(logLines[0]).toMatch(/^\S+Z {2}INFO {3}people {2}onboarding run started \(manual\)$/);
+    expect(logLines.at(-1)).toMatch(
+      / {2}people {2}run completed: \d+ pages, \d+ records, \d+ requests \(0 answered 429\)$/,
+    );
+    const missing = await expectCli(["runs", "logs", ACCOUNT, "no-such-run"], 4);
+    expect(missing.stderr).toContain("run_not_found");
   });
 
   it("deletes list shows deletes a complete scan held; reject and confirm decide them", {

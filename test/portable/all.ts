@@ -11,3 +11,4 @@ import "./shared-commit.spec";
 import "./storable.spec";
 import "./exact-json.spec";
 import "./oauth-state.spec";
+import "./log.spec";

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { EXIT, usageError } from "./errors";
 import { follow, outcome, snapshot, type Target } from "./follow";
 import { type Api, seg } from "./http";
-import { renderRuns, renderStatus, type StatusView } from "./status";
+import { type HistoryRun, renderRuns, renderStatus, type StatusView } from "./status";
 import { num, table } from "./table";
 
 export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -256,18 +256,49 @@ export const commands: Command[] = [
   {
     name: "runs",
     args: ["accountId"],
-    summary: "the latest run of every entity, with its counts",
+    summary: "run history, newest first: trigger, requests, 429s and counts of each entity's run",
+    options: {
+      connection: { type: "string", arg: "id", help: "only this connection" },
+      entity: { type: "string", arg: "name", help: "only this entity" },
+      status: { type: "string", arg: "status", help: "only runs in this status (COMPLETED, ERROR, ...)" },
+      limit: { type: "string", arg: "n", help: "runs per page (default 50)" },
+      cursor: { type: "string", arg: "cursor", help: "the next page, as the previous one said" },
+    },
+    read: true,
+    async run(ctx) {
+      const accountId = ctx.args[0] as string;
+      const v = ctx.values;
+      const path = `${acc(accountId)}/runs${query({
+        connectionId: str(v.connection),
+        entity: str(v.entity),
+        status: str(v.status),
+        limit: positiveInt(v.limit, "limit")?.toString(),
+        cursor: str(v.cursor),
+      })}`;
+      const page = await ctx.api().call<{ items: HistoryRun[]; nextCursor: string | null }>("GET", path);
+      if (ctx.json) return printJson(ctx, page);
+      line(ctx, renderRuns(accountId, page.items));
+      if (page.nextCursor) line(ctx, `more: --cursor ${page.nextCursor}`);
+      return EXIT.ok;
+    },
+  },
+  {
+    name: "runs logs",
+    args: ["accountId", "runId"],
+    summary: "a run's log lines (each entity keeps its first 200)",
     options: {},
     read: true,
     async run(ctx) {
-      const s = await ctx.api().call<StatusView>("GET", `${acc(ctx.args[0] as string)}/status`);
-      const runs = s.connections.flatMap((c) =>
-        c.entities
-          .filter((e) => e.lastRun)
-          .map((e) => ({ connectionId: c.id, entity: e.entity, ...e.lastRun })),
-      );
-      if (ctx.json) return printJson(ctx, runs);
-      line(ctx, renderRuns(s));
+      const [accountId, runId] = ctx.args as [string, string];
+      const body = await ctx
+        .api()
+        .call<{ lines: { at: string; level: string; entity: string; message: string }[] }>(
+          "GET",
+          `${acc(accountId)}/runs/${seg(runId)}/logs`,
+        );
+      if (ctx.json) return printJson(ctx, body);
+      for (const l of body.lines)
+        line(ctx, `${l.at}  ${l.level.toUpperCase().padEnd(5)}  ${l.entity}  ${l.message}`);
       return EXIT.ok;
     },
   },

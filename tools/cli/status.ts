@@ -91,29 +91,19 @@ function progressCell(e: EntityView): string {
 }
 
 /** The latest run of every entity, as the status carries it. */
-export function renderRuns(s: StatusView, now = Date.now()): string {
-  const rows = s.connections.flatMap((c) =>
-    c.entities
-      .filter((e) => e.lastRun)
-      .map((e) => {
-        const r = e.lastRun as RunView;
-        return [
-          c.id,
-          e.entity,
-          r.runId,
-          r.mode,
-          r.status,
-          relative(r.startedAt, now),
-          r.finishedAt ? duration(Date.parse(r.finishedAt) - Date.parse(r.startedAt)) : "-",
-          num(r.fetched),
-          num(r.written),
-          num(r.unchanged),
-          num(r.failed),
-          num(r.deleted),
-        ];
-      }),
-  );
-  if (rows.length === 0) return `account ${s.accountId}: no runs yet`;
+/** A row of `GET /admin/accounts/:id/runs`: one entity of a run. */
+export type HistoryRun = RunView & {
+  id: number;
+  connectionId: string;
+  entity: string;
+  trigger: string | null;
+  requests: number;
+  rateLimited: number;
+  error: string | null;
+};
+
+export function renderRuns(accountId: string, items: HistoryRun[], now = Date.now()): string {
+  if (items.length === 0) return `account ${accountId}: no runs yet`;
   return table(
     [
       "CONNECTION",
@@ -121,14 +111,33 @@ export function renderRuns(s: StatusView, now = Date.now()): string {
       "RUN",
       "MODE",
       "STATUS",
+      "TRIGGER",
       "STARTED",
       "TOOK",
+      "REQUESTS",
+      "429S",
       "FETCHED",
       "WRITTEN",
       "UNCHANGED",
       "FAILED",
       "DELETED",
     ],
-    rows,
+    items.map((r) => [
+      r.connectionId,
+      r.entity,
+      r.runId,
+      r.mode,
+      r.status,
+      r.trigger ?? "-",
+      relative(r.startedAt, now),
+      r.finishedAt ? duration(Date.parse(r.finishedAt) - Date.parse(r.startedAt)) : "-",
+      num(r.requests),
+      num(r.rateLimited),
+      num(r.fetched),
+      num(r.written),
+      num(r.unchanged),
+      num(r.failed),
+      num(r.deleted),
+    ]),
   );
 }

@@ -155,12 +155,58 @@ export const syncRuns = pgTable(
     failed: bigint("failed", { mode: "number" }).notNull().default(0),
     deleted: bigint("deleted", { mode: "number" }).notNull().default(0),
     errorMessage: text("error_message"),
+    /** What started the run: `schedule`, `manual`, `reconcile`, `webhook` or `replay`. */
+    trigger: text("trigger"),
+    /** Provider requests the run made (answered, failed or refused with 429). */
+    requests: integer("requests").notNull().default(0),
+    /** Of those, the ones the provider refused with 429. */
+    rateLimited: integer("rate_limited").notNull().default(0),
+    /** Log lines refused once the run held its bound of lines (sync_run_logs keeps the oldest). */
+    logsDropped: integer("logs_dropped").notNull().default(0),
     updatedAt: tz("updated_at").notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex("sync_runs_run_uq").on(t.connectionId, t.entity, t.runId),
     index("sync_runs_account_idx").on(t.accountId, t.connectionId, t.entity, t.startedAt),
+    // The run history pages through an account's runs newest first by id.
+    index("sync_runs_history_idx").on(t.accountId, t.id),
+    // Retention finds finished runs by age.
+    index("sync_runs_finished_idx").on(t.finishedAt),
   ],
+);
+
+/**
+ * A run's log lines, at most RUN_LOG_LIMIT per run (the oldest are kept; the run counts the rest in
+ * logs_dropped). Messages are written by our code from counts, states and safe error messages: never a payload,
+ * a credential or a database message carrying row values.
+ */
+export const syncRunLogs = pgTable(
+  "sync_run_logs",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    ...scopeColumns(),
+    runId: text("run_id").notNull(),
+    at: tz("at").notNull().defaultNow(),
+    level: text("level").notNull(),
+    message: text("message").notNull(),
+  },
+  (t) => [index("sync_run_logs_run_idx").on(t.connectionId, t.entity, t.runId, t.id)],
+);
+
+/**
+ * Counters of events Postgres keeps no other trace of (breaker transitions, webhooks refused before they were
+ * recorded), so `/admin/metrics` reads durable figures whichever isolate counted them. One row per name and
+ * label set, incremented in place.
+ */
+export const metricCounters = pgTable(
+  "metric_counters",
+  {
+    name: text("name").notNull(),
+    labels: text("labels").notNull().default(""),
+    value: bigint("value", { mode: "number" }).notNull().default(0),
+    updatedAt: tz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.labels] })],
 );
 
 /**

@@ -1,0 +1,14 @@
+import { Hono } from "hono";
+import { AppError } from "../core/errors";
+import { systemDb, withDb } from "../db/client";
+import type { Env } from "../env";
+import { collectMetrics } from "../metrics/prometheus";
+import { callerOf, requireAdmin } from "./auth";
+
+/** Prometheus scrape target (admin token only: the figures span accounts). */
+export const metrics = new Hono<{ Bindings: Env }>().use("*", requireAdmin).get("/metrics", async (c) => {
+  if (callerOf(c)?.kind !== "admin")
+    throw new AppError(403, "forbidden", "only the admin token reads metrics");
+  const text = await withDb(systemDb(c.env), collectMetrics);
+  return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+});

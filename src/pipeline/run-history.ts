@@ -1,0 +1,216 @@
+import { type SQL, sql } from "drizzle-orm";
+import { withTenant } from "../accounts/tenant";
+import type { Db } from "../db/client";
+
+/** Log lines kept per run: the oldest; the run counts the rest in `logs_dropped`. */
+export const RUN_LOG_LIMIT = 200;
+
+export type RunLogLevel = "info" | "warn" | "error";
+
+/** One line of a run's log. The message is ours (counts, states, safe error messages), never provider data. */
+export type RunLogLine = {
+  accountId: string;
+  connectionId: string;
+  provider: string;
+  entity: string;
+  runId: string;
+  level: RunLogLevel;
+  message: string;
+};
+
+const MAX_MESSAGE = 1_000;
+
+/**
+ * Appends lines to their runs' logs in one statement, keeping at most RUN_LOG_LIMIT per run: lines past the
+ * bound are counted in the run's `logs_dropped` instead of stored. Two writers racing may each see room for
+ * their lines, so a run can end a few lines over the bound; never unboundedly.
+ */
+export async function appendRunLogs(db: Db, lines: RunLogLine[]): Promise<void> {
+  if (lines.length === 0) return;
+  const rows = lines.map((l, i) => ({
+    account_id: l.accountId,
+    connection_id: l.connectionId,
+    provider: l.provider,
+    entity: l.entity,
+    run_id: l.runId,
+    level: l.level,
+    message: l.message.slice(0, MAX_MESSAGE),
+    ord: i,
+  }));
+  await db.execute(sql`
+    with r as (
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        as r(account_id text, connection_id text, provider text, entity text, run_id text, level text,
+             message text, ord int)
+    ), ranked as (
+      select r.*, row_number() over (partition by connection_id, entity, run_id order by ord) as rn,
+             (select count(*) from sync_run_logs l
+              where l.connection_id = r.connection_id and l.entity = r.entity and l.run_id = r.run_id) as have
+      from r
+    ), ins as (
+      insert into sync_run_logs (account_id, connection_id, provider, entity, run_id, level, message)
+      select account_id, connection_id, provider, entity, run_id, level, message from ranked
+      where have + rn <= ${RUN_LOG_LIMIT}
+      order by ord
+    ), dropped as (
+      select connection_id, entity, run_id, count(*)::int as n from ranked
+      where have + rn > ${RUN_LOG_LIMIT} group by connection_id, entity, run_id
+    )
+    update sync_runs s set logs_dropped = s.logs_dropped + d.n
+    from dropped d
+    where s.connection_id = d.connection_id and s.entity = d.entity and s.run_id = d.run_id`);
+}
+
+export type RunFilter = { connectionId?: string; entity?: string; status?: string };
+
+export type RunView = {
+  /** The history's id of the run (one per entity of a run). */
+  id: number;
+  runId: string;
+  connectionId: string;
+  provider: string;
+  entity: string;
+  mode: string;
+  trigger: string | null;
+  status: string;
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  pages: number;
+  requests: number;
+  rateLimited: number;
+  fetched: number;
+  written: number;
+  unchanged: number;
+  deleted: number;
+  failed: number;
+  error: string | null;
+  logsDropped: number;
+};
+
+type RunRow = {
+  id: string | number;
+  run_id: string;
+  connection_id: string;
+  provider: string;
+  entity: string;
+  mode: string;
+  trigger: string | null;
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  pages: number;
+  requests: number;
+  rate_limited: number;
+  fetched: string | number;
+  written: string | number;
+  unchanged: string | number;
+  deleted: string | number;
+  failed: string | number;
+  error_message: string | null;
+  logs_dropped: number;
+};
+
+const iso = (t: string | null) => (t ? new Date(t).toISOString() : null);
+
+const view = (r: RunRow): RunView => {
+  const startedAt = new Date(r.started_at).toISOString();
+  const finishedAt = iso(r.finished_at);
+  return {
+    id: Number(r.id),
+    runId: r.run_id,
+    connectionId: r.connection_id,
+    provider: r.provider,
+    entity: r.entity,
+    mode: r.mode,
+    trigger: r.trigger,
+    status: r.status,
+    startedAt,
+    finishedAt,
+    durationMs: finishedAt ? Date.parse(finishedAt) - Date.parse(startedAt) : null,
+    pages: r.pages,
+    requests: r.requests,
+    rateLimited: r.rate_limited,
+    fetched: Number(r.fetched),
+    written: Number(r.written),
+    unchanged: Number(r.unchanged),
+    deleted: Number(r.deleted),
+    failed: Number(r.failed),
+    error: r.error_message,
+    logsDropped: r.logs_dropped,
+  };
+};
+
+const COLUMNS =
+  sql.raw(`id, run_id, connection_id, provider, entity, mode, trigger, status, started_at, finished_at,
+  pages, requests, rate_limited, fetched, written, unchanged, deleted, failed, error_message, logs_dropped`);
+
+function where(accountId: string, f: RunFilter): SQL {
+  return sql`account_id = ${accountId}
+    ${f.connectionId ? sql`and connection_id = ${f.connectionId}` : sql``}
+    ${f.entity ? sql`and entity = ${f.entity}` : sql``}
+    ${f.status ? sql`and status = ${f.status}` : sql``}`;
+}
+
+/** An account's runs, newest first, `limit` per page after the history id `beforeId`. */
+export async function listRuns(
+  db: Db,
+  accountId: string,
+  filter: RunFilter,
+  page: { limit: number; beforeId?: number },
+): Promise<{ items: RunView[]; nextBeforeId: number | null }> {
+  return withTenant(db, accountId, async (tx) => {
+    const result = await tx.execute(sql`
+      select ${COLUMNS} from sync_runs
+      where ${where(accountId, filter)} ${page.beforeId ? sql`and id < ${page.beforeId}` : sql``}
+      order by id desc limit ${page.limit + 1}`);
+    const rows = result.rows as RunRow[];
+    const items = rows.slice(0, page.limit).map(view);
+    return { items, nextBeforeId: rows.length > page.limit ? (items.at(-1)?.id ?? null) : null };
+  });
+}
+
+/** The run's rows (one per entity it ran), found by its run id or its history id. */
+export async function getRun(db: Db, accountId: string, runId: string): Promise<RunView[]> {
+  return withTenant(db, accountId, async (tx) => {
+    const byId = /^\d{1,15}$/.test(runId) ? sql`or id = ${Number(runId)}` : sql``;
+    const result = await tx.execute(sql`
+      select ${COLUMNS} from sync_runs where account_id = ${accountId} and (run_id = ${runId} ${byId})
+      order by id`);
+    return (result.rows as RunRow[]).map(view);
+  });
+}
+
+export type RunLogView = { at: string; level: string; entity: string; message: string };
+
+/**
+ * A run's log lines in the order written, each entity's lines followed by a line saying how many more were
+ * dropped when the run passed its bound.
+ */
+export async function listRunLogs(db: Db, accountId: string, runs: RunView[]): Promise<RunLogView[]> {
+  if (runs.length === 0) return [];
+  return withTenant(db, accountId, async (tx) => {
+    const keys = runs.map((r) => ({ connection_id: r.connectionId, entity: r.entity, run_id: r.runId }));
+    const result = await tx.execute(sql`
+      select l.at, l.level, l.entity, l.message from sync_run_logs l
+      join jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) as k(connection_id text, entity text, run_id text)
+        on l.connection_id = k.connection_id and l.entity = k.entity and l.run_id = k.run_id
+      where l.account_id = ${accountId}
+      order by l.id`);
+    const lines = (result.rows as { at: string; level: string; entity: string; message: string }[]).map(
+      (r) => ({ at: new Date(r.at).toISOString(), level: r.level, entity: r.entity, message: r.message }),
+    );
+    for (const run of runs) {
+      if (run.logsDropped > 0) {
+        const last = lines.filter((l) => l.entity === run.entity).at(-1);
+        lines.push({
+          at: last?.at ?? run.startedAt,
+          level: "warn",
+          entity: run.entity,
+          message: `${run.logsDropped} more lines dropped (a run keeps its first ${RUN_LOG_LIMIT})`,
+        });
+      }
+    }
+    return lines;
+  });
+}
