@@ -96,12 +96,13 @@ export const loops = dotloopEntity({
     completed_task_count: l.completedTaskCount ?? null,
   }),
   more: (l, source) => {
-    // A loop fetched at its own URL (a webhook) may come without its details: its transaction would then be
-    // written without address, price and dates. It is left to the next listing (the delta that follows the
-    // change, since the loop's `updated` moved), which brings the loop with its details.
+    // A loop fetched at its own URL (a webhook) may come without its details: its transaction then has no
+    // address, price or dates until the next listing (the delta after the change) brings them back.
     const detail = l.details ?? null;
-    if (!detail) return [];
-    return [loopDetailRow(detail, l, source), loopToTransaction(l, typedDetail(detail), source)];
+    return [
+      ...(detail ? [loopDetailRow(detail, l, source)] : []),
+      loopToTransaction(l, detail ? typedDetail(detail) : null, source),
+    ];
   },
   // Loops are never deleted; a merged loop is retired (LOOP_MERGED, or 301 on its id) with what it fed.
   alsoDelete: (sourceId) => [{ table: dotloopLoopDetails, sourceId }, transactionDelete(sourceId)],

@@ -208,7 +208,7 @@ export function resolveDotloopWebhook(payload: unknown): DotloopWebhookResolutio
 
 /**
  * A loop at its own URL, asking for its details: the single-loop answer may not honour include_details, and a
- * loop without them writes only its own row (loops.ts) until the next listing brings them.
+ * loop without them has no detail-derived transaction fields until the next listing brings them (loops.ts).
  */
 function loopRecord(profileId: string, id: string) {
   return { id, path: `/profile/${profileId}/loop/${id}?include_details=true` };
