@@ -314,6 +314,7 @@ async function prepareFanOut(
         : null,
     overlapMs: deps.overlapMs,
     ...(spec.ancestors ? { ancestors: spec.ancestors } : {}),
+    ...(spec.where ? { only: spec.where } : {}),
   };
   const parents = parentRefCursor((after) => deps.tenantDb((db) => parentsAfter(db, scope, after)));
   if (state.fanOut) return { kind: "ready", state, parents };

@@ -377,6 +377,11 @@ async function fetchEachRecord(
       continue;
     }
     if (got.kind === "gone") continue;
+    // The record's own URL names its parents; its body may not (ParentSpec.stamp does the same for lists).
+    for (const record of got.records) {
+      if (!target.stamp || !record || typeof record !== "object") continue;
+      Object.assign(record as Record<string, unknown>, target.stamp);
+    }
     const page: StagedRecord[] = got.records.map((payload) => ({
       sourceId: entity.sourceIdOf(payload),
       op: "upsert",

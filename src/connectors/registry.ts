@@ -1,19 +1,18 @@
 import { AppError } from "../core/errors";
 import { standardWebhookScheme } from "../webhooks/standard";
-import { dotloopWebhookScheme } from "./dotloop/signature";
+import { dotloop } from "./dotloop";
 import { fub } from "./fub";
 import type { Connector, WebhookScheme } from "./types";
 
 // The one place that lists providers by name.
 
-const connectors: Record<string, Connector> = { fub };
+const connectors: Record<string, Connector> = { fub, dotloop };
 
 /**
  * Providers we take webhooks from before their connector exists: their own scheme where they have one, the
  * rest Standard Webhooks. An entry leaves this list when its connector joins `connectors`.
  */
 const webhookOnly: Record<string, WebhookScheme> = {
-  dotloop: dotloopWebhookScheme(),
   lofty: standardWebhookScheme(),
   skyslope: standardWebhookScheme(),
   rezen: standardWebhookScheme(),

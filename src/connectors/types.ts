@@ -171,6 +171,11 @@ export type ParentSpec = {
    * children whose payload doesn't name their parents (a detail record, a participant).
    */
   stamp?: Record<string, string>;
+  /**
+   * Only parents whose core row has these values are listed (column of the parent's core table → value as
+   * text): the provider answers children for some kinds of parent only.
+   */
+  where?: Record<string, string>;
 };
 
 export type RateLimitSpec = {
@@ -260,7 +265,12 @@ export type WebhookResolution = {
 };
 
 /** One record's own URL: `path` is relative to the connection's base URL, so it can't leave its origin. */
-export type RecordFetch = { id: string; path: string };
+export type RecordFetch = {
+  id: string;
+  path: string;
+  /** Fields set on the fetched record, as ParentSpec.stamp sets them on listed children. */
+  stamp?: Record<string, string>;
+};
 
 export type WebhookSpec = {
   /** The provider's signature scheme, with the credential holding its secret already bound. */
@@ -272,6 +282,26 @@ export type WebhookSpec = {
    * Throws on a payload that doesn't have the provider's shape.
    */
   resolve(payload: unknown): WebhookResolution | null;
+  /**
+   * Creates the provider's webhook subscriptions for a connection just authorised (OAuth callback); returns
+   * credential fields to keep with the grant (the signing key it chose, the provider's user id, subscription
+   * ids). Absent: webhooks are registered some other way.
+   */
+  subscribe?(ctx: SubscriptionContext): Promise<Credentials>;
+  /** Removes them when the connection is deleted: best effort, bounded, never thrown. */
+  unsubscribe?(ctx: SubscriptionContext): Promise<void>;
+};
+
+/**
+ * What a subscription hook may do: authenticated, bounded calls on the connection's API (paths relative to
+ * its base URL), with its credentials and the URL its webhooks are to be sent to.
+ */
+export type SubscriptionContext = {
+  credentials: Credentials;
+  webhookUrl: string;
+  call(path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: unknown }>;
+  /** A fresh random secret (hex), e.g. a signing key. */
+  randomSecret(): string;
 };
 
 /** Fetch of explicit records by id through the list endpoint (`?id=1,2,3`), so the answer is a normal page. */
@@ -331,7 +361,14 @@ export type RateLimitPolicy = {
   /** The default context's limit; `contexts` carry their own. */
   limit: number;
   windowMs: number;
-  headers: { limit: string; remaining: string; window?: string; reset?: string };
+  headers: {
+    limit: string;
+    remaining: string;
+    window?: string;
+    reset?: string;
+    /** Unit of the reset header (see RateHeaderNames.resetUnit); seconds when absent. */
+    resetUnit?: "seconds" | "ms-until-reset";
+  };
   /** Name of the context requests matching no entry of `contexts` are counted in ("default" when absent). */
   defaultContext?: string;
   /** Endpoint families counted apart, each with its limit resolved for the connection's credentials. */

@@ -46,7 +46,17 @@ export type TakeResult =
 
 export type HeaderReader = { get(name: string): string | null };
 
-export type RateHeaderNames = { limit?: string; remaining?: string; window?: string; reset?: string };
+export type RateHeaderNames = {
+  limit?: string;
+  remaining?: string;
+  window?: string;
+  reset?: string;
+  /**
+   * What the reset header counts: "seconds" (default: epoch seconds, or a small delta in seconds) or
+   * "ms-until-reset" (milliseconds left in the window, as some providers send it).
+   */
+  resetUnit?: "seconds" | "ms-until-reset";
+};
 
 export type BudgetSnapshot = {
   limit: number;
@@ -161,8 +171,9 @@ export function observeRateHeaders(
 
   let expiresAt = now + windowMs;
   if (reset !== null) {
-    // The header is specified as epoch seconds; small values can only be a delta.
-    const resetMs = reset > 1e9 ? reset * 1000 : now + reset * 1000;
+    // The header is specified as epoch seconds (small values can only be a delta) unless declared otherwise.
+    const resetMs =
+      names.resetUnit === "ms-until-reset" ? now + reset : reset > 1e9 ? reset * 1000 : now + reset * 1000;
     expiresAt = Math.min(now + windowMs, Math.max(now + 1, resetMs));
   }
   const padAt = expiresAt - windowMs;

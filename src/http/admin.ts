@@ -18,6 +18,7 @@ import { withDb } from "../db/client";
 import type { Env } from "../env";
 import type { Vars } from "../oauth/config";
 import { revokeGrant } from "../oauth/flow";
+import { subscriptionContext, unsubscribeWebhooks } from "../oauth/subscriptions";
 import { accountStatus } from "../sync/status";
 import { accountStub } from "../sync/stubs";
 import { forgetMissingTarget } from "../webhooks/targets";
@@ -167,6 +168,33 @@ export const admin = new Hono<{ Bindings: Env }>()
     await withDb(c.env, (db) => deleteConnection(db, accountId, connectionId));
     await accountStub(c.env, accountId).forgetConnection(connectionId, view.provider);
     if (credentials) {
+      // The provider's webhook subscriptions go first, while the grant still authorises the calls.
+      const connector = connectorFor(view.provider);
+      const unsubscribed = await unsubscribeWebhooks(
+        connector,
+        credentials.accessToken
+          ? subscriptionContext({
+              fetch: (input, init) => fetch(input, init),
+              baseUrl: view.baseUrl ?? connector.defaultBaseUrl,
+              accessToken: credentials.accessToken,
+              credentials,
+              webhookUrl: "",
+            })
+          : null,
+      );
+      if (unsubscribed.status === "failed") {
+        console.warn("webhook unsubscription failed", {
+          provider: view.provider,
+          connectionId,
+          reason: unsubscribed.reason,
+        });
+      }
+      if (unsubscribed.status !== "not_applicable") {
+        c.header(
+          "X-Webhook-Unsubscription",
+          unsubscribed.status === "failed" ? `failed; ${unsubscribed.reason}` : unsubscribed.status,
+        );
+      }
       // Best effort and bounded (one call, a short timeout): the delete is done whatever the provider says.
       const revocation = await revokeGrant(
         { fetch: (input, init) => fetch(input, init), vars: c.env as unknown as Vars, connectorFor },

@@ -43,10 +43,14 @@ function stateSecret(env: Env): string {
   return env.OAUTH_STATE_SECRET;
 }
 
-/** Where the provider sends the user back: OAUTH_REDIRECT_BASE_URL, else this request's origin. */
+/** The platform's public origin: OAUTH_REDIRECT_BASE_URL, else this request's origin. */
+function publicBase(env: Env, requestUrl: string): string {
+  return (env.OAUTH_REDIRECT_BASE_URL || new URL(requestUrl).origin).replace(/\/$/, "");
+}
+
+/** Where the provider sends the user back. */
 function redirectUri(env: Env, requestUrl: string, provider: string): string {
-  const base = (env.OAUTH_REDIRECT_BASE_URL || new URL(requestUrl).origin).replace(/\/$/, "");
-  return `${base}/oauth/callback/${encodeURIComponent(provider)}`;
+  return `${publicBase(env, requestUrl)}/oauth/callback/${encodeURIComponent(provider)}`;
 }
 
 async function flowDeps(env: Env, db: OAuthFlowDeps["db"]): Promise<OAuthFlowDeps> {
@@ -124,6 +128,8 @@ export const oauthCallback = new Hono<{ Bindings: Env }>().get("/callback/:provi
       state: q.state,
       error: q.error,
       redirectUri: redirectUri(c.env, c.req.url, provider),
+      webhookUrl: (connectionId) =>
+        `${publicBase(c.env, c.req.url)}/webhooks/${encodeURIComponent(provider)}/${encodeURIComponent(connectionId)}`,
     }),
   );
   const stub = accountStub(c.env, done.accountId);

@@ -9,6 +9,7 @@ import type { Db } from "../db/client";
 import { connections } from "../db/schema";
 import { basicClientAuth, type OAuthClient, oauthClient, type Vars } from "./config";
 import { type OAuthState, STATE_TTL_MS, signState, verifyState } from "./state";
+import { subscriptionContext } from "./subscriptions";
 
 export type OAuthFlowDeps = {
   db: Db;
@@ -28,7 +29,7 @@ const REVOKE_TIMEOUT_MS = 5_000;
 /** A provider error code echoed to the caller only when it looks like one (RFC 6749 `invalid_grant`). */
 const ERROR_CODE = /^[a-z_]{1,64}$/;
 
-type ExistingConnection = { id: string; provider: string; status: string };
+type ExistingConnection = { id: string; provider: string; status: string; baseUrl: string | null };
 
 async function findConnection(
   db: Db,
@@ -37,7 +38,12 @@ async function findConnection(
 ): Promise<ExistingConnection | null> {
   const rows = await inTenant(db, accountId, (t) =>
     t
-      .select({ id: connections.id, provider: connections.provider, status: connections.status })
+      .select({
+        id: connections.id,
+        provider: connections.provider,
+        status: connections.status,
+        baseUrl: connections.baseUrl,
+      })
       .from(connections)
       .where(and(eq(connections.id, connectionId), eq(connections.accountId, accountId)))
       .limit(1),
@@ -134,6 +140,8 @@ export async function completeAuthorization(
     state?: string | undefined;
     error?: string | undefined;
     redirectUri: string;
+    /** Where the connection's webhooks are sent, for a connector that subscribes to them. */
+    webhookUrl?: (connectionId: string) => string;
   },
 ): Promise<CompletedAuthorization> {
   if (!input.state) throw new AppError(400, "invalid_state", "the callback carries no state");
@@ -163,8 +171,35 @@ export async function completeAuthorization(
     refreshToken: tokens.refreshToken,
     accessTokenExpiresAt: String(deps.now() + tokens.expiresInSec * 1000),
   };
-  const blob = await encryptCredentials(deps.keyring, state.accountId, state.connectionId, credentials);
   const existing = await findConnection(deps.db, state.accountId, state.connectionId);
+  const connector = deps.connectorFor(state.provider);
+  const subscribe = connector.webhooks?.subscribe;
+  if (subscribe && input.webhookUrl) {
+    // Subscriptions (and whatever identity the provider's hook reads) are part of an authorised connection:
+    // without them it would take no webhooks unnoticed, so a refusal stores nothing.
+    try {
+      Object.assign(
+        credentials,
+        await subscribe(
+          subscriptionContext({
+            fetch: deps.fetch,
+            baseUrl: existing?.baseUrl ?? client.apiBaseUrl ?? connector.defaultBaseUrl,
+            accessToken: tokens.accessToken,
+            credentials,
+            webhookUrl: input.webhookUrl(state.connectionId),
+          }),
+        ),
+      );
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.slice(0, 200) : "error";
+      throw new AppError(
+        503,
+        "subscription_failed",
+        `the provider refused the webhook subscription: ${reason}`,
+      );
+    }
+  }
+  const blob = await encryptCredentials(deps.keyring, state.accountId, state.connectionId, credentials);
   if (existing) {
     // The pair replaces the whole blob in one statement: no reader sees half of it.
     await inTenant(deps.db, state.accountId, (t) =>

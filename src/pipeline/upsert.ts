@@ -86,7 +86,7 @@ export function markOf(tableName: string, alias: string): string {
  * Versions are ordered by (source updated time, fetch_seq): the provider's time first, and between equal
  * times the later fetch wins, whatever order the messages arrive in. Entities versioned by content
  * (`contentHash`: the provider publishes no update time) are ordered by fetch_seq alone, and keep
- * `md5(raw::text)` in content_hash.
+ * `md5(raw::text)` in content_hash (or of the content columns, for a table without `raw`).
  *
  * Unchanged rows write nothing: a newer version whose content columns and delete state (after the merge
  * rules) equal the stored row's leaves the row as it is (no tuple, synced_at stays), so overlap windows,
@@ -119,13 +119,20 @@ export function upsertStatement(
   const names = shape.columns.map((c) => c.name);
   const recordType = sql.raw(shape.columns.map((c) => `${quote(c.name)} ${c.getSQLType()}`).join(", "));
   const list = sql.raw(names.map(quote).join(", "));
+  // A table without `raw` (a unified table fed by a content-versioned entity) hashes its content columns.
+  const hashed = names.includes("raw")
+    ? "raw::text"
+    : `row(${contentColumns(shape)
+        .filter((n) => n !== "content_hash")
+        .map(quote)
+        .join(", ")})::text`;
   const selected = sql.raw(
     names
       .map((n) =>
         n === "fetch_seq"
           ? "coalesce(fetch_seq, 0) as fetch_seq"
           : n === "content_hash" && byContent
-            ? "md5(raw::text) as content_hash"
+            ? `md5(${hashed}) as content_hash`
             : quote(n),
       )
       .join(", "),

@@ -20,6 +20,8 @@ export type ParentScope = {
   overlapMs: number;
   /** Ancestors' ids read with each parent: name → column of the parent's core table (ParentSpec.ancestors). */
   ancestors?: Record<string, string>;
+  /** Only parents whose columns hold these values (ParentSpec.where). */
+  only?: Record<string, string>;
 };
 
 /** One parent of a fan-out: its id and the ancestors' ids a nested child's path needs. */
@@ -39,7 +41,12 @@ function where(scope: ParentScope): SQL {
       .map((column) => `and c.${quoted(column)} is not null`)
       .join(" "),
   );
-  return sql`c.account_id = ${scope.accountId} and c.connection_id = ${scope.connectionId} ${since} ${addressable}
+  const only = sql.join(
+    Object.entries(scope.only ?? {}).map(
+      ([column, value]) => sql` and c.${sql.raw(quoted(column))}::text = ${value}`,
+    ),
+  );
+  return sql`c.account_id = ${scope.accountId} and c.connection_id = ${scope.connectionId} ${since} ${addressable} ${only}
     and not exists (
       select 1 from core_tombstones t
       where t.connection_id = c.connection_id and t.entity = ${scope.parent.name}

@@ -15,6 +15,7 @@ export type DotloopAccount = z.infer<typeof dotloopAccountSchema>;
 export const account = dotloopEntity({
   name: "account",
   listPath: "/account",
+  single: true,
   versioning: "contentHash",
   schema: dotloopAccountSchema,
   coreTable: dotloopAccounts,

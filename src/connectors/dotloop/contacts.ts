@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { dotloopContacts, dotloopLoopParticipants } from "../../db/schema";
-import { dotloopEntity, dotloopId, dotloopTimestamp, pathId, text } from "./records";
+import { dotloopEntity, dotloopId, dotloopTimestamp, pathId, stampedParents, text } from "./records";
 import { contactDelete, contactToContact, participantDelete, participantToContact } from "./unified";
 
 export const dotloopContactSchema = z.looseObject({
@@ -45,7 +45,7 @@ export const contacts = dotloopEntity({
 });
 
 /** Keys of a participant that are not display-label detail fields. */
-const LIST_KEYS = new Set(["id", "fullName", "email", "role", "phone"]);
+const LIST_KEYS = new Set(["id", "fullName", "email", "role", "phone", "loopId", "profileId"]);
 
 export const dotloopParticipantSchema = z.looseObject({
   id: dotloopId,
@@ -55,29 +55,34 @@ export const dotloopParticipantSchema = z.looseObject({
   phone: text,
   // The detail form adds display-label keys ("company name", "zip/postal code", "cell phone").
   "cell phone": text,
+  ...stampedParents,
 });
 export type DotloopParticipant = z.infer<typeof dotloopParticipantSchema>;
 
 /**
- * Whether a participant's toCore also writes its unified `contacts` row. Off until the engine versions
- * raw-less tables by content: participants publish no update time, so they are versioned by content, and
- * the upsert hashes `raw`, which the unified tables do not have. The mapping is ready
- * (unified.ts participantToContact); turning this on is the whole wiring.
+ * Whether a participant's toCore also writes its unified `contacts` row. Participants publish no update time,
+ * so they are versioned by content; a unified table has no `raw`, so the upsert hashes its content columns.
  */
-export const PARTICIPANTS_FEED_UNIFIED_CONTACTS = false;
+export const PARTICIPANTS_FEED_UNIFIED_CONTACTS = true;
 
 /** A loop's participants: no times published, so versioned by content; deletes come as LOOP_PARTICIPANT_DELETED. */
 export const participants = dotloopEntity({
   name: "participants",
   listPath: "/profile/{profileId}/loop/{loopId}/participant",
+  parent: {
+    entity: "loops",
+    pathParam: "loopId",
+    ancestors: { profileId: "profile_id" },
+    stamp: { loopId: "loopId", profileId: "profileId" },
+  },
   versioning: "contentHash",
   schema: dotloopParticipantSchema,
   coreTable: dotloopLoopParticipants,
   columns: (p, source) => {
     const fields = Object.fromEntries(Object.entries(p).filter(([k]) => !LIST_KEYS.has(k)));
     return {
-      loop_id: pathId(source, "loopId"),
-      profile_id: pathId(source, "profileId"),
+      loop_id: pathId(source, "loopId", p),
+      profile_id: pathId(source, "profileId", p),
       full_name: p.fullName ?? null,
       email: p.email ?? null,
       role: p.role ?? null,

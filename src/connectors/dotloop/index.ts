@@ -2,10 +2,11 @@ import { defineConnector } from "../define";
 import type { EntityDef } from "../types";
 import { account, profiles } from "./account";
 import { contacts, participants } from "./contacts";
-import { documents, folders, tasks } from "./loop-files";
+import { documents, folders } from "./loop-files";
 import { loops } from "./loops";
-import { DOTLOOP_CREDENTIALS } from "./oauth";
+import { DOTLOOP_CREDENTIALS, DOTLOOP_OAUTH } from "./oauth";
 import { dotloopWebhookScheme } from "./signature";
+import { subscribeDotloop, unsubscribeDotloop } from "./subscriptions";
 import { DOTLOOP_WEBHOOK_EVENTS, resolveDotloopWebhook } from "./webhooks";
 
 export const DOTLOOP_BASE_URL = "https://api-gateway.dotloop.com/public/v2";
@@ -14,6 +15,8 @@ export const DOTLOOP_RATE_LIMIT_HEADERS = {
   limit: "X-RateLimit-Limit",
   remaining: "X-RateLimit-Remaining",
   reset: "X-RateLimit-Reset",
+  // Milliseconds left in the window (a public client's test uses 32000), not epoch seconds.
+  resetUnit: "ms-until-reset" as const,
 };
 
 /**
@@ -30,8 +33,21 @@ export const DOTLOOP_BATCH_SIZE = 50;
  */
 export const dotloop = defineConnector({
   provider: "dotloop",
+  displayName: "Dotloop",
   defaultBaseUrl: DOTLOOP_BASE_URL,
-  auth: { kind: "bearer", tokenField: DOTLOOP_CREDENTIALS.accessToken },
+  auth: {
+    kind: "bearer",
+    tokenField: DOTLOOP_CREDENTIALS.accessToken,
+    oauth: {
+      authorizeUrl: DOTLOOP_OAUTH.authorizeUrl,
+      tokenUrl: DOTLOOP_OAUTH.tokenUrl,
+      revokeUrl: DOTLOOP_OAUTH.revokeUrl,
+      clientAuth: "basic",
+      scopes: [...DOTLOOP_OAUTH.scopes],
+      authorizeParams: { redirect_on_deny: "true" },
+      paramsIn: "query",
+    },
+  },
   paging: {
     style: "page-number",
     pageSize: DOTLOOP_BATCH_SIZE,
@@ -51,10 +67,12 @@ export const dotloop = defineConnector({
     verification: dotloopWebhookScheme(DOTLOOP_CREDENTIALS.webhookSigningKey),
     events: DOTLOOP_WEBHOOK_EVENTS,
     resolve: resolveDotloopWebhook,
+    subscribe: subscribeDotloop,
+    unsubscribe: unsubscribeDotloop,
   },
-  // No by-id list filter exists: webhook fetches go record by record (nested.ts recordPath).
+  // No by-id list filter exists: webhook fetches go record by record (webhooks.ts `records`).
   byIds: null,
-  entities: { account, profiles, loops, participants, contacts, folders, documents, tasks } as Record<
+  entities: { account, profiles, loops, participants, contacts, folders, documents } as Record<
     string,
     EntityDef
   >,

@@ -1,6 +1,14 @@
 import { z } from "zod";
 import { dotloopLoopDocuments, dotloopLoopFolders, dotloopLoopTasks } from "../../db/schema";
-import { dotloopEntity, dotloopId, dotloopTimestamp, instantOrNull, pathId, text } from "./records";
+import {
+  dotloopEntity,
+  dotloopId,
+  dotloopTimestamp,
+  instantOrNull,
+  pathId,
+  stampedParents,
+  text,
+} from "./records";
 
 /**
  * Folder, document and task metadata of a loop (names, times, due dates, completion; never document
@@ -11,6 +19,7 @@ const stamped = {
   name: text,
   created: dotloopTimestamp.nullish(),
   updated: dotloopTimestamp.nullish(),
+  ...stampedParents,
 };
 
 export const dotloopFolderSchema = z.looseObject(stamped);
@@ -19,11 +28,17 @@ export type DotloopFolder = z.infer<typeof dotloopFolderSchema>;
 export const folders = dotloopEntity({
   name: "folders",
   listPath: "/profile/{profileId}/loop/{loopId}/folder",
+  parent: {
+    entity: "loops",
+    pathParam: "loopId",
+    ancestors: { profileId: "profile_id" },
+    stamp: { loopId: "loopId", profileId: "profileId" },
+  },
   schema: dotloopFolderSchema,
   coreTable: dotloopLoopFolders,
   columns: (f, source) => ({
-    loop_id: pathId(source, "loopId"),
-    profile_id: pathId(source, "profileId"),
+    loop_id: pathId(source, "loopId", f),
+    profile_id: pathId(source, "profileId", f),
     name: f.name ?? null,
   }),
 });
@@ -34,12 +49,18 @@ export type DotloopDocument = z.infer<typeof dotloopDocumentSchema>;
 export const documents = dotloopEntity({
   name: "documents",
   listPath: "/profile/{profileId}/loop/{loopId}/folder/{folderId}/document",
+  parent: {
+    entity: "folders",
+    pathParam: "folderId",
+    ancestors: { profileId: "profile_id", loopId: "loop_id" },
+    stamp: { folderId: "folderId", loopId: "loopId", profileId: "profileId" },
+  },
   schema: dotloopDocumentSchema,
   coreTable: dotloopLoopDocuments,
   columns: (d, source) => ({
-    folder_id: pathId(source, "folderId"),
-    loop_id: pathId(source, "loopId"),
-    profile_id: pathId(source, "profileId"),
+    folder_id: pathId(source, "folderId", d),
+    loop_id: pathId(source, "loopId", d),
+    profile_id: pathId(source, "profileId", d),
     name: d.name ?? null,
   }),
 });
@@ -61,9 +82,9 @@ export const tasks = dotloopEntity({
   schema: dotloopTaskSchema,
   coreTable: dotloopLoopTasks,
   columns: (t, source) => ({
-    task_list_id: pathId(source, "taskListId"),
-    loop_id: pathId(source, "loopId"),
-    profile_id: pathId(source, "profileId"),
+    task_list_id: pathId(source, "taskListId", t),
+    loop_id: pathId(source, "loopId", t),
+    profile_id: pathId(source, "profileId", t),
     name: t.name ?? null,
     due_at: instantOrNull(t.due),
     completed: t.completed ?? null,

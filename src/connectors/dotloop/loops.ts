@@ -71,10 +71,17 @@ export function loopDetailRow(
 export const loops = dotloopEntity({
   name: "loops",
   listPath: "/profile/{profileId}/loop",
+  // Loops exist for INDIVIDUAL profiles only (another profile answers 403); lists carry their profileId.
+  parent: { entity: "profiles", pathParam: "profileId", where: { type: "INDIVIDUAL" } },
   listParams: { include_details: "true" },
-  // Ascending by update time so the engine's compound cursor holds; the delta bound goes in Dotloop's
-  // `filter=updated_min=…` (nested.ts, DOTLOOP_FILTERS), which IncrementalSpec cannot express yet.
-  incremental: { param: null, cursorField: "updated", sortParams: { sort: "updated:asc" } },
+  // Ascending by update time (Dotloop accepts `updated:asc`), so the cursor advances page by page; the bound
+  // goes in Dotloop's own filter format, inclusive, which the overlap window and versions make harmless.
+  incremental: {
+    param: null,
+    cursorField: "updated",
+    sortParams: { sort: "updated:asc" },
+    filter: { param: "filter", template: "updated_min={since}" },
+  },
   schema: dotloopLoopSchema,
   coreTable: dotloopLoops,
   columns: (l, source) => ({
@@ -89,6 +96,8 @@ export const loops = dotloopEntity({
     completed_task_count: l.completedTaskCount ?? null,
   }),
   more: (l, source) => {
+    // A loop fetched at its own URL (a webhook) may come without its details: its transaction then has no
+    // address, price or dates until the next listing (the delta after the change) brings them back.
     const detail = l.details ?? null;
     return [
       ...(detail ? [loopDetailRow(detail, l, source)] : []),

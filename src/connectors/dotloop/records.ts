@@ -3,7 +3,14 @@ import { z } from "zod";
 import type { Cursor } from "../../core/cursor";
 import { isoInstant } from "../../core/iso-instant";
 import { fieldOf } from "../define";
-import type { CoreWrite, DeleteTarget, EntityDef, IncrementalSpec, SourceContext } from "../types";
+import type {
+  CoreWrite,
+  DeleteTarget,
+  EntityDef,
+  IncrementalSpec,
+  ParentSpec,
+  SourceContext,
+} from "../types";
 
 /**
  * Dotloop ids are JSON integers. Kept exact or refused: an id beyond 2^53 would already be rounded by the
@@ -31,11 +38,24 @@ export function instantOrNull(s: string | null | undefined): string | null {
 }
 
 /**
- * Where a nested record sits. Dotloop's participant, folder, document and task records do not carry their
- * parents' ids: those are in the request path (`/profile/{profileId}/loop/{loopId}/...`). The engine passes
- * them with the source once it lists children by path (see nested.ts); a record that does carry one (a loop's
- * own `profileId`) wins over the path.
+ * Parent ids of a nested record. Dotloop's participant, folder and document records do not carry them: they
+ * are in the request path, and the engine stamps them into the record under these names (ParentSpec.stamp,
+ * RecordFetch.stamp) before anything reads it.
  */
+export const PARENT_FIELDS = {
+  profileId: "profileId",
+  loopId: "loopId",
+  folderId: "folderId",
+} as const;
+
+/** The stamped parent fields of a nested record, validated like any id (digit strings from the stamp). */
+export const stampedParents = {
+  profileId: dotloopRef,
+  loopId: dotloopRef,
+  folderId: dotloopRef,
+};
+
+/** Where a nested record sits, for callers that know it from elsewhere than the record (tests, tools). */
 export type DotloopPath = {
   profileId?: string | null;
   loopId?: string | null;
@@ -44,9 +64,13 @@ export type DotloopPath = {
 };
 export type DotloopSource = SourceContext & { path?: DotloopPath };
 
-/** A parent id from the source's path, as a number for the bigint column; null when absent or malformed. */
-export function pathId(source: SourceContext, key: keyof DotloopPath): number | null {
-  const v = (source as DotloopSource).path?.[key];
+/**
+ * A parent id of a nested record, as a number for the bigint column: the stamped field of the record, else
+ * the source's path; null when neither holds a well-formed id.
+ */
+export function pathId(source: SourceContext, key: keyof DotloopPath, record?: unknown): number | null {
+  const stamped = record && typeof record === "object" ? (record as Record<string, unknown>)[key] : undefined;
+  const v = stamped ?? (source as DotloopSource).path?.[key];
   const parsed = dotloopId.safeParse(v);
   return parsed.success ? parsed.data : null;
 }
@@ -91,8 +115,8 @@ export function coreRow(
 }
 
 /**
- * A Dotloop entity. `listPath` is Dotloop's path with its parents as `{profileId}`/`{loopId}`/... placeholders
- * (nested.ts says how the engine fills them); records are under `data`.
+ * A Dotloop entity. `listPath` is Dotloop's path with its parents as `{profileId}`/`{loopId}`/... placeholders,
+ * filled by the engine from `parent` (ParentSpec); records are under `data`.
  *
  * `versioning: "contentHash"` is for the resources Dotloop publishes no `updated` for (account, profiles,
  * participants, tasks): every run is a complete scan and rows are versioned by content.
@@ -100,6 +124,8 @@ export function coreRow(
 export function dotloopEntity<T extends Stamped>(def: {
   name: string;
   listPath: string;
+  parent?: ParentSpec;
+  single?: boolean;
   versioning?: "updated" | "contentHash";
   incremental?: IncrementalSpec;
   listParams?: Record<string, string>;
@@ -116,6 +142,8 @@ export function dotloopEntity<T extends Stamped>(def: {
     name: def.name,
     ...(def.versioning ? { versioning: def.versioning } : {}),
     listPath: def.listPath,
+    ...(def.parent ? { parent: def.parent } : {}),
+    ...(def.single ? { single: true } : {}),
     collectionKey: "data",
     idField: "id",
     incremental: def.incremental ?? { param: null, cursorField: byContent ? "id" : "updated" },

@@ -122,7 +122,14 @@ export function resolveDotloopWebhook(payload: unknown): DotloopWebhookResolutio
     case "LOOP_CREATED":
     case "LOOP_UPDATED": {
       const id = exactId(e.id ?? e.loopId, "event.id");
-      return { ...base, entity: "loops", ids: [id], deleted: false, path: { profileId, loopId: id } };
+      return {
+        ...base,
+        entity: "loops",
+        ids: [id],
+        deleted: false,
+        path: { profileId, loopId: id },
+        ...(profileId ? { records: [loopRecord(profileId, id)] } : {}),
+      };
     }
     case "LOOP_MERGED": {
       const fromId = exactId(e.fromId, "event.fromId");
@@ -134,6 +141,9 @@ export function resolveDotloopWebhook(payload: unknown): DotloopWebhookResolutio
         deleted: false,
         path: { profileId, loopId: toId },
         merged: { fromId, toId },
+        // The retired id is fetched: it answers 301 to the survivor, which the engine follows, stages, and
+        // records the old id as merged into it.
+        ...(profileId ? { records: [loopRecord(profileId, fromId)] } : {}),
       };
     }
     case "LOOP_PARTICIPANT_CREATED":
@@ -148,18 +158,32 @@ export function resolveDotloopWebhook(payload: unknown): DotloopWebhookResolutio
         ids: [participant],
         deleted: type === "LOOP_PARTICIPANT_DELETED",
         path: { profileId, loopId },
+        ...(profileId && loopId
+          ? {
+              records: [
+                {
+                  id: participant,
+                  path: `/profile/${profileId}/loop/${loopId}/participant/${participant}`,
+                  stamp: { profileId, loopId },
+                },
+              ],
+            }
+          : {}),
       };
     }
     case "CONTACT_CREATED":
     case "CONTACT_UPDATED":
-    case "CONTACT_DELETED":
+    case "CONTACT_DELETED": {
+      const id = exactId(e.id, "event.id");
       return {
         ...base,
         entity: "contacts",
-        ids: [exactId(e.id, "event.id")],
+        ids: [id],
         deleted: type === "CONTACT_DELETED",
         path: {},
+        records: [{ id, path: `/contact/${id}` }],
       };
+    }
     case "PROFILE_UPDATED":
     case "USER_PROFILE_ACTIVATED":
     case "USER_PROFILE_DEACTIVATED":
@@ -168,11 +192,26 @@ export function resolveDotloopWebhook(payload: unknown): DotloopWebhookResolutio
       // The profile whose record or whose access changed: fetched again (a profile we lost answers 403/404,
       // which the engine treats like any unreadable record); nothing is deleted by these events.
       const id = exactId(e.id ?? e.profileId ?? p.profileId, "event.id");
-      return { ...base, entity: "profiles", ids: [id], deleted: false, path: { profileId: id } };
+      return {
+        ...base,
+        entity: "profiles",
+        ids: [id],
+        deleted: false,
+        path: { profileId: id },
+        records: [{ id, path: `/profile/${id}` }],
+      };
     }
     default:
       return null;
   }
+}
+
+/**
+ * A loop at its own URL, asking for its details: the single-loop answer may not honour include_details, and a
+ * loop without them has no detail-derived transaction fields until the next listing brings them (loops.ts).
+ */
+function loopRecord(profileId: string, id: string) {
+  return { id, path: `/profile/${profileId}/loop/${id}?include_details=true` };
 }
 
 /**
