@@ -34,6 +34,11 @@ export type BenchOptions = {
   /** connection counts the webhook sweep measures at */
   concurrency: number[];
   freshness: number;
+  /**
+   * Longest wait, per measured webhook run, for the machine to go quiet first. The smoke waits briefly: on a
+   * machine busy with other work it would otherwise wait the full two minutes three times over.
+   */
+  idleTimeoutSec: number;
   skipTransform: boolean;
   verbose: boolean;
   /** the commit a snapshot run measures (null: the live working tree) */
@@ -82,6 +87,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     webhookSeconds: num("webhook-seconds", smoke ? 2 : 10),
     concurrency: nums("concurrency", smoke ? [8] : [16, 64, 128]),
     freshness: num("freshness", smoke ? 5 : 30),
+    idleTimeoutSec: num("idle-timeout", smoke ? 10 : 120),
     skipTransform: bools.has("skip-transform") || smoke,
     verbose: bools.has("verbose"),
     commit: flags.get("commit") ?? null,
@@ -175,6 +181,7 @@ export async function runBench(
       concurrency: opts.concurrency,
       freshnessSamples: opts.freshness,
       maxId: opts.people,
+      idleTimeoutMs: opts.idleTimeoutSec * 1000,
     });
 
     const per1000 = (x: number) => Math.round((x / main.records) * 1000 * 10) / 10;

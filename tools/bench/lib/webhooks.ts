@@ -80,6 +80,7 @@ export async function runWebhookBench(
     freshnessSamples: number;
     maxId: number;
     backlogTimeoutMs?: number;
+    idleTimeoutMs?: number;
   },
 ): Promise<WebhookBench> {
   const probe = await signedEvent(b, t, 1);
@@ -126,7 +127,13 @@ export async function runWebhookBench(
 async function runLevel(
   b: BenchStack,
   t: Tenant,
-  opts: { durationMs: number; concurrency: number; maxId: number; backlogTimeoutMs?: number },
+  opts: {
+    durationMs: number;
+    concurrency: number;
+    maxId: number;
+    backlogTimeoutMs?: number;
+    idleTimeoutMs?: number;
+  },
 ): Promise<WebhookLevel> {
   const load = (next: (seq: number) => LoadRequest | Promise<LoadRequest>) =>
     runLoad({ baseUrl: b.stack.workerUrl, concurrency: opts.concurrency, durationMs: opts.durationMs, next });
@@ -135,7 +142,7 @@ async function runLevel(
   // Every run starts from a quiet stack: whatever ran before (the last level's backlog) is nobody's cost here.
   const waits: { waitedMs: number; idle: boolean }[] = [];
   const quiet = async () => {
-    waits.push(await waitForIdle(b));
+    waits.push(await waitForIdle(b, { timeoutMs: opts.idleTimeoutMs }));
   };
   await quiet();
   const bareGet = await load(() => ({ method: "GET", path: BARE_PATH }));
