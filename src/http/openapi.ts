@@ -1,5 +1,5 @@
 import type { Hono } from "hono";
-import { generateSpecs } from "hono-openapi";
+import { describeRoute, generateSpecs } from "hono-openapi";
 import { z } from "zod";
 import type { Env } from "../env";
 
@@ -70,6 +70,11 @@ export const accountErrors = {
 
 /** Routes anyone may call (the document's default is the admin token or an account key). */
 export const PUBLIC = { security: [] };
+/** A public route that serves a file or a page rather than JSON (the reference UI, a console's assets). */
+export function publicFile(summary: string, tag = "system") {
+  return describeRoute({ tags: [tag], summary, ...PUBLIC, responses: { "200": ok(summary) } });
+}
+
 /** Routes only the operator's admin token may call. */
 export const ADMIN_ONLY = { security: [{ adminToken: [] as string[] }] };
 

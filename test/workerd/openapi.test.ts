@@ -217,6 +217,8 @@ describe("reference page", () => {
     const res = await exports.default.fetch("http://etl.test/docs");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
+    // The browser refuses anything the page would load from elsewhere.
+    expect(res.headers.get("content-security-policy")).toMatch(/default-src 'self';.*script-src 'self';/);
     const html = await res.text();
     expect(html).not.toMatch(/https?:|\/\/[a-z]/i);
     const loaded = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? "");
