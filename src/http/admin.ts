@@ -44,7 +44,10 @@ export const createAccountBody = z.object({
 });
 export const createConnectionBody = z.object({
   id: z.string().regex(idPattern).optional(),
-  provider: z.string().refine((p) => knownProviders().includes(p), "unknown provider"),
+  provider: z
+    .string()
+    .refine((p) => knownProviders().includes(p), "unknown provider")
+    .meta({ description: `one of: ${knownProviders().join(", ")}` }),
   credentials: z.record(z.string(), z.string()),
   baseUrl: z
     .string()

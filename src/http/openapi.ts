@@ -13,7 +13,16 @@ type JsonSchema = Record<string, unknown>;
 
 /** A zod schema as JSON Schema: requests as the client may send them (defaults optional), responses as sent. */
 function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
-  return z.toJSONSchema(schema, { io, unrepresentable: "any" }) as JsonSchema;
+  const { $schema: _dialect, ...doc } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: "any",
+    override: ({ jsonSchema }) => {
+      // zod bounds every .int() by the safe-integer range; that is noise to a reader, not a limit of the API.
+      if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
+      if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
+    },
+  });
+  return doc;
 }
 
 /** A JSON request body validated by `schema`. */

@@ -189,6 +189,12 @@ describe("OpenAPI document", () => {
     expect(page?.properties?.items?.items?.properties?.exhausted?.type).toBe("boolean");
     expect(Object.keys(page?.properties?.items?.items?.properties ?? {})).toContain("errorCode");
 
+    expect(JSON.stringify(doc)).not.toContain("9007199254740991");
+    const connect = doc.paths["/admin/accounts/{accountId}/connections"]?.post?.requestBody?.content[
+      "application/json"
+    ]?.schema as Schema & { properties: Record<string, { description?: string }> };
+    expect(connect.properties.provider?.description).toMatch(/^one of: .*\bfub\b/);
+
     const created = json("/admin/accounts", "post", "201");
     expect(created?.properties?.apiKey?.type).toBe("string");
     expect(created?.properties?.account?.required?.sort()).toEqual(["createdAt", "id", "name"]);
