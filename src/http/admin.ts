@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { describeRoute } from "hono-openapi";
 import { z } from "zod";
 import {
   createAccount,
@@ -24,6 +25,18 @@ import { accountStub } from "../sync/stubs";
 import { forgetMissingTarget } from "../webhooks/targets";
 import { callerOf, requireAdmin } from "./auth";
 import { ID_PATTERN as idPattern } from "./input";
+import { ADMIN_ONLY, accountErrors, errors, jsonRequest, ok } from "./openapi";
+import {
+  accountPurged,
+  accountStatusView,
+  accountWithConnections,
+  breakerView,
+  connectionView,
+  createdAccount,
+  cursorReset as cursorResetView,
+  pausedState,
+  syncStarted,
+} from "./responses";
 import { jsonBody } from "./validate";
 
 export const createAccountBody = z.object({
@@ -32,7 +45,10 @@ export const createAccountBody = z.object({
 });
 export const createConnectionBody = z.object({
   id: z.string().regex(idPattern).optional(),
-  provider: z.string().refine((p) => knownProviders().includes(p), "unknown provider"),
+  provider: z
+    .string()
+    .refine((p) => knownProviders().includes(p), "unknown provider")
+    .meta({ description: `one of: ${knownProviders().join(", ")}` }),
   credentials: z.record(z.string(), z.string()),
   baseUrl: z
     .string()
@@ -97,13 +113,120 @@ function checkEntity(provider: string, entity: string): void {
   }
 }
 
+/** What each route is, for the OpenAPI document (see ./openapi.ts). */
+const doc = {
+  createAccount: describeRoute({
+    tags: ["accounts"],
+    summary: "Create an account (admin token only); its API key is returned once",
+    ...ADMIN_ONLY,
+    requestBody: jsonRequest(createAccountBody),
+    responses: {
+      "201": ok("created, with the API key", createdAccount),
+      ...errors({ ...accountErrors, "403": "account keys cannot create accounts", "409": "account exists" }),
+    },
+  }),
+  account: describeRoute({
+    tags: ["accounts"],
+    summary: "An account with its connections",
+    responses: { "200": ok("account", accountWithConnections), ...errors(accountErrors) },
+  }),
+  purge: describeRoute({
+    tags: ["accounts"],
+    summary:
+      "Purge an account: its rows in every account table and its object's storage; answers the counts removed. An account key must add ?confirm=<accountId>",
+    parameters: [
+      {
+        name: "confirm",
+        in: "query",
+        description: "the account id again (required of account keys)",
+        schema: { type: "string" },
+      },
+    ],
+    responses: {
+      "200": ok("purged, with the rows removed per table", accountPurged),
+      ...errors({
+        ...accountErrors,
+        "400": "invalid request, or an account key without ?confirm=<accountId>",
+      }),
+    },
+  }),
+  connect: describeRoute({
+    tags: ["connections"],
+    summary:
+      "Connect a provider; credentials are stored encrypted and never returned. Only the admin token may set id, baseUrl or settings.breaker",
+    requestBody: jsonRequest(createConnectionBody),
+    responses: {
+      "201": ok("created", connectionView),
+      ...errors({
+        ...accountErrors,
+        "403": "an account key set id, baseUrl or settings.breaker",
+        "409": "connection exists (admin token only)",
+      }),
+    },
+  }),
+  connection: describeRoute({
+    tags: ["connections"],
+    summary: "A connection (without credentials)",
+    responses: { "200": ok("connection", connectionView), ...errors(accountErrors) },
+  }),
+  disconnect: describeRoute({
+    tags: ["connections"],
+    summary:
+      "Remove a connection and forget its sync state; an OAuth grant is then revoked at the provider (best effort, bounded; X-OAuth-Revocation: revoked or failed; <reason>)",
+    responses: { "204": ok("deleted"), ...errors(accountErrors) },
+  }),
+  sync: describeRoute({
+    tags: ["sync"],
+    summary: "Start delta or onboarding runs for one or all connections and entities",
+    requestBody: jsonRequest(syncBody),
+    responses: { "202": ok("runs started or already running", syncStarted), ...errors(accountErrors) },
+  }),
+  status: describeRoute({
+    tags: ["sync"],
+    summary:
+      "Every connection and entity: state, lease, breaker, rate budget, progress and ETA, provider vs our counts",
+    responses: { "200": ok("status", accountStatusView), ...errors(accountErrors) },
+  }),
+  pause: describeRoute({
+    tags: ["sync"],
+    summary: "Pause the account's syncs (runs stop at their next step)",
+    responses: { "200": ok("paused", pausedState), ...errors(accountErrors) },
+  }),
+  resume: describeRoute({
+    tags: ["sync"],
+    summary: "Resume paused syncs",
+    responses: { "200": ok("resumed", pausedState), ...errors(accountErrors) },
+  }),
+  cursorReset: describeRoute({
+    tags: ["sync"],
+    summary: "Forget an entity's delta cursor (the next delta starts from the beginning)",
+    requestBody: jsonRequest(cursorResetBody),
+    responses: {
+      "200": ok("reset", cursorResetView),
+      ...errors({ ...accountErrors, "409": "a run is in progress" }),
+    },
+  }),
+  breaker: describeRoute({
+    tags: ["sync"],
+    summary: "Force a connection's circuit breaker open or closed, or back to automatic",
+    requestBody: jsonRequest(accountBreakerBody),
+    responses: { "200": ok("breaker state", breakerView), ...errors(accountErrors) },
+  }),
+  connectionBreaker: describeRoute({
+    tags: ["sync"],
+    summary: "Same as /breaker, addressed by path",
+    requestBody: jsonRequest(connectionBreakerBody),
+    responses: { "200": ok("breaker state", breakerView), ...errors(accountErrors) },
+  }),
+};
+
 export const admin = new Hono<{ Bindings: Env }>()
   .use("*", requireAdmin)
-  .post("/accounts", async (c) => {
+  .post("/accounts", doc.createAccount, async (c) => {
     const body = await jsonBody(c, createAccountBody);
     return c.json(await withDb(c.env, (db) => createAccount(db, body)), 201);
   })
-  .get("/accounts/:accountId", async (c) => {
+  .get("/accounts/:accountId", doc.account, async (c) => {
     const id = c.req.param("accountId");
     return c.json(
       await withDb(c.env, async (db) => ({
@@ -112,7 +235,7 @@ export const admin = new Hono<{ Bindings: Env }>()
       })),
     );
   })
-  .delete("/accounts/:accountId", async (c) => {
+  .delete("/accounts/:accountId", doc.purge, async (c) => {
     const accountId = c.req.param("accountId");
     // Irreversible: an account key must name the account a second time; the operator's token suffices.
     if (callerOf(c)?.kind !== "admin" && c.req.query("confirm") !== accountId) {
@@ -140,7 +263,7 @@ export const admin = new Hono<{ Bindings: Env }>()
     }
     return c.json({ ...purged, objectStorage });
   })
-  .post("/accounts/:accountId/connections", async (c) => {
+  .post("/accounts/:accountId/connections", doc.connect, async (c) => {
     const body = await jsonBody(c, createConnectionBody);
     if (callerOf(c)?.kind !== "admin") checkAccountConnectionBody(body);
     const keyring = await parseKeyring(c.env.CREDENTIALS_KEY);
@@ -150,10 +273,10 @@ export const admin = new Hono<{ Bindings: Env }>()
     forgetMissingTarget(c.env, view.provider, view.id);
     return c.json(view, 201);
   })
-  .get("/accounts/:accountId/connections/:connectionId", async (c) =>
+  .get("/accounts/:accountId/connections/:connectionId", doc.connection, async (c) =>
     c.json(await existingConnection(c.env, c.req.param("accountId"), c.req.param("connectionId"))),
   )
-  .delete("/accounts/:accountId/connections/:connectionId", async (c) => {
+  .delete("/accounts/:accountId/connections/:connectionId", doc.disconnect, async (c) => {
     const accountId = c.req.param("accountId");
     const connectionId = c.req.param("connectionId");
     const view = await existingConnection(c.env, accountId, connectionId);
@@ -217,7 +340,7 @@ export const admin = new Hono<{ Bindings: Env }>()
     }
     return c.body(null, 204);
   })
-  .post("/accounts/:accountId/sync", async (c) => {
+  .post("/accounts/:accountId/sync", doc.sync, async (c) => {
     const body = await jsonBody(c, syncBody);
     const accountId = await existingAccount(c);
     const all = await withDb(c.env, (db) => listConnections(db, accountId));
@@ -240,19 +363,19 @@ export const admin = new Hono<{ Bindings: Env }>()
     }
     return c.json({ runs }, 202);
   })
-  .get("/accounts/:accountId/status", async (c) => {
+  .get("/accounts/:accountId/status", doc.status, async (c) => {
     const accountId = await existingAccount(c);
     return c.json(await accountStatus(c.env, accountId));
   })
-  .post("/accounts/:accountId/pause", async (c) => {
+  .post("/accounts/:accountId/pause", doc.pause, async (c) => {
     const accountId = await existingAccount(c);
     return c.json(await accountStub(c.env, accountId).pause());
   })
-  .post("/accounts/:accountId/resume", async (c) => {
+  .post("/accounts/:accountId/resume", doc.resume, async (c) => {
     const accountId = await existingAccount(c);
     return c.json(await accountStub(c.env, accountId).resume());
   })
-  .post("/accounts/:accountId/cursor/reset", async (c) => {
+  .post("/accounts/:accountId/cursor/reset", doc.cursorReset, async (c) => {
     const body = await jsonBody(c, cursorResetBody);
     const accountId = await existingAccount(c);
     const conn = await existingConnection(c.env, accountId, body.connectionId);
@@ -260,14 +383,14 @@ export const admin = new Hono<{ Bindings: Env }>()
     const state = await accountStub(c.env, accountId).resetCursor(accountId, conn.id, body.entity);
     return c.json({ connectionId: conn.id, entity: body.entity, cursor: null, state });
   })
-  .post("/accounts/:accountId/breaker", async (c) => {
+  .post("/accounts/:accountId/breaker", doc.breaker, async (c) => {
     const body = await jsonBody(c, accountBreakerBody);
     const accountId = await existingAccount(c);
     const conn = await existingConnection(c.env, accountId, body.connectionId);
     const breaker = await accountStub(c.env, accountId).setBreaker(conn.id, body.state);
     return c.json({ connectionId: conn.id, breaker });
   })
-  .post("/accounts/:accountId/connections/:connectionId/breaker", async (c) => {
+  .post("/accounts/:accountId/connections/:connectionId/breaker", doc.connectionBreaker, async (c) => {
     const body = await jsonBody(c, connectionBreakerBody);
     const accountId = await existingAccount(c);
     const conn = await existingConnection(c.env, accountId, c.req.param("connectionId"));

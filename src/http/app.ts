@@ -12,17 +12,16 @@ import { runs } from "./runs";
 import { webhooks } from "./webhooks";
 
 export function createApp() {
-  return new Hono<{ Bindings: Env }>()
+  const app = new Hono<{ Bindings: Env }>()
     .use("*", rejectMalformedUrl)
     .route("/health", health)
-    .route("/", apiDocs)
     .route("/admin", admin)
     .route("/admin", failed)
     .route("/admin", oauthStart)
     .route("/oauth", oauthCallback)
     .route("/admin", runs)
     .route("/admin", metrics)
-    .route("/webhooks", webhooks)
-    .notFound(notFound)
-    .onError(handleError);
+    .route("/webhooks", webhooks);
+  // The document is generated from the app's own route table, so it is mounted on the finished app.
+  return app.route("/", apiDocs(app)).notFound(notFound).onError(handleError);
 }

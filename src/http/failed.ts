@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { describeRoute } from "hono-openapi";
 import { z } from "zod";
 import { getAccount } from "../accounts/accounts";
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../core/encoding";
@@ -9,6 +10,8 @@ import { listFailed, replayFailed } from "../pipeline/replay";
 import { decidePendingDeletes, listPendingDeletes } from "../pipeline/run-completion";
 import { requireAdmin } from "./auth";
 import { isCleanText } from "./input";
+import { accountErrors, errors, jsonRequest, ok, queryParameters } from "./openapi";
+import { deleteDecision, failedPage, heldDeletes, replayResult } from "./responses";
 import { jsonBody } from "./validate";
 
 const short = z.string().min(1).max(256);
@@ -78,10 +81,51 @@ function parseQuery(query: Record<string, string>) {
   return parsed.data;
 }
 
+/** What each route is, for the OpenAPI document (see ./openapi.ts). */
+const doc = {
+  list: describeRoute({
+    tags: ["failed records"],
+    summary: "Records the transform could not take, with their reason (paged)",
+    parameters: queryParameters(listQuery),
+    responses: {
+      "200": ok("page of failed records", failedPage),
+      ...errors({ ...accountErrors, "400": "invalid filter, limit or cursor" }),
+    },
+  }),
+  replay: describeRoute({
+    tags: ["failed records"],
+    summary: "Send matching failed records through staging again (idempotent)",
+    requestBody: jsonRequest(replayBody),
+    responses: { "202": ok("replayed", replayResult), ...errors(accountErrors) },
+  }),
+  deletes: describeRoute({
+    tags: ["deletes"],
+    summary: "Deletes held because a run would remove more than the allowed share",
+    parameters: queryParameters(z.object({ status: deletesQuery.default("pending") })),
+    responses: { "200": ok("held deletes", heldDeletes), ...errors(accountErrors) },
+  }),
+  decide: describeRoute({
+    tags: ["deletes"],
+    summary: "Confirm or reject a held delete",
+    parameters: [
+      {
+        name: "decision",
+        in: "path",
+        required: true,
+        schema: { type: "string", enum: ["confirm", "reject"] },
+      },
+    ],
+    responses: {
+      "200": ok("decided", deleteDecision),
+      ...errors({ ...accountErrors, "409": "already decided" }),
+    },
+  }),
+};
+
 /** Failed records (list, replay) and deletes held for an operator's decision. */
 export const failed = new Hono<{ Bindings: Env }>()
   .use("*", requireAdmin)
-  .get("/accounts/:accountId/failed", async (c) => {
+  .get("/accounts/:accountId/failed", doc.list, async (c) => {
     const accountId = c.req.param("accountId");
     const q = parseQuery(c.req.query());
     const afterId = decodeCursor(q.cursor);
@@ -94,7 +138,7 @@ export const failed = new Hono<{ Bindings: Env }>()
       nextCursor: page.nextAfterId === null ? null : encodeCursor(page.nextAfterId),
     });
   })
-  .post("/accounts/:accountId/failed/replay", async (c) => {
+  .post("/accounts/:accountId/failed/replay", doc.replay, async (c) => {
     const accountId = c.req.param("accountId");
     const body = await jsonBody(c, replayBody);
     const result = await withDb(c.env, async (db) => {
@@ -103,7 +147,7 @@ export const failed = new Hono<{ Bindings: Env }>()
     });
     return c.json(result, 202);
   })
-  .get("/accounts/:accountId/deletes", async (c) => {
+  .get("/accounts/:accountId/deletes", doc.deletes, async (c) => {
     const accountId = c.req.param("accountId");
     const status = deletesQuery.safeParse(c.req.query("status") ?? "pending");
     if (!status.success) throw new AppError(400, "invalid_request", "status: pending, confirmed or rejected");
@@ -113,7 +157,7 @@ export const failed = new Hono<{ Bindings: Env }>()
     });
     return c.json({ items });
   })
-  .post("/accounts/:accountId/deletes/:runId/:decision{confirm|reject}", async (c) => {
+  .post("/accounts/:accountId/deletes/:runId/:decision{confirm|reject}", doc.decide, async (c) => {
     const accountId = c.req.param("accountId");
     const runId = runIdParam.safeParse(c.req.param("runId"));
     if (!runId.success) throw new AppError(400, "invalid_request", "runId is invalid");

@@ -1,7 +1,10 @@
 import { Hono } from "hono";
+import { describeRoute } from "hono-openapi";
 import { checkRequestRole, checkSystemRole } from "../accounts/tenancy-check";
 import { systemDb, withDb } from "../db/client";
 import type { Env } from "../env";
+import { ok, PUBLIC } from "./openapi";
+import { healthView } from "./responses";
 
 /**
  * Liveness plus the tenancy the platform relies on: the Worker's request role must be held to one account by
@@ -10,7 +13,17 @@ import type { Env } from "../env";
  * system work must have a role of its own (SYSTEM_DATABASE_URL) that may span accounts. Any failure is 503 with
  * the names of the failed checks; nothing about the connection strings is returned.
  */
-export const health = new Hono<{ Bindings: Env }>().get("/", async (c) => {
+const doc = describeRoute({
+  tags: ["system"],
+  summary: "Liveness with database reachability and the tenancy checks (roles, forced policies, timeouts)",
+  ...PUBLIC,
+  responses: {
+    "200": ok("database reachable, every check passed", healthView),
+    "503": ok("database unreachable or a check failed (named in `failed`)", healthView),
+  },
+});
+
+export const health = new Hono<{ Bindings: Env }>().get("/", doc, async (c) => {
   const started = Date.now();
   const systemConfigured = Boolean(c.env.SYSTEM_DATABASE_URL);
   let request: Awaited<ReturnType<typeof checkRequestRole>>;

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { describeRoute } from "hono-openapi";
 import { z } from "zod";
 import { getConnectionView } from "../accounts/accounts";
 import { connectorFor } from "../connectors/registry";
@@ -12,6 +13,8 @@ import { accountStub } from "../sync/stubs";
 import { forgetMissingTarget } from "../webhooks/targets";
 import { callerOf, requireAdmin } from "./auth";
 import { ID_PATTERN } from "./input";
+import { accountErrors, errors, ok, PUBLIC, queryParameters } from "./openapi";
+import { oauthCompleted, oauthStarted } from "./responses";
 
 export const oauthStartQuery = z.object({
   provider: z.string().regex(ID_PATTERN).optional(),
@@ -74,10 +77,46 @@ async function flowDeps(env: Env, db: OAuthFlowDeps["db"]): Promise<OAuthFlowDep
  */
 const START_PATH = "/accounts/:accountId/connections/:connectionId/oauth/start";
 
+const startDoc = describeRoute({
+  tags: ["connections"],
+  summary:
+    "Start the OAuth connect flow: the provider's authorize URL with a signed, expiring, single-use state (JSON, or a 302 with ?redirect=true). `new` as the connection id creates one when the callback succeeds; an existing id re-authorises it. ?provider= names the provider of a new connection",
+  parameters: queryParameters(oauthStartQuery),
+  responses: {
+    "200": ok("the authorize URL", oauthStarted),
+    "302": ok("redirect to the provider's authorize URL"),
+    ...errors({
+      ...accountErrors,
+      "400": "unknown provider parameter, a provider without OAuth, or no provider for a new connection",
+      "409": "the connection belongs to another provider",
+      "503": "OAuth is not configured for the provider (client id/secret, state secret)",
+    }),
+  },
+});
+
+const backDoc = describeRoute({
+  tags: ["connections"],
+  summary:
+    "The provider's redirect back (no credentials: the signed state is the proof). Exchanges the code, stores the tokens encrypted on the connection (created or re-authorised, auth_failed cleared) and starts its onboarding sync",
+  ...PUBLIC,
+  parameters: queryParameters(oauthCallbackQuery),
+  responses: {
+    "200": ok("connection re-authorised; onboarding started", oauthCompleted),
+    "201": ok("connection created; onboarding started", oauthCompleted),
+    ...errors({
+      "400":
+        "bad, expired or replayed state, access denied, missing code, or the provider refused the code; nothing stored",
+      "404": "unknown provider",
+      "409": "the connection id is taken",
+      "503": "the provider's token endpoint failed or OAuth is not configured",
+    }),
+  },
+});
+
 // Authenticates this route only: mounted under /admin, a "*" would check every admin request once more.
 export const oauthStart = new Hono<{ Bindings: Env }>()
   .use(START_PATH, requireAdmin)
-  .on(["GET", "POST"], START_PATH, async (c) => {
+  .on(["GET", "POST"], START_PATH, startDoc, async (c) => {
     const accountId = c.req.param("accountId");
     const asked = c.req.param("connectionId");
     const { provider, redirect } = query(oauthStartQuery, c.req.query());
@@ -117,7 +156,7 @@ async function existingProvider(db: OAuthFlowDeps["db"], accountId: string, conn
  * The provider's redirect back (unauthenticated: the signed, single-use state is the proof). Stores the
  * tokens encrypted on the connection, lets its calls through again, and starts its onboarding sync.
  */
-export const oauthCallback = new Hono<{ Bindings: Env }>().get("/callback/:provider", async (c) => {
+export const oauthCallback = new Hono<{ Bindings: Env }>().get("/callback/:provider", backDoc, async (c) => {
   const provider = c.req.param("provider");
   connectorFor(provider);
   const q = query(oauthCallbackQuery, c.req.query());

@@ -1,377 +1,120 @@
+import type { Hono } from "hono";
+import { describeRoute, generateSpecs } from "hono-openapi";
 import { z } from "zod";
-import {
-  accountBreakerBody,
-  connectionBreakerBody,
-  createAccountBody,
-  createConnectionBody,
-  cursorResetBody,
-  syncBody,
-} from "./admin";
-import { listQuery, replayBody } from "./failed";
-import { oauthCallbackQuery, oauthStartQuery } from "./oauth";
-import { runsQuery } from "./runs";
-
-type Operation = {
-  method: "get" | "post" | "delete";
-  path: string;
-  tag: string;
-  summary: string;
-  body?: z.ZodType;
-  query?: z.ZodObject;
-  responses: Record<string, string>;
-  public?: boolean;
-};
-
-const accountErrors = {
-  "400": "invalid request (malformed URL or body, NUL or lone surrogate, impossible date, nesting over 32)",
-  "401": "no or bad credentials",
-  "404": "no such account",
-  "413": "body over 64 KB",
-};
+import type { Env } from "../env";
 
 /**
- * Every route of the Worker, with request schemas taken from the same zod schemas the routes validate with,
- * so the document cannot drift from what the handlers accept (a test also checks every route is listed).
+ * Building blocks for the `describeRoute(...)` each route carries. The document is generated from those
+ * descriptions and the app's own route table, so a path or method cannot drift from what is served, and
+ * request schemas are the zod schemas the handlers validate with.
  */
-const operations: Operation[] = [
-  {
-    method: "get",
-    path: "/health",
-    tag: "system",
-    summary: "Liveness with database reachability and the tenancy checks (roles, forced policies, timeouts)",
-    public: true,
-    responses: {
-      "200": "database reachable, every check passed",
-      "503": "database unreachable or a check failed (named in `failed`)",
-    },
-  },
-  {
-    method: "get",
-    path: "/openapi.json",
-    tag: "system",
-    summary: "This document",
-    public: true,
-    responses: { "200": "OpenAPI 3.1 document" },
-  },
-  {
-    method: "get",
-    path: "/docs",
-    tag: "system",
-    summary: "Browsable API reference",
-    public: true,
-    responses: { "200": "HTML page" },
-  },
-  {
-    method: "post",
-    path: "/admin/accounts",
-    tag: "accounts",
-    summary: "Create an account (admin token only); its API key is returned once",
-    body: createAccountBody,
-    responses: {
-      "201": "created, with apiKey",
-      "400": "invalid request",
-      "401": "unauthorized",
-      "403": "account keys cannot create accounts",
-      "409": "account exists",
-    },
-  },
-  {
-    method: "get",
-    path: "/admin/accounts/{accountId}",
-    tag: "accounts",
-    summary: "An account with its connections",
-    responses: { "200": "account", ...accountErrors },
-  },
-  {
-    method: "delete",
-    path: "/admin/accounts/{accountId}",
-    tag: "accounts",
-    summary:
-      "Purge an account: its rows in every account table and its object's storage; answers the counts removed. An account key must add ?confirm=<accountId>",
-    responses: {
-      ...accountErrors,
-      "200": "purged, with the rows removed per table",
-      "400": "invalid request, or an account key without ?confirm=<accountId>",
-    },
-  },
-  {
-    method: "post",
-    path: "/admin/accounts/{accountId}/connections",
-    tag: "connections",
-    summary:
-      "Connect a provider; credentials are stored encrypted and never returned. Only the admin token may set id, baseUrl or settings.breaker",
-    body: createConnectionBody,
-    responses: {
-      ...accountErrors,
-      "201": "created",
-      "403": "an account key set id, baseUrl or settings.breaker",
-      "409": "connection exists (admin token only)",
-    },
-  },
-  {
-    method: "get",
-    path: "/admin/accounts/{accountId}/connections/{connectionId}",
-    tag: "connections",
-    summary: "A connection (without credentials)",
-    responses: { "200": "connection", ...accountErrors },
-  },
-  {
-    method: "delete",
-    path: "/admin/accounts/{accountId}/connections/{connectionId}",
-    tag: "connections",
-    summary:
-      "Remove a connection and forget its sync state; an OAuth grant is then revoked at the provider (best effort, bounded; X-OAuth-Revocation: revoked or failed; <reason>)",
-    responses: { "204": "deleted", ...accountErrors },
-  },
-  ...(["get", "post"] as const).map(
-    (method): Operation => ({
-      method,
-      path: "/admin/accounts/{accountId}/connections/{connectionId}/oauth/start",
-      tag: "connections",
-      summary:
-        "Start the OAuth connect flow: the provider's authorize URL with a signed, expiring, single-use state (JSON, or a 302 with ?redirect=true). `new` as the connection id creates one when the callback succeeds; an existing id re-authorises it. ?provider= names the provider of a new connection",
-      query: oauthStartQuery,
-      responses: {
-        ...accountErrors,
-        "200": "{authorizeUrl, accountId, connectionId, provider, expiresAt}",
-        "302": "redirect to the provider's authorize URL",
-        "400": "unknown provider parameter, a provider without OAuth, or no provider for a new connection",
-        "409": "the connection belongs to another provider",
-        "503": "OAuth is not configured for the provider (client id/secret, state secret)",
-      },
-    }),
-  ),
-  {
-    method: "get",
-    path: "/oauth/callback/{provider}",
-    tag: "connections",
-    summary:
-      "The provider's redirect back (no credentials: the signed state is the proof). Exchanges the code, stores the tokens encrypted on the connection (created or re-authorised, auth_failed cleared) and starts its onboarding sync",
-    query: oauthCallbackQuery,
-    public: true,
-    responses: {
-      "200": "connection re-authorised; onboarding started",
-      "201": "connection created; onboarding started",
-      "400":
-        "bad, expired or replayed state, access denied, missing code, or the provider refused the code; nothing stored",
-      "404": "unknown provider",
-      "409": "the connection id is taken",
-      "503": "the provider's token endpoint failed or OAuth is not configured",
-    },
-  },
-  {
-    method: "post",
-    path: "/admin/accounts/{accountId}/sync",
-    tag: "sync",
-    summary: "Start delta or onboarding runs for one or all connections and entities",
-    body: syncBody,
-    responses: { "202": "runs started or already running", ...accountErrors },
-  },
-  {
-    method: "get",
-    path: "/admin/accounts/{accountId}/status",
-    tag: "sync",
-    summary:
-      "Every connection and entity: state, lease, breaker, rate budget, progress and ETA, provider vs our counts",
-    responses: { "200": "status", ...accountErrors },
-  },
-  {
-    method: "post",
-    path: "/admin/accounts/{accountId}/pause",
-    tag: "sync",
-    summary: "Pause the account's syncs (runs stop at their next step)",
-    responses: { "200": "paused", ...accountErrors },
-  },
-  {
-    method: "post",
-    path: "/admin/accounts/{accountId}/resume",
-    tag: "sync",
-    summary: "Resume paused syncs",
-    responses: { "200": "resumed", ...accountErrors },
-  },
-  {
-    method: "post",
-    path: "/admin/accounts/{accountId}/cursor/reset",
-    tag: "sync",
-    summary: "Forget an entity's delta cursor (the next delta starts from the beginning)",
-    body: cursorResetBody,
-    responses: { "200": "reset", "409": "a run is in progress", ...accountErrors },
-  },
-  {
-    method: "post",
-    path: "/admin/accounts/{accountId}/breaker",
-    tag: "sync",
-    summary: "Force a connection's circuit breaker open or closed, or back to automatic",
-    body: accountBreakerBody,
-    responses: { "200": "breaker state", ...accountErrors },
-  },
-  {
-    method: "post",
-    path: "/admin/accounts/{accountId}/connections/{connectionId}/breaker",
-    tag: "sync",
-    summary: "Same as /breaker, addressed by path",
-    body: connectionBreakerBody,
-    responses: { "200": "breaker state", ...accountErrors },
-  },
-  {
-    method: "get",
-    path: "/admin/accounts/{accountId}/failed",
-    tag: "failed records",
-    summary: "Records the transform could not take, with their reason (paged)",
-    query: listQuery,
-    responses: { "200": "page of failed records", ...accountErrors },
-  },
-  {
-    method: "post",
-    path: "/admin/accounts/{accountId}/failed/replay",
-    tag: "failed records",
-    summary: "Send matching failed records through staging again (idempotent)",
-    body: replayBody,
-    responses: { "202": "replayed", ...accountErrors },
-  },
-  {
-    method: "get",
-    path: "/admin/accounts/{accountId}/deletes",
-    tag: "deletes",
-    summary:
-      "Deletes held because a run would remove more than the allowed share (?status=pending|confirmed|rejected)",
-    responses: { "200": "held deletes", ...accountErrors },
-  },
-  {
-    method: "post",
-    path: "/admin/accounts/{accountId}/deletes/{runId}/{decision}",
-    tag: "deletes",
-    summary: "Confirm or reject a held delete (decision: confirm | reject)",
-    responses: { "200": "decided", "409": "already decided", ...accountErrors },
-  },
-  {
-    method: "get",
-    path: "/admin/accounts/{accountId}/runs",
-    tag: "runs",
-    summary:
-      "Run history, newest first: one row per entity of a run, with its trigger, counts and error (paged)",
-    query: runsQuery,
-    responses: { "200": "page of runs", ...accountErrors },
-  },
-  {
-    method: "get",
-    path: "/admin/accounts/{accountId}/runs/{runId}",
-    tag: "runs",
-    summary: "One run (by run id or history id), one row per entity",
-    responses: { "200": "the run", ...accountErrors, "404": "no such account or run" },
-  },
-  {
-    method: "get",
-    path: "/admin/accounts/{accountId}/runs/{runId}/logs",
-    tag: "runs",
-    summary: "A run's log lines (at most 200 per entity kept, then a line counting those dropped)",
-    responses: { "200": "log lines", ...accountErrors, "404": "no such account or run" },
-  },
-  {
-    method: "get",
-    path: "/admin/metrics",
-    tag: "system",
-    summary: "Metrics in Prometheus text format, from durable state (admin token only)",
-    responses: {
-      "200": "text/plain exposition",
-      "401": "no or bad credentials",
-      "404": "not the admin token",
-    },
-  },
-  {
-    method: "post",
-    path: "/webhooks/{provider}/{connectionId}",
-    tag: "webhooks",
-    summary: "Provider events: signature verified over the raw body, recorded durably before the answer",
-    public: true,
-    responses: {
-      "200": "duplicate, acknowledged with no second effect",
-      "202": "recorded",
-      "400": "malformed JSON",
-      "401": "missing or bad signature, or stale timestamp",
-      "404": "unknown provider or connection",
-      "413": "body over 1 MB",
-      "415": "not application/json",
-      "503": "could not record; retry",
-    },
-  },
-];
 
-const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+type JsonSchema = Record<string, unknown>;
 
-const errorSchema = {
-  type: "object",
-  required: ["error"],
-  properties: {
-    error: {
-      type: "object",
-      required: ["code", "message"],
-      properties: { code: { type: "string" }, message: { type: "string" } },
+/** A zod schema as JSON Schema: requests as the client may send them (defaults optional), responses as sent. */
+function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+  const { $schema: _dialect, ...doc } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: "any",
+    override: ({ jsonSchema }) => {
+      // zod bounds every .int() by the safe-integer range; that is noise to a reader, not a limit of the API.
+      if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
+      if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
     },
-  },
-};
+  });
+  return doc;
+}
 
-export function openApiDocument() {
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const op of operations) {
-    const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
-      name: m[1],
-      in: "path",
-      required: true,
-      schema: { type: "string" },
-    }));
-    const query = op.query
-      ? Object.entries(
-          (jsonSchema(op.query) as { properties?: Record<string, unknown> }).properties ?? {},
-        ).map(([name, schema]) => ({ name, in: "query", required: false, schema }))
-      : [];
-    paths[op.path] = {
-      ...paths[op.path],
-      [op.method]: {
-        tags: [op.tag],
-        summary: op.summary,
-        ...(op.public ? { security: [] } : {}),
-        ...(params.length + query.length ? { parameters: [...params, ...query] } : {}),
-        ...(op.body
-          ? {
-              requestBody: {
-                required: true,
-                content: { "application/json": { schema: jsonSchema(op.body) } },
-              },
-            }
-          : {}),
-        responses: Object.fromEntries(
-          Object.entries(op.responses).map(([status, description]) => [
-            status,
-            Number(status) >= 400
-              ? {
-                  description,
-                  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
-                }
-              : { description },
-          ]),
-        ),
-      },
-    };
-  }
+/** A JSON request body validated by `schema`. */
+export function jsonRequest(schema: z.ZodType) {
   return {
-    openapi: "3.1.0",
-    info: {
-      title: "edge-etl",
-      version: "1.0.0",
-      description:
-        "Keeps one Postgres in step with real-estate SaaS providers. Admin routes take `Authorization: Bearer` with the admin token (all accounts) or an account API key (its own account only).",
-    },
-    components: {
-      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
-      schemas: { Error: errorSchema },
-    },
-    security: [{ bearer: [] }],
-    paths,
+    required: true,
+    content: { "application/json": { schema: jsonSchema(schema, "input") } },
   };
 }
 
-/** Method + path pairs the document describes, in Hono's `:param` form, for the completeness test. */
-export function documentedRoutes(): string[] {
-  return operations.map((op) => `${op.method.toUpperCase()} ${op.path.replace(/\{(\w+)\}/g, ":$1")}`);
+/** One query parameter per property of `schema` (the route parses the query with the same schema). */
+export function queryParameters(schema: z.ZodObject) {
+  const doc = jsonSchema(schema, "input") as { properties?: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(doc.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: "query" as const,
+    required: doc.required?.includes(name) ?? false,
+    schema: property,
+  }));
+}
+
+/** The body of every error answer. */
+export const apiError = z.object({
+  error: z.object({
+    code: z.string().meta({ description: "stable, machine-readable reason, e.g. invalid_request" }),
+    message: z.string().meta({ description: "what went wrong, for a person; never secrets or payloads" }),
+  }),
+});
+
+const errorRef = { "application/json": { schema: { $ref: "#/components/schemas/Error" } } };
+
+/** A success answer, with the schema of its JSON body when it has one. */
+export function ok(description: string, schema?: z.ZodType) {
+  return schema
+    ? { description, content: { "application/json": { schema: jsonSchema(schema, "output") } } }
+    : { description };
+}
+
+/** Error answers by status, each with the `{"error": {"code", "message"}}` body. */
+export function errors(byStatus: Record<string, string>) {
+  return Object.fromEntries(
+    Object.entries(byStatus).map(([status, description]) => [status, { description, content: errorRef }]),
+  );
+}
+
+/** What any route under /admin/accounts/:accountId may answer besides its own outcomes. */
+export const accountErrors = {
+  "400": "invalid request (malformed URL or body, NUL or lone surrogate, impossible date, nesting over 32)",
+  "401": "no or bad credentials",
+  "404": "no such account (or another account's, for an account key)",
+  "413": "body over 64 KB",
+  "415": "a body that is not application/json",
+};
+
+/** Routes anyone may call (the document's default is the admin token or an account key). */
+export const PUBLIC = { security: [] };
+/** A public route that serves a file or a page rather than JSON (the reference UI, a console's assets). */
+export function publicFile(summary: string, tag = "system") {
+  return describeRoute({ tags: [tag], summary, ...PUBLIC, responses: { "200": ok(summary) } });
+}
+
+/** Routes only the operator's admin token may call. */
+export const ADMIN_ONLY = { security: [{ adminToken: [] as string[] }] };
+
+const documentation = {
+  info: {
+    title: "edge-etl",
+    version: "1.0.0",
+    description:
+      'Keeps one Postgres in step with real-estate SaaS providers. Admin routes take `Authorization: Bearer` with the admin token (all accounts) or an account API key (its own account only). Every error answers `{"error": {"code", "message"}}`.',
+  },
+  components: {
+    securitySchemes: {
+      adminToken: {
+        type: "http" as const,
+        scheme: "bearer",
+        description:
+          "The operator's ADMIN_TOKEN: every account, and the only caller that may create accounts",
+      },
+      accountKey: {
+        type: "http" as const,
+        scheme: "bearer",
+        description: "An account's API key (returned once when the account is created): that account only",
+      },
+    },
+    schemas: { Error: jsonSchema(apiError, "output") },
+  },
+  security: [{ adminToken: [] }, { accountKey: [] }] as Record<string, string[]>[],
+};
+
+/** The OpenAPI 3.1 document of every described route of `app`. */
+export async function openApiDocument(app: Hono<{ Bindings: Env }>) {
+  // /openapi.json looks like a static file to the generator, which would leave it out by default.
+  return generateSpecs(app, { documentation, excludeStaticFile: false });
 }

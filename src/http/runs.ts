@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { describeRoute } from "hono-openapi";
 import { z } from "zod";
 import { getAccount } from "../accounts/accounts";
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../core/encoding";
@@ -8,6 +9,7 @@ import type { Env } from "../env";
 import { getRun, listRunLogs, listRuns } from "../pipeline/run-history";
 import { requireAdmin } from "./auth";
 import { isCleanText } from "./input";
+import { accountErrors, errors, ok, queryParameters } from "./openapi";
 
 const short = z.string().min(1).max(256).refine(isCleanText, "holds control characters");
 
@@ -51,10 +53,47 @@ async function existingRun(env: Env, accountId: string, runId: string) {
   });
 }
 
+const runRow = z.looseObject({
+  id: z.number(),
+  runId: z.string(),
+  connectionId: z.string(),
+  entity: z.string(),
+  status: z.string(),
+});
+const runsPage = z.object({ items: z.array(runRow), nextCursor: z.string().nullable() });
+const runView = z.object({ runId: z.string(), items: z.array(runRow) });
+const runLogs = z.object({
+  runId: z.string(),
+  lines: z.array(z.looseObject({ at: z.string(), level: z.string(), message: z.string() })),
+});
+const runErrors = errors({ ...accountErrors, "400": "invalid run id", "404": "no such account or run" });
+
+const doc = {
+  list: describeRoute({
+    tags: ["runs"],
+    summary: "Run history: one row per entity of each run, newest first (paged, filterable)",
+    parameters: queryParameters(runsQuery),
+    responses: {
+      "200": ok("page of runs", runsPage),
+      ...errors({ ...accountErrors, "400": "invalid filter, limit or cursor" }),
+    },
+  }),
+  one: describeRoute({
+    tags: ["runs"],
+    summary: "One run (by run id or history id), one row per entity",
+    responses: { "200": ok("the run", runView), ...runErrors },
+  }),
+  logs: describeRoute({
+    tags: ["runs"],
+    summary: "A run's log lines (bounded per run; no payloads or secrets)",
+    responses: { "200": ok("the run's log lines", runLogs), ...runErrors },
+  }),
+};
+
 /** An account's run history: runs (one row per entity of a run), a run, and a run's log lines. */
 export const runs = new Hono<{ Bindings: Env }>()
   .use("*", requireAdmin)
-  .get("/accounts/:accountId/runs", async (c) => {
+  .get("/accounts/:accountId/runs", doc.list, async (c) => {
     const accountId = c.req.param("accountId");
     const parsed = runsQuery.safeParse(c.req.query());
     if (!parsed.success) {
@@ -76,13 +115,13 @@ export const runs = new Hono<{ Bindings: Env }>()
       nextCursor: page.nextBeforeId === null ? null : encodeCursor(page.nextBeforeId),
     });
   })
-  .get("/accounts/:accountId/runs/:runId", async (c) => {
+  .get("/accounts/:accountId/runs/:runId", doc.one, async (c) => {
     const accountId = c.req.param("accountId");
     const runId = runIdOf(c.req.param("runId"));
     const { runs: items } = await existingRun(c.env, accountId, runId);
     return c.json({ runId, items });
   })
-  .get("/accounts/:accountId/runs/:runId/logs", async (c) => {
+  .get("/accounts/:accountId/runs/:runId/logs", doc.logs, async (c) => {
     const accountId = c.req.param("accountId");
     const runId = runIdOf(c.req.param("runId"));
     const lines = await withDb(c.env, async (db) => {

@@ -1,4 +1,5 @@
 import { type Context, Hono } from "hono";
+import { describeRoute } from "hono-openapi";
 import type { RecordedWebhook, RecordOutcome } from "../../durable-objects/webhook-inbox";
 import { toHex, utf8 } from "../core/encoding";
 import { AppError } from "../core/errors";
@@ -10,6 +11,8 @@ import { checkDeclaredLength, readLimitedBody } from "../webhooks/body";
 import { type WebhookScheme, webhookSchemeFor } from "../webhooks/schemes";
 import { type ResolvedTarget, resolveTarget } from "../webhooks/targets";
 import { couldBeId } from "./input";
+import { errors, ok, PUBLIC } from "./openapi";
+import { webhookAck } from "./responses";
 
 /** Seams for tests: the clock (signed timestamps), routing, and the durable write (failure → 503). */
 export type WebhookDeps = {
@@ -29,6 +32,28 @@ export const defaultWebhookDeps: WebhookDeps = {
 const unavailable = () =>
   new AppError(503, "unavailable", "the event could not be recorded; retry the delivery later");
 
+const doc = describeRoute({
+  tags: ["webhooks"],
+  summary: "Provider events: signature verified over the raw body, recorded durably before the answer",
+  ...PUBLIC,
+  requestBody: {
+    required: true,
+    content: { "application/json": { schema: { description: "the provider's event, signed" } } },
+  },
+  responses: {
+    "200": ok("duplicate, acknowledged with no second effect", webhookAck),
+    "202": ok("recorded", webhookAck),
+    ...errors({
+      "400": "malformed JSON",
+      "401": "missing or bad signature, or stale timestamp",
+      "404": "unknown provider or connection",
+      "413": "body over 1 MB",
+      "415": "not application/json",
+      "503": "could not record; retry",
+    }),
+  },
+});
+
 /**
  * POST /webhooks/:provider/:connectionId. Cheap checks first, the signature over the exact raw bytes before
  * any parsing, and a 2xx only once the account's object has durably recorded the event. The hot path is a
@@ -37,7 +62,7 @@ const unavailable = () =>
  */
 export function webhookRoutes(overrides: Partial<WebhookDeps> = {}) {
   const deps: WebhookDeps = { ...defaultWebhookDeps, ...overrides };
-  return new Hono<{ Bindings: Env }>().post("/:provider/:connectionId", async (c) => {
+  return new Hono<{ Bindings: Env }>().post("/:provider/:connectionId", doc, async (c) => {
     const provider = c.req.param("provider");
     const connectionId = c.req.param("connectionId");
     const scheme = webhookSchemeFor(provider);
