@@ -9,6 +9,7 @@ import {
 } from "./admin";
 import { listQuery, replayBody } from "./failed";
 import { oauthCallbackQuery, oauthStartQuery } from "./oauth";
+import { inboxQuery, resyncRecordBody } from "./operator";
 
 type Operation = {
   method: "get" | "post" | "delete";
@@ -242,6 +243,60 @@ const operations: Operation[] = [
     tag: "deletes",
     summary: "Confirm or reject a held delete (decision: confirm | reject)",
     responses: { "200": "decided", "409": "already decided", ...accountErrors },
+  },
+  {
+    method: "get",
+    path: "/admin/accounts",
+    tag: "accounts",
+    summary: "Every account, oldest first (admin token only; at most 500)",
+    responses: { "200": "{items: accounts}", "401": "unauthorized", "404": "account keys have no such route" },
+  },
+  {
+    method: "get",
+    path: "/admin/accounts/{accountId}/webhooks",
+    tag: "webhooks",
+    summary: "The account's latest webhook deliveries (identity, status, attempts, last error; never payloads)",
+    query: inboxQuery,
+    responses: { "200": "{items: events}", ...accountErrors },
+  },
+  {
+    method: "post",
+    path: "/admin/accounts/{accountId}/connections/{connectionId}/records/resync",
+    tag: "sync",
+    summary: "Fetch one record by its provider id through the breaker and rate budget, and stage it",
+    body: resyncRecordBody,
+    responses: {
+      ...accountErrors,
+      "202": "fetched and staged; the transform writes it",
+      "404": "no such account, connection or provider record",
+      "422": "the entity cannot be fetched by id",
+      "502": "the provider failed",
+      "503": "held by the breaker or the rate budget (Retry-After)",
+    },
+  },
+  {
+    method: "get",
+    path: "/console",
+    tag: "system",
+    summary: "Operator console (HTML; signs in with a token kept in session storage)",
+    public: true,
+    responses: { "200": "HTML page" },
+  },
+  {
+    method: "get",
+    path: "/console/app.js",
+    tag: "system",
+    summary: "The console's script",
+    public: true,
+    responses: { "200": "JavaScript" },
+  },
+  {
+    method: "get",
+    path: "/console/app.css",
+    tag: "system",
+    summary: "The console's stylesheet",
+    public: true,
+    responses: { "200": "CSS" },
   },
   {
     method: "post",
