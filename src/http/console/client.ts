@@ -34,6 +34,8 @@ export const CONSOLE_JS = String.raw`"use strict";
     return el;
   }
 
+  function fill(el, list) { el.replaceChildren.apply(el, list.filter(function (x) { return x !== null && x !== undefined && x !== false; })); }
+
   function showError(message) {
     errorBox.textContent = message;
     errorBox.hidden = !message;
@@ -184,9 +186,9 @@ export const CONSOLE_JS = String.raw`"use strict";
     var loaded = false;
     function refresh() {
       return api("GET", accountPath(a) + "/status").then(function (s) {
-        if (!loaded) { controls.replaceChildren.apply(controls, syncControls(a, s)); loaded = true; }
+        if (!loaded) { fill(controls, syncControls(a, s)); loaded = true; }
         var focused = document.activeElement && document.activeElement.getAttribute("data-key");
-        body.replaceChildren.apply(body, statusBody(a, s));
+        fill(body, statusBody(a, s));
         if (focused) { var again = body.querySelector("[data-key=\"" + focused + "\"]"); if (again) again.focus(); }
         var busy = s.connections.some(function (c) { return c.entities.some(function (e) { return e.status === "IN_PROGRESS"; }); });
         schedule(refresh, busy ? 1000 : 4000);
@@ -224,7 +226,7 @@ export const CONSOLE_JS = String.raw`"use strict";
     var resume = h("button", { type: "button", class: "secondary", id: "resume", text: "Resume account" });
     pause.addEventListener("click", function () { act(pause, function () { return api("POST", accountPath(a) + "/pause").then(function () { say("Paused."); kick(); }); }); });
     resume.addEventListener("click", function () { act(resume, function () { return api("POST", accountPath(a) + "/resume").then(function () { say("Resumed."); kick(); }); }); });
-    return [form, h("div", { class: "row-actions" }, pause, resume)];
+    return [form, s.connections.length ? resyncForm(a, s) : null, h("div", { class: "row-actions" }, pause, resume)];
   }
 
   function statusBody(a, s) {
@@ -293,23 +295,30 @@ export const CONSOLE_JS = String.raw`"use strict";
         fact("Budget scope", budget ? budget.scope + (budget.shared ? " (shared)" : "") : "—"),
         fact("Parked webhooks", String(c.parkedWebhooks ? c.parkedWebhooks.open : 0))),
       h("div", { class: "row-actions" }, breakerBtns),
-      table(["Entity", "Status", "Last run", "Next run", "Progress", "Fetched / written", "Unchanged / deleted", "Fresh as of", "Provider / ours", "Drift", "Failed", "Actions"], rows),
-      resyncForm(a, c));
+      table(["Entity", "Status", "Last run", "Next run", "Progress", "Fetched / written", "Unchanged / deleted", "Fresh as of", "Provider / ours", "Drift", "Failed", "Actions"], rows));
   }
 
-  function resyncForm(a, c) {
-    var idBase = "resync-" + c.id;
-    var ent = h("select", { id: idBase + "-entity", "data-key": idBase + "-entity" }, c.entities.map(function (e) { return h("option", { value: e.entity, text: e.entity }); }));
-    var rid = h("input", { id: idBase + "-id", "data-key": idBase + "-id", required: true, autocomplete: "off" });
-    var go = h("button", { type: "submit", "data-key": idBase + "-go", text: "Resync record" });
-    return h("form", { class: "inline", "aria-label": "Resync one record of " + c.id, onsubmit: function (ev) {
+  // Built once with the sync form (outside the refreshed table), so what is typed survives each refresh.
+  function resyncForm(a, s) {
+    var conn = h("select", { id: "resync-connection" }, s.connections.map(function (c) { return h("option", { value: c.id, text: c.id + " (" + c.provider + ")" }); }));
+    var ent = h("select", { id: "resync-entity" });
+    function entities() {
+      var c = s.connections.filter(function (x) { return x.id === conn.value; })[0];
+      fill(ent, (c ? c.entities : []).map(function (e) { return h("option", { value: e.entity, text: e.entity }); }));
+    }
+    conn.addEventListener("change", entities);
+    entities();
+    var rid = h("input", { id: "resync-id", required: true, autocomplete: "off" });
+    var go = h("button", { type: "submit", id: "resync-go", text: "Resync record" });
+    return h("form", { class: "inline card", "aria-label": "Resync one record", onsubmit: function (ev) {
       ev.preventDefault();
       act(go, function () {
-        return api("POST", accountPath(a) + "/connections/" + enc(c.id) + "/records/resync", { entity: ent.value, id: rid.value.trim() })
+        return api("POST", accountPath(a) + "/connections/" + enc(conn.value) + "/records/resync", { entity: ent.value, id: rid.value.trim() })
           .then(function (r) { say("Record " + r.entity + " " + r.id + " fetched and staged (" + r.staged + ")."); });
       });
     } },
-      h("label", { for: idBase + "-entity" }, "Entity", ent), h("label", { for: idBase + "-id" }, "Provider record id", rid), go);
+      h("label", { for: "resync-connection" }, "Connection", conn), h("label", { for: "resync-entity" }, "Entity", ent),
+      h("label", { for: "resync-id" }, "Provider record id", rid), go);
   }
 
   // ---- run history (where the API has it) ----------------------------------------------------------------------
@@ -452,7 +461,7 @@ export const CONSOLE_JS = String.raw`"use strict";
     var query = new URLSearchParams(qAt >= 0 ? hash.slice(qAt + 1) : "");
     var parts = (qAt >= 0 ? hash.slice(0, qAt) : hash).split("/").filter(Boolean).map(decodeURIComponent);
     who.replaceChildren();
-    if (!token()) { main.replaceChildren.apply(main, viewSignIn()); return; }
+    if (!token()) { fill(main, viewSignIn()); return; }
     var out = h("button", { type: "button", class: "secondary", text: "Sign out" });
     out.addEventListener("click", function () { signOut(false); say("Signed out."); });
     who.appendChild(h("span", { text: ownAccount() ? "account " + ownAccount() + " " : "admin " }));
@@ -460,14 +469,14 @@ export const CONSOLE_JS = String.raw`"use strict";
     var own = ownAccount();
     if (parts[0] !== "a" || !parts[1]) {
       if (own) { location.hash = "#/a/" + enc(own); return; }
-      main.replaceChildren.apply(main, viewAccounts());
+      fill(main, viewAccounts());
       return;
     }
     var a = parts[1];
     var view = parts[2] || "status";
     probeRuns(a, function () {
       var build = { status: viewStatus, runs: viewRuns, failed: viewFailed, deletes: viewDeletes, webhooks: viewWebhooks }[view] || viewStatus;
-      main.replaceChildren.apply(main, build(a, query));
+      fill(main, build(a, query));
     });
   }
   window.addEventListener("hashchange", function () { showError(""); render(); });
