@@ -63,8 +63,9 @@ export const CONSOLE_JS = String.raw`"use strict";
   // Errors are shown as the API's own message, with its code.
   function fail(e) {
     if (e instanceof ApiError) {
+      // A signed-in session whose token is refused goes back to the sign-in form, the message kept.
+      if (e.status === 401 && token()) signOut(true);
       showError(e.code + ": " + e.message);
-      if (e.status === 401) { signOut(true); }
     } else showError(String(e && e.message ? e.message : e));
   }
   function act(button, work) {
@@ -106,8 +107,9 @@ export const CONSOLE_JS = String.raw`"use strict";
   // ---- sign in ----------------------------------------------------------------------------------------------
   function signOut(expired) {
     sessionStorage.removeItem(TOKEN_KEY); sessionStorage.removeItem(ACCOUNT_KEY);
-    location.hash = "#/signin";
-    if (expired) say("The token was refused; sign in again.");
+    // No hashchange (which clears the error box): the refusal stays readable above the form.
+    history.replaceState(null, "", "#/signin");
+    say(expired ? "The token was refused; sign in again." : "Signed out.");
     render();
   }
   function viewSignIn() {
@@ -378,7 +380,7 @@ export const CONSOLE_JS = String.raw`"use strict";
         var t = rows.length ? table(["Id", "Connection", "Entity", "Source id", "Code", "Message", "Attempts", "Last seen"], rows) : h("p", { id: "failed-empty", text: "No failed records match." });
         if (cursor) list.appendChild(t); else list.replaceChildren(t);
         more.replaceChildren();
-        if (r.nextCursor) { var b = h("button", { type: "button", class: "secondary", text: "Load more" }); b.addEventListener("click", function () { act(b, function () { return load(r.nextCursor); }); }); more.appendChild(b); }
+        if (r.nextCursor) { var b = h("button", { type: "button", class: "secondary", id: "failed-more", text: "Load more" }); b.addEventListener("click", function () { act(b, function () { return load(r.nextCursor); }); }); more.appendChild(b); }
       });
     }
     var apply = h("button", { type: "submit", text: "Apply filters" });
@@ -463,7 +465,7 @@ export const CONSOLE_JS = String.raw`"use strict";
     who.replaceChildren();
     if (!token()) { fill(main, viewSignIn()); return; }
     var out = h("button", { type: "button", class: "secondary", text: "Sign out" });
-    out.addEventListener("click", function () { signOut(false); say("Signed out."); });
+    out.addEventListener("click", function () { showError(""); signOut(false); });
     who.appendChild(h("span", { text: ownAccount() ? "account " + ownAccount() + " " : "admin " }));
     who.appendChild(out);
     var own = ownAccount();
