@@ -249,13 +249,18 @@ const operations: Operation[] = [
     path: "/admin/accounts",
     tag: "accounts",
     summary: "Every account, oldest first (admin token only; at most 500)",
-    responses: { "200": "{items: accounts}", "401": "unauthorized", "404": "account keys have no such route" },
+    responses: {
+      "200": "{items: accounts}",
+      "401": "unauthorized",
+      "404": "account keys have no such route",
+    },
   },
   {
     method: "get",
     path: "/admin/accounts/{accountId}/webhooks",
     tag: "webhooks",
-    summary: "The account's latest webhook deliveries (identity, status, attempts, last error; never payloads)",
+    summary:
+      "The account's latest webhook deliveries (identity, status, attempts, last error; never payloads)",
     query: inboxQuery,
     responses: { "200": "{items: events}", ...accountErrors },
   },
