@@ -200,7 +200,17 @@ describe("operator console in headless Chromium", () => {
     expect(status).toBe("COMPLETED_WITH_ERRORS");
     expect(malformed).toBeGreaterThan(0);
 
+    // The run ends once its pages are fetched; their transforms (which file the failures) may still be going.
+    await waitFor("every malformed record filed", async () => {
+      const r = await admin.ok<{ items: unknown[] }>(
+        "GET",
+        `/admin/accounts/${ACCOUNT}/failed?entity=people&limit=500`,
+      );
+      return r.items.length === malformed;
+    });
     // The row's failed count links to the failed records filtered by entity.
+    await page.goto(`${stack.workerUrl}/console#/a/${ACCOUNT}`);
+    await page.waitForSelector(`${row} td[data-label="Failed"] a`);
     await page.click(`${row} td[data-label="Failed"] a`);
     await page.waitForSelector("#failed-list tbody tr");
     expect(await evaluate<string>("document.getElementById('f-entity').value")).toBe("people");
