@@ -32,6 +32,7 @@ import { listLeases } from "./lease";
 import { consumeStateNonce, grantRestored } from "./oauth-grants";
 import { providerAuthFor } from "./provider-auth";
 import { callProvider, readJson } from "./provider-call";
+import { type ResyncOutcome, resyncRecord } from "./record-resync";
 import { finishedLine, runLine, startedLine, stepLine } from "./run-log";
 import { DEFAULT_RETRY, type SyncSettings, syncSettingsFrom } from "./settings";
 import { applySqliteSchema } from "./sqlite-schema";
@@ -598,6 +599,36 @@ export class AccountSync extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     applySqliteSchema(this.sql);
+  }
+
+  /** Fetches one record by its provider id through the connection's gate and stages it (an operator's resync). */
+  async resyncRecord(req: {
+    accountId: string;
+    connectionId: string;
+    entity: string;
+    sourceId: string;
+  }): Promise<ResyncOutcome> {
+    const handle = openDb(this.env);
+    const tenantDb = <T>(fn: (db: Db) => Promise<T>) =>
+      withTenant(handle.db, req.accountId, (tx) => fn(tx as unknown as Db));
+    try {
+      const connection = await this.loadConnection(tenantDb, req.accountId, req.connectionId);
+      return await resyncRecord(
+        {
+          db: handle.db,
+          sql: this.sql,
+          queue: this.env.TRANSFORMS,
+          fetch: this.providerFetch ?? ((i, init) => fetch(i, init)),
+          auth: providerAuthFor(this.ctx, this.env),
+          now: Date.now,
+        },
+        connection,
+        req.entity,
+        req.sourceId,
+      );
+    } finally {
+      this.ctx.waitUntil(handle.close().catch(() => {}));
+    }
   }
 
   // ---- reconciliation ------------------------------------------------------------------------------------

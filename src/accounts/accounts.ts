@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import { connectorFor } from "../connectors/registry";
 import type { Credentials } from "../connectors/types";
 import { type Keyring, randomToken, sha256Hex } from "../core/crypto";
@@ -6,7 +6,7 @@ import { AppError } from "../core/errors";
 import type { Db } from "../db/client";
 import { accounts, connections } from "../db/schema";
 import { encryptCredentials } from "./connections";
-import { inTenant } from "./tenant";
+import { inTenant, withAllAccounts } from "./tenant";
 
 /** Ids as the admin API accepts or generates them. */
 const CONNECTION_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -42,6 +42,17 @@ export async function getAccount(db: Db, accountId: string): Promise<AccountView
   const row = found[0];
   if (!row) throw new AppError(404, "account_not_found", `account "${accountId}" not found`);
   return accountView(row);
+}
+
+/**
+ * Every account, oldest first, bounded: the operator's list. Spans accounts, so `db` must connect as the
+ * system role; only the admin token reaches it.
+ */
+export async function listAccounts(db: Db, limit = 500): Promise<AccountView[]> {
+  const rows = await withAllAccounts(db, (tx) =>
+    tx.select().from(accounts).orderBy(asc(accounts.createdAt), asc(accounts.id)).limit(limit),
+  );
+  return rows.map(accountView);
 }
 
 export type AccountPurge = {

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { Env } from "../env";
 import { admin } from "./admin";
+import { consoleApp } from "./console/routes";
 import { apiDocs } from "./docs";
 import { handleError, notFound } from "./errors";
 import { failed } from "./failed";
@@ -8,6 +9,7 @@ import { health } from "./health";
 import { rejectMalformedUrl } from "./input";
 import { metrics } from "./metrics";
 import { oauthCallback, oauthStart } from "./oauth";
+import { operator } from "./operator";
 import { runs } from "./runs";
 import { webhooks } from "./webhooks";
 
@@ -15,8 +17,10 @@ export function createApp() {
   const app = new Hono<{ Bindings: Env }>()
     .use("*", rejectMalformedUrl)
     .route("/health", health)
+    .route("/console", consoleApp)
     .route("/admin", admin)
     .route("/admin", failed)
+    .route("/admin", operator)
     .route("/admin", oauthStart)
     .route("/oauth", oauthCallback)
     .route("/admin", runs)

@@ -268,3 +268,48 @@ export async function pruneInbox(db: Db, retentionDays = INBOX_RETENTION_DAYS): 
     return result.rowCount ?? 0;
   });
 }
+
+/** An inbox row as operators see it: the event's identity and progress, never its payload. */
+export type InboxEventView = {
+  id: number;
+  connectionId: string;
+  provider: string;
+  eventId: string;
+  eventType: string | null;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  receivedAt: string;
+  processedAt: string | null;
+};
+
+/** The account's latest webhook deliveries (newest first), optionally of one status. */
+export async function listInboxEvents(
+  db: Db,
+  accountId: string,
+  filter: { status?: string; limit: number },
+): Promise<InboxEventView[]> {
+  return withTenant(db, accountId, (tx) =>
+    tx
+      .select({
+        id: webhookInbox.id,
+        connectionId: webhookInbox.connectionId,
+        provider: webhookInbox.provider,
+        eventId: webhookInbox.eventId,
+        eventType: webhookInbox.eventType,
+        status: webhookInbox.status,
+        attempts: webhookInbox.attempts,
+        lastError: webhookInbox.lastError,
+        receivedAt: webhookInbox.receivedAt,
+        processedAt: webhookInbox.processedAt,
+      })
+      .from(webhookInbox)
+      .where(
+        filter.status
+          ? and(eq(webhookInbox.accountId, accountId), eq(webhookInbox.status, filter.status))
+          : eq(webhookInbox.accountId, accountId),
+      )
+      .orderBy(sql`${webhookInbox.id} desc`)
+      .limit(filter.limit),
+  );
+}
