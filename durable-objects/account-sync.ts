@@ -13,6 +13,7 @@ import { safeErrorMessage } from "../src/core/safe-error";
 import { sharedCommit } from "../src/core/shared-commit";
 import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
+import { inflightPagesOf, pendingTransformPages } from "../src/pipeline/backlog";
 import { completeRun } from "../src/pipeline/run-completion";
 import {
   countCoreRows,
@@ -257,6 +258,7 @@ export class AccountSync extends DurableObject<Env> {
           onState: (s) => this.mirror(payload.accountId, [s], tenantDb),
           mirrorIn: (db, s) => mirrorSyncState(db, payload.accountId, s),
           onComplete: (s) => this.onRunComplete(handle.db, payload.accountId, s),
+          backlog: backlogOf(this.env, tenantDb, payload.accountId),
         },
         payload.entity,
       );
@@ -679,6 +681,12 @@ export class AccountSync extends DurableObject<Env> {
 }
 
 type TenantDb = <T>(fn: (db: Db) => Promise<T>) => Promise<T>;
+
+/** The account's share of the transform queue a backfill may hold (see StepDeps.backlog). */
+function backlogOf(env: Env, tenantDb: TenantDb, accountId: string) {
+  const limit = inflightPagesOf(env.BACKFILL_INFLIGHT_PAGES);
+  return { limit, pending: () => tenantDb((db) => pendingTransformPages(db, accountId, limit + 1)) };
+}
 
 /** Pages and records done, the provider's total when it gave one, and an ETA from the run's own pace. */
 export function progressOf(s: SyncState, now: number): EntityStatus["progress"] {

@@ -2,13 +2,15 @@ import { Hono } from "hono";
 import { checkRequestRole, checkSystemRole } from "../accounts/tenancy-check";
 import { systemDb, withDb } from "../db/client";
 import type { Env } from "../env";
+import { lastTicks } from "../sync/ticks";
 
 /**
  * Liveness plus the tenancy the platform relies on: the Worker's request role must be held to one account by
  * forced row-level security (not a superuser, no BYPASSRLS, owns no account table, cannot span accounts), every
  * account table must carry its forced policy, the role must have statement and idle-transaction timeouts, and
  * system work must have a role of its own (SYSTEM_DATABASE_URL) that may span accounts. Any failure is 503 with
- * the names of the failed checks; nothing about the connection strings is returned.
+ * the names of the failed checks; nothing about the connection strings is returned. `scheduler` shows each
+ * scheduled job's last tick (when it started, how long it took, what it did); it never fails the check.
  */
 export const health = new Hono<{ Bindings: Env }>().get("/", async (c) => {
   const started = Date.now();
@@ -49,6 +51,7 @@ export const health = new Hono<{ Bindings: Env }>().get("/", async (c) => {
     latencyMs: Date.now() - started,
     failed,
     checks,
+    scheduler: await withDb(systemDb(c.env), lastTicks).catch(() => null),
   };
   return c.json(body, failed.length === 0 ? 200 : 503);
 });
