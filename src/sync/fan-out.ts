@@ -17,7 +17,7 @@ const DAY_SECONDS = 86_400;
  * fall evenly across the period and each keeps its place from one period to the next.
  */
 const phase = (period: ReturnType<typeof sql>) =>
-  sql`mod(mod(hashtextextended(id, 0), ${period}) + ${period}, ${period})`;
+  sql`mod(mod(hashtextextended(connections.id, 0), ${period}) + ${period}, ${period})`;
 const epoch = (at: Date) => sql`extract(epoch from ${at.toISOString()}::timestamptz)`;
 
 /**
@@ -31,18 +31,21 @@ export async function claimDueConnections(
 ): Promise<DueConnection[]> {
   const now = opts.now ?? new Date();
   const period = sql`(delta_interval_minutes * 60)::bigint`;
+  // The claimed ids are materialized once: a limited subquery inside the update's condition may be evaluated
+  // again by the plan and claim more than the limit.
   const result = await db.execute(sql`
-    update connections set last_delta_at = ${now.toISOString()}::timestamptz,
-      next_delta_at = to_timestamp(
-        (floor((${epoch(now)} + ${period} / 2.0 - ${phase(period)}) / ${period}) + 1) * ${period} + ${phase(period)})
-    where id in (
+    with due as materialized (
       select id from connections
       where status = 'active' and ${inAccounts(opts.accountIds)}
         and (next_delta_at is null or next_delta_at <= ${now.toISOString()}::timestamptz)
       order by next_delta_at nulls first
       limit ${opts.limit ?? CLAIM_PAGE}
       for update skip locked)
-    returning account_id, id, provider`);
+    update connections set last_delta_at = ${now.toISOString()}::timestamptz,
+      next_delta_at = to_timestamp(
+        (floor((${epoch(now)} + ${period} / 2.0 - ${phase(period)}) / ${period}) + 1) * ${period} + ${phase(period)})
+    from due where connections.id = due.id
+    returning connections.account_id, connections.id, connections.provider`);
   return dueRows(result.rows);
 }
 
@@ -63,15 +66,16 @@ export async function claimDueReconciliations(
     update connections set next_reconcile_at = ${nextSlot}
     where status = 'active' and ${inAccounts(opts.accountIds)} and next_reconcile_at is null`);
   const result = await db.execute(sql`
-    update connections set next_reconcile_at = ${nextSlot}
-    where id in (
+    with due as materialized (
       select id from connections
       where status = 'active' and ${inAccounts(opts.accountIds)}
         and next_reconcile_at <= ${now.toISOString()}::timestamptz
       order by next_reconcile_at
       limit ${opts.limit ?? CLAIM_PAGE}
       for update skip locked)
-    returning account_id, id, provider`);
+    update connections set next_reconcile_at = ${nextSlot}
+    from due where connections.id = due.id
+    returning connections.account_id, connections.id, connections.provider`);
   return dueRows(result.rows);
 }
 
