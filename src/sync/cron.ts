@@ -30,6 +30,8 @@ export const RECONCILE_CRON = "17 3 * * *";
 export type TickReport = {
   /** Wall time of the whole tick, fan-out to pruning. */
   durationMs: number;
+  /** Of which claiming and starting delta runs and reconciliations. */
+  fanOutMs: number;
   /** Claims made (pages of at most SCHEDULER_CLAIM_PAGE connections). */
   claims: number;
   /** Connections whose delta slot had come and no claim took before the tick's time ran out (the next tick does). */
@@ -137,6 +139,7 @@ async function deltaTick(db: Db, env: Env, scope: CronScope, at?: number): Promi
     reconcileFailed += r.failed;
     if (due.length < page) break;
   }
+  const fanOutMs = Date.now() - started;
   const behind = await acrossAccounts(db, (tx) => countDueConnections(tx, new Date(), scope.accountIds));
   // After the fan-out, so the two never hold more than the invocation's connection limit between them.
   await sweepForCron(db, env, scope);
@@ -147,6 +150,7 @@ async function deltaTick(db: Db, env: Env, scope: CronScope, at?: number): Promi
   const pruned = prunesAt(at) ? await prune(db, env, scope, DELTA_PRUNE_MS) : null;
   const tick: TickReport = {
     durationMs: Date.now() - started,
+    fanOutMs,
     claims,
     behind,
     reconciled,

@@ -49,11 +49,11 @@ export function parseFleetOptions(argv: string[]): FleetOptions {
     return n;
   };
   return {
-    accounts: num("accounts", smoke ? 20 : 1_000),
+    accounts: num("accounts", smoke ? 12 : 1_000),
     smallPeople: num("small-people", smoke ? 5 : 20),
     big: num("big", smoke ? 1 : 10),
-    bigPeople: num("big-people", smoke ? 3_000 : 20_000),
-    freshness: num("freshness", smoke ? 4 : 20),
+    bigPeople: num("big-people", smoke ? 2_000 : 20_000),
+    freshness: num("freshness", smoke ? 2 : 20),
     out: value("out") ?? path.join("bench-results", smoke ? "fleet-smoke.json" : "fleet.json"),
     smoke,
     verbose: argv.includes("--verbose"),
