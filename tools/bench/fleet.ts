@@ -49,7 +49,7 @@ export function parseFleetOptions(argv: string[]): FleetOptions {
     return n;
   };
   return {
-    accounts: num("accounts", smoke ? 12 : 1_000),
+    accounts: num("accounts", smoke ? 8 : 1_000),
     smallPeople: num("small-people", smoke ? 5 : 20),
     big: num("big", smoke ? 1 : 10),
     bigPeople: num("big-people", smoke ? 2_000 : 20_000),
