@@ -78,7 +78,8 @@ export type FleetPhase = {
 export type FleetReport = {
   machine: ReturnType<typeof machineInfo>;
   options: FleetOptions;
-  onboarding: { tick: FleetPhase["tick"]; seconds: number; records: number };
+  /** `expected`: the small accounts' live people in the provider (the simulator trashes some of each seed) */
+  onboarding: { tick: FleetPhase["tick"]; seconds: number; records: number; expected: number };
   baseline: FleetPhase;
   duringBackfill: FleetPhase;
   backfill: {
