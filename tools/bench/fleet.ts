@@ -269,6 +269,7 @@ export async function runFleetBench(
       tick: onboardTick,
       seconds: round((performance.now() - o0) / 1000, 1),
       records: landed,
+      expected,
     };
     log(`  ${landed} people in ${onboarding.seconds} s; tick ${onboardTick.wallMs} ms`);
 
