@@ -252,7 +252,8 @@ export async function runFleetBench(
     );
     let expected = 0;
     await eachLimited(small, 8, async (t) => {
-      expected += (await b.sim.summary(t.apiKey, "people")).count;
+      const { count } = await b.sim.summary(t.apiKey, "people");
+      expected += count;
     });
 
     log("onboarding the small accounts through the scheduler…");
