@@ -15,6 +15,7 @@ import { sharedCommit } from "../src/core/shared-commit";
 import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
 import { countEvents, writePoint } from "../src/metrics/counters";
+import { inflightPagesOf, pendingTransformPages } from "../src/pipeline/backlog";
 import { completeRun } from "../src/pipeline/run-completion";
 import { appendRunLogs, type RunLogLine } from "../src/pipeline/run-history";
 import {
@@ -277,6 +278,7 @@ export class AccountSync extends DurableObject<Env> {
           onState: (s) => this.mirror(payload.accountId, [s], tenantDb),
           mirrorIn: (db, s) => mirrorSyncState(db, payload.accountId, s),
           onComplete: (s) => this.onRunComplete(handle.db, payload.accountId, s),
+          backlog: backlogOf(this.env, tenantDb, payload.accountId),
         },
         payload.entity,
       );
@@ -802,6 +804,12 @@ function emitRunLines(lines: RunLogLine[]): void {
     else if (l.level === "warn") line.warn("{message}", props);
     else line.info("{message}", props);
   }
+}
+
+/** The account's share of the transform queue a backfill may hold (see StepDeps.backlog). */
+function backlogOf(env: Env, tenantDb: TenantDb, accountId: string) {
+  const limit = inflightPagesOf(env.BACKFILL_INFLIGHT_PAGES);
+  return { limit, pending: () => tenantDb((db) => pendingTransformPages(db, accountId, limit + 1)) };
 }
 
 /** Pages and records done, the provider's total when it gave one, and an ETA from the run's own pace. */

@@ -55,7 +55,15 @@ export type StepDeps = {
   onComplete: (state: SyncState) => Promise<void>;
   /** Lease holder id; tests pass their own to show exclusivity. */
   holder?: string;
+  /**
+   * Fairness towards other accounts: a backfill (not a delta) keeps at most `limit` of the account's pages
+   * waiting in the shared transform queue. A step starts only with room and fetches no more pages than fit.
+   */
+  backlog?: { limit: number; pending: () => Promise<number> };
 };
+
+/** How soon a backfill held back by its transform backlog looks again. */
+export const BACKLOG_WAIT_MS = 1_000;
 
 export type StepOutcome =
   | { kind: "continue" }
@@ -124,13 +132,25 @@ export async function runSyncStep(deps: StepDeps, entityName: string): Promise<S
         return { kind: "completed" };
       }
     }
+    let limit = deps.pagesPerStep;
+    if (deps.backlog && state.mode !== "delta") {
+      const room = deps.backlog.limit - (await deps.backlog.pending());
+      if (room <= 0) {
+        return {
+          kind: "waiting",
+          reason: "transform backlog",
+          retryAt: deps.now() + BACKLOG_WAIT_MS,
+        };
+      }
+      limit = Math.min(limit, room);
+    }
     const run = state;
     const list = parents;
     reader = readAhead({
       first: position(deps, entity, run),
       fetch: (at) => fetchPage(deps, entity, run, at, list, tally),
-      depth: Math.max(1, deps.readAhead ?? DEFAULT_READ_AHEAD),
-      limit: deps.pagesPerStep,
+      depth: Math.max(1, Math.min(limit, deps.readAhead ?? DEFAULT_READ_AHEAD)),
+      limit,
       more: () => deps.stepMs === undefined || deps.now() - started < deps.stepMs,
     });
     for (;;) {
@@ -419,7 +439,7 @@ async function fetchPage(
       return { kind: "failed", error: `${entity.listPath} answered HTTP ${call.response.status}` };
     // The parent was merged: it has no children of its own any more. The survivor is a parent in its own
     // right (listed when it reaches core), and the merge itself retires the old parent.
-    console.info("parent moved; its children are skipped", {
+    log.info("parent moved; its children are skipped", {
       connectionId: connection.id,
       entity: entity.name,
       parent: at.parent,

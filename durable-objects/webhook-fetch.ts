@@ -6,6 +6,7 @@ import type { EntityDef, WebhookResolution } from "../src/connectors/types";
 import type { Keyring } from "../src/core/crypto";
 import { isDatabaseUnreachable } from "../src/core/db-outage";
 import { AppError } from "../src/core/errors";
+import { logger } from "../src/core/log";
 import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
 import { sendTransforms, type TransformMessage } from "../src/pipeline/messages";
@@ -25,6 +26,8 @@ import { breakerConfigFrom } from "./breaker-store";
 import { type ProviderAuth, providerAuthFor } from "./provider-auth";
 import { callProvider, DEFAULT_REQUEST_TIMEOUT_MS, readJson } from "./provider-call";
 import { fetchRecord } from "./record-fetch";
+
+const log = logger("webhooks");
 
 export type IngestOutcome =
   | { status: "processed"; staged: number; note?: string }
@@ -404,7 +407,7 @@ async function fetchEachRecord(
         },
       });
       // Ids only, never payloads: operators see which record replaced which.
-      console.info("record merged", {
+      log.info("record merged", {
         connectionId: first.connectionId,
         entity: entity.name,
         from: got.movedFrom,

@@ -45,6 +45,15 @@ export interface Env {
   RUN_HISTORY_RETENTION_DAYS?: string;
   /** Workers Analytics Engine dataset for metrics; optional: without it metrics are only served from Postgres. */
   METRICS?: AnalyticsEngineDataset;
+  /** Connections one scheduler claim takes (default 100); a tick claims page after page while its time lasts. */
+  SCHEDULER_CLAIM_PAGE?: string;
+  /** Wall-clock milliseconds a scheduler tick spends starting work before leaving the rest to the next (40,000). */
+  SCHEDULER_TICK_MS?: string;
+  /**
+   * Transform pages a backfill of one account may keep waiting in the shared queue (default 200): it fetches no
+   * further page until its backlog drains below, so other accounts' webhooks and deltas queue behind at most that.
+   */
+  BACKFILL_INFLIGHT_PAGES?: string;
   /** Test-only: base URL of the provider simulator started by the workerd test setup. */
   SIMULATOR_URL?: string;
 }

@@ -15,7 +15,7 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {
-    await runCron(controller.cron, env, ctx);
+    await runCron(controller.cron, env, ctx, {}, controller.scheduledTime);
   },
   async queue(batch, env, ctx) {
     await handleTransformBatch(batch, env, ctx, connectorFor);

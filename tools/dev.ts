@@ -123,7 +123,7 @@ async function main() {
 
   console.log(`
   Worker      ${stack.workerUrl}        (GET /health, /admin/*, POST /webhooks/:provider/:connectionId)
-  Cron        ${stack.workerUrl}/__scheduled?cron=*/15+*+*+*+*
+  Cron        ${stack.workerUrl}/__scheduled?cron=*+*+*+*+*
   Simulator   ${stack.simulatorUrl}        (Follow Up Boss API under /v1, controls under /_sim)
   Postgres    ${stack.databaseUrl.replace(/\/\/[^@]*@/, "//postgres:***@")}  (Worker: etl_app for requests, etl_system for system work)
   Admin token in .dev.vars (ADMIN_TOKEN)

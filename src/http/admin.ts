@@ -15,6 +15,7 @@ import { connectorFor, knownProviders } from "../connectors/registry";
 import { breakerSettingsSchema } from "../core/breaker-settings";
 import { parseKeyring } from "../core/crypto";
 import { AppError } from "../core/errors";
+import { logger } from "../core/log";
 import { withDb } from "../db/client";
 import type { Env } from "../env";
 import type { Vars } from "../oauth/config";
@@ -38,6 +39,8 @@ import {
   syncStarted,
 } from "./responses";
 import { jsonBody } from "./validate";
+
+const log = logger("admin");
 
 export const createAccountBody = z.object({
   id: z.string().regex(idPattern).optional(),
@@ -306,7 +309,7 @@ export const admin = new Hono<{ Bindings: Env }>()
           : null,
       );
       if (unsubscribed.status === "failed") {
-        console.warn("webhook unsubscription failed", {
+        log.warn("webhook unsubscription failed", {
           provider: view.provider,
           connectionId,
           reason: unsubscribed.reason,
@@ -325,7 +328,7 @@ export const admin = new Hono<{ Bindings: Env }>()
         credentials,
       );
       if (revocation.status === "failed") {
-        console.warn("oauth grant revocation failed", {
+        log.warn("oauth grant revocation failed", {
           provider: view.provider,
           connectionId,
           reason: revocation.reason,

@@ -3,6 +3,7 @@ import { describeRoute } from "hono-openapi";
 import { checkRequestRole, checkSystemRole } from "../accounts/tenancy-check";
 import { systemDb, withDb } from "../db/client";
 import type { Env } from "../env";
+import { lastTicks } from "../sync/ticks";
 import { ok, PUBLIC } from "./openapi";
 import { healthView } from "./responses";
 
@@ -11,7 +12,8 @@ import { healthView } from "./responses";
  * forced row-level security (not a superuser, no BYPASSRLS, owns no account table, cannot span accounts), every
  * account table must carry its forced policy, the role must have statement and idle-transaction timeouts, and
  * system work must have a role of its own (SYSTEM_DATABASE_URL) that may span accounts. Any failure is 503 with
- * the names of the failed checks; nothing about the connection strings is returned.
+ * the names of the failed checks; nothing about the connection strings is returned. `scheduler` shows each
+ * scheduled job's last tick (when it started, how long it took, what it did); it never fails the check.
  */
 const doc = describeRoute({
   tags: ["system"],
@@ -62,6 +64,7 @@ export const health = new Hono<{ Bindings: Env }>().get("/", doc, async (c) => {
     latencyMs: Date.now() - started,
     failed,
     checks,
+    scheduler: await withDb(systemDb(c.env), lastTicks).catch(() => null),
   };
   return c.json(body, failed.length === 0 ? 200 : 503);
 });

@@ -6,23 +6,52 @@ import { reannounceAfterMinutes, reannounceStalePages } from "../pipeline/reanno
 import { pruneAll, type RetentionReport, retentionConfig } from "../pipeline/retention";
 import { sweepForCron } from "../webhooks/sweep";
 import { INVOCATION_CONNECTIONS, settleWithLimit } from "./concurrency";
-import { activeConnections, claimDueConnections, fanOutDeltaSyncs } from "./fan-out";
+import {
+  activeConnections,
+  CLAIM_PAGE,
+  claimDueConnections,
+  claimDueReconciliations,
+  countDueConnections,
+  type DueConnection,
+  fanOutDeltaSyncs,
+} from "./fan-out";
 import { accountStub } from "./stubs";
+import { recordTick } from "./ticks";
 
 const log = logger("cron");
 
-export const DELTA_CRON = "*/15 * * * *";
+/**
+ * The scheduler's tick: every minute. Each connection's delta slot has its own phase within its interval (see
+ * claimDueConnections), so each tick starts the slice of the fleet whose slot has come, and each tick also
+ * starts the reconciliations whose slot of the day has come.
+ */
+export const DELTA_CRON = "* * * * *";
+/** The daily job: the day's retention pass (reconciliation itself is spread over the day by the ticks). */
 export const RECONCILE_CRON = "17 3 * * *";
 
+/** What a tick did and how long it took: logged, kept in scheduler_ticks, and shown by /health. */
+export type TickReport = {
+  /** Wall time of the whole tick, fan-out to pruning. */
+  durationMs: number;
+  /** Of which claiming and starting delta runs and reconciliations. */
+  fanOutMs: number;
+  /** Claims made (pages of at most SCHEDULER_CLAIM_PAGE connections). */
+  claims: number;
+  /** Connections whose delta slot had come and no claim took before the tick's time ran out (the next tick does). */
+  behind: number;
+  reconciled: number;
+  reconcileFailed: number;
+};
+
 export type CronResult =
-  | {
+  | ({
       job: "delta";
       connections: number;
       failed: number;
       reannouncedPages: number;
-      /** Null when the pass failed; the next tick tries again. */
+      /** Null when the pass failed or this tick had none to do; a later tick tries again. */
       pruned: RetentionReport | null;
-    }
+    } & TickReport)
   | {
       job: "reconcile";
       connections: number;
@@ -38,12 +67,13 @@ export type CronResult =
 /** Limits a job to some accounts (an operator re-running one account's job; tests sharing one database). */
 export type CronScope = { accountIds?: string[] };
 
-/** Runs the job a cron expression stands for (see wrangler.toml [triggers]). */
+/** Runs the job a cron expression stands for (see wrangler.toml [triggers]); `at` is the scheduled time. */
 export async function runCron(
   cron: string,
   env: Env,
   ctx: ExecutionContext,
   scope: CronScope = {},
+  at?: number,
 ): Promise<CronResult> {
   if (cron !== DELTA_CRON && cron !== RECONCILE_CRON) {
     log.warn("scheduled: no job for cron", { cron });
@@ -52,7 +82,7 @@ export async function runCron(
   const handle = openDb(systemDb(env));
   try {
     return cron === DELTA_CRON
-      ? await deltaFanOut(handle.db, env, scope)
+      ? await deltaTick(handle.db, env, scope, at)
       : await dailyReconciliation(handle.db, env, scope);
   } finally {
     ctx.waitUntil(handle.close().catch(() => {}));
@@ -64,17 +94,79 @@ export async function runCron(
 const acrossAccounts = <T>(db: Db, fn: (db: Db) => Promise<T>) =>
   withAllAccounts(db, (tx) => fn(tx as unknown as Db));
 
-async function deltaFanOut(db: Db, env: Env, scope: CronScope): Promise<CronResult> {
-  const due = await acrossAccounts(db, (tx) => claimDueConnections(tx, 500, scope.accountIds));
-  const r = await fanOutDeltaSyncs(due, (req) => accountStub(env, req.accountId).startSync(req));
+/** Default wall time a tick spends claiming and starting work before leaving the rest to the next tick. */
+export const TICK_BUDGET_MS = 40_000;
+
+const positive = (value: string | undefined, fallback: number) => {
+  const n = Number(value);
+  return value && Number.isFinite(n) && n > 0 ? Math.floor(n) : fallback;
+};
+
+/** The retention pass runs on the quarter-hour ticks (and on every run an operator or a test starts). */
+const prunesAt = (at: number | undefined) => at === undefined || new Date(at).getUTCMinutes() % 15 === 0;
+
+/**
+ * Claims due connections a page at a time and starts their delta runs until none is due or the tick's time
+ * budget is spent; what is left stays due and the next tick (a minute later) takes it first. No count caps a
+ * tick, and since slots are spread over the interval a tick normally finds a small slice of the fleet.
+ */
+async function deltaTick(db: Db, env: Env, scope: CronScope, at?: number): Promise<CronResult> {
+  const started = Date.now();
+  const budgetMs = positive(env.SCHEDULER_TICK_MS, TICK_BUDGET_MS);
+  const page = positive(env.SCHEDULER_CLAIM_PAGE, CLAIM_PAGE);
+  const timeLeft = () => Date.now() - started < budgetMs;
+  let claims = 0;
+  let connections = 0;
+  let failed = 0;
+  while (timeLeft()) {
+    const due = await acrossAccounts(db, (tx) =>
+      claimDueConnections(tx, { limit: page, accountIds: scope.accountIds }),
+    );
+    if (due.length === 0) break;
+    claims++;
+    const r = await fanOutDeltaSyncs(due, (req) => accountStub(env, req.accountId).startSync(req));
+    connections += r.connections;
+    failed += r.failed;
+    if (due.length < page) break;
+  }
+  let reconciled = 0;
+  let reconcileFailed = 0;
+  while (timeLeft()) {
+    const due = await acrossAccounts(db, (tx) =>
+      claimDueReconciliations(tx, { limit: page, accountIds: scope.accountIds }),
+    );
+    if (due.length === 0) break;
+    claims++;
+    const r = await reconcileConnections(env, due);
+    reconciled += due.length;
+    reconcileFailed += r.failed;
+    if (due.length < page) break;
+  }
+  const fanOutMs = Date.now() - started;
+  const behind = await acrossAccounts(db, (tx) => countDueConnections(tx, new Date(), scope.accountIds));
   // After the fan-out, so the two never hold more than the invocation's connection limit between them.
   await sweepForCron(db, env, scope);
   const { pages } = await reannounceStalePages(db, env.TRANSFORMS, {
     accountIds: scope.accountIds,
     olderThanMinutes: reannounceAfterMinutes(env.STAGING_REANNOUNCE_AFTER_MINUTES),
   });
-  const pruned = await prune(db, env, scope, DELTA_PRUNE_MS);
-  return { job: "delta", ...r, reannouncedPages: pages, pruned };
+  const pruned = prunesAt(at) ? await prune(db, env, scope, DELTA_PRUNE_MS) : null;
+  const tick: TickReport = {
+    durationMs: Date.now() - started,
+    fanOutMs,
+    claims,
+    behind,
+    reconciled,
+    reconcileFailed,
+  };
+  const result = { job: "delta" as const, connections, failed, reannouncedPages: pages, pruned, ...tick };
+  await recordTick(db, "delta", started, {
+    connections,
+    failed,
+    reannouncedPages: pages,
+    ...tick,
+  });
+  return result;
 }
 
 /**
@@ -102,13 +194,8 @@ async function prune(db: Db, env: Env, scope: CronScope, budgetMs: number) {
   }
 }
 
-/**
- * Each connection's object compares provider totals with our counts and starts a complete scan of every entity
- * that drifted or can't be counted cheaply; the provider requests go through that connection's breaker and
- * rate budget like any other.
- */
-async function dailyReconciliation(db: Db, env: Env, scope: CronScope): Promise<CronResult> {
-  const connections = await acrossAccounts(db, (tx) => activeConnections(tx, scope.accountIds));
+/** Each connection's object compares provider totals with our counts and repairs what drifted. */
+async function reconcileConnections(env: Env, connections: DueConnection[]) {
   const results = await settleWithLimit(connections, INVOCATION_CONNECTIONS, (c) =>
     accountStub(env, c.accountId).reconcile({ accountId: c.accountId, connectionId: c.connectionId }),
   );
@@ -122,15 +209,28 @@ async function dailyReconciliation(db: Db, env: Env, scope: CronScope): Promise<
       repairs += r.value.filter((e) => e.catchUp).length;
     }
   }
+  return { mismatches, repairs, failed };
+}
+
+/**
+ * The daily job. Every connection is reconciled once a day at its own slot by the minute ticks; this job runs
+ * the day's retention pass, and an operator who names accounts (scope) reconciles their connections now.
+ * The provider requests go through each connection's breaker and rate budget like any other.
+ */
+async function dailyReconciliation(db: Db, env: Env, scope: CronScope): Promise<CronResult> {
+  const connections = scope.accountIds
+    ? await acrossAccounts(db, (tx) => activeConnections(tx, scope.accountIds))
+    : [];
+  const r = await reconcileConnections(env, connections);
   // Staging is a buffer, not an archive: transformed rows older than the retention go, as do finished
   // inbox rows, resolved failures, decided held deletes and tombstones nothing can need any more.
   const pruned = await prune(db, env, scope, DAILY_PRUNE_MS);
   return {
     job: "reconcile",
     connections: connections.length,
-    failed,
-    mismatches,
-    repairs,
+    failed: r.failed,
+    mismatches: r.mismatches,
+    repairs: r.repairs,
     prunedStaging: pruned?.staging ?? 0,
     pruned,
   };

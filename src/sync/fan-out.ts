@@ -6,27 +6,86 @@ import { INVOCATION_CONNECTIONS, settleWithLimit } from "./concurrency";
 
 export type DueConnection = { accountId: string; connectionId: string; provider: string };
 
-/** Active connections whose delta interval has elapsed; claims them by stamping last_delta_at. */
+/** Connections one claim takes; a tick claims page after page while its time lasts. */
+export const CLAIM_PAGE = 100;
+
+/** Seconds in the reconciliation period. */
+const DAY_SECONDS = 86_400;
+
+/**
+ * A connection's phase within a period of `period` seconds: a stable hash of its id, so the fleet's connections
+ * fall evenly across the period and each keeps its place from one period to the next.
+ */
+const phase = (period: ReturnType<typeof sql>) =>
+  sql`mod(mod(hashtextextended(connections.id, 0), ${period}) + ${period}, ${period})`;
+const epoch = (at: Date) => sql`extract(epoch from ${at.toISOString()}::timestamptz)`;
+
+/**
+ * Active connections whose delta slot has come, claimed by moving the slot to the same phase of the next
+ * interval. The next slot is the first one at least half an interval ahead, so a tick that runs late (or a
+ * connection's first claim at an arbitrary time) never leads to two syncs within half an interval.
+ */
 export async function claimDueConnections(
   db: Db,
-  limit = 500,
-  accountIds?: string[],
+  opts: { limit?: number; now?: Date; accountIds?: string[] } = {},
 ): Promise<DueConnection[]> {
+  const now = opts.now ?? new Date();
+  const period = sql`(delta_interval_minutes * 60)::bigint`;
+  // The claimed ids are materialized once: a limited subquery inside the update's condition may be evaluated
+  // again by the plan and claim more than the limit.
   const result = await db.execute(sql`
-    update connections set last_delta_at = now()
-    where id in (
+    with due as materialized (
       select id from connections
-      where status = 'active' and ${inAccounts(accountIds)}
-        and (last_delta_at is null or last_delta_at <= now() - make_interval(mins => delta_interval_minutes) + interval '30 seconds')
-      order by last_delta_at nulls first
-      limit ${limit}
+      where status = 'active' and ${inAccounts(opts.accountIds)}
+        and (next_delta_at is null or next_delta_at <= ${now.toISOString()}::timestamptz)
+      order by next_delta_at nulls first
+      limit ${opts.limit ?? CLAIM_PAGE}
       for update skip locked)
-    returning account_id, id, provider`);
-  return (result.rows as { account_id: string; id: string; provider: string }[]).map((r) => ({
-    accountId: r.account_id,
-    connectionId: r.id,
-    provider: r.provider,
-  }));
+    update connections set last_delta_at = ${now.toISOString()}::timestamptz,
+      next_delta_at = to_timestamp(
+        (floor((${epoch(now)} + ${period} / 2.0 - ${phase(period)}) / ${period}) + 1) * ${period} + ${phase(period)})
+    from due where connections.id = due.id
+    returning connections.account_id, connections.id, connections.provider`);
+  return dueRows(result.rows);
+}
+
+/**
+ * Active connections whose reconciliation slot of the day has come, claimed by moving the slot to the same time
+ * of the next day. A connection without a slot yet (new, or from before slots) first gets its next one, within a
+ * day. Spread over the day this way, a fleet of thousands reconciles a few connections a minute instead of all
+ * at once.
+ */
+export async function claimDueReconciliations(
+  db: Db,
+  opts: { limit?: number; now?: Date; accountIds?: string[] } = {},
+): Promise<DueConnection[]> {
+  const now = opts.now ?? new Date();
+  const day = sql`${DAY_SECONDS}::bigint`;
+  const nextSlot = sql`to_timestamp((floor((${epoch(now)} - ${phase(day)}) / ${day}) + 1) * ${day} + ${phase(day)})`;
+  await db.execute(sql`
+    update connections set next_reconcile_at = ${nextSlot}
+    where status = 'active' and ${inAccounts(opts.accountIds)} and next_reconcile_at is null`);
+  const result = await db.execute(sql`
+    with due as materialized (
+      select id from connections
+      where status = 'active' and ${inAccounts(opts.accountIds)}
+        and next_reconcile_at <= ${now.toISOString()}::timestamptz
+      order by next_reconcile_at
+      limit ${opts.limit ?? CLAIM_PAGE}
+      for update skip locked)
+    update connections set next_reconcile_at = ${nextSlot}
+    from due where connections.id = due.id
+    returning connections.account_id, connections.id, connections.provider`);
+  return dueRows(result.rows);
+}
+
+/** Connections whose delta slot has come and no tick has claimed yet (what a tick that ran out of time left). */
+export async function countDueConnections(db: Db, now: Date, accountIds?: string[]): Promise<number> {
+  const result = await db.execute(sql`
+    select count(*)::int as n from connections
+    where status = 'active' and ${inAccounts(accountIds)}
+      and (next_delta_at is null or next_delta_at <= ${now.toISOString()}::timestamptz)`);
+  return Number((result.rows[0] as { n: number } | undefined)?.n ?? 0);
 }
 
 export type SyncStarter = (req: {
@@ -56,17 +115,20 @@ export async function fanOutDeltaSyncs(
   return { connections: due.length, failed: results.filter((r) => r.status === "rejected").length };
 }
 
-/** Every active connection, for the daily reconciliation. */
+/** Every active connection in the given accounts, for an operator's reconciliation of those accounts now. */
 export async function activeConnections(db: Db, accountIds?: string[]): Promise<DueConnection[]> {
   const result = await db.execute(sql`
     select account_id, id, provider from connections
     where status = 'active' and ${inAccounts(accountIds)} order by account_id, id`);
-  return (result.rows as { account_id: string; id: string; provider: string }[]).map((r) => ({
+  return dueRows(result.rows);
+}
+
+const dueRows = (rows: unknown[]) =>
+  (rows as { account_id: string; id: string; provider: string }[]).map((r) => ({
     accountId: r.account_id,
     connectionId: r.id,
     provider: r.provider,
   }));
-}
 
 const inAccounts = (accountIds?: string[]) =>
   accountIds

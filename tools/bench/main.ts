@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseFleetOptions, runFleetBench } from "./fleet";
 import { type BackfillResult, createTenant, runBackfill } from "./lib/backfill";
 import { startBenchStack } from "./lib/bench-stack";
 import { type BudgetResult, runBudget } from "./lib/budget";
@@ -298,9 +299,11 @@ function runTransformBenches(log: (line: string) => void) {
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
   const argv = process.argv.slice(2);
-  const run = argv.includes("--live")
-    ? runBench(parseOptions(argv)).then(() => 0)
-    : runInSnapshot("tools/bench/main.ts", argv);
+  const run = argv.includes("--fleet")
+    ? runFleetBench(parseFleetOptions(argv)).then(() => 0)
+    : argv.includes("--live")
+      ? runBench(parseOptions(argv)).then(() => 0)
+      : runInSnapshot("tools/bench/main.ts", argv);
   run.then(
     (code) => process.exit(code),
     (error) => {

@@ -406,7 +406,7 @@ async function settle(
         // The delta cron also runs the platform's periodic safety nets (inbox sweep, due syncs).
         if (Date.now() - lastCron > 10_000) {
           lastCron = Date.now();
-          await fetch(`${b.stack.workerUrl}/__scheduled?cron=${encodeURIComponent("*/15 * * * *")}`)
+          await fetch(`${b.stack.workerUrl}/__scheduled?cron=${encodeURIComponent("* * * * *")}`)
             .then((r) => r.body?.cancel())
             .catch(() => {});
         }

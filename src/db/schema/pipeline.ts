@@ -63,6 +63,8 @@ export const stagePendingPages = pgTable(
   (t) => [
     primaryKey({ columns: [t.connectionId, t.entity, t.runId, t.pageNo] }),
     index("stage_pending_pages_staged_idx").on(t.stagedAt),
+    // An account's most recent pages: the backlog a backfill may keep in flight is counted from them.
+    index("stage_pending_pages_account_idx").on(t.accountId, t.stagedAt),
   ],
 );
 

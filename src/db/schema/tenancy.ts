@@ -23,10 +23,28 @@ export const connections = pgTable(
     status: text("status").notNull().default("active"),
     deltaIntervalMinutes: integer("delta_interval_minutes").notNull().default(15),
     lastDeltaAt: tz("last_delta_at"),
+    // Slots the scheduler gives each connection: a fixed phase within the interval (a hash of the id), so the
+    // fleet's delta and reconciliation work is spread evenly instead of starting together. Null: due now
+    // (delta) or at today's slot (reconciliation).
+    nextDeltaAt: tz("next_delta_at"),
+    nextReconcileAt: tz("next_reconcile_at"),
     createdAt: tz("created_at").notNull().defaultNow(),
   },
   (t) => [
     index("connections_account_idx").on(t.accountId),
     index("connections_due_idx").on(t.status, t.lastDeltaAt),
+    index("connections_next_delta_idx").on(t.status, t.nextDeltaAt),
+    index("connections_next_reconcile_idx").on(t.status, t.nextReconcileAt),
   ],
 );
+
+/**
+ * The last tick of each scheduled job (one row per job): how long it took and what it did, so an operator sees
+ * whether the fleet's work still fits its interval.
+ */
+export const schedulerTicks = pgTable("scheduler_ticks", {
+  job: text("job").primaryKey(),
+  startedAt: tz("started_at").notNull(),
+  durationMs: integer("duration_ms").notNull(),
+  report: jsonb("report").notNull(),
+});

@@ -241,7 +241,19 @@ async function registerWebhook(b: BenchStack, t: Tenant, event: string): Promise
   if (!res.ok) throw new Error(`registering the ${event} webhook → ${res.status} ${await res.text()}`);
 }
 
-async function measureFreshness(b: BenchStack, t: Tenant, samples: number) {
+export async function measureFreshness(b: BenchStack, t: Tenant, samples: number) {
+  const { times, timeouts } = await freshnessTimes(b, t, samples);
+  times.sort((a, c) => a - c);
+  return {
+    samples: times.length,
+    timeouts,
+    p50Ms: Math.round(percentile(times, 0.5)),
+    p99Ms: Math.round(percentile(times, 0.99)),
+  };
+}
+
+/** Each sample: a person changed in the provider (which sends its webhook) until the change is in core. */
+export async function freshnessTimes(b: BenchStack, t: Tenant, samples: number) {
   await registerWebhook(b, t, "peopleUpdated");
   const client = new pg.Client({ connectionString: b.cluster.url });
   await client.connect();
@@ -278,11 +290,5 @@ async function measureFreshness(b: BenchStack, t: Tenant, samples: number) {
   } finally {
     await client.end();
   }
-  times.sort((a, c) => a - c);
-  return {
-    samples: times.length,
-    timeouts,
-    p50Ms: Math.round(percentile(times, 0.5)),
-    p99Ms: Math.round(percentile(times, 0.99)),
-  };
+  return { times, timeouts };
 }

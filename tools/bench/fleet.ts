@@ -1,0 +1,375 @@
+// The fleet benchmark: many small accounts plus concurrent large backfills, through the whole stack.
+//   tsx tools/bench/fleet.ts [--accounts 1000] [--small-people 20] [--big 10] [--big-people 20000]
+//     [--freshness 20] [--out bench-results/fleet.json] [--smoke] [--verbose]
+// (`npm run bench:fleet -- …`, or `npm run bench -- --fleet …`). Runs on the working tree.
+// Figures, all from this one run: the scheduler tick's duration, per-account delta latency p50/p99 and webhook
+// freshness p50/p99 of small accounts without (baseline) and during the big backfills, the backfills' aggregate
+// records/s against the raw upsert of the same rows, Postgres round trips per account per tick, and the
+// memory of each process. See docs/performance.md.
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { createTenant, type Tenant } from "./lib/backfill";
+import { type BenchStack, startBenchStack } from "./lib/bench-stack";
+import { memoryGroups } from "./lib/groups";
+import { percentile } from "./lib/load";
+import { machineInfo } from "./lib/machine";
+import { rawUpsert } from "./lib/raw-upsert";
+import { type MemoryPeak, startMemorySampler } from "./lib/rss";
+import { statementsDelta, statementsSnapshot } from "./lib/statements";
+import { freshnessTimes } from "./lib/webhooks";
+
+export type FleetOptions = {
+  accounts: number;
+  smallPeople: number;
+  big: number;
+  bigPeople: number;
+  /** webhook freshness samples per phase */
+  freshness: number;
+  out: string;
+  smoke: boolean;
+  verbose: boolean;
+};
+
+export function parseFleetOptions(argv: string[]): FleetOptions {
+  const smoke = argv.includes("--smoke");
+  const value = (k: string) => {
+    const i = argv.findIndex((a) => a === `--${k}` || a.startsWith(`--${k}=`));
+    if (i < 0) return undefined;
+    const a = argv[i] as string;
+    return a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv[i + 1];
+  };
+  const num = (k: string, d: number) => {
+    const v = value(k);
+    if (v === undefined) return d;
+    const n = Number(v.replaceAll("_", ""));
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${k} needs a positive integer, got ${v}`);
+    return n;
+  };
+  return {
+    accounts: num("accounts", smoke ? 8 : 1_000),
+    smallPeople: num("small-people", smoke ? 5 : 20),
+    big: num("big", smoke ? 1 : 10),
+    bigPeople: num("big-people", smoke ? 2_000 : 20_000),
+    freshness: num("freshness", smoke ? 2 : 20),
+    out: value("out") ?? path.join("bench-results", smoke ? "fleet-smoke.json" : "fleet.json"),
+    smoke,
+    verbose: argv.includes("--verbose"),
+  };
+}
+
+export type Latency = { samples: number; timeouts: number; p50Ms: number; p99Ms: number; maxMs: number };
+
+export type FleetPhase = {
+  /** the tick that started every small account's delta (all made due at once: the worst case) */
+  tick: { wallMs: number; reportedMs: number; connections: number; claims: number; behind: number };
+  /** from the tick's start to the account's changed person in core */
+  deltaLatency: Latency;
+  /** Postgres round trips (statements, BEGIN/COMMIT included) from the tick until every change landed, per account */
+  roundTripsPerAccount: number;
+  /** from the change in the provider (which sends its webhook) to the core row */
+  webhookFreshness: Latency;
+  /** the big accounts' transform pages waiting in the queue when the phase began (sum) */
+  bigBacklogPages: number;
+};
+
+export type FleetReport = {
+  machine: ReturnType<typeof machineInfo>;
+  options: FleetOptions;
+  /** `expected`: the small accounts' live people in the provider (the simulator trashes some of each seed) */
+  onboarding: { tick: FleetPhase["tick"]; seconds: number; records: number; expected: number };
+  baseline: FleetPhase;
+  duringBackfill: FleetPhase;
+  backfill: {
+    accounts: number;
+    records: number;
+    seconds: number;
+    recordsPerSec: number;
+    raw: { rows: number; seconds: number; recordsPerSec: number };
+    ratio: number;
+  };
+  memory: MemoryPeak[];
+};
+
+const SMALL = "fs";
+const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function latency(times: number[], timeouts: number): Latency {
+  const sorted = [...times].sort((a, b) => a - b);
+  return {
+    samples: sorted.length,
+    timeouts,
+    p50Ms: round(percentile(sorted, 0.5)),
+    p99Ms: round(percentile(sorted, 0.99)),
+    maxMs: round(sorted[sorted.length - 1] ?? 0),
+  };
+}
+
+/** Runs fn over items with at most `limit` at once. */
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await fn(items[i] as T, i);
+      }
+    }),
+  );
+}
+
+/** One scheduler tick through the Worker's own scheduled handler, and the report it kept. */
+async function tick(b: BenchStack, client: pg.Client): Promise<FleetPhase["tick"]> {
+  const t0 = performance.now();
+  const res = await fetch(`${b.stack.workerUrl}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
+  await res.text();
+  const wallMs = round(performance.now() - t0);
+  const r = await client.query(
+    `/* bench */ select duration_ms as bench_ms, report from scheduler_ticks where job = 'delta'`,
+  );
+  const row = r.rows[0] as { bench_ms: number; report: Record<string, number> } | undefined;
+  return {
+    wallMs,
+    reportedMs: row?.bench_ms ?? -1,
+    connections: row?.report.connections ?? 0,
+    claims: row?.report.claims ?? 0,
+    behind: row?.report.behind ?? 0,
+  };
+}
+
+/** The small accounts' people in core vs what their providers hold. */
+async function smallCore(client: pg.Client): Promise<number> {
+  const r = await client.query(
+    `/* bench */ select count(*)::int as bench_n from fub_people
+     where account_id like $1 and deleted_at is null`,
+    [`acc_${SMALL}%`],
+  );
+  return (r.rows[0] as { bench_n: number }).bench_n;
+}
+
+async function bigBacklog(client: pg.Client): Promise<number> {
+  const r = await client.query(
+    `/* bench */ select count(*)::int as bench_n from stage_pending_pages p
+     where p.account_id like 'acc_fb%' and exists (
+       select 1 from stage_records s where s.connection_id = p.connection_id and s.entity = p.entity
+         and s.run_id = p.run_id and s.page_no = p.page_no and s.done_at is null and s.op = 'upsert')`,
+  );
+  return (r.rows[0] as { bench_n: number }).bench_n;
+}
+
+/**
+ * Changes one person in every small account, makes every small connection due (as if all their slots came at
+ * once), runs one tick, and times each change to its core row; then webhook freshness on a few of them.
+ */
+async function measurePhase(
+  b: BenchStack,
+  client: pg.Client,
+  small: Tenant[],
+  webhookTenants: Tenant[],
+  opts: FleetOptions,
+  log: (line: string) => void,
+): Promise<FleetPhase> {
+  const bigBacklogPages = await bigBacklog(client);
+  const changes: { accountId: string; id: number; at: string }[] = [];
+  await eachLimited(small, 8, async (t) => {
+    const m = (await b.sim.mutate(t.apiKey, { entity: "people", updates: 1 })) as {
+      updated: number[];
+      at: string;
+    };
+    const id = m.updated[0];
+    if (id !== undefined) changes.push({ accountId: t.accountId, id, at: m.at });
+  });
+  await client.query(`/* bench */ update connections set next_delta_at = now() where account_id like $1`, [
+    `acc_${SMALL}%`,
+  ]);
+  const before = await statementsSnapshot(client);
+  const t0 = performance.now();
+  const tickResult = await tick(b, client);
+  const seenAt = new Map<string, number>();
+  const deadline = Date.now() + 120_000 + opts.accounts * 100;
+  let polls = 0;
+  while (seenAt.size < changes.length && Date.now() < deadline) {
+    const pending = changes.filter((c) => !seenAt.has(c.accountId));
+    const r = await client.query(
+      `/* bench */ select c.account_id as bench_account from fub_people p
+       join jsonb_to_recordset($1::jsonb) as c(account_id text, id bigint, at timestamptz)
+         on p.account_id = c.account_id and p.source_id = c.id and p.source_updated_at >= c.at`,
+      [JSON.stringify(pending.map((c) => ({ account_id: c.accountId, id: c.id, at: c.at })))],
+    );
+    polls++;
+    const now = performance.now();
+    for (const row of r.rows as { bench_account: string }[]) seenAt.set(row.bench_account, now - t0);
+    if (seenAt.size < changes.length) await new Promise((r) => setTimeout(r, 100));
+  }
+  const stats = await statementsDelta(client, before, polls + 2);
+  log(
+    `  tick ${tickResult.wallMs} ms (reported ${tickResult.reportedMs} ms) for ${tickResult.connections} connections; ` +
+      `${seenAt.size}/${changes.length} deltas landed`,
+  );
+  const perSample = Math.max(1, Math.ceil(opts.freshness / webhookTenants.length));
+  const fresh: number[] = [];
+  let freshTimeouts = 0;
+  for (const t of webhookTenants) {
+    const f = await freshnessTimes(b, t, perSample);
+    fresh.push(...f.times);
+    freshTimeouts += f.timeouts;
+  }
+  return {
+    tick: tickResult,
+    deltaLatency: latency([...seenAt.values()], changes.length - seenAt.size),
+    roundTripsPerAccount: round(stats.statements / Math.max(1, small.length), 1),
+    webhookFreshness: latency(fresh, freshTimeouts),
+    bigBacklogPages,
+  };
+}
+
+export async function runFleetBench(
+  opts: FleetOptions,
+  log: (line: string) => void = console.log,
+): Promise<FleetReport> {
+  const machine = machineInfo();
+  log(
+    `fleet bench on ${machine.cpuModel}, ${machine.cores} cores, ${machine.ramGb} GB, node ${machine.node}`,
+  );
+  const b = await startBenchStack({
+    statements: true,
+    log: opts.verbose ? (l) => log(`[worker] ${l}`) : undefined,
+  });
+  const client = new pg.Client({ connectionString: b.cluster.url });
+  await client.connect();
+  const sampler = startMemorySampler(memoryGroups(b));
+  try {
+    log(`creating ${opts.accounts} small accounts of ${opts.smallPeople} people…`);
+    const small: Tenant[] = new Array(opts.accounts);
+    await eachLimited(
+      Array.from({ length: opts.accounts }, (_, i) => i),
+      8,
+      async (i) => {
+        small[i] = await createTenant(b, { name: `${SMALL}${i}`, people: opts.smallPeople });
+      },
+    );
+    let expected = 0;
+    await eachLimited(small, 8, async (t) => {
+      const { count } = await b.sim.summary(t.apiKey, "people");
+      expected += count;
+    });
+
+    log("onboarding the small accounts through the scheduler…");
+    const o0 = performance.now();
+    const onboardTick = await tick(b, client);
+    const onboardDeadline = Date.now() + 300_000 + opts.accounts * 200;
+    let landed = await smallCore(client);
+    while (landed < expected && Date.now() < onboardDeadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      landed = await smallCore(client);
+    }
+    if (landed < expected) throw new Error(`small accounts onboarded ${landed} of ${expected} people`);
+    const onboarding = {
+      tick: onboardTick,
+      seconds: round((performance.now() - o0) / 1000, 1),
+      records: landed,
+      expected,
+    };
+    log(`  ${landed} people in ${onboarding.seconds} s; tick ${onboardTick.wallMs} ms`);
+
+    const hooks = Math.min(small.length, 4);
+    log("baseline (no backfill)…");
+    const baseline = await measurePhase(b, client, small, small.slice(0, hooks), opts, log);
+
+    log(`starting ${opts.big} backfills of ${opts.bigPeople} people…`);
+    const big: Tenant[] = [];
+    for (let i = 0; i < opts.big; i++)
+      big.push(await createTenant(b, { name: `fb${i}`, people: opts.bigPeople }));
+    let bigExpected = 0;
+    for (const t of big) bigExpected += (await b.sim.summary(t.apiKey, "people")).count;
+    const b0 = performance.now();
+    for (const t of big) await b.admin.sync(t.accountId, { entity: "people", mode: "onboarding" });
+    // Let the backfills fill their share of the queue before measuring.
+    await new Promise((r) => setTimeout(r, 3_000));
+    log("during the backfills…");
+    const duringBackfill = await measurePhase(b, client, small, small.slice(hooks, hooks * 2), opts, log);
+
+    const bigDeadline = Date.now() + 600_000 + opts.big * opts.bigPeople * 5;
+    let bigLanded = 0;
+    for (;;) {
+      const r = await client.query(
+        `/* bench */ select count(*)::int as bench_n from fub_people where account_id like 'acc_fb%' and deleted_at is null`,
+      );
+      bigLanded = (r.rows[0] as { bench_n: number }).bench_n;
+      if (bigLanded >= bigExpected || Date.now() > bigDeadline) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const bigSeconds = (performance.now() - b0) / 1000;
+    if (bigLanded < bigExpected) throw new Error(`backfills landed ${bigLanded} of ${bigExpected} people`);
+    log(`  ${bigLanded} records in ${round(bigSeconds, 1)} s`);
+
+    log("raw upsert of the same rows…");
+    let rawRows = 0;
+    let rawSeconds = 0;
+    for (const t of big) {
+      const raw = await rawUpsert({
+        databaseUrl: b.cluster.url,
+        accountId: t.accountId,
+        connectionId: t.connectionId,
+      });
+      rawRows += raw.rows;
+      rawSeconds += raw.seconds;
+    }
+    const recordsPerSec = round(bigLanded / bigSeconds);
+    const rawPerSec = round(rawRows / rawSeconds);
+    const report: FleetReport = {
+      machine,
+      options: opts,
+      onboarding,
+      baseline,
+      duringBackfill,
+      backfill: {
+        accounts: opts.big,
+        records: bigLanded,
+        seconds: round(bigSeconds, 1),
+        recordsPerSec,
+        raw: { rows: rawRows, seconds: round(rawSeconds, 2), recordsPerSec: rawPerSec },
+        ratio: round(recordsPerSec / rawPerSec, 3),
+      },
+      memory: sampler.stop(),
+    };
+    for (const line of renderFleet(report)) log(line);
+    mkdirSync(path.dirname(opts.out), { recursive: true });
+    writeFileSync(opts.out, `${JSON.stringify(report, null, 2)}\n`);
+    log(`wrote ${opts.out}`);
+    return report;
+  } finally {
+    sampler.stop();
+    await client.end();
+    await b.stop();
+  }
+}
+
+export function renderFleet(r: FleetReport): string[] {
+  const phase = (name: string, p: FleetPhase) =>
+    `| ${name} | ${p.tick.wallMs} ms (${p.tick.connections} connections, ${p.tick.claims} claims) | ` +
+    `${p.deltaLatency.p50Ms} / ${p.deltaLatency.p99Ms} ms (${p.deltaLatency.samples}, ${p.deltaLatency.timeouts} late) | ` +
+    `${p.webhookFreshness.p50Ms} / ${p.webhookFreshness.p99Ms} ms (${p.webhookFreshness.samples}) | ` +
+    `${p.roundTripsPerAccount} | ${p.bigBacklogPages} |`;
+  return [
+    `| phase | tick | delta latency p50 / p99 | webhook freshness p50 / p99 | round trips / account / tick | big backlog pages |`,
+    `|---|---|---|---|---|---|`,
+    phase("baseline", r.baseline),
+    phase(`${r.backfill.accounts} backfills`, r.duringBackfill),
+    `backfill / raw upsert: ${r.backfill.recordsPerSec} vs ${r.backfill.raw.recordsPerSec} rec/s = ${r.backfill.ratio}`,
+    `memory (peak PSS): ${r.memory.map((m) => `${m.name} ${m.peakPssSumMb} MB`).join(", ")}`,
+  ];
+}
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  runFleetBench(parseFleetOptions(process.argv.slice(2))).then(
+    () => process.exit(0),
+    (error) => {
+      console.error(error instanceof Error ? error.stack : error);
+      process.exit(1);
+    },
+  );
+}
