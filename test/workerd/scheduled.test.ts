@@ -26,7 +26,11 @@ describe("scheduled()", () => {
       ctx,
     );
     await waitOnExecutionContext(ctx);
-    expect(warn).toHaveBeenCalledWith("scheduled: no job for cron", "5 4 * * *");
+    // One structured JSON line, at warning level, naming the expression.
+    const lines = warn.mock.calls.map((c) => JSON.parse(String(c[0])) as Record<string, unknown>);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: "warning", message: "scheduled: no job for cron", cron: "5 4 * * *" }),
+    );
     warn.mockRestore();
   });
 
