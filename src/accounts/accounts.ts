@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, gt, sql } from "drizzle-orm";
 import { connectorFor } from "../connectors/registry";
 import type { Credentials } from "../connectors/types";
 import { type Keyring, randomToken, sha256Hex } from "../core/crypto";
@@ -6,7 +6,7 @@ import { AppError } from "../core/errors";
 import type { Db } from "../db/client";
 import { accounts, connections } from "../db/schema";
 import { encryptCredentials } from "./connections";
-import { inTenant } from "./tenant";
+import { inTenant, withAllAccounts } from "./tenant";
 
 /** Ids as the admin API accepts or generates them. */
 const CONNECTION_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -42,6 +42,26 @@ export async function getAccount(db: Db, accountId: string): Promise<AccountView
   const row = found[0];
   if (!row) throw new AppError(404, "account_not_found", `account "${accountId}" not found`);
   return accountView(row);
+}
+
+/**
+ * Every account, by id, at most `limit` after `after` (the operator's list; spans accounts, so the system
+ * role's connection).
+ */
+export async function listAccounts(
+  db: Db,
+  opts: { limit: number; after?: string },
+): Promise<{ accounts: AccountView[]; next: string | null }> {
+  const rows = await withAllAccounts(db, (t) =>
+    t
+      .select()
+      .from(accounts)
+      .where(opts.after === undefined ? undefined : gt(accounts.id, opts.after))
+      .orderBy(accounts.id)
+      .limit(opts.limit + 1),
+  );
+  const page = rows.slice(0, opts.limit).map(accountView);
+  return { accounts: page, next: rows.length > opts.limit ? (page.at(-1)?.id ?? null) : null };
 }
 
 export type AccountPurge = {

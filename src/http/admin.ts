@@ -6,6 +6,7 @@ import {
   deleteConnection,
   getAccount,
   getConnectionView,
+  listAccounts,
   listConnections,
   purgeAccount,
 } from "../accounts/accounts";
@@ -14,7 +15,7 @@ import { connectorFor, knownProviders } from "../connectors/registry";
 import { breakerSettingsSchema } from "../core/breaker-settings";
 import { parseKeyring } from "../core/crypto";
 import { AppError } from "../core/errors";
-import { withDb } from "../db/client";
+import { systemDb, withDb } from "../db/client";
 import type { Env } from "../env";
 import type { Vars } from "../oauth/config";
 import { revokeGrant } from "../oauth/flow";
@@ -41,6 +42,10 @@ export const createConnectionBody = z.object({
     .refine((u) => /^https?:\/\//i.test(u), "must be an http or https URL")
     .optional(),
   settings: z.looseObject({ breaker: breakerSettingsSchema.optional() }).optional(),
+});
+export const listAccountsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  after: z.string().regex(idPattern).optional(),
 });
 export const syncBody = z.object({
   connectionId: z.string().min(1).optional(),
@@ -102,6 +107,22 @@ export const admin = new Hono<{ Bindings: Env }>()
   .post("/accounts", async (c) => {
     const body = await jsonBody(c, createAccountBody);
     return c.json(await withDb(c.env, (db) => createAccount(db, body)), 201);
+  })
+  // Reachable with the admin token only: requireAdmin answers 404 to an account key on a path naming no account.
+  .get("/accounts", async (c) => {
+    const q = listAccountsQuery.safeParse(c.req.query());
+    if (!q.success) {
+      const issue = q.error.issues[0];
+      throw new AppError(
+        400,
+        "invalid_request",
+        `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`,
+      );
+    }
+    const { limit, after } = q.data;
+    return c.json(
+      await withDb(systemDb(c.env), (db) => listAccounts(db, { limit, ...(after ? { after } : {}) })),
+    );
   })
   .get("/accounts/:accountId", async (c) => {
     const id = c.req.param("accountId");

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { Env } from "../env";
 import { admin } from "./admin";
+import { alerts } from "./alerts";
 import { apiDocs } from "./docs";
 import { handleError, notFound } from "./errors";
 import { failed } from "./failed";
@@ -22,6 +23,7 @@ export function createApp() {
     .route("/oauth", oauthCallback)
     .route("/admin", runs)
     .route("/admin", metrics)
+    .route("/admin", alerts)
     .route("/webhooks", webhooks)
     .notFound(notFound)
     .onError(handleError);

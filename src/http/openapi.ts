@@ -5,6 +5,7 @@ import {
   createAccountBody,
   createConnectionBody,
   cursorResetBody,
+  listAccountsQuery,
   syncBody,
 } from "./admin";
 import { listQuery, replayBody } from "./failed";
@@ -60,6 +61,19 @@ const operations: Operation[] = [
     summary: "Browsable API reference",
     public: true,
     responses: { "200": "HTML page" },
+  },
+  {
+    method: "get",
+    path: "/admin/accounts",
+    tag: "accounts",
+    summary: "List accounts by id (admin token only); `next` is the `after` of the following page",
+    query: listAccountsQuery,
+    responses: {
+      "200": "{ accounts, next }",
+      "400": "invalid query",
+      "401": "unauthorized",
+      "404": "account keys cannot list accounts",
+    },
   },
   {
     method: "post",
@@ -266,6 +280,18 @@ const operations: Operation[] = [
     tag: "runs",
     summary: "A run's log lines (at most 200 per entity kept, then a line counting those dropped)",
     responses: { "200": "log lines", ...accountErrors, "404": "no such account or run" },
+  },
+  {
+    method: "get",
+    path: "/admin/alerts",
+    tag: "system",
+    summary:
+      "Alert conditions firing now and recently resolved, with their delivery state (admin token only)",
+    responses: {
+      "200": "{ firing, recent }",
+      "401": "no or bad credentials",
+      "404": "not the admin token",
+    },
   },
   {
     method: "get",

@@ -1,4 +1,5 @@
 import { withAllAccounts } from "../accounts/tenant";
+import { alertsForCron } from "../alerts/cron";
 import { logger } from "../core/log";
 import { type Db, openDb, systemDb } from "../db/client";
 import type { Env } from "../env";
@@ -74,6 +75,7 @@ async function deltaFanOut(db: Db, env: Env, scope: CronScope): Promise<CronResu
     olderThanMinutes: reannounceAfterMinutes(env.STAGING_REANNOUNCE_AFTER_MINUTES),
   });
   const pruned = await prune(db, env, scope, DELTA_PRUNE_MS);
+  await alertsForCron(db, env, scope);
   return { job: "delta", ...r, reannouncedPages: pages, pruned };
 }
 
