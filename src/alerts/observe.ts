@@ -5,6 +5,7 @@ import type { Db } from "../db/client";
 import { entityColumnPrefix, mirrorIdent } from "../db/schema/sync";
 import type { AlertConfig } from "./config";
 import type { Observations } from "./rules";
+import { textArray } from "./state";
 
 type Row = Record<string, string | number | null>;
 const n = (v: unknown) => Number(v ?? 0);
@@ -24,7 +25,7 @@ const ids = (r: Row) => ({
  */
 export async function observe(db: Db, cfg: AlertConfig, accountIds?: string[]): Promise<Observations> {
   const scoped = (col = sql`account_id`): SQL =>
-    accountIds ? sql`and ${col} = any(${accountIds}::text[])` : sql``;
+    accountIds ? sql`and ${col} = any(${textArray(accountIds)})` : sql``;
   return withAllAccounts(db, async (tx) => {
     const q = async (query: SQL) => (await tx.execute(query)).rows as Row[];
     const calls = await q(sql`

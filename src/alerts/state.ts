@@ -36,6 +36,10 @@ type Row = {
   last_delivery_error: string | null;
 };
 
+/** A text[] parameter, passed as one JSON document (any characters an id may hold survive it). */
+export const textArray = (values: string[]) =>
+  sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`;
+
 const iso = (t: string | null) => (t ? new Date(t).toISOString() : null);
 
 export const alertView = (r: Row): AlertView => ({
@@ -90,12 +94,12 @@ export async function recordEvaluation(
           resolved_at = null, updated_at = now()`);
     await tx.execute(sql`
       update alert_state set resolved_at = now(), updated_at = now()
-      where resolved_at is null and not (key = any(${keys}::text[]))
-        and (${accounts}::text[] is null or split_part(subject, '/', 1) = any(${accounts}::text[]))`);
+      where resolved_at is null and not (key = any(${textArray(keys)}))
+        ${accounts ? sql`and split_part(subject, '/', 1) = any(${textArray(accounts)})` : sql``}`);
     if (keys.length === 0) return [];
     const claimed = await tx.execute(sql`
       update alert_state set last_sent_at = now(), updated_at = now()
-      where key = any(${keys}::text[]) and resolved_at is null
+      where key = any(${textArray(keys)}) and resolved_at is null
         and (last_sent_at is null or last_sent_at <= now() - make_interval(secs => ${opts.cooldownMinutes * 60}))
       returning *`);
     return (claimed.rows as Row[]).map(alertView);
