@@ -1,8 +1,7 @@
 import type { Db } from "../db/client";
 import type { AlertConfig } from "./config";
 import { alertPayload, deliverAlert } from "./deliver";
-import type { Observations } from "./rules";
-import { evaluateRules, type Firing } from "./rules";
+import { evaluateRules, type Firing, type Observations } from "./rules";
 import { recordDelivery, recordEvaluation } from "./state";
 
 export type AlertDeps = {
