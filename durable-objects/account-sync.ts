@@ -194,6 +194,7 @@ export class AccountSync extends DurableObject<Env> {
         runCursor: null,
         runRequests: 0,
         runRateLimited: 0,
+        runProviderErrors: 0,
       };
       putSyncState(this.sql, next);
       setTimer(this.ctx.storage, runTimerName(req.connectionId, entity), now, {

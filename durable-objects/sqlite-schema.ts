@@ -47,6 +47,7 @@ const ADDED_COLUMNS: { table: string; column: string; type: string }[] = [
   { table: "sync_state", column: "run_cursor_json", type: "text" },
   { table: "sync_state", column: "run_requests", type: "integer not null default 0" },
   { table: "sync_state", column: "run_rate_limited", type: "integer not null default 0" },
+  { table: "sync_state", column: "run_provider_errors", type: "integer not null default 0" },
 ];
 
 export function applySqliteSchema(sql: SqlStorage): void {

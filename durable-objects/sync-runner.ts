@@ -115,7 +115,7 @@ export async function runSyncStep(deps: StepDeps, entityName: string): Promise<S
   let reader: ReadAhead | null = null;
   // The committed state no page transaction has mirrored yet (mirrorIn mode).
   let unmirrored: SyncState | null = null;
-  const tally: Tally = { requests: 0, rateLimited: 0 };
+  const tally: Tally = { requests: 0, rateLimited: 0, errors: 0 };
   try {
     let state = getSyncState(sql, connection.id, entityName);
     if (state?.status !== "IN_PROGRESS" || !state.runId) return { kind: "idle" };
@@ -383,7 +383,7 @@ async function parentUnsettled(deps: StepDeps, parentEntity: string): Promise<st
 }
 
 /** Provider requests of a step not yet added to its run's counters. */
-type Tally = { requests: number; rateLimited: number };
+type Tally = { requests: number; rateLimited: number; errors: number };
 
 /** Adds what the tally holds to the run's state (one synchronous write); the new state, or null if none. */
 function countRequests(deps: StepDeps, entityName: string, tally: Tally): SyncState | null {
@@ -394,9 +394,11 @@ function countRequests(deps: StepDeps, entityName: string, tally: Tally): SyncSt
     ...state,
     runRequests: (state.runRequests ?? 0) + tally.requests,
     runRateLimited: (state.runRateLimited ?? 0) + tally.rateLimited,
+    runProviderErrors: (state.runProviderErrors ?? 0) + tally.errors,
   };
   tally.requests = 0;
   tally.rateLimited = 0;
+  tally.errors = 0;
   putSyncState(deps.sql, next);
   return next;
 }
@@ -428,6 +430,8 @@ async function fetchPage(
   // A park by the breaker or the budget sent nothing; a 429 is a request the provider refused.
   if (call.kind !== "parked" || call.reason === "rate_limited") tally.requests++;
   if (call.kind === "parked" && call.reason === "rate_limited") tally.rateLimited++;
+  // A failure is what the provider (or the way to it) did wrong: 5xx, timeout, network error.
+  if (call.kind === "failure") tally.errors++;
   if (call.kind === "parked") return call;
   if (call.kind === "failure") return { kind: "failed", error: `${entity.listPath}: ${call.error}` };
   if (call.kind === "rejected")
@@ -586,9 +590,11 @@ function commitPage(deps: StepDeps, state: SyncState, page: FetchedPage, tally: 
     errorMessage: null,
     runRequests: (state.runRequests ?? 0) + tally.requests,
     runRateLimited: (state.runRateLimited ?? 0) + tally.rateLimited,
+    runProviderErrors: (state.runProviderErrors ?? 0) + tally.errors,
   };
   tally.requests = 0;
   tally.rateLimited = 0;
+  tally.errors = 0;
   putSyncState(deps.sql, next);
   return next;
 }

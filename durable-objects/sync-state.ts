@@ -45,6 +45,8 @@ export type SyncState = {
   /** Provider requests the run made so far, and how many of them were refused with 429. */
   runRequests?: number;
   runRateLimited?: number;
+  /** Of those, the ones that failed (5xx, timeout, network error): the alerts' provider error rate. */
+  runProviderErrors?: number;
 };
 
 /**
@@ -90,6 +92,7 @@ type Row = {
   origin: string | null;
   run_requests: number | null;
   run_rate_limited: number | null;
+  run_provider_errors: number | null;
 };
 
 function fromRow(r: Row): SyncState {
@@ -116,6 +119,7 @@ function fromRow(r: Row): SyncState {
     runCursor: r.run_cursor_json ? (JSON.parse(r.run_cursor_json) as Cursor) : null,
     runRequests: r.run_requests ?? 0,
     runRateLimited: r.run_rate_limited ?? 0,
+    runProviderErrors: r.run_provider_errors ?? 0,
   };
 }
 
@@ -135,8 +139,9 @@ export function putSyncState(sql: SqlStorage, s: SyncState): void {
   sql.exec(
     `insert or replace into sync_state (connection_id, entity, provider, mode, status, run_id, page_no, next_url,
        cursor_json, last_sync_at, last_started_at, last_finished_at, records_synced, run_records, run_total, error_message,
-       fan_out_json, parent_watermark, origin, run_cursor_json, run_requests, run_rate_limited)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       fan_out_json, parent_watermark, origin, run_cursor_json, run_requests, run_rate_limited,
+       run_provider_errors)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     s.connectionId,
     s.entity,
     s.provider,
@@ -159,6 +164,7 @@ export function putSyncState(sql: SqlStorage, s: SyncState): void {
     s.runCursor ? JSON.stringify(s.runCursor) : null,
     s.runRequests ?? 0,
     s.runRateLimited ?? 0,
+    s.runProviderErrors ?? 0,
   );
 }
 
@@ -201,15 +207,16 @@ export async function mirrorSyncState(db: Db, accountId: string, s: SyncState): 
   const run = s.runId
     ? pgsql`, r as (
           insert into sync_runs (account_id, connection_id, provider, entity, run_id, mode, status, started_at,
-            finished_at, pages, fetched, error_message, trigger, requests, rate_limited)
+            finished_at, pages, fetched, error_message, trigger, requests, rate_limited, provider_errors)
           values (${accountId}, ${s.connectionId}, ${s.provider}, ${s.entity}, ${s.runId}, ${s.mode}, ${s.status},
             coalesce(${iso(s.lastStartedAt)}::timestamptz, now()), ${finished ? iso(s.lastFinishedAt ?? s.lastSyncAt) : null},
             ${s.pageNo}, ${s.runRecords}, ${s.errorMessage}, ${s.origin ?? "manual"}, ${s.runRequests ?? 0},
-            ${s.runRateLimited ?? 0})
+            ${s.runRateLimited ?? 0}, ${s.runProviderErrors ?? 0})
           on conflict (connection_id, entity, run_id) do update set mode = excluded.mode,
             status = excluded.status, finished_at = excluded.finished_at, pages = excluded.pages,
             fetched = excluded.fetched, error_message = excluded.error_message, trigger = excluded.trigger,
-            requests = excluded.requests, rate_limited = excluded.rate_limited, updated_at = now())${
+            requests = excluded.requests, rate_limited = excluded.rate_limited,
+            provider_errors = excluded.provider_errors, updated_at = now())${
               s.pageNo === 0
                 ? pgsql`, abandoned as (
           update sync_runs set status = 'ABANDONED', updated_at = now()

@@ -54,6 +54,24 @@ export interface Env {
    * further page until its backlog drains below, so other accounts' webhooks and deltas queue behind at most that.
    */
   BACKFILL_INFLIGHT_PAGES?: string;
+  /**
+   * Where alerts are POSTed (Slack-compatible JSON signed with Standard Webhooks using ALERT_WEBHOOK_SECRET, a
+   * `whsec_<base64>` secret). Unset: alerts are evaluated, recorded and listed, not sent. Thresholds and the
+   * cooldown: ALERT_ERROR_RATE, ALERT_COOLDOWN_MINUTES, ... (src/alerts/config.ts names them all).
+   */
+  ALERT_WEBHOOK_URL?: string;
+  ALERT_WEBHOOK_SECRET?: string;
+  ALERT_ERROR_RATE?: string;
+  ALERT_ERROR_RATE_WINDOW_MINUTES?: string;
+  ALERT_ERROR_RATE_MIN_REQUESTS?: string;
+  ALERT_BREAKER_OPEN_MINUTES?: string;
+  ALERT_DRIFT_RATIO?: string;
+  ALERT_DRIFT_MIN_RECORDS?: string;
+  ALERT_PARKED_GROWTH?: string;
+  ALERT_PARKED_WINDOW_MINUTES?: string;
+  ALERT_WEBHOOK_BACKLOG_MINUTES?: string;
+  ALERT_COOLDOWN_MINUTES?: string;
+  ALERT_DELIVERY_ATTEMPTS?: string;
   /** Test-only: base URL of the provider simulator started by the workerd test setup. */
   SIMULATOR_URL?: string;
 }

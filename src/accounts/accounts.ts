@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, eq, gt, sql } from "drizzle-orm";
 import { connectorFor } from "../connectors/registry";
 import type { Credentials } from "../connectors/types";
 import { type Keyring, randomToken, sha256Hex } from "../core/crypto";
@@ -45,14 +45,23 @@ export async function getAccount(db: Db, accountId: string): Promise<AccountView
 }
 
 /**
- * Every account, oldest first, bounded: the operator's list. Spans accounts, so `db` must connect as the
- * system role; only the admin token reaches it.
+ * Every account, by id, at most `limit` after `after` (the operator's list; spans accounts, so the system
+ * role's connection).
  */
-export async function listAccounts(db: Db, limit = 500): Promise<AccountView[]> {
-  const rows = await withAllAccounts(db, (tx) =>
-    tx.select().from(accounts).orderBy(asc(accounts.createdAt), asc(accounts.id)).limit(limit),
+export async function listAccounts(
+  db: Db,
+  opts: { limit: number; after?: string },
+): Promise<{ accounts: AccountView[]; next: string | null }> {
+  const rows = await withAllAccounts(db, (t) =>
+    t
+      .select()
+      .from(accounts)
+      .where(opts.after === undefined ? undefined : gt(accounts.id, opts.after))
+      .orderBy(accounts.id)
+      .limit(opts.limit + 1),
   );
-  return rows.map(accountView);
+  const page = rows.slice(0, opts.limit).map(accountView);
+  return { accounts: page, next: rows.length > opts.limit ? (page.at(-1)?.id ?? null) : null };
 }
 
 export type AccountPurge = {

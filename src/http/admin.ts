@@ -7,6 +7,7 @@ import {
   deleteConnection,
   getAccount,
   getConnectionView,
+  listAccounts,
   listConnections,
   purgeAccount,
 } from "../accounts/accounts";
@@ -16,7 +17,7 @@ import { breakerSettingsSchema } from "../core/breaker-settings";
 import { parseKeyring } from "../core/crypto";
 import { AppError } from "../core/errors";
 import { logger } from "../core/log";
-import { withDb } from "../db/client";
+import { systemDb, withDb } from "../db/client";
 import type { Env } from "../env";
 import type { Vars } from "../oauth/config";
 import { revokeGrant } from "../oauth/flow";
@@ -26,7 +27,7 @@ import { accountStub } from "../sync/stubs";
 import { forgetMissingTarget } from "../webhooks/targets";
 import { callerOf, requireAdmin } from "./auth";
 import { ID_PATTERN as idPattern } from "./input";
-import { ADMIN_ONLY, accountErrors, errors, jsonRequest, ok } from "./openapi";
+import { ADMIN_ONLY, accountErrors, errors, jsonRequest, ok, queryParameters } from "./openapi";
 import {
   accountPurged,
   accountStatusView,
@@ -60,6 +61,10 @@ export const createConnectionBody = z.object({
     .refine((u) => /^https?:\/\//i.test(u), "must be an http or https URL")
     .optional(),
   settings: z.looseObject({ breaker: breakerSettingsSchema.optional() }).optional(),
+});
+export const listAccountsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  after: z.string().regex(idPattern).optional(),
 });
 export const syncBody = z.object({
   connectionId: z.string().min(1).optional(),
@@ -117,7 +122,26 @@ function checkEntity(provider: string, entity: string): void {
 }
 
 /** What each route is, for the OpenAPI document (see ./openapi.ts). */
+const accountsPage = z.object({
+  accounts: z.array(z.looseObject({ id: z.string(), name: z.string() })),
+  next: z.string().nullable(),
+});
+
 const doc = {
+  accounts: describeRoute({
+    tags: ["accounts"],
+    summary: "Every account by id, paged with limit and after (admin token only)",
+    ...ADMIN_ONLY,
+    parameters: queryParameters(listAccountsQuery),
+    responses: {
+      "200": ok("a page of accounts", accountsPage),
+      ...errors({
+        "400": "invalid limit or after",
+        "401": "no or bad credentials",
+        "404": "account keys get no list",
+      }),
+    },
+  }),
   createAccount: describeRoute({
     tags: ["accounts"],
     summary: "Create an account (admin token only); its API key is returned once",
@@ -228,6 +252,22 @@ export const admin = new Hono<{ Bindings: Env }>()
   .post("/accounts", doc.createAccount, async (c) => {
     const body = await jsonBody(c, createAccountBody);
     return c.json(await withDb(c.env, (db) => createAccount(db, body)), 201);
+  })
+  // Reachable with the admin token only: requireAdmin answers 404 to an account key on a path naming no account.
+  .get("/accounts", doc.accounts, async (c) => {
+    const q = listAccountsQuery.safeParse(c.req.query());
+    if (!q.success) {
+      const issue = q.error.issues[0];
+      throw new AppError(
+        400,
+        "invalid_request",
+        `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`,
+      );
+    }
+    const { limit, after } = q.data;
+    return c.json(
+      await withDb(systemDb(c.env), (db) => listAccounts(db, { limit, ...(after ? { after } : {}) })),
+    );
   })
   .get("/accounts/:accountId", doc.account, async (c) => {
     const id = c.req.param("accountId");

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { Env } from "../env";
 import { admin } from "./admin";
+import { alerts } from "./alerts";
 import { consoleApp } from "./console/routes";
 import { apiDocs } from "./docs";
 import { handleError, notFound } from "./errors";
@@ -25,6 +26,7 @@ export function createApp() {
     .route("/oauth", oauthCallback)
     .route("/admin", runs)
     .route("/admin", metrics)
+    .route("/admin", alerts)
     .route("/webhooks", webhooks);
   // The document is generated from the app's own route table, so it is mounted on the finished app.
   return app.route("/", apiDocs(app)).notFound(notFound).onError(handleError);

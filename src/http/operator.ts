@@ -1,16 +1,16 @@
 import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
 import { z } from "zod";
-import { getAccount, getConnectionView, listAccounts } from "../accounts/accounts";
+import { getAccount, getConnectionView } from "../accounts/accounts";
 import { connectorFor } from "../connectors/registry";
 import { AppError } from "../core/errors";
-import { systemDb, withDb } from "../db/client";
+import { withDb } from "../db/client";
 import type { Env } from "../env";
 import { accountStub } from "../sync/stubs";
 import { listInboxEvents } from "../webhooks/inbox";
-import { callerOf, requireAdmin } from "./auth";
+import { requireAdmin } from "./auth";
 import { isCleanText } from "./input";
-import { ADMIN_ONLY, accountErrors, errors, jsonRequest, ok, queryParameters } from "./openapi";
+import { accountErrors, errors, jsonRequest, ok, queryParameters } from "./openapi";
 import { jsonBody } from "./validate";
 
 export const resyncRecordBody = z.object({
@@ -25,22 +25,12 @@ export const inboxQuery = z.object({
 const INBOX_PATH = "/accounts/:accountId/webhooks";
 const RESYNC_PATH = "/accounts/:accountId/connections/:connectionId/records/resync";
 
-const accountsList = z.object({ items: z.array(z.looseObject({ id: z.string() })) });
 const inboxList = z.object({
   items: z.array(z.looseObject({ eventId: z.string(), status: z.string() })),
 });
 const resyncStaged = z.looseObject({ connectionId: z.string(), entity: z.string(), id: z.string() });
 
 const doc = {
-  accounts: describeRoute({
-    tags: ["accounts"],
-    summary: "Every account, oldest first, at most 500 (admin token only)",
-    ...ADMIN_ONLY,
-    responses: {
-      "200": ok("accounts", accountsList),
-      ...errors({ "401": "no or bad credentials", "403": "account keys cannot list accounts" }),
-    },
-  }),
   inbox: describeRoute({
     tags: ["webhooks"],
     summary: "The account's latest webhook deliveries with their status (no payloads)",
@@ -69,19 +59,12 @@ const doc = {
 };
 
 /**
- * What the console needs beyond the sync routes: the account list, the webhook inbox, one record's resync.
+ * What the console needs beyond the sync routes: the webhook inbox and one record's resync.
  * Authenticates its own paths only: mounted under /admin, a "*" would check every admin request once more.
  */
 export const operator = new Hono<{ Bindings: Env }>()
-  .use("/accounts", requireAdmin)
   .use(INBOX_PATH, requireAdmin)
   .use(RESYNC_PATH, requireAdmin)
-  .get("/accounts", doc.accounts, async (c) => {
-    // requireAdmin already answers an account key 404 here (no account in the path); this keeps it so.
-    if (callerOf(c)?.kind !== "admin")
-      throw new AppError(403, "forbidden", "only the admin token lists accounts");
-    return c.json({ items: await withDb(systemDb(c.env), (db) => listAccounts(db)) });
-  })
   .get(INBOX_PATH, doc.inbox, async (c) => {
     const accountId = c.req.param("accountId");
     const q = inboxQuery.safeParse(c.req.query());

@@ -1,4 +1,5 @@
 import { withAllAccounts } from "../accounts/tenant";
+import { alertsForCron } from "../alerts/cron";
 import { logger } from "../core/log";
 import { type Db, openDb, systemDb } from "../db/client";
 import type { Env } from "../env";
@@ -166,6 +167,7 @@ async function deltaTick(db: Db, env: Env, scope: CronScope, at?: number): Promi
     reannouncedPages: pages,
     ...tick,
   });
+  await alertsForCron(db, env, scope);
   return result;
 }
 

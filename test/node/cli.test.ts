@@ -87,6 +87,13 @@ beforeAll(async () => {
     adminToken: ADMIN_TOKEN,
     credentialsKey: "cli1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
     persistTo: path.join(tmp, "wrangler"),
+    // Enough of an OAuth client for the connect link: the link is only built, never followed.
+    extraVars: {
+      OAUTH_STATE_SECRET: "cli-oauth-state-secret",
+      OAUTH_DOTLOOP_CLIENT_ID: "cli-dotloop-client",
+      OAUTH_DOTLOOP_CLIENT_SECRET: "cli-dotloop-secret",
+      OAUTH_DOTLOOP_AUTH_BASE_URL: "http://auth.example",
+    },
   });
   sim = new SimulatorClient(stack.simulatorUrl);
   await sim.putTenant(API_KEY, { seed: 16, systemKey: SYSTEM_KEY, counts: { people: PEOPLE } });
@@ -548,6 +555,49 @@ describe("edge-etl CLI", () => {
     // The progress line went to stderr, so stdout stays one JSON document.
     expect(r.stderr).toContain("1/1 entities");
     await expectCli(["connections", "delete", ACCOUNT, "con_cli_bad"], 0);
+  });
+
+  it("lists accounts, prints the metrics scrape and its summary, and the alerts", async () => {
+    const listed = await expectCli(["accounts", "list"], 0);
+    expect(listed.stdout).toMatch(/^ID\s+NAME\s+CREATED/);
+    expect(listed.stdout).toContain(ACCOUNT);
+    const page = await json<{ accounts: { id: string }[]; next: string | null }>([
+      "accounts",
+      "list",
+      "--limit",
+      "1",
+    ]);
+    expect(page.accounts).toHaveLength(1);
+    expect(page.next).toBe(page.accounts[0]?.id);
+    expect((await expectCli(["accounts", "list", "--limit", "0"], 2)).stderr).toContain("--limit");
+    // An account key may not list accounts.
+    const key = (await json<{ apiKey: string }>(["accounts", "create", "--name", "lister"])).apiKey;
+    expect((await expectCli(["accounts", "list"], 4, { EDGE_ETL_TOKEN: key })).stderr).toContain("not_found");
+
+    const scrape = await expectCli(["metrics"], 0);
+    expect(scrape.stdout).toContain("# TYPE edge_etl_runs_started_total counter");
+    expect(scrape.stdout).toMatch(/^edge_etl_runs_started_total\{[^}]*trigger="manual"[^}]*\} [1-9]/m);
+    const summary = await expectCli(["metrics", "--summary"], 0);
+    expect(summary.stdout).toMatch(/^METRIC\s+VALUE/);
+    expect(summary.stdout).toMatch(/^edge_etl_runs_started_total\s+[1-9]/m);
+    expect(summary.stdout).not.toContain("{");
+
+    const alerts = await json<{ firing: unknown[]; recent: unknown[] }>(["alerts"]);
+    expect(Array.isArray(alerts.firing) && Array.isArray(alerts.recent)).toBe(true);
+    expect((await expectCli(["alerts"], 0)).stdout).toMatch(/no alerts firing|^firing:/m);
+    expect((await expectCli(["alerts"], 4, { EDGE_ETL_TOKEN: key })).code).toBe(4);
+  });
+
+  it("connections connect prints the provider's consent link for a new connection", async () => {
+    const r = await expectCli(["connections", "connect", ACCOUNT, "dotloop"], 0);
+    const url = new URL(r.stdout.trim());
+    expect(url.origin).toBe("http://auth.example");
+    expect(url.searchParams.get("client_id")).toBe("cli-dotloop-client");
+    expect(url.searchParams.get("state")).toBeTruthy();
+    expect(url.searchParams.get("redirect_uri")).toContain("/oauth/callback/dotloop");
+    expect(r.stdout).not.toContain("cli-dotloop-secret");
+    expect((await expectCli(["connections", "connect", ACCOUNT, "nosuch"], 4)).stderr).toContain("nosuch");
+    await expectCli(["connections", "connect", "acc_missing_cli", "dotloop"], 4);
   });
 
   it("deletes a connection and the account", async () => {

@@ -38,10 +38,10 @@ type ErrorBody = { error: { code: string; message: string } };
 describe("routes the console adds", () => {
   it("lists accounts for the admin token only", async () => {
     const a = await newAccount();
-    const res = await call("GET", "/admin/accounts");
+    const res = await call("GET", "/admin/accounts?limit=1000");
     expect(res.status).toBe(200);
-    const { items } = await res.json<{ items: { id: string; name: string }[] }>();
-    expect(items.find((x) => x.id === a.id)).toMatchObject({ name: "Operator routes" });
+    const { accounts } = await res.json<{ accounts: { id: string; name: string }[] }>();
+    expect(accounts.find((x) => x.id === a.id)).toMatchObject({ name: "Operator routes" });
     const asKey = await call("GET", "/admin/accounts", undefined, { authorization: `Bearer ${a.apiKey}` });
     expect(asKey.status).toBe(404);
     expect((await call("GET", "/admin/accounts", undefined, {})).status).toBe(401);

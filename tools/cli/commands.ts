@@ -123,7 +123,138 @@ const filters = (v: Values) => ({
   to: str(v.to),
 });
 
+type AlertRow = {
+  rule: string;
+  subject: string;
+  severity: string;
+  summary: string;
+  firingSince: string;
+  resolvedAt: string | null;
+  lastSentAt: string | null;
+  sends: number;
+  deliveryFailures: number;
+  lastDeliveryError: string | null;
+};
+
+function alertsTable(rows: AlertRow[], resolved: boolean): string {
+  return table(
+    ["SEVERITY", "RULE", "SUBJECT", resolved ? "RESOLVED" : "FIRING SINCE", "SENT", "DELIVERY", "SUMMARY"],
+    rows.map((a) => [
+      a.severity,
+      a.rule,
+      a.subject,
+      (resolved ? a.resolvedAt : a.firingSince) ?? "-",
+      a.lastSentAt ? `${a.sends}x, last ${a.lastSentAt}` : "never",
+      a.deliveryFailures ? `${a.deliveryFailures} failed (${a.lastDeliveryError ?? "?"})` : "ok",
+      a.summary.slice(0, 100),
+    ]),
+  );
+}
+
+/** The scrape's samples summed per family (labels dropped): what `metrics --summary` prints. */
+export function summariseMetrics(text: string): [string, number][] {
+  const sums = new Map<string, number>();
+  for (const l of text.split("\n")) {
+    if (l === "" || l.startsWith("#")) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{.*\})? (\S+)$/.exec(l);
+    if (!m?.[1] || m[1].endsWith("_bucket")) continue;
+    const v = Number(m[2]);
+    if (Number.isFinite(v)) sums.set(m[1], (sums.get(m[1]) ?? 0) + v);
+  }
+  return [...sums];
+}
+
 export const commands: Command[] = [
+  {
+    name: "accounts list",
+    args: [],
+    summary: "every account, by id (admin token only)",
+    options: {
+      limit: { type: "string", arg: "n", help: "accounts per page, 1-1000 (default 100)" },
+      after: { type: "string", arg: "id", help: "the next page, as the previous one said" },
+    },
+    read: true,
+    async run(ctx) {
+      const r = await ctx
+        .api()
+        .call<{ accounts: Omit<Account, "connections">[]; next: string | null }>(
+          "GET",
+          `/admin/accounts${query({ limit: positiveInt(ctx.values.limit, "limit")?.toString(), after: str(ctx.values.after) })}`,
+        );
+      if (ctx.json) return printJson(ctx, r);
+      line(
+        ctx,
+        r.accounts.length === 0
+          ? "no accounts"
+          : table(
+              ["ID", "NAME", "CREATED"],
+              r.accounts.map((a) => [a.id, a.name, a.createdAt]),
+            ),
+      );
+      if (r.next) line(ctx, `more: --after ${r.next}`);
+      return EXIT.ok;
+    },
+  },
+  {
+    name: "metrics",
+    args: [],
+    summary: "the Prometheus scrape (admin token only); --summary sums each metric over its labels",
+    options: { summary: { type: "boolean", help: "one line per metric instead of the raw scrape" } },
+    async run(ctx) {
+      const text = await ctx.api().text("/admin/metrics");
+      if (!ctx.values.summary) {
+        ctx.out.write(text);
+        return EXIT.ok;
+      }
+      const rows = summariseMetrics(text);
+      line(
+        ctx,
+        rows.length === 0
+          ? "no samples"
+          : table(
+              ["METRIC", "VALUE"],
+              rows.map(([k, v]) => [k, num(v)]),
+            ),
+      );
+      return EXIT.ok;
+    },
+  },
+  {
+    name: "alerts",
+    args: [],
+    summary: "alert conditions firing now and recently resolved, with their delivery (admin token only)",
+    options: {},
+    read: true,
+    async run(ctx) {
+      const r = await ctx.api().call<{ firing: AlertRow[]; recent: AlertRow[] }>("GET", "/admin/alerts");
+      if (ctx.json) return printJson(ctx, r);
+      line(ctx, r.firing.length === 0 ? "no alerts firing" : `firing:\n${alertsTable(r.firing, false)}`);
+      if (r.recent.length > 0) line(ctx, `recently resolved:\n${alertsTable(r.recent, true)}`);
+      return EXIT.ok;
+    },
+  },
+  {
+    name: "connections connect",
+    args: ["accountId", "provider"],
+    summary: "the provider's OAuth consent link; the connection is created when the user accepts",
+    options: {
+      connection: { type: "string", arg: "id", help: "re-authorise this connection instead of a new one" },
+    },
+    json: true,
+    async run(ctx) {
+      const [accountId, provider] = ctx.args as [string, string];
+      const target = str(ctx.values.connection) ?? "new";
+      const r = await ctx
+        .api()
+        .call<{ authorizeUrl: string }>(
+          "POST",
+          `${acc(accountId)}/connections/${seg(target)}/oauth/start${query({ provider })}`,
+        );
+      if (ctx.json) return printJson(ctx, r);
+      line(ctx, r.authorizeUrl);
+      return EXIT.ok;
+    },
+  },
   {
     name: "accounts get",
     args: ["accountId"],

@@ -12,13 +12,34 @@ export class Api {
   }
 
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const parsed = await this.request(method, path, body, "application/json");
+    if (parsed.json === undefined) {
+      throw new CliError(
+        EXIT.server,
+        `${method} ${path}: the server answered ${parsed.status} with a body that is not JSON`,
+      );
+    }
+    return parsed.json as T;
+  }
+
+  /** A GET whose answer is text (the Prometheus scrape); errors as for call(). */
+  async text(path: string): Promise<string> {
+    return (await this.request("GET", path, undefined, "text/plain")).text;
+  }
+
+  private async request(
+    method: string,
+    path: string,
+    body: unknown,
+    accept: string,
+  ): Promise<{ status: number; text: string; json: unknown }> {
     let res: Response;
     try {
       res = await fetch(`${this.target.url}${path}`, {
         method,
         headers: {
           Authorization: `Bearer ${this.target.token}`,
-          Accept: "application/json",
+          Accept: accept,
           ...(body === undefined ? {} : { "Content-Type": "application/json" }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -48,13 +69,7 @@ export class Api {
       const message = typeof err?.message === "string" ? err.message : res.statusText || "request failed";
       throw new ApiError(res.status, printable(code, 100), printable(message));
     }
-    if (parsed === undefined) {
-      throw new CliError(
-        EXIT.server,
-        `${method} ${path}: the server answered ${res.status} with a body that is not JSON`,
-      );
-    }
-    return parsed as T;
+    return { status: res.status, text, json: parsed };
   }
 }
 

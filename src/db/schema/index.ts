@@ -1,3 +1,4 @@
+export * from "./alerts";
 export * from "./dotloop-core";
 export * from "./fub-core";
 export * from "./pipeline";

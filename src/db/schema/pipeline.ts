@@ -163,6 +163,8 @@ export const syncRuns = pgTable(
     requests: integer("requests").notNull().default(0),
     /** Of those, the ones the provider refused with 429. */
     rateLimited: integer("rate_limited").notNull().default(0),
+    /** Of those, the ones that failed (5xx, timeout, network error): what the error-rate alert reads. */
+    providerErrors: integer("provider_errors").notNull().default(0),
     /** Log lines refused once the run held its bound of lines (sync_run_logs keeps the oldest). */
     logsDropped: integer("logs_dropped").notNull().default(0),
     updatedAt: tz("updated_at").notNull().defaultNow(),

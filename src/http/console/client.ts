@@ -122,7 +122,7 @@ export const CONSOLE_JS = String.raw`"use strict";
       sessionStorage.setItem(TOKEN_KEY, t);
       act(submit, function () {
         // An account key reaches only its account; the admin token lists them all.
-        var check = a ? api("GET", accountPath(a)) : api("GET", "/admin/accounts");
+        var check = a ? api("GET", accountPath(a)) : api("GET", "/admin/accounts?limit=1");
         return check.then(function () {
           if (a) sessionStorage.setItem(ACCOUNT_KEY, a); else sessionStorage.removeItem(ACCOUNT_KEY);
           say("Signed in.");
@@ -144,8 +144,8 @@ export const CONSOLE_JS = String.raw`"use strict";
     var idInput = h("input", { id: "open-account", required: true });
     var open = h("form", { class: "inline", onsubmit: function (ev) { ev.preventDefault(); location.hash = "#/a/" + enc(idInput.value.trim()); } },
       h("label", { for: "open-account" }, "Open account by id", idInput), h("button", { type: "submit", text: "Open" }));
-    api("GET", "/admin/accounts").then(function (r) {
-      box.replaceChildren(r.items.length ? table(["Account", "Name", "Created"], r.items.map(function (a) {
+    api("GET", "/admin/accounts?limit=1000").then(function (r) {
+      box.replaceChildren(r.accounts.length ? table(["Account", "Name", "Created"], r.accounts.map(function (a) {
         return h("tr", null, cell("Account", h("a", { href: "#/a/" + enc(a.id), text: a.id })), cell("Name", a.name), cell("Created", fmtTime(a.createdAt)));
       })) : h("p", { text: "No accounts yet." }));
     }).catch(fail);
