@@ -377,6 +377,16 @@ describe("edge-etl CLI", () => {
     );
     const missing = await expectCli(["runs", "logs", ACCOUNT, "no-such-run"], 4);
     expect(missing.stderr).toContain("run_not_found");
+
+    // One record fetched again by its provider id: staged; a missing one is the API's 404 (exit 4), an unknown
+    // entity its 400 (exit 6).
+    const resync = await expectCli(["resync", ACCOUNT, CONNECTION, "people", "1"], 0);
+    expect(resync.stdout).toMatch(/^resync of people 1 staged/);
+    const gone = await expectCli(["resync", ACCOUNT, CONNECTION, "people", "999999999"], 4);
+    expect(gone.stderr).toContain("record_not_found");
+    expect((await expectCli(["resync", ACCOUNT, CONNECTION, "nope", "1"], 6)).stderr).toContain(
+      "unknown_entity",
+    );
   });
 
   it("deletes list shows deletes a complete scan held; reject and confirm decide them", {

@@ -563,6 +563,29 @@ export const commands: Command[] = [
     },
   },
   {
+    name: "resync",
+    args: ["accountId", "connectionId", "entity", "id"],
+    summary: "fetch one record by its provider id, now, through the breaker and rate budget, and stage it",
+    options: {},
+    json: true,
+    async run(ctx) {
+      const [accountId, connectionId, entity, id] = ctx.args as [string, string, string, string];
+      const r = await ctx
+        .api()
+        .call<{ entity: string; id: string; runId?: string }>(
+          "POST",
+          `${acc(accountId)}/connections/${seg(connectionId)}/records/resync`,
+          { entity, id },
+        );
+      if (ctx.json) return printJson(ctx, r);
+      line(
+        ctx,
+        `resync of ${r.entity} ${r.id} staged${r.runId ? ` as ${r.runId}` : ""}; its transform follows`,
+      );
+      return EXIT.ok;
+    },
+  },
+  {
     name: "failed replay",
     args: ["accountId"],
     summary: "send open failed records through staging again (idempotent)",
