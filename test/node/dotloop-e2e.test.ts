@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -98,6 +98,10 @@ beforeAll(async () => {
     adminToken: "e2e-dotloop-admin",
     credentialsKey: "e2e1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
     persistTo,
+    // DOTLOOP_E2E_LOG=<file> keeps the worker's output for a failed run.
+    ...(process.env.DOTLOOP_E2E_LOG
+      ? { log: (line: string) => appendFileSync(process.env.DOTLOOP_E2E_LOG as string, `${line}\n`) }
+      : {}),
     extraVars: {
       OAUTH_STATE_SECRET: "e2e-dotloop-state-secret-0123456789",
       OAUTH_DOTLOOP_CLIENT_ID: CLIENT_ID,

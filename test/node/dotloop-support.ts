@@ -346,19 +346,28 @@ export async function oauthStats(sim: RunningSimulator) {
   return ((await res.json()) as { stats: Record<string, number> }).stats;
 }
 
-/** Polls until nothing is staged or pending in the inbox for the account. */
+/** Polls until nothing is staged or pending in the inbox for the account; the error says what is left. */
 export async function waitDrained(databaseUrl: string, accountId: string, timeoutMs = 60_000) {
+  let last: unknown = null;
   await waitFor(
     "staging and inbox drained",
     async () => {
-      const [row] = await query<{ staged: number; inbox: number }>(
+      const staged = await query<{ entity: string; n: number }>(
         databaseUrl,
-        `select (select count(*)::int from stage_records where account_id = $1 and done_at is null) as staged,
-                (select count(*)::int from webhook_inbox where account_id = $1 and status = 'pending') as inbox`,
+        `select entity, count(*)::int as n from stage_records where account_id = $1 and done_at is null group by entity`,
         [accountId],
       );
-      return row && row.staged === 0 && row.inbox === 0;
+      const inbox = await query<{ status: string; n: number; error: string | null }>(
+        databaseUrl,
+        `select status, count(*)::int as n, max(last_error) as error from webhook_inbox
+         where account_id = $1 group by status`,
+        [accountId],
+      );
+      last = { staged, inbox };
+      return staged.length === 0 && !inbox.some((r) => r.status === "pending");
     },
     { timeoutMs, intervalMs: 500 },
-  );
+  ).catch((error) => {
+    throw new Error(`${error instanceof Error ? error.message : error}; ${JSON.stringify(last)}`);
+  });
 }
