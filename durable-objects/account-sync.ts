@@ -65,6 +65,7 @@ import {
   type RecordedWebhook,
   type RecordOutcome,
   recordWebhookEvents,
+  resumeConnectionWebhooks,
   scheduleWebhookRetry,
   WEBHOOK_TIMER,
 } from "./webhook-inbox";
@@ -714,6 +715,8 @@ export class AccountSync extends DurableObject<Env> {
       if (t.name.startsWith(`${RUN}${req.connectionId}:`))
         setTimer(this.ctx.storage, t.name, Date.now(), JSON.parse(t.payload));
     }
+    // So do the webhook events that waited on it.
+    resumeConnectionWebhooks(this.ctx.storage, this.sql, req.connectionId, Date.now());
     await this.armAlarm();
   }
 

@@ -36,6 +36,17 @@ let stack: Stack;
 let admin: AdminClient;
 let persistTo: string;
 let connectionId = "";
+let subscriptionsAfterConnect = 0;
+
+/** waitSettled, with the connection's state in the error when it times out. */
+async function settled(what: string, timeoutMs: number) {
+  await waitSettled(admin, stack.databaseUrl, accountId, DOTLOOP_ENTITIES, what, timeoutMs).catch(
+    async (error) => {
+      const c = await connection().catch(() => null);
+      throw new Error(`${error instanceof Error ? error.message : error}; connection ${JSON.stringify(c)}`);
+    },
+  );
+}
 
 const user = () => {
   const u = dl.sim.users.get(USER);
@@ -113,7 +124,7 @@ beforeAll(async () => {
   });
   admin = new AdminClient(stack.workerUrl, stack.adminToken);
   await admin.createAccount(accountId, "E2E Dotloop");
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await stack?.stop();
@@ -135,6 +146,7 @@ describe("Dotloop end to end: OAuth connect, onboarding, webhooks, delta, refuse
     const subs = [...dl.sim.subscriptions.values()];
     expect(subs.length).toBeGreaterThanOrEqual(2);
     expect(subs.every((s) => s.url === `${stack.workerUrl}/webhooks/dotloop/${connectionId}`)).toBe(true);
+    subscriptionsAfterConnect = subs.length;
 
     // Mid-backfill, Dotloop ends every access token of the user at once: the calls in flight all get 401 and
     // must share one refresh (with rotating refresh tokens a second refresh would be refused).
@@ -153,7 +165,7 @@ describe("Dotloop end to end: OAuth connect, onboarding, webhooks, delta, refuse
         intervalMs: 100,
       },
     );
-    await waitSettled(admin, stack.databaseUrl, accountId, DOTLOOP_ENTITIES, "Dotloop onboarding", 240_000);
+    await settled("Dotloop onboarding", 240_000);
     const elapsed = Date.now() - started;
     const oauth = { ...dl.sim.oauth.stats };
     console.log(
@@ -179,7 +191,7 @@ describe("Dotloop end to end: OAuth connect, onboarding, webhooks, delta, refuse
     expect(counts?.participants).toBeGreaterThan(counts?.loops ?? 0);
   });
 
-  it("live changes by signed webhooks (LOOP_MERGED, CONTACT_DELETED, LOOP_PARTICIPANT_DELETED), then a delta", {
+  it("live changes by signed webhooks (LOOP_MERGED, CONTACT_DELETED, LOOP_PARTICIPANT_DELETED), then a delta: exact", {
     timeout: 240_000,
   }, async () => {
     const before = { ...user().stats.webhooks };
@@ -197,32 +209,63 @@ describe("Dotloop end to end: OAuth connect, onboarding, webhooks, delta, refuse
       { timeoutMs: 60_000, intervalMs: 250 },
     );
     expect(user().stats.webhooks.failedAttempts - before.failedAttempts).toBe(0);
-    await waitFor(
-      "webhook records applied",
-      async () => {
-        await waitDrained(stack.databaseUrl, accountId);
-        const diffs = await compareDotloop(stack.databaseUrl, accountId, await truthOf(dl, USER));
-        return JSON.stringify(diffs) === JSON.stringify(CLEAN_TABLES);
-      },
-      { timeoutMs: 90_000, intervalMs: 1_000 },
-    ).catch(() => {});
-    const truth = await expectExact("after webhooks");
-    const merged = Object.keys(truth.merged);
+    await waitDrained(stack.databaseUrl, accountId);
+    // What the events name is applied: the merged loop retired with its transaction, deleted contacts and
+    // participants gone from their tables and from the unified contacts, created loops and contacts live, the
+    // loops with their details (attached to the record fetch) and so their transaction's price and date.
+    // Children of a new or merged loop (its participants, folders and documents) have no events of their own,
+    // and participant events stamp their loop's `updated` without a loop event: the delta below brings those.
+    const truth = await truthOf(dl, USER);
+    const merged = result.loops.merged.map((m) => String(m.fromId));
     expect(merged.length).toBe(1);
-    const [retired] = await query<{ live: number; deleted: number }>(
-      stack.databaseUrl,
-      `select count(*) filter (where deleted_at is null)::int as live, count(*) filter (where deleted_at is not null)::int as deleted
-       from dotloop_loops where account_id = $1 and source_id = $2::bigint`,
-      [accountId, merged[0]],
-    );
-    expect(retired).toEqual({ live: 0, deleted: 1 });
+    const live = async (table: string, ids: string[]) =>
+      (
+        await query<{ id: string }>(
+          stack.databaseUrl,
+          `select source_id::text as id from ${table}
+           where account_id = $1 and deleted_at is null and source_id::text = any($2::text[])`,
+          [accountId, ids],
+        )
+      ).map((r) => r.id);
+    expect(await live("dotloop_loops", merged)).toEqual([]);
+    expect(await live("transactions", merged)).toEqual([]);
+    const deletedContacts = result.contacts.deleted.map(String);
+    expect(deletedContacts.length).toBe(2);
+    expect(await live("dotloop_contacts", deletedContacts)).toEqual([]);
+    expect(await live("contacts", deletedContacts)).toEqual([]);
+    const deletedParticipants = result.participants.deleted.map((p) => String(p.id));
+    expect(deletedParticipants.length).toBe(2);
+    expect(await live("dotloop_loop_participants", deletedParticipants)).toEqual([]);
+    expect(
+      await live(
+        "contacts",
+        deletedParticipants.map((id) => `participant:${id}`),
+      ),
+    ).toEqual([]);
+    const createdContacts = result.contacts.created.map(String);
+    expect((await live("dotloop_contacts", createdContacts)).sort()).toEqual(createdContacts.sort());
+    const touched = [...result.loops.created, ...result.loops.updated, ...result.loops.archived].map(String);
+    const diffs = await compareDotloop(stack.databaseUrl, accountId, truth);
+    for (const table of ["dotloop_loop_details", "transactions"]) {
+      const d = diffs.find((x) => x.what === table);
+      expect(
+        d?.missing.filter((id) => touched.includes(id)),
+        table,
+      ).toEqual([]);
+      expect(
+        d?.differs.filter((x) => touched.includes(x.id)),
+        table,
+      ).toEqual([]);
+    }
+    const contactDiff = diffs.find((x) => x.what === "dotloop_contacts");
+    expect(contactDiff).toEqual({ what: "dotloop_contacts", missing: [], extra: [], differs: [] });
 
     // Changes no webhook reaches (every delivery is dropped): only the delta sees them.
     dl.sim.setFaults(USER, { webhookDropRate: 1 });
     dl.sim.mutate(USER, { loops: { updates: 4, archives: 1 } });
     dl.sim.setFaults(USER, {});
     await admin.sync(accountId, { connectionId, mode: "delta" });
-    await waitSettled(admin, stack.databaseUrl, accountId, DOTLOOP_ENTITIES, "Dotloop delta", 120_000);
+    await settled("Dotloop delta", 120_000);
     await expectExact("after the delta");
   });
 
@@ -271,14 +314,9 @@ describe("Dotloop end to end: OAuth connect, onboarding, webhooks, delta, refuse
     expect(again.status, JSON.stringify(again.body)).toBe(200);
     expect(again.body.connectionId).toBe(connectionId);
     expect((await connection()).status).toBe("active");
-    await waitSettled(
-      admin,
-      stack.databaseUrl,
-      accountId,
-      DOTLOOP_ENTITIES,
-      "Dotloop after re-authorisation",
-      180_000,
-    );
+    // The previous grant's subscriptions were replaced, not added to.
+    expect(dl.sim.subscriptions.size).toBe(subscriptionsAfterConnect);
+    await settled("Dotloop after re-authorisation", 180_000);
     await expectExact("after recovery");
     expect((await connection()).breaker?.state ?? "closed").not.toBe("open");
   });

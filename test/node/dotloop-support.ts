@@ -76,7 +76,7 @@ function diff<T>(
     if (o !== undefined && !jsonEqual(JSON.parse(JSON.stringify(t)), JSON.parse(JSON.stringify(o))))
       differs.push({ id, truth: t, ours: o });
   }
-  return { what, missing: missing.slice(0, 5), extra: extra.slice(0, 5), differs: differs.slice(0, 3) };
+  return { what, missing: missing.slice(0, 20), extra: extra.slice(0, 20), differs: differs.slice(0, 20) };
 }
 
 export const clean = (what: string) => ({ what, missing: [], extra: [], differs: [] });
