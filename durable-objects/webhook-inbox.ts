@@ -193,6 +193,7 @@ export function resumeConnectionWebhooks(
   connectionId: string,
   now: number,
 ): boolean {
+  ensureSchema(sql);
   const waiting = sql
     .exec<{ n: number }>(
       "select count(*) as n from webhook_work where connection_id = ? and due_at > ?",
