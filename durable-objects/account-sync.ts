@@ -67,6 +67,7 @@ import {
   type RecordedWebhook,
   type RecordOutcome,
   recordWebhookEvents,
+  resumeConnectionWebhooks,
   scheduleWebhookRetry,
   WEBHOOK_TIMER,
 } from "./webhook-inbox";
@@ -748,6 +749,8 @@ export class AccountSync extends DurableObject<Env> {
       if (t.name.startsWith(`${RUN}${req.connectionId}:`))
         setTimer(this.ctx.storage, t.name, Date.now(), JSON.parse(t.payload));
     }
+    // So do the webhook events that waited on it.
+    resumeConnectionWebhooks(this.ctx.storage, this.sql, req.connectionId, Date.now());
     await this.armAlarm();
   }
 

@@ -68,10 +68,53 @@ export async function fetchRecord(
     }
     const read = await readJson(response);
     if (!read.ok) return { kind: "error", error: read.error };
+    let records: unknown[];
     try {
-      return { kind: "found", records: recordsOfOne(read.body, entity), movedFrom };
+      records = recordsOfOne(read.body, entity);
     } catch (error) {
       return { kind: "error", error: error instanceof Error ? error.message : String(error) };
     }
+    for (const part of target.attach ?? []) {
+      const got = await fetchPart(call, url, part.suffix, entity);
+      if (got.kind === "error") return got;
+      if (got.kind === "gone") continue;
+      for (const record of records) {
+        if (record && typeof record === "object") (record as Record<string, unknown>)[part.field] = got.value;
+      }
+    }
+    return { kind: "found", records, movedFrom };
+  }
+}
+
+/** One attached part at the record's path plus `suffix` (no query: the part's own URL), unwrapped like a record. */
+async function fetchPart(
+  call: (url: string, init: RequestInit) => Promise<ProviderCallResult>,
+  recordUrl: string,
+  suffix: string,
+  entity: EntityDef,
+): Promise<
+  { kind: "found"; value: unknown } | { kind: "gone" } | { kind: "error"; error: string; retryAt?: number }
+> {
+  const url = new URL(recordUrl);
+  url.pathname = `${url.pathname.replace(/\/$/, "")}${suffix}`;
+  url.search = "";
+  const result = await call(url.toString(), { redirect: "manual" });
+  if (result.kind === "parked")
+    return { kind: "error", error: `parked: ${result.reason}`, retryAt: result.retryAt };
+  if (result.kind === "failure") return { kind: "error", error: result.error };
+  if (result.kind === "rejected") {
+    if (result.status === 404) return { kind: "gone" };
+    return { kind: "error", error: `provider rejected the fetch of a part with HTTP ${result.status}` };
+  }
+  if (result.response.status >= 300) {
+    await result.response.body?.cancel().catch(() => {});
+    return { kind: "error", error: `unexpected HTTP ${result.response.status} for a part` };
+  }
+  const read = await readJson(result.response);
+  if (!read.ok) return { kind: "error", error: read.error };
+  try {
+    return { kind: "found", value: recordsOfOne(read.body, entity)[0] ?? null };
+  } catch (error) {
+    return { kind: "error", error: error instanceof Error ? error.message : String(error) };
   }
 }

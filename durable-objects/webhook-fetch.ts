@@ -357,7 +357,8 @@ async function fetchEachRecord(
   };
   const call = (url: string, init: RequestInit) =>
     callProvider(
-      { sql: deps.sql, fetch: deps.fetch, now: deps.now },
+      // The same authentication as list fetches: an OAuth connection's token is renewed here too.
+      { sql: deps.sql, fetch: deps.fetch, now: deps.now, ...(deps.auth ? { auth: deps.auth } : {}) },
       {
         connection,
         priority: "webhook",

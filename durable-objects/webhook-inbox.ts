@@ -182,6 +182,35 @@ function armWebhookTimer(
   return current === null || current > dueAt;
 }
 
+/**
+ * A connection was re-authorised: its events waiting on the refused grant (parked for an hour) are due now, so
+ * the changes they announce land with the recovery instead of an hour later. Returns whether the alarm needs
+ * re-arming.
+ */
+export function resumeConnectionWebhooks(
+  storage: DurableObjectStorage,
+  sql: SqlStorage,
+  connectionId: string,
+  now: number,
+): boolean {
+  ensureSchema(sql);
+  const waiting = sql
+    .exec<{ n: number }>(
+      "select count(*) as n from webhook_work where connection_id = ? and due_at > ?",
+      connectionId,
+      now,
+    )
+    .one().n;
+  if (waiting === 0) return false;
+  sql.exec(
+    "update webhook_work set due_at = ? where connection_id = ? and due_at > ?",
+    now,
+    connectionId,
+    now,
+  );
+  return armWebhookTimer(storage, now);
+}
+
 /** Queues an event for processing at `dueAt` (the sweep's hand-offs that stayed pending). */
 export function scheduleWebhookRetry(
   storage: DurableObjectStorage,

@@ -270,6 +270,12 @@ export type RecordFetch = {
   path: string;
   /** Fields set on the fetched record, as ParentSpec.stamp sets them on listed children. */
   stamp?: Record<string, string>;
+  /**
+   * Parts a list carries inline but the record's own URL does not: each is fetched right after the record at
+   * the record's final path plus `suffix` (after a 301, the survivor's), and set whole under `field`. A part
+   * that is gone (404) is left out; any other failure fails the fetch, so the event is retried.
+   */
+  attach?: { field: string; suffix: string }[];
 };
 
 export type WebhookSpec = {

@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { getAccount } from "../accounts/accounts";
-import { encryptCredentials } from "../accounts/connections";
+import { encryptCredentials, loadConnection } from "../accounts/connections";
 import { inTenant } from "../accounts/tenant";
 import type { Connector, Credentials } from "../connectors/types";
 import { type Keyring, randomToken } from "../core/crypto";
@@ -9,7 +9,7 @@ import type { Db } from "../db/client";
 import { connections } from "../db/schema";
 import { basicClientAuth, type OAuthClient, oauthClient, type Vars } from "./config";
 import { type OAuthState, STATE_TTL_MS, signState, verifyState } from "./state";
-import { subscriptionContext } from "./subscriptions";
+import { subscriptionContext, unsubscribeWebhooks } from "./subscriptions";
 
 export type OAuthFlowDeps = {
   db: Db;
@@ -201,6 +201,14 @@ export async function completeAuthorization(
   }
   const blob = await encryptCredentials(deps.keyring, state.accountId, state.connectionId, credentials);
   if (existing) {
+    // Read before the blob is replaced: they name the subscriptions the previous grant made.
+    const previous =
+      subscribe && connector.webhooks?.unsubscribe
+        ? await loadConnection(deps.db, deps.keyring, state.accountId, existing.id).then(
+            (loaded) => loaded.credentials,
+            () => null,
+          )
+        : null;
     // The pair replaces the whole blob in one statement: no reader sees half of it.
     await inTenant(deps.db, state.accountId, (t) =>
       t
@@ -208,6 +216,29 @@ export async function completeAuthorization(
         .set({ credentialsEnc: blob, status: "active" })
         .where(and(eq(connections.id, existing.id), eq(connections.accountId, state.accountId))),
     );
+    if (previous && input.webhookUrl) {
+      // The new subscriptions exist, so removing the old ones leaves no gap; without this every
+      // re-authorisation would add a set and each change would be delivered once per set. Best effort: the
+      // new grant (same client and user) authorises the calls; a failure leaves duplicates, which are
+      // harmless (events are deduplicated and fetched again), so it is logged and not thrown.
+      const removed = await unsubscribeWebhooks(
+        connector,
+        subscriptionContext({
+          fetch: deps.fetch,
+          baseUrl: existing.baseUrl ?? client.apiBaseUrl ?? connector.defaultBaseUrl,
+          accessToken: tokens.accessToken,
+          credentials: previous,
+          webhookUrl: input.webhookUrl(state.connectionId),
+        }),
+      );
+      if (removed.status === "failed") {
+        console.warn("previous webhook subscriptions not removed", {
+          provider: state.provider,
+          connectionId: existing.id,
+          reason: removed.reason,
+        });
+      }
+    }
     return { ...identity(state), created: false, previousStatus: existing.status };
   }
   const inserted = await inTenant(deps.db, state.accountId, (t) =>

@@ -46,7 +46,11 @@ const perRecord = defineConnector({
         uri: null,
         deleted: false,
         occurredAt: null,
-        records: ids.map((id) => ({ id, path: `/v1/people/${id}` })),
+        records: ids.map((id) => ({
+          id,
+          path: `/v1/people/${id}`,
+          ...(fieldOf(payload, "attach") ? { attach: [{ field: "extra", suffix: "/extra" }] } : {}),
+        })),
       };
     },
   },
@@ -117,7 +121,7 @@ async function inObject<T>(
   return { result, h };
 }
 
-async function event(ids: number[]) {
+async function event(ids: number[], attach = false) {
   const eventId = crypto.randomUUID();
   const { id } = await withTestDb((db) =>
     recordInboxEvent(db, {
@@ -126,7 +130,7 @@ async function event(ids: number[]) {
       provider: "fub",
       eventId,
       eventType: "updated",
-      payload: { eventId, ids },
+      payload: { eventId, ids, ...(attach ? { attach } : {}) },
     }),
   );
   return { eventId, inboxId: id };
@@ -144,6 +148,33 @@ async function stagedOf(runId: string) {
 }
 
 describe("webhook events resolved to per-record URLs", () => {
+  it("attaches the parts a record's own URL lacks, fetched at the survivor's path after a move", async () => {
+    const { eventId, inboxId } = await event([61, 62], true);
+    const { result, h } = await process(inboxId, (url) => {
+      const path = new URL(url).pathname;
+      if (path === "/v1/people/61") return moved("/v1/people/69?include=x");
+      if (path === "/v1/people/69/extra") return Response.json({ section: { label: "69" } });
+      if (path === "/v1/people/62/extra") return new Response("not found", { status: 404 });
+      return Response.json(person(Number(path.split("/").at(-1))));
+    });
+    expect(result).toMatchObject({ status: "processed", staged: 2 });
+    // Each part is a request of its own through the gate, at the record's final path without its query.
+    expect(h.fetches.map((f) => [f.url, f.redirect])).toEqual([
+      [`${BASE}/v1/people/61`, "manual"],
+      [`${BASE}/v1/people/69?include=x`, "manual"],
+      [`${BASE}/v1/people/69/extra`, "manual"],
+      [`${BASE}/v1/people/62`, "manual"],
+      [`${BASE}/v1/people/62/extra`, "manual"],
+    ]);
+    const staged = await stagedOf(webhookRunId(eventId));
+    const survivor = staged.find((s) => s.source_id === "69");
+    expect(survivor?.payload.extra).toEqual({ section: { label: "69" } });
+    // A part that is gone is left out; the record still lands.
+    const other = staged.find((s) => s.source_id === "62");
+    expect(other?.op).toBe("upsert");
+    expect(other?.payload).not.toHaveProperty("extra");
+  });
+
   it("fetches each record at its own URL through the gate and stages it as its own page", async () => {
     const { eventId, inboxId } = await event([31, 32]);
     const { result, h } = await process(inboxId, (url) => {

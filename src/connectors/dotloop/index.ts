@@ -28,8 +28,8 @@ export const DOTLOOP_BATCH_SIZE = 50;
 
 /**
  * Dotloop, declared. Parents first (account, profiles, loops) so children land after the rows they point
- * to when runs go in order; nothing depends on that order for correctness. Not registered yet: its nested
- * paths, filter format and per-record fetches need the engine features named in nested.ts.
+ * to when runs go in order. Runs of one sync go side by side, so a child listed before a parent new in the
+ * same delta has landed misses that parent's children until the next delta (docs/providers/dotloop.md).
  */
 export const dotloop = defineConnector({
   provider: "dotloop",

@@ -96,8 +96,8 @@ export const loops = dotloopEntity({
     completed_task_count: l.completedTaskCount ?? null,
   }),
   more: (l, source) => {
-    // A loop fetched at its own URL (a webhook) may come without its details: its transaction then has no
-    // address, price or dates until the next listing (the delta after the change) brings them back.
+    // Lists carry the details inline; a webhook fetch attaches them from `.../detail` (webhooks.ts). Only a
+    // loop whose detail is gone comes without: its transaction then has no address, price or dates.
     const detail = l.details ?? null;
     return [
       ...(detail ? [loopDetailRow(detail, l, source)] : []),

@@ -210,8 +210,17 @@ export function resolveDotloopWebhook(payload: unknown): DotloopWebhookResolutio
  * A loop at its own URL, asking for its details: the single-loop answer may not honour include_details, and a
  * loop without them has no detail-derived transaction fields until the next listing brings them (loops.ts).
  */
+/**
+ * A loop at its own URL, with its detail attached: the single-loop endpoint is not documented to honour
+ * `include_details` (lists are), and a loop without its detail would leave its transaction without address,
+ * price and dates. The detail is fetched at the loop's final path, so a merged loop's survivor brings its own.
+ */
 function loopRecord(profileId: string, id: string) {
-  return { id, path: `/profile/${profileId}/loop/${id}?include_details=true` };
+  return {
+    id,
+    path: `/profile/${profileId}/loop/${id}?include_details=true`,
+    attach: [{ field: "details", suffix: "/detail" }],
+  };
 }
 
 /**
