@@ -153,7 +153,7 @@ describe("account purge", () => {
     const key = { authorization: `Bearer ${apiKey}` };
     await withTestDb((db) =>
       db.execute(sql`insert into webhook_inbox (account_id, connection_id, provider, event_id, payload)
-        values (${accountId}, 'c1', 'fub', 'e1', '{}')`),
+        values (${accountId}, ${`${accountId}_c1`}, 'fub', 'e1', '{}')`),
     );
 
     for (const query of ["", "?confirm=", `?confirm=${accountId}x`, "?confirm=other"]) {

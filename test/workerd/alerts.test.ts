@@ -209,18 +209,20 @@ describe("alert state", () => {
 
   it("observes error rates, refused OAuth grants and webhook backlogs from real rows", async () => {
     const accountId = uniqueId("acc_obs");
+    // Inbox event ids are unique per (provider, connection): a connection id of this account's own.
+    const conn = `${accountId}_c1`;
     await withTestDb(async (db) => {
       await db.execute(sql`insert into accounts (id, name) values (${accountId}, 'alerts')`);
       await db.execute(sql`insert into connections (id, account_id, provider, credentials_enc, status)
         values (${`${accountId}_c`}, ${accountId}, 'fub', 'x', 'auth_failed')`);
       await db.execute(sql`insert into sync_runs (account_id, connection_id, provider, entity, run_id, mode, requests, provider_errors)
-        values (${accountId}, 'c1', 'fub', 'people', 'r1', 'delta', 30, 4), (${accountId}, 'c1', 'fub', 'notes', 'r1', 'delta', 10, 0)`);
+        values (${accountId}, ${conn}, 'fub', 'people', 'r1', 'delta', 30, 4), (${accountId}, ${conn}, 'fub', 'notes', 'r1', 'delta', 10, 0)`);
       await db.execute(sql`insert into webhook_inbox (account_id, connection_id, provider, event_id, payload, received_at)
-        values (${accountId}, 'c1', 'fub', 'e1', '{}'::jsonb, now() - interval '7 minutes')`);
+        values (${accountId}, ${conn}, 'fub', 'e1', '{}'::jsonb, now() - interval '7 minutes')`);
     });
     const obs = await withSystemDb((db) => observe(db, ALERT_DEFAULTS, [accountId]));
     expect(obs.providerCalls).toEqual([
-      { accountId, connectionId: "c1", provider: "fub", requests: 40, errors: 4 },
+      { accountId, connectionId: conn, provider: "fub", requests: 40, errors: 4 },
     ]);
     expect(obs.authFailed).toEqual([{ accountId, connectionId: `${accountId}_c`, provider: "fub" }]);
     expect(obs.webhookBacklog).toHaveLength(1);

@@ -52,9 +52,9 @@ describe("routes the console adds", () => {
     const b = await newAccount();
     await withTestDb((db) =>
       db.execute(sql`insert into webhook_inbox (account_id, connection_id, provider, event_id, payload, status)
-        values (${a.id}, 'c1', 'fub', 'e1', '{"secret":"payload-text"}', 'pending'),
-               (${a.id}, 'c1', 'fub', 'e2', '{}', 'parked'),
-               (${b.id}, 'c1', 'fub', 'e3', '{}', 'pending')`),
+        values (${a.id}, ${`${a.id}_c1`}, 'fub', 'e1', '{"secret":"payload-text"}', 'pending'),
+               (${a.id}, ${`${a.id}_c1`}, 'fub', 'e2', '{}', 'parked'),
+               (${b.id}, ${`${b.id}_c1`}, 'fub', 'e3', '{}', 'pending')`),
     );
     const all = await call("GET", `/admin/accounts/${a.id}/webhooks`);
     expect(all.status).toBe(200);
