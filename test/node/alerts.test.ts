@@ -17,7 +17,8 @@ const SECRET = "whsec_YWxlcnRzLXRlc3Qtc2VjcmV0LTMyLWJ5dGVzLWxvbmchIQ==";
 const API_KEY = "alerts-fub-key";
 const ACCOUNT = "acc_alerts";
 const CONNECTION = "con_alerts";
-const DELTA_CRON = "*/15 * * * *";
+// The scheduler tick (src/sync/cron.ts DELTA_CRON): it claims due connections and evaluates the alert rules.
+const DELTA_CRON = "* * * * *";
 
 type Delivery = {
   verified: boolean;
