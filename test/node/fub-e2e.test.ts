@@ -438,12 +438,14 @@ describe("Follow Up Boss end to end: onboarding, webhooks, delta", () => {
     // Groups changed without webhooks and a person deleted while webhooks were off: its cascade is silent too.
     await sim.mutate(API_KEY, { entity: "groups", creates: 1, updates: 1 });
     await sim.mutate(API_KEY, { entity: "people", deletes: 2 });
-    // Each connection is reconciled once a day at its own slot by the minute tick: bring the slot to now.
+    // Each connection is reconciled once a day at its own slot by the minute tick: bring the slot to now, and its
+    // delta slot (due since the manual runs above) past this tick, as two slots of one connection usually are.
     const client = new pg.Client({ connectionString: stack.databaseUrl });
     await client.connect();
     try {
       await client.query(
-        "update connections set next_reconcile_at = now() - interval '1 second' where account_id = $1",
+        `update connections set next_reconcile_at = now() - interval '1 second',
+           next_delta_at = now() + interval '1 hour' where account_id = $1`,
         [accountId],
       );
     } finally {
