@@ -2,13 +2,13 @@ import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
 import { z } from "zod";
 import { getAccount } from "../accounts/accounts";
-import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../core/encoding";
 import { AppError } from "../core/errors";
 import { withDb } from "../db/client";
 import type { Env } from "../env";
 import { listFailed, replayFailed } from "../pipeline/replay";
 import { decidePendingDeletes, listPendingDeletes } from "../pipeline/run-completion";
 import { requireAdmin } from "./auth";
+import { idCursor } from "./id-cursor";
 import { isCleanText } from "./input";
 import { accountErrors, errors, jsonRequest, ok, queryParameters } from "./openapi";
 import { deleteDecision, failedPage, heldDeletes, replayResult } from "./responses";
@@ -53,20 +53,7 @@ export const replayBody = z
 const runIdParam = z.string().min(1).max(256).refine(isCleanText, "holds control characters");
 const deletesQuery = z.enum(["pending", "confirmed", "rejected"]);
 
-const encodeCursor = (id: number) => toBase64Url(utf8(`f:${id}`));
-
-function decodeCursor(cursor: string | undefined): number | undefined {
-  if (cursor === undefined) return undefined;
-  let text = "";
-  try {
-    text = fromUtf8(fromBase64Url(cursor));
-  } catch {
-    // falls through to the 400 below
-  }
-  const match = /^f:(\d{1,15})$/.exec(text);
-  if (!match) throw new AppError(400, "invalid_cursor", "cursor is not one this API returned");
-  return Number(match[1]);
-}
+const cursor = idCursor("f");
 
 function parseQuery(query: Record<string, string>) {
   const parsed = listQuery.safeParse(query);
@@ -128,14 +115,14 @@ export const failed = new Hono<{ Bindings: Env }>()
   .get("/accounts/:accountId/failed", doc.list, async (c) => {
     const accountId = c.req.param("accountId");
     const q = parseQuery(c.req.query());
-    const afterId = decodeCursor(q.cursor);
+    const afterId = cursor.decode(q.cursor);
     const page = await withDb(c.env, async (db) => {
       await getAccount(db, accountId);
       return listFailed(db, accountId, q, { limit: q.limit, ...(afterId ? { afterId } : {}) });
     });
     return c.json({
       items: page.items,
-      nextCursor: page.nextAfterId === null ? null : encodeCursor(page.nextAfterId),
+      nextCursor: page.nextAfterId === null ? null : cursor.encode(page.nextAfterId),
     });
   })
   .post("/accounts/:accountId/failed/replay", doc.replay, async (c) => {

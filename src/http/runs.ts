@@ -2,12 +2,12 @@ import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
 import { z } from "zod";
 import { getAccount } from "../accounts/accounts";
-import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../core/encoding";
 import { AppError } from "../core/errors";
 import { withDb } from "../db/client";
 import type { Env } from "../env";
 import { getRun, listRunLogs, listRuns } from "../pipeline/run-history";
 import { requireAdmin } from "./auth";
+import { idCursor } from "./id-cursor";
 import { isCleanText } from "./input";
 import { accountErrors, errors, ok, queryParameters } from "./openapi";
 
@@ -23,20 +23,7 @@ export const runsQuery = z.object({
   cursor: z.string().max(64).optional(),
 });
 
-const encodeCursor = (id: number) => toBase64Url(utf8(`r:${id}`));
-
-function decodeCursor(cursor: string | undefined): number | undefined {
-  if (cursor === undefined) return undefined;
-  let text = "";
-  try {
-    text = fromUtf8(fromBase64Url(cursor));
-  } catch {
-    // falls through to the 400 below
-  }
-  const match = /^r:(\d{1,15})$/.exec(text);
-  if (!match) throw new AppError(400, "invalid_cursor", "cursor is not one this API returned");
-  return Number(match[1]);
-}
+const cursor = idCursor("r");
 
 function runIdOf(value: string): string {
   const parsed = short.safeParse(value);
@@ -105,14 +92,14 @@ export const runs = new Hono<{ Bindings: Env }>()
       );
     }
     const q = parsed.data;
-    const beforeId = decodeCursor(q.cursor);
+    const beforeId = cursor.decode(q.cursor);
     const page = await withDb(c.env, async (db) => {
       await getAccount(db, accountId);
       return listRuns(db, accountId, q, { limit: q.limit, ...(beforeId ? { beforeId } : {}) });
     });
     return c.json({
       items: page.items,
-      nextCursor: page.nextBeforeId === null ? null : encodeCursor(page.nextBeforeId),
+      nextCursor: page.nextBeforeId === null ? null : cursor.encode(page.nextBeforeId),
     });
   })
   .get("/accounts/:accountId/runs/:runId", doc.one, async (c) => {
