@@ -39,7 +39,7 @@ import {
   pausedState,
   syncStarted,
 } from "./responses";
-import { jsonBody } from "./validate";
+import { jsonBody, queryOf } from "./validate";
 
 const log = logger("admin");
 
@@ -255,16 +255,7 @@ export const admin = new Hono<{ Bindings: Env }>()
   })
   // Reachable with the admin token only: requireAdmin answers 404 to an account key on a path naming no account.
   .get("/accounts", doc.accounts, async (c) => {
-    const q = listAccountsQuery.safeParse(c.req.query());
-    if (!q.success) {
-      const issue = q.error.issues[0];
-      throw new AppError(
-        400,
-        "invalid_request",
-        `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`,
-      );
-    }
-    const { limit, after } = q.data;
+    const { limit, after } = queryOf(listAccountsQuery, c.req.query());
     return c.json(
       await withDb(systemDb(c.env), (db) => listAccounts(db, { limit, ...(after ? { after } : {}) })),
     );

@@ -12,7 +12,7 @@ import { idCursor } from "./id-cursor";
 import { isCleanText } from "./input";
 import { accountErrors, errors, jsonRequest, ok, queryParameters } from "./openapi";
 import { deleteDecision, failedPage, heldDeletes, replayResult } from "./responses";
-import { jsonBody } from "./validate";
+import { jsonBody, queryOf } from "./validate";
 
 const short = z.string().min(1).max(256);
 /**
@@ -54,19 +54,6 @@ const runIdParam = z.string().min(1).max(256).refine(isCleanText, "holds control
 const deletesQuery = z.enum(["pending", "confirmed", "rejected"]);
 
 const cursor = idCursor("f");
-
-function parseQuery(query: Record<string, string>) {
-  const parsed = listQuery.safeParse(query);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new AppError(
-      400,
-      "invalid_request",
-      `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`,
-    );
-  }
-  return parsed.data;
-}
 
 /** What each route is, for the OpenAPI document (see ./openapi.ts). */
 const doc = {
@@ -114,7 +101,7 @@ export const failed = new Hono<{ Bindings: Env }>()
   .use("*", requireAdmin)
   .get("/accounts/:accountId/failed", doc.list, async (c) => {
     const accountId = c.req.param("accountId");
-    const q = parseQuery(c.req.query());
+    const q = queryOf(listQuery, c.req.query());
     const afterId = cursor.decode(q.cursor);
     const page = await withDb(c.env, async (db) => {
       await getAccount(db, accountId);

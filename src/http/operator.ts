@@ -11,7 +11,7 @@ import { listInboxEvents } from "../webhooks/inbox";
 import { requireAdmin } from "./auth";
 import { isCleanText } from "./input";
 import { accountErrors, errors, jsonRequest, ok, queryParameters } from "./openapi";
-import { jsonBody } from "./validate";
+import { jsonBody, queryOf } from "./validate";
 
 export const resyncRecordBody = z.object({
   entity: z.string().min(1).max(64),
@@ -67,14 +67,10 @@ export const operator = new Hono<{ Bindings: Env }>()
   .use(RESYNC_PATH, requireAdmin)
   .get(INBOX_PATH, doc.inbox, async (c) => {
     const accountId = c.req.param("accountId");
-    const q = inboxQuery.safeParse(c.req.query());
-    if (!q.success) {
-      const issue = q.error.issues[0];
-      throw new AppError(400, "invalid_request", `${issue?.path.join(".")}: ${issue?.message ?? "invalid"}`);
-    }
+    const filter = queryOf(inboxQuery, c.req.query());
     const items = await withDb(c.env, async (db) => {
       await getAccount(db, accountId);
-      return listInboxEvents(db, accountId, q.data);
+      return listInboxEvents(db, accountId, filter);
     });
     return c.json({ items });
   })

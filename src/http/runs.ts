@@ -10,6 +10,7 @@ import { requireAdmin } from "./auth";
 import { idCursor } from "./id-cursor";
 import { isCleanText } from "./input";
 import { accountErrors, errors, ok, queryParameters } from "./openapi";
+import { queryOf } from "./validate";
 
 const short = z.string().min(1).max(256).refine(isCleanText, "holds control characters");
 
@@ -82,16 +83,7 @@ export const runs = new Hono<{ Bindings: Env }>()
   .use("*", requireAdmin)
   .get("/accounts/:accountId/runs", doc.list, async (c) => {
     const accountId = c.req.param("accountId");
-    const parsed = runsQuery.safeParse(c.req.query());
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new AppError(
-        400,
-        "invalid_request",
-        `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`,
-      );
-    }
-    const q = parsed.data;
+    const q = queryOf(runsQuery, c.req.query());
     const beforeId = cursor.decode(q.cursor);
     const page = await withDb(c.env, async (db) => {
       await getAccount(db, accountId);

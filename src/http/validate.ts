@@ -57,3 +57,17 @@ export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Prom
   }
   return parsed.data;
 }
+
+/** Validates query parameters; a mismatch is a 400 naming the field (by path, never by value). */
+export function queryOf<S extends z.ZodType>(schema: S, query: Record<string, string>): z.infer<S> {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AppError(
+      400,
+      "invalid_request",
+      `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`,
+    );
+  }
+  return parsed.data;
+}
