@@ -1,5 +1,5 @@
 import type { LoadedConnection } from "../src/accounts/connections";
-import { parentValues } from "../src/connectors/paging";
+import { listPathValues, parentValues } from "../src/connectors/paging";
 import type { EntityDef } from "../src/connectors/types";
 import { type Cursor, maxCursor, overlapStart } from "../src/core/cursor";
 import { logger } from "../src/core/log";
@@ -18,6 +18,7 @@ import {
 import { acquireLease, releaseLease, renewLease } from "./lease";
 import type { ProviderAuth } from "./provider-auth";
 import { callProvider, type ParkReason, readJson } from "./provider-call";
+import { MAX_RECORD_MOVES } from "./record-fetch";
 import type { SyncSettings } from "./settings";
 import { type FanOut, getSyncState, putSyncState, type SyncState } from "./sync-state";
 
@@ -413,55 +414,72 @@ async function fetchPage(
   tally: Tally,
 ): Promise<FetchOutcome> {
   const { connection } = deps;
-  const url = at.url;
-  const call = await callProvider(
-    { sql: deps.sql, fetch: deps.fetch, now: deps.now, ...(deps.auth ? { auth: deps.auth } : {}) },
-    {
-      connection,
-      priority: state.mode === "delta" ? "delta" : "backfill",
-      breaker: deps.settings.breaker,
-      timeoutMs: deps.settings.requestTimeoutMs,
-    },
-    url,
-    // A child's parent the provider merged away answers with a redirect to the survivor's children; followed
-    // blindly they would be stamped and staged as the old parent's. Nested lists see the redirect instead.
-    at.parent !== null ? { redirect: "manual" } : {},
-  );
-  // A park by the breaker or the budget sent nothing; a 429 is a request the provider refused.
-  if (call.kind !== "parked" || call.reason === "rate_limited") tally.requests++;
-  if (call.kind === "parked" && call.reason === "rate_limited") tally.rateLimited++;
-  // A failure is what the provider (or the way to it) did wrong: 5xx, timeout, network error.
-  if (call.kind === "failure") tally.errors++;
-  if (call.kind === "parked") return call;
-  if (call.kind === "failure") return { kind: "failed", error: `${entity.listPath}: ${call.error}` };
-  if (call.kind === "rejected")
-    return { kind: "failed", error: `${entity.listPath} answered HTTP ${call.status}` };
-  let page: ReturnType<typeof connection.connector.parsePage>;
-  if (call.response.status >= 300 && call.response.status < 400) {
-    await call.response.body?.cancel().catch(() => {});
-    if (call.response.status !== 301 && call.response.status !== 308)
-      return { kind: "failed", error: `${entity.listPath} answered HTTP ${call.response.status}` };
-    // The parent was merged: it has no children of its own any more. The survivor is a parent in its own
-    // right (listed when it reaches core), and the merge itself retires the old parent.
-    log.info("parent moved; its children are skipped", {
-      connectionId: connection.id,
-      entity: entity.name,
-      parent: at.parent,
-    });
-    page = { records: [], nextUrl: null, total: null };
-  } else {
-    const body = await readJson(call.response);
-    if (!body.ok) return { kind: "failed", error: `${entity.listPath}: ${body.error}` };
-    try {
-      page = connection.connector.parsePage(body.body, entity, url);
-    } catch (error) {
-      return {
-        kind: "failed",
-        error: `unreadable page: ${safeErrorMessage(error)}`,
-      };
+  let url = at.url;
+  let page: ReturnType<typeof connection.connector.parsePage> | null = null;
+  for (let moves = 0; page === null; moves++) {
+    const call = await callProvider(
+      { sql: deps.sql, fetch: deps.fetch, now: deps.now, ...(deps.auth ? { auth: deps.auth } : {}) },
+      {
+        connection,
+        priority: state.mode === "delta" ? "delta" : "backfill",
+        breaker: deps.settings.breaker,
+        timeoutMs: deps.settings.requestTimeoutMs,
+      },
+      url,
+      // A child's parent the provider merged away answers with a redirect to the survivor's children. The
+      // runtime must not follow it: the credentials stay on the API's origin, and the children are stamped
+      // from the URL they were listed at, the survivor's, never as the old parent's.
+      at.parent !== null ? { redirect: "manual" } : {},
+    );
+    // A park by the breaker or the budget sent nothing; a 429 is a request the provider refused.
+    if (call.kind !== "parked" || call.reason === "rate_limited") tally.requests++;
+    if (call.kind === "parked" && call.reason === "rate_limited") tally.rateLimited++;
+    // A failure is what the provider (or the way to it) did wrong: 5xx, timeout, network error.
+    if (call.kind === "failure") tally.errors++;
+    if (call.kind === "parked") return call;
+    if (call.kind === "failure") return { kind: "failed", error: `${entity.listPath}: ${call.error}` };
+    if (call.kind === "rejected")
+      return { kind: "failed", error: `${entity.listPath} answered HTTP ${call.status}` };
+    const { status } = call.response;
+    if (status >= 300 && status < 400) {
+      const location = call.response.headers.get("Location");
+      await call.response.body?.cancel().catch(() => {});
+      if (status !== 301 && status !== 308)
+        return { kind: "failed", error: `${entity.listPath} answered HTTP ${status}` };
+      const target = movedList(entity, url, location, connection.baseUrl);
+      if (target && moves < MAX_RECORD_MOVES) {
+        log.info("parent moved; its children are listed at the survivor's", {
+          connectionId: connection.id,
+          entity: entity.name,
+          parent: at.parent,
+        });
+        url = target;
+        continue;
+      }
+      // Elsewhere, not a list of this entity, or a chain of moves: nothing here is ours to stage. The merge
+      // itself retires the old parent, and the survivor's children come with the survivor.
+      log.warn("parent moved to where its children can't be listed; skipped", {
+        connectionId: connection.id,
+        entity: entity.name,
+        parent: at.parent,
+        moves,
+      });
+      page = { records: [], nextUrl: null, total: null };
+    } else {
+      const body = await readJson(call.response);
+      if (!body.ok) return { kind: "failed", error: `${entity.listPath}: ${body.error}` };
+      try {
+        page = connection.connector.parsePage(body.body, entity, url);
+      } catch (error) {
+        return {
+          kind: "failed",
+          error: `unreadable page: ${safeErrorMessage(error)}`,
+        };
+      }
     }
   }
-  if (entity.parent?.stamp && at.parent !== null) stampParents(entity, page.records, at);
+  if (entity.parent?.stamp && at.parent !== null)
+    stampParents(entity, page.records, at, listPathValues(entity, url, connection.baseUrl));
   let next: Position | null = page.nextUrl
     ? { url: page.nextUrl, parent: at.parent, ancestors: at.ancestors ?? null }
     : null;
@@ -482,8 +500,13 @@ async function fetchPage(
  * Writes the parents' ids into children whose payload doesn't carry them (ParentSpec.stamp), before anything
  * reads the record: its id, cursor and core rows can then name where it lives.
  */
-function stampParents(entity: EntityDef, records: unknown[], at: Position): void {
-  const values = parentValues(entity, at.parent ?? "", at.ancestors);
+function stampParents(
+  entity: EntityDef,
+  records: unknown[],
+  at: Position,
+  listed: Record<string, string> | null,
+): void {
+  const values = { ...parentValues(entity, at.parent ?? "", at.ancestors), ...(listed ?? {}) };
   for (const record of records) {
     if (!record || typeof record !== "object") continue;
     for (const [field, name] of Object.entries(entity.parent?.stamp ?? {})) {
@@ -491,6 +514,18 @@ function stampParents(entity: EntityDef, records: unknown[], at: Position): void
       if (v !== undefined) (record as Record<string, unknown>)[field] = v;
     }
   }
+}
+
+/** Where a moved child list went, when it is this entity's list on the connection's own origin. */
+function movedList(entity: EntityDef, from: string, location: string | null, baseUrl: string): string | null {
+  if (!location) return null;
+  let target: string;
+  try {
+    target = new URL(location, from).toString();
+  } catch {
+    return null;
+  }
+  return listPathValues(entity, target, baseUrl) ? target : null;
 }
 
 /**

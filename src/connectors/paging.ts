@@ -48,6 +48,53 @@ export function parentValues(
   return values;
 }
 
+/**
+ * The parent values a child list URL itself names: its path matched against the entity's listPath (under the
+ * base URL's path) and its parent query parameter. Null when the URL is not a list of this entity. After a
+ * redirect (a parent merged into another) this is the survivor's, which the run's parent cursor doesn't know.
+ */
+export function listPathValues(
+  entity: EntityDef,
+  url: string,
+  baseUrl: string,
+): Record<string, string> | null {
+  let target: URL;
+  let base: URL;
+  try {
+    target = new URL(url);
+    base = new URL(baseUrl);
+  } catch {
+    return null;
+  }
+  if (target.origin !== base.origin) return null;
+  const prefix = base.pathname.replace(/\/$/, "");
+  if (!target.pathname.startsWith(`${prefix}/`)) return null;
+  const names: string[] = [];
+  const pattern = entity.listPath
+    .split(/(\{[A-Za-z0-9_]+\})/)
+    .map((part) => {
+      const name = /^\{([A-Za-z0-9_]+)\}$/.exec(part)?.[1];
+      if (!name) return part.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
+      names.push(name);
+      return "([^/]+)";
+    })
+    .join("");
+  const match = new RegExp(`^${pattern}/?$`).exec(target.pathname.slice(prefix.length));
+  if (!match) return null;
+  const values: Record<string, string> = {};
+  try {
+    names.forEach((name, i) => {
+      values[name] = decodeURIComponent(match[i + 1] ?? "");
+    });
+  } catch {
+    return null;
+  }
+  const param = entity.parent?.param;
+  const byParam = param ? target.searchParams.get(param) : null;
+  if (param && byParam) values[param] = byParam;
+  return values;
+}
+
 /** The list path with its `{name}` placeholders filled; a placeholder without a value is an error, never sent. */
 export function fillPath(path: string, values: Record<string, string>): string {
   return path.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, name: string) => {

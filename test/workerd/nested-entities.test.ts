@@ -124,6 +124,8 @@ type Provider = {
   failAt(n: number): void;
   /** Loops merged into another: their URLs answer 301 to the survivor's. */
   merged: Set<number>;
+  /** Origin the 301's Location names (default: none, a path on the API's own origin). */
+  redirectOrigin: string;
 };
 
 function provider(): Provider {
@@ -131,6 +133,7 @@ function provider(): Provider {
   const p: Provider = {
     log: [],
     merged: new Set(),
+    redirectOrigin: "",
     failAt(n) {
       failIn = n;
     },
@@ -149,7 +152,9 @@ function provider(): Provider {
         if (p.merged.has(l0))
           return new Response(null, {
             status: 301,
-            headers: { Location: `/profile/${p0}/loop/${p0 * 10 + 1}/${m[3]}` },
+            headers: {
+              Location: `${p.redirectOrigin}/profile/${p0}/loop/${p0 * 10 + 1}/${m[3]}${url.search}`,
+            },
           });
         if (m[3] === "detail") {
           if (url.searchParams.has("batch_size"))
@@ -302,19 +307,71 @@ describe("nested entities (three levels, parents' ids in the path)", () => {
     expect(r.sent.reduce((n, m) => n + m.records, 0)).toBe(LOOPS.length);
   });
 
-  it("skips the children of a parent merged away (301), never staging the survivor's as the old one's", async () => {
+  it("follows a parent merged away (301) to the survivor's children, stamped as the survivor's", async () => {
     const { accountId, connectionId } = await fubAccount();
     await seedParents(accountId, connectionId);
     const p = provider();
+    // Loop 32 was merged into 31 (both of profile 3).
     p.merged.add(32);
     const run = start(connectionId, "details");
     const r = await steps(accountId, connectionId, "details", p, { start: run });
     expect(r.outcomes.at(-1)?.kind).toBe("completed");
-    // One request for the merged loop, its redirect not followed.
+    const want = LOOPS.flatMap(({ p: profile, l }) =>
+      l === 32
+        ? [`/profile/3/loop/32/detail`, `/profile/3/loop/31/detail`]
+        : [`/profile/${profile}/loop/${l}/detail`],
+    );
+    expect(p.log).toEqual(want);
+    const staged = await stagedOf(connectionId, "details", run.runId ?? "");
+    // 31's detail twice (once as itself, once where 32 was), never one keyed or stamped 32.
+    expect(staged.map((s) => Number(s.source_id)).sort((a, b) => a - b)).toEqual(
+      [...LOOPS.map(({ l }) => (l === 32 ? 31 : l))].sort((a, b) => a - b),
+    );
+    for (const s of staged) expect(s.payload.loopId).toBe(s.source_id);
+    expect(r.state?.fanOut?.parentsDone).toBe(LOOPS.length);
+    expect(r.state?.runRequests).toBe(want.length);
+  });
+
+  it("lists a merged parent's paged children at the survivor's, every page stamped with the survivor's ids", async () => {
+    const { accountId, connectionId } = await fubAccount();
+    await seedParents(accountId, connectionId);
+    const p = provider();
+    // 23 (three participants: two pages) merged into 21 (one participant); 33 (two) into 31 (three: two pages).
+    p.merged.add(23);
+    p.merged.add(33);
+    const run = start(connectionId, "participants");
+    const r = await steps(accountId, connectionId, "participants", p, { start: run, pagesPerStep: 1 });
+    expect(r.outcomes.at(-1)?.kind).toBe("completed");
+    const staged = await stagedOf(connectionId, "participants", run.runId ?? "");
+    const survivor = (l: number) => (l === 23 ? 21 : l === 33 ? 31 : l);
+    const expected = LOOPS.flatMap(({ p: profile, l }) =>
+      participantsOf(survivor(l)).map((id) => ({
+        id,
+        loopId: String(survivor(l)),
+        profileId: String(profile),
+      })),
+    ).sort((a, b) => a.id - b.id);
+    expect(
+      staged
+        .map((s) => ({ id: s.payload.id, loopId: s.payload.loopId, profileId: s.payload.profileId }))
+        .sort((a, b) => Number(a.id) - Number(b.id)),
+    ).toEqual(expected);
+    expect(p.log.filter((l) => l.startsWith("/profile/3/loop/31/participant"))).toHaveLength(4);
+    expect(r.state?.fanOut?.parentsDone).toBe(LOOPS.length);
+  });
+
+  it("does not follow a merged parent's redirect to another origin: that parent's children are skipped", async () => {
+    const { accountId, connectionId } = await fubAccount();
+    await seedParents(accountId, connectionId);
+    const p = provider();
+    p.merged.add(32);
+    p.redirectOrigin = "https://elsewhere.test";
+    const run = start(connectionId, "details");
+    const r = await steps(accountId, connectionId, "details", p, { start: run });
+    expect(r.outcomes.at(-1)?.kind).toBe("completed");
     expect(p.log).toEqual(LOOPS.map(({ p: profile, l }) => `/profile/${profile}/loop/${l}/detail`));
     const staged = await stagedOf(connectionId, "details", run.runId ?? "");
     expect(staged.map((s) => Number(s.source_id))).toEqual(LOOPS.map(({ l }) => l).filter((l) => l !== 32));
-    expect(r.state?.fanOut?.parentsDone).toBe(LOOPS.length);
   });
 
   it("a run cut short in the middle of the fan-out resumes where it stopped: no parent skipped, none listed again", async () => {
