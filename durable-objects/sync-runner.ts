@@ -299,8 +299,8 @@ export const PARENT_WAIT_MS = 5_000;
 export const PARENT_STALE_PAGE_MS = 30 * 60_000;
 
 /**
- * Before a run lists anything: an onboarding run waits until the parent entity has no run in progress and no
- * freshly staged page still untransformed, so every parent is in core. Then it counts its parents, notes the
+ * Before a run lists anything: an onboarding run (and a delta, for the parent's delta) waits until the parent
+ * entity has no run in progress and no freshly staged page still untransformed, so every parent is in core. Then it counts its parents, notes the
  * Postgres time (the next delta's watermark) and takes the first parent. Later steps resume where the state is.
  */
 async function prepareFanOut(
@@ -313,8 +313,8 @@ async function prepareFanOut(
   const spec = entity.parent;
   const parentDef = spec ? deps.connection.connector.entities[spec.entity] : undefined;
   if (!spec || !parentDef) throw new Error(`${entity.name}: parent entity "${spec?.entity}" is not declared`);
-  if (!state.fanOut && state.mode === "onboarding") {
-    const reason = await parentUnsettled(deps, spec.entity);
+  if (!state.fanOut && (state.mode === "onboarding" || state.mode === "delta")) {
+    const reason = await parentUnsettled(deps, spec.entity, state.mode);
     if (reason) {
       const waiting = { ...state, errorMessage: reason };
       if (state.errorMessage !== reason) {
@@ -368,9 +368,18 @@ async function prepareFanOut(
   return { kind: "ready", state: next, parents };
 }
 
-/** Why the parent entity isn't settled yet, or null when every parent it fetched is in core. */
-async function parentUnsettled(deps: StepDeps, parentEntity: string): Promise<string | null> {
+/**
+ * Why the parent entity isn't settled yet, or null when every parent it fetched is in core. A delta waits
+ * only for the parent's delta (started by the same sync): a parent new in it then has its children listed
+ * in the same delta, not the next. It never waits for a parent's backfill, which can take hours.
+ */
+async function parentUnsettled(
+  deps: StepDeps,
+  parentEntity: string,
+  mode: SyncState["mode"],
+): Promise<string | null> {
   const parentState = getSyncState(deps.sql, deps.connection.id, parentEntity);
+  if (mode === "delta" && parentState?.mode !== "delta") return null;
   if (parentState?.status === "IN_PROGRESS")
     return `waiting for the ${parentState.mode} run of ${parentEntity} to finish`;
   const pending = await deps.tenantDb((db) =>

@@ -332,6 +332,42 @@ describe("fan-out over parents", () => {
     expect(done.state?.errorMessage).toBeNull();
   });
 
+  it("a delta fan-out waits for the parent's delta (a parent new in it gets its children now), never for its backfill", async () => {
+    const { accountId, connectionId } = await fubAccount();
+    await seedPeople(accountId, connectionId, [1, 2, 3]);
+    const stub = providerStub();
+    const parentRun = (mode: "onboarding" | "delta"): SyncState => ({
+      ...run(connectionId, mode),
+      entity: "people",
+    });
+    await runInDurableObject(stubFor(accountId), async (_i, ctx) =>
+      putSyncState(ctx.storage.sql, parentRun("delta")),
+    );
+    const waiting = await steps(accountId, connectionId, stub, { start: run(connectionId, "delta") });
+    expect(waiting.outcomes.map((o) => o.kind)).toEqual(["waiting"]);
+    expect(waiting.state?.errorMessage).toMatch(/waiting for the delta run of people/);
+    expect(stub.texts).toEqual([]);
+
+    // The parent's delta brought person 4; once it is in core the child's delta lists it in the same run.
+    await seedPeople(accountId, connectionId, [4]);
+    await runInDurableObject(stubFor(accountId), async (_i, ctx) =>
+      putSyncState(ctx.storage.sql, { ...parentRun("delta"), status: "COMPLETED" }),
+    );
+    const done = await steps(accountId, connectionId, stub, {});
+    expect(done.outcomes.at(-1)?.kind).toBe("completed");
+    expect(stub.texts).toContain("4");
+
+    // A parent backfill in progress holds no delta of its children.
+    await runInDurableObject(stubFor(accountId), async (_i, ctx) =>
+      putSyncState(ctx.storage.sql, parentRun("onboarding")),
+    );
+    const again = await steps(accountId, connectionId, stub, {
+      start: run(connectionId, "delta", done.state),
+    });
+    expect(again.outcomes.map((o) => o.kind)).not.toContain("waiting");
+    expect(again.outcomes.at(-1)?.kind).toBe("completed");
+  });
+
   it("a delta run lists only the parents written since the previous run began", async () => {
     const { accountId, connectionId } = await fubAccount();
     const people = Array.from({ length: 8 }, (_, i) => i + 1);
