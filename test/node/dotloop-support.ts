@@ -3,7 +3,7 @@ import { waitFor } from "../../tools/lib/admin-client";
 import type { RunningSimulator } from "../../tools/simulator-dotloop/main";
 import { jsonEqual } from "./fub-support";
 
-/** Dotloop entities the connector syncs (tasks are declared but have no table yet). */
+/** Dotloop entities the connector syncs. */
 export const DOTLOOP_ENTITIES = [
   "account",
   "profiles",
@@ -12,6 +12,8 @@ export const DOTLOOP_ENTITIES = [
   "contacts",
   "folders",
   "documents",
+  "taskLists",
+  "tasks",
 ] as const;
 
 export async function query<T>(databaseUrl: string, text: string, params: unknown[] = []): Promise<T[]> {
@@ -35,6 +37,11 @@ type TruthLoop = {
   details: Detail;
   participants: { id: number; fullName: string; email: string; role: string }[];
   folders: { id: number; name: string; updated: string; documents: { id: number; name: string }[] }[];
+  tasklists: {
+    id: number;
+    name: string;
+    tasks: { id: number; name: string; due: string; completed: boolean }[];
+  }[];
 };
 export type Truth = {
   account: { id: number; email: string; firstName: string; lastName: string };
@@ -252,6 +259,47 @@ export async function compareDotloop(databaseUrl: string, accountId: string, tru
     ),
   );
 
+  const taskLists = loops.flatMap((l) => l.tasklists.map((t) => ({ ...t, loopId: l.id })));
+  out.push(
+    diff(
+      "dotloop_loop_task_lists",
+      new Map(taskLists.map((t) => [String(t.id), { loopId: t.loopId, name: t.name }])),
+      byId(await live("dotloop_loop_task_lists", "loop_id, name"), (r) => ({
+        loopId: num(r.loop_id),
+        name: r.name,
+      })),
+    ),
+  );
+  out.push(
+    diff(
+      "dotloop_loop_tasks",
+      new Map(
+        taskLists.flatMap((l) =>
+          l.tasks.map(
+            (t) =>
+              [
+                String(t.id),
+                {
+                  taskListId: l.id,
+                  loopId: l.loopId,
+                  name: t.name,
+                  due: new Date(t.due).toISOString(),
+                  completed: t.completed,
+                },
+              ] as const,
+          ),
+        ),
+      ),
+      byId(await live("dotloop_loop_tasks", "task_list_id, loop_id, name, due_at, completed"), (r) => ({
+        taskListId: num(r.task_list_id),
+        loopId: num(r.loop_id),
+        name: r.name,
+        due: r.due_at === null ? null : new Date(r.due_at as string).toISOString(),
+        completed: r.completed,
+      })),
+    ),
+  );
+
   // Unified: every live loop is a transaction with its status (archived included), price, close date and the
   // address of its detail; every contact and participant is a contact.
   const unified = (table: string, cols: string) =>
@@ -324,6 +372,8 @@ export const CLEAN_TABLES = [
   "dotloop_contacts",
   "dotloop_loop_folders",
   "dotloop_loop_documents",
+  "dotloop_loop_task_lists",
+  "dotloop_loop_tasks",
   "transactions",
   "contacts",
 ].map(clean);

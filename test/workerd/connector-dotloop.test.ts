@@ -28,7 +28,7 @@ import {
   loopDetailSchema,
   typedDetail,
 } from "../../src/connectors/dotloop/details";
-import { dotloopTaskListSchema, tasks } from "../../src/connectors/dotloop/loop-files";
+
 import {
   DOTLOOP_OAUTH,
   dotloopAuthorizeUrl,
@@ -54,8 +54,7 @@ const BASE = "https://api-gateway.dotloop.com/public/v2";
 const CONN = "con_dotloop";
 
 function entityOf(name: string): EntityDef {
-  // Tasks are declared but not synced yet (their task lists have no table): taken from their module.
-  const e = name === "tasks" ? (tasks as EntityDef) : dotloop.entities[name];
+  const e = dotloop.entities[name];
   if (!e) throw new Error(`no entity ${name}`);
   return e;
 }
@@ -92,6 +91,7 @@ describe("Dotloop fixtures", () => {
     ["participants", participantList, "/profile/1234/loop/76046/participant"],
     ["folders", folderList, "/profile/1234/loop/76046/folder"],
     ["documents", documentList, "/profile/1234/loop/76046/folder/423424/document"],
+    ["taskLists", tasklistList, "/profile/1234/loop/76046/tasklist"],
     ["tasks", taskList, "/profile/1234/loop/76046/tasklist/123/task"],
     ["contacts", contactList, "/contact"],
   ];
@@ -117,7 +117,6 @@ describe("Dotloop fixtures", () => {
     }
     for (const [name, body] of singles) parsed(name, body.data);
     expect(loopDetailSchema.safeParse(loopDetailGet.data).success).toBe(true);
-    for (const t of tasklistList.data) expect(dotloopTaskListSchema.safeParse(t).success).toBe(true);
     // Templates are not synced; their envelope is the same list shape.
     expect(loopTemplateList.data).toHaveLength(5);
     expect(loopTemplateGet.data.id).toBe(421);
@@ -404,7 +403,7 @@ describe("Dotloop core and unified rows", () => {
     ).toEqual(["2355", "participant:2355"]);
   });
 
-  it("account, profiles, folders, documents and tasks land with their columns", async () => {
+  it("account, profiles, folders, documents, task lists and tasks land with their columns", async () => {
     const accountId = uniqueId("acc");
     const path = { profileId: "1234", loopId: "76046", folderId: "423424", taskListId: "123" };
     const source: DotloopSource = { accountId, connectionId: CONN, path };
@@ -412,7 +411,15 @@ describe("Dotloop core and unified rows", () => {
     await land("profiles", profileList.data, source);
     await land("folders", folderList.data, source);
     await land("documents", documentList.data, source);
+    await land("taskLists", tasklistList.data, source);
     await land("tasks", taskList.data, source);
+    expect(
+      await rows(sql`select source_id::int, loop_id::int, profile_id::int, name
+                     from dotloop_loop_task_lists where account_id = ${accountId} order by source_id`),
+    ).toEqual([
+      { source_id: 123, loop_id: 76046, profile_id: 1234, name: "My Tasks" },
+      { source_id: 124, loop_id: 76046, profile_id: 1234, name: "Other Tasks" },
+    ]);
     expect(
       await rows(sql`select source_id::int, first_name, last_name, email, default_profile_id::int
                      from dotloop_accounts where account_id = ${accountId}`),

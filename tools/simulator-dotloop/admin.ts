@@ -98,6 +98,7 @@ const mutateSchema = z.object({
       removeAccessIds: z.array(z.number().int()).optional(),
     })
     .optional(),
+  tasks: z.object({ toggles: z.number().int().min(0).optional() }).optional(),
 });
 
 function err(status: number, code: string, message: string): Response {

@@ -37,6 +37,11 @@ export interface MutateRequest {
   };
   /** updates: PROFILE_UPDATED; removeAccessIds: the user loses these profiles (and their loops) */
   profiles?: { updates?: number; removeAccessIds?: number[] };
+  /**
+   * toggles: tasks whose completion flips. Dotloop publishes no task event; the loop's task counts change, so
+   * the loop's `updated` moves (our choice: the published loop carries the counts, so it is a loop change).
+   */
+  tasks?: { toggles?: number };
 }
 
 export interface MutateResult {
@@ -54,6 +59,7 @@ export interface MutateResult {
     deleted: { id: number; loopId: number }[];
   };
   profiles: { updated: number[]; accessRemoved: number[] };
+  tasks: { toggled: { id: number; loopId: number }[] };
   events: Emitted[];
 }
 
@@ -78,6 +84,7 @@ export function mutate(user: User, now: number, req: MutateRequest): MutateResul
     contacts: { created: [], updated: [], deleted: [] },
     participants: { created: [], updated: [], deleted: [] },
     profiles: { updated: [], accessRemoved: [] },
+    tasks: { toggled: [] },
     events,
   };
   const individual = [...d.profiles.values()].filter((p) => p.type === "INDIVIDUAL");
@@ -171,6 +178,16 @@ export function mutate(user: User, now: number, req: MutateRequest): MutateResul
       profileId: to.loop.profileId,
       event: { id: toId, profileId: to.loop.profileId, fromId, toId },
     });
+  }
+
+  const allTasks = [...d.loops.values()].flatMap((l) =>
+    l.tasklists.flatMap((t) => t.tasks.map((task) => ({ task, l }))),
+  );
+  for (const { task, l } of pickIds(rng, allTasks, req.tasks?.toggles ?? 0)) {
+    task.completed = !task.completed;
+    recountTasks(l);
+    l.loop.updated = at;
+    res.tasks.toggled.push({ id: task.id, loopId: l.loop.id });
   }
 
   const P = req.participants ?? {};

@@ -2,7 +2,7 @@ import { defineConnector } from "../define";
 import type { EntityDef } from "../types";
 import { account, profiles } from "./account";
 import { contacts, participants } from "./contacts";
-import { documents, folders } from "./loop-files";
+import { documents, folders, taskLists, tasks } from "./loop-files";
 import { loops } from "./loops";
 import { DOTLOOP_CREDENTIALS, DOTLOOP_OAUTH } from "./oauth";
 import { dotloopWebhookScheme } from "./signature";
@@ -72,8 +72,15 @@ export const dotloop = defineConnector({
   },
   // No by-id list filter exists: webhook fetches go record by record (webhooks.ts `records`).
   byIds: null,
-  entities: { account, profiles, loops, participants, contacts, folders, documents } as Record<
-    string,
-    EntityDef
-  >,
+  entities: {
+    account,
+    profiles,
+    loops,
+    participants,
+    contacts,
+    folders,
+    documents,
+    taskLists,
+    tasks,
+  } as Record<string, EntityDef>,
 });

@@ -1,5 +1,10 @@
 import { z } from "zod";
-import { dotloopLoopDocuments, dotloopLoopFolders, dotloopLoopTasks } from "../../db/schema";
+import {
+  dotloopLoopDocuments,
+  dotloopLoopFolders,
+  dotloopLoopTaskLists,
+  dotloopLoopTasks,
+} from "../../db/schema";
 import {
   dotloopEntity,
   dotloopId,
@@ -65,12 +70,45 @@ export const documents = dotloopEntity({
   }),
 });
 
+/**
+ * A loop's task lists. They carry no times, so they are versioned by content, and the loop's own update time
+ * is stamped into each: a changed loop then rewrites its task lists, and its tasks are listed again in the
+ * same delta (Dotloop announces no task change, and a task list's content alone rarely changes).
+ */
+export const dotloopTaskListSchema = z.looseObject({
+  id: dotloopId,
+  name: text,
+  ...stampedParents,
+  loopUpdated: z.string().nullish(),
+});
+export type DotloopTaskList = z.infer<typeof dotloopTaskListSchema>;
+
+export const taskLists = dotloopEntity({
+  name: "taskLists",
+  listPath: "/profile/{profileId}/loop/{loopId}/tasklist",
+  versioning: "contentHash",
+  parent: {
+    entity: "loops",
+    pathParam: "loopId",
+    ancestors: { profileId: "profile_id", loopUpdated: "source_updated_at" },
+    stamp: { loopId: "loopId", profileId: "profileId", loopUpdated: "loopUpdated" },
+  },
+  schema: dotloopTaskListSchema,
+  coreTable: dotloopLoopTaskLists,
+  columns: (l, source) => ({
+    loop_id: pathId(source, "loopId", l),
+    profile_id: pathId(source, "profileId", l),
+    name: l.name ?? null,
+  }),
+});
+
 export const dotloopTaskSchema = z.looseObject({
   id: dotloopId,
   name: text,
   // With an offset (`2016-10-21T00:00:00-04:00`): the instant is kept, the offset is in raw.
   due: dotloopTimestamp.nullish(),
   completed: z.boolean().nullish(),
+  ...stampedParents,
 });
 export type DotloopTask = z.infer<typeof dotloopTaskSchema>;
 
@@ -79,6 +117,12 @@ export const tasks = dotloopEntity({
   name: "tasks",
   listPath: "/profile/{profileId}/loop/{loopId}/tasklist/{taskListId}/task",
   versioning: "contentHash",
+  parent: {
+    entity: "taskLists",
+    pathParam: "taskListId",
+    ancestors: { profileId: "profile_id", loopId: "loop_id" },
+    stamp: { taskListId: "taskListId", loopId: "loopId", profileId: "profileId" },
+  },
   schema: dotloopTaskSchema,
   coreTable: dotloopLoopTasks,
   columns: (t, source) => ({
@@ -90,6 +134,3 @@ export const tasks = dotloopEntity({
     completed: t.completed ?? null,
   }),
 });
-
-/** A loop's task lists (`{id, name}`): listed only to reach their tasks, stored nowhere of their own. */
-export const dotloopTaskListSchema = z.looseObject({ id: dotloopId, name: text });

@@ -46,6 +46,7 @@ export const PARENT_FIELDS = {
   profileId: "profileId",
   loopId: "loopId",
   folderId: "folderId",
+  taskListId: "taskListId",
 } as const;
 
 /** The stamped parent fields of a nested record, validated like any id (digit strings from the stamp). */
@@ -53,6 +54,7 @@ export const stampedParents = {
   profileId: dotloopRef,
   loopId: dotloopRef,
   folderId: dotloopRef,
+  taskListId: dotloopRef,
 };
 
 /** Where a nested record sits, for callers that know it from elsewhere than the record (tests, tools). */

@@ -193,6 +193,21 @@ export const dotloopLoopDocuments = pgTable(
   ],
 );
 
+/** A loop's task lists (`{id, name}`), the parents its tasks are listed under. */
+export const dotloopLoopTaskLists = pgTable(
+  "dotloop_loop_task_lists",
+  {
+    ...coreColumns(),
+    loopId: id("loop_id"),
+    profileId: id("profile_id"),
+    name: text("name"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.connectionId, t.sourceId] }),
+    index("dotloop_loop_task_lists_loop_idx").on(t.accountId, t.connectionId, t.loopId).where(live),
+  ],
+);
+
 export const dotloopLoopTasks = pgTable(
   "dotloop_loop_tasks",
   {
