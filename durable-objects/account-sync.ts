@@ -29,6 +29,7 @@ import { markReported, transitionIncrements, unreportedTransitions } from "./bre
 import { breakerStore } from "./breaker-store";
 import { type BudgetView, budgetView, forgetBudgetRef, sharedBudgetOf } from "./budget-gate";
 import { type Acquired, budgetStore } from "./budget-store";
+import { queueCatchUp, takeQueuedCatchUp } from "./catch-up-queue";
 import { listLeases } from "./lease";
 import { consumeStateNonce, grantRestored } from "./oauth-grants";
 import { providerAuthFor } from "./provider-auth";
@@ -316,6 +317,7 @@ export class AccountSync extends DurableObject<Env> {
     // A failed step's line is written with the state it leaves (below); an idle or busy step says nothing.
     if (after && outcome.kind !== "failed")
       await this.writeRunLog(tenantDb, [stepLine(p.accountId, after, outcome)]);
+    if (outcome.kind === "completed") await this.startQueuedCatchUp(p, after);
     switch (outcome.kind) {
       case "continue":
         setTimer(this.ctx.storage, name, now, { ...p, attempt: 0 });
@@ -376,6 +378,21 @@ export class AccountSync extends DurableObject<Env> {
     putSyncState(this.sql, failed);
     writePoint(this.env.METRICS, "runs_failed", { provider: failed.provider, mode: failed.mode }, 1);
     await this.mirror(p.accountId, [failed], tenantDb, [finishedLine(p.accountId, failed)]);
+    await this.startQueuedCatchUp(p, failed);
+  }
+
+  /** The reconciliation's catch-up that found this entity's run in progress, now that the run has ended. */
+  private async startQueuedCatchUp(p: RunTimerPayload, ended: SyncState | null): Promise<void> {
+    if (!ended || ended.status === "IN_PROGRESS") return;
+    if (!takeQueuedCatchUp(this.sql, p.connectionId, p.entity)) return;
+    await this.startSync({
+      accountId: p.accountId,
+      connectionId: p.connectionId,
+      provider: ended.provider,
+      entities: [p.entity],
+      mode: "onboarding",
+      origin: "reconcile",
+    });
   }
 
   /**
@@ -664,7 +681,16 @@ export class AccountSync extends DurableObject<Env> {
             mode: "onboarding",
             origin: "reconcile",
           });
-          return started.started.includes(entity);
+          if (started.started.includes(entity)) return true;
+          // A delta of the entity is in progress (often one the same scheduler tick started): the catch-up
+          // starts when it ends instead of waiting for tomorrow's reconciliation. A running complete scan is
+          // already the catch-up.
+          const running = getSyncState(this.sql, connection.id, entity);
+          if (started.alreadyRunning.includes(entity) && running?.mode !== "onboarding") {
+            queueCatchUp(this.sql, { accountId: req.accountId, connectionId: connection.id, entity });
+            return true;
+          }
+          return false;
         },
       });
       await tenantDb((db) => recordCounts(db, connection.provider, req.accountId, connection.id, results));

@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { RECONCILE_CRON, runCron } from "../../src/sync/cron";
 import { rows } from "../support/db";
-import { entityState, fubAccount, simSummary, stubFor } from "./account-sync-fixtures";
+import { entityState, fubAccount, simSummary, stubFor, waitFor } from "./account-sync-fixtures";
 
 async function cron(accountIds: string[]) {
   const ctx = createExecutionContext();
@@ -74,5 +74,46 @@ describe("daily reconciliation repairs drift", () => {
     const again = await cron([accountId]);
     expect(again).toMatchObject({ mismatches: 1, repairs: 0 });
     expect(seen.texts).toEqual([]);
+  });
+
+  it("a drifting entity whose delta is running gets its complete scan when that delta ends, not a day later", async () => {
+    const { accountId, connectionId, apiKey } = await fubAccount({ tenant: { counts: { people: 40 } } });
+    const { fetcher } = fubLikeTexts();
+    const object = stubFor(accountId);
+    await object.pause();
+    await runInDurableObject(object, (instance) => {
+      instance.providerFetch = fetcher;
+    });
+    // The same scheduler tick started the connection's delta before its reconciliation came due.
+    const delta = await object.startSync({
+      accountId,
+      connectionId,
+      provider: "fub",
+      entities: ["people"],
+      mode: "delta",
+    });
+    expect(delta.started).toEqual(["people"]);
+    const result = await cron([accountId]);
+    expect(result).toMatchObject({ mismatches: 1, repairs: 2 });
+    // Still the delta: the catch-up waits for it rather than being dropped.
+    expect(await entityState(accountId, connectionId, "people")).toMatchObject({
+      mode: "delta",
+      status: "IN_PROGRESS",
+    });
+
+    await object.resume();
+    const scan = await waitFor(async () => {
+      const s = await entityState(accountId, connectionId, "people");
+      return s?.mode === "onboarding" && s.status === "COMPLETED" ? s : undefined;
+    }, 60_000);
+    expect(scan).toMatchObject({ origin: "reconcile" });
+    const truth = (await simSummary(apiKey)).counts.people;
+    const people = await waitFor(async () => {
+      const [r] = await rows<{ n: number }>(
+        sql`select count(*)::int as n from fub_people where connection_id = ${connectionId} and deleted_at is null`,
+      );
+      return r?.n === truth ? r?.n : undefined;
+    }, 60_000);
+    expect(people).toBe(truth);
   });
 });
