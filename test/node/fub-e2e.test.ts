@@ -438,14 +438,15 @@ describe("Follow Up Boss end to end: onboarding, webhooks, delta", () => {
     // Groups changed without webhooks and a person deleted while webhooks were off: its cascade is silent too.
     await sim.mutate(API_KEY, { entity: "groups", creates: 1, updates: 1 });
     await sim.mutate(API_KEY, { entity: "people", deletes: 2 });
-    // Each connection is reconciled once a day at its own slot by the minute tick: bring the slot to now, and its
-    // delta slot (due since the manual runs above) past this tick, as two slots of one connection usually are.
+    // Each connection is reconciled once a day at its own slot by the minute tick. Both of its slots are due in
+    // this tick (the hard case): the tick starts the delta runs first, so the catch-up scans the reconciliation
+    // asks for find their entities busy and must start when those deltas end.
     const client = new pg.Client({ connectionString: stack.databaseUrl });
     await client.connect();
     try {
       await client.query(
         `update connections set next_reconcile_at = now() - interval '1 second',
-           next_delta_at = now() + interval '1 hour' where account_id = $1`,
+           next_delta_at = now() - interval '1 second' where account_id = $1`,
         [accountId],
       );
     } finally {
@@ -453,10 +454,19 @@ describe("Follow Up Boss end to end: onboarding, webhooks, delta", () => {
     }
     const res = await fetch(`${stack.workerUrl}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
     expect(res.status).toBe(200);
-    await waitFor("the reconciliation's complete scans to start", async () => {
-      const status = await admin.status<{ connections: { entities: { status: string }[] }[] }>(accountId);
-      return status.connections.flatMap((c) => c.entities).some((e) => e.status === "IN_PROGRESS");
-    }).catch(() => undefined);
+    // People drifted (two deleted in FUB): their complete scan is the reconciliation's, and it must finish.
+    await waitFor(
+      "people's complete scan started by the reconciliation to finish",
+      async () => {
+        type E = { entity: string; status: string; mode: string; origin: string | null };
+        const status = await admin.status<{ connections: { entities: E[] }[] }>(accountId);
+        const people = status.connections.flatMap((c) => c.entities).find((e) => e.entity === "people");
+        return (
+          people?.origin === "reconcile" && people.mode === "onboarding" && people.status !== "IN_PROGRESS"
+        );
+      },
+      { timeoutMs: 240_000, intervalMs: 500 },
+    );
     await waitSettled(admin, stack.databaseUrl, accountId, ENTITIES, "reconciliation scans", 240_000);
     await expectCoreEqualsTruth();
   });
