@@ -11,7 +11,7 @@ import { safeErrorMessage } from "../src/core/safe-error";
 import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
 import { sendTransforms, type TransformMessage } from "../src/pipeline/messages";
-import { type RunLogLevel, recordReportedRun } from "../src/pipeline/run-history";
+import { endParkedWebhookRuns, type RunLogLevel, recordReportedRun } from "../src/pipeline/run-history";
 import { type StagedRecord, stagePage } from "../src/pipeline/staging";
 import { recordsOfResponse, sameOrigin } from "../src/webhooks/events";
 import {
@@ -237,6 +237,8 @@ async function settleGroup(
       first.accountId,
       ids.map((inboxId) => ({ inboxId, code: plan.code, message: plan.note })),
     );
+    // Attempts that spent the bound left their run waiting: it ends here, with the reason.
+    if (plan.code === "webhook_exhausted") await endWebhookRuns(deps, rows, plan.note);
     return all({ status: "parked", code: plan.code, note: plan.note });
   }
   if (plan.kind === "retry") return retry(plan.error);
@@ -306,6 +308,23 @@ async function settleGroup(
     );
     await writeWebhookRun(deps, run, report, "PENDING", safeErrorMessage(error));
     return retry(message);
+  }
+}
+
+async function endWebhookRuns(deps: WebhookProcessDeps, rows: InboxRow[], reason: string): Promise<void> {
+  const first = rows[0] as InboxRow;
+  try {
+    await inTenant(deps.db, first.accountId, (db) =>
+      endParkedWebhookRuns(
+        db,
+        first.accountId,
+        first.connectionId,
+        rows.map((r) => r.eventId),
+        reason,
+      ),
+    );
+  } catch (e) {
+    log.warn("webhook run history not written", { error: safeErrorMessage(e) });
   }
 }
 

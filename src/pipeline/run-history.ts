@@ -115,6 +115,42 @@ export async function recordReportedRun(
   );
 }
 
+/**
+ * Ends the webhook runs still PENDING on events that were just parked (their own run, and runs of groups they
+ * led: `webhook:<eventId>+<n>`), as ERROR with the reason and a line saying so. One statement for the rows,
+ * one for the lines.
+ */
+export async function endParkedWebhookRuns(
+  db: Db,
+  accountId: string,
+  connectionId: string,
+  eventIds: string[],
+  reason: string,
+): Promise<number> {
+  if (eventIds.length === 0) return 0;
+  const result = await db.execute(sql`
+    update sync_runs r set status = 'ERROR', finished_at = now(), error_message = ${reason}, updated_at = now()
+    from jsonb_array_elements_text(${JSON.stringify(eventIds)}::jsonb) as e(id)
+    where r.account_id = ${accountId} and r.connection_id = ${connectionId} and r.mode = 'webhook'
+      and r.status = 'PENDING'
+      and (r.run_id = 'webhook:' || e.id or left(r.run_id, length(e.id) + 9) = 'webhook:' || e.id || '+')
+    returning r.provider, r.entity, r.run_id`);
+  const ended = result.rows as { provider: string; entity: string; run_id: string }[];
+  await appendRunLogs(
+    db,
+    ended.map((r) => ({
+      accountId,
+      connectionId,
+      provider: r.provider,
+      entity: r.entity,
+      runId: r.run_id,
+      level: "error" as const,
+      message: `run ended: its events were parked (${reason})`,
+    })),
+  );
+  return ended.length;
+}
+
 export type RunFilter = { connectionId?: string; entity?: string; status?: string };
 
 export type RunView = {

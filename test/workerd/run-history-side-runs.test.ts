@@ -17,6 +17,7 @@ import { openDb } from "../../src/db/client";
 import type { TransformMessage } from "../../src/pipeline/messages";
 import { replayFailed } from "../../src/pipeline/replay";
 import { recordInboxEvent } from "../../src/webhooks/inbox";
+import { MAX_WEBHOOK_ATTEMPTS } from "../../src/webhooks/parking";
 import { rows, uniqueId, withTestDb } from "../support/db";
 import { admin } from "./account-sync-fixtures";
 
@@ -175,6 +176,29 @@ describe("webhook runs in the run history", () => {
     ]);
     expect(JSON.stringify(lines)).not.toContain("Secretname");
     expect(JSON.stringify(lines)).not.toContain("api-key");
+  });
+
+  it("an event parked after its attempts ends its waiting run in ERROR, with a line saying why", async () => {
+    const eventId = crypto.randomUUID();
+    const { id } = await record(eventId, "peopleUpdated", [91]);
+    // Before the 429 test below: its Retry-After holds the connection's budget for a second.
+    const first: string[] = [];
+    expect((await once(id, () => json({ error: "down" }, 500), first)).status).toBe("pending");
+    expect(first).toHaveLength(1);
+    expect(await runRow(webhookRunId(eventId))).toMatchObject({ status: "PENDING", requests: 1 });
+    // As if the other attempts had failed too.
+    await withTestDb((db) =>
+      db.execute(sql`update webhook_inbox set attempts = ${MAX_WEBHOOK_ATTEMPTS} where id = ${id}`),
+    );
+    const fetches: string[] = [];
+    expect((await once(id, byIds, fetches)).status).toBe("parked");
+    expect(fetches).toHaveLength(0);
+    const ended = await runRow(webhookRunId(eventId));
+    expect(ended).toMatchObject({ status: "ERROR", requests: 1 });
+    expect(ended?.error_message).toContain(`${MAX_WEBHOOK_ATTEMPTS} attempts failed; last: HTTP 500`);
+    const lines = await logLines(webhookRunId(eventId));
+    expect(lines.at(-1)).toMatchObject({ level: "error" });
+    expect(lines.at(-1)?.message).toMatch(/^run ended: its events were parked \(/);
   });
 
   it("a group's shared request is one request of the group's run; a 429 counts as a request and a 429", async () => {
