@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { type LoadedConnection, loadConnection } from "../src/accounts/connections";
-import { withTenant } from "../src/accounts/tenant";
+import { inTenant, withTenant } from "../src/accounts/tenant";
 import { connectorFor } from "../src/connectors/registry";
 import type { RateLimitPolicy, SyncMode } from "../src/connectors/types";
 import { fullJitterBackoffMs } from "../src/core/backoff";
@@ -26,6 +26,13 @@ import {
 } from "../src/sync/reconcile";
 import type { IngestRequest } from "../src/webhooks/inbox"; // issue 5
 import { markReported, transitionIncrements, unreportedTransitions } from "./breaker-metrics";
+import {
+  BREAKER_REPORT_TIMER,
+  markBreakerPushFailed,
+  markBreakerReportsPushed,
+  pendingBreakerReports,
+  pushBreakerReports,
+} from "./breaker-report";
 import { breakerStore } from "./breaker-store";
 import { type BudgetView, budgetView, forgetBudgetRef, sharedBudgetOf } from "./budget-gate";
 import { type Acquired, budgetStore } from "./budget-store";
@@ -240,7 +247,7 @@ export class AccountSync extends DurableObject<Env> {
     }
     // Armed before the metrics write: whatever happens to that write, the next timer still fires.
     await this.armAlarm();
-    await this.reportBreakerTransitions(env);
+    await this.reportBreakers(env);
     recordInvocation(this.sql, meter.counts());
   }
 
@@ -448,20 +455,62 @@ export class AccountSync extends DurableObject<Env> {
     }
   }
 
-  /** Breaker transitions since the last report, added to the durable metric counters (one statement). */
-  private async reportBreakerTransitions(env: Env): Promise<void> {
+  /**
+   * What the breakers did since the last report, on one connection: transitions into the durable metric
+   * counters (one statement), and open/closed changes into `connection_breakers` (one statement), where the
+   * breaker-open alert reads them. Never throws: what is not written stays pending for the next report.
+   */
+  private async reportBreakers(env: Env): Promise<void> {
     const pending = unreportedTransitions(this.sql);
-    if (pending.length === 0) return;
+    const states = pendingBreakerReports(this.sql);
+    if (pending.length === 0 && states.length === 0) return;
     const handle = openDb(env);
     try {
-      await countEvents(handle.db, transitionIncrements(pending), env.METRICS);
-      markReported(this.sql, pending);
-    } catch (error) {
-      // Left unreported: the next alarm tries again.
-      log.warn("breaker metrics not written", { error: safeErrorMessage(error) });
+      if (pending.length > 0) {
+        try {
+          await countEvents(handle.db, transitionIncrements(pending), env.METRICS);
+          markReported(this.sql, pending);
+        } catch (error) {
+          // Left unreported: the next alarm tries again.
+          log.warn("breaker metrics not written", { error: safeErrorMessage(error) });
+        }
+      }
+      if (states.length > 0) await this.pushBreakerStates(handle.db, states);
     } finally {
       this.ctx.waitUntil(handle.close().catch(() => {}));
     }
+  }
+
+  /**
+   * Breaker states into Postgres on the account's tenant. A failed push is retried by its own timer with
+   * backoff, BREAKER_REPORT_ATTEMPTS times; after that it waits for a later alarm or the breaker's next change.
+   */
+  private async pushBreakerStates(db: Db, states: ReturnType<typeof pendingBreakerReports>): Promise<void> {
+    // The object is named by its account (src/sync/stubs.ts).
+    const accountId = this.ctx.id.name;
+    if (!accountId) return;
+    try {
+      await inTenant(db, accountId, (tx) => pushBreakerReports(tx, accountId, states));
+      markBreakerReportsPushed(this.sql, states);
+    } catch (error) {
+      const message = safeErrorMessage(error);
+      const { retryAt, exhausted } = markBreakerPushFailed(this.sql, states, message, Date.now());
+      if (exhausted.length > 0)
+        log.error("breaker state not reported to Postgres; retried at the next alarm or change", {
+          connectionIds: exhausted,
+          error: message,
+        });
+      else log.warn("breaker state not reported to Postgres", { error: message });
+      if (retryAt !== null) {
+        setTimer(this.ctx.storage, BREAKER_REPORT_TIMER, retryAt, {});
+        await this.armAlarm();
+      }
+    }
+  }
+
+  /** After a call outside the alarm that may have moved a breaker: reported without holding the caller. */
+  private reportBreakersSoon(): void {
+    if (pendingBreakerReports(this.sql).length > 0) this.ctx.waitUntil(this.reportBreakers(this.env));
   }
 
   /** A run's log lines, best effort: a line lost to an outage must not fail or delay the run. */
@@ -543,6 +592,8 @@ export class AccountSync extends DurableObject<Env> {
   /** Operator override: "open" or "closed" pins the breaker, "auto" returns it to its own judgement. */
   async setBreaker(connectionId: string, mode: "open" | "closed" | "auto") {
     breakerStore.force(this.sql, connectionId, mode === "auto" ? null : mode, Date.now());
+    // An operator's call, not the provider path: the alert sees the override as soon as this returns.
+    await this.reportBreakers(this.env);
     // Parked runs retry at once: a forced close should take effect now, a forced open re-parks them.
     if (mode !== "open") {
       for (const t of listTimers(this.ctx.storage)) {
@@ -649,6 +700,7 @@ export class AccountSync extends DurableObject<Env> {
       );
     } finally {
       this.ctx.waitUntil(handle.close().catch(() => {}));
+      this.reportBreakersSoon();
     }
   }
 
@@ -697,6 +749,7 @@ export class AccountSync extends DurableObject<Env> {
       return results;
     } finally {
       this.ctx.waitUntil(handle.close().catch(() => {}));
+      this.reportBreakersSoon();
     }
   }
 
@@ -748,6 +801,7 @@ export class AccountSync extends DurableObject<Env> {
   /** Fetches and stages what a recorded webhook event refers to; idempotent, so the inbox sweep may re-send. */
   async ingestWebhook(req: IngestRequest): Promise<IngestOutcome> {
     const outcome = await ingestHandedOver(this.ctx, this.env, req, completeRun);
+    this.reportBreakersSoon();
     // Left pending, it waits on the webhook timer.
     if (outcome.status === "pending") await this.armAlarm();
     return outcome;
@@ -755,10 +809,15 @@ export class AccountSync extends DurableObject<Env> {
 
   /** A valid OAuth access token for the connection, refreshed ahead of expiry, one refresh at a time. */
   async accessToken(req: { accountId: string; connectionId: string }): Promise<string> {
-    return refresherFor(this.ctx, () => tokenDepsFor(this.ctx, this.env)).accessToken(
-      req.accountId,
-      req.connectionId,
-    );
+    try {
+      return await refresherFor(this.ctx, () => tokenDepsFor(this.ctx, this.env)).accessToken(
+        req.accountId,
+        req.connectionId,
+      );
+    } finally {
+      // A refused grant forces the breaker open.
+      this.reportBreakersSoon();
+    }
   }
 
   /** Marks an OAuth state's nonce used; false when it was (a replayed callback). */
@@ -769,6 +828,7 @@ export class AccountSync extends DurableObject<Env> {
   /** A connection was (re-)authorised through the connect flow: its calls may reach the provider again. */
   async grantRestored(req: { connectionId: string; wasAuthFailed: boolean }): Promise<void> {
     grantRestored(this.sql, req.connectionId, req.wasAuthFailed, Date.now());
+    this.reportBreakersSoon();
     if (!req.wasAuthFailed) return;
     // Runs parked on the refused grant go on now rather than at their parked time.
     for (const t of listTimers(this.ctx.storage)) {

@@ -12,6 +12,7 @@ import {
   windowCounts,
 } from "../src/core/breaker";
 import { breakerConfigFrom } from "../src/core/breaker-settings";
+import { noteBreakerState } from "./breaker-report";
 
 /** Per-connection thresholds from `connection.settings.breaker`; invalid or unknown keys fall back to defaults. */
 export { breakerConfigFrom };
@@ -30,13 +31,17 @@ function read(sql: SqlStorage, connectionId: string): { state: BreakerState; con
   };
 }
 
-/** Persists a transition; counts openings and recoveries so operators (and tests) see what happened. */
+/**
+ * Persists a transition; counts openings and recoveries so operators (and tests) see what happened, and notes
+ * an open/closed change for Postgres (breaker-report.ts), where the breaker-open alert reads it.
+ */
 function write(
   sql: SqlStorage,
   connectionId: string,
   state: BreakerState,
   config: BreakerConfig | null,
   before?: BreakerState,
+  now = Date.now(),
 ) {
   const opened = before && before.state !== "open" && state.state === "open" ? 1 : 0;
   const closed = before && before.state === "half_open" && state.state === "closed" ? 1 : 0;
@@ -51,6 +56,7 @@ function write(
     opened,
     closed,
   );
+  noteBreakerState(sql, connectionId, state, now);
 }
 
 function counters(sql: SqlStorage, connectionId: string): { opened: number; closed: number } {
@@ -72,19 +78,19 @@ export const breakerStore = {
   allow(sql: SqlStorage, connectionId: string, config: BreakerConfig, now: number): BreakerDecision {
     const before = read(sql, connectionId).state;
     const decision = breakerAllows(before, config, now);
-    write(sql, connectionId, decision.state, config, before);
+    write(sql, connectionId, decision.state, config, before, now);
     return decision;
   },
   success(sql: SqlStorage, connectionId: string, config: BreakerConfig, now: number): BreakerState {
     const before = read(sql, connectionId).state;
     const next = recordSuccess(before, config, now);
-    write(sql, connectionId, next, config, before);
+    write(sql, connectionId, next, config, before, now);
     return next;
   },
   failure(sql: SqlStorage, connectionId: string, config: BreakerConfig, now: number): BreakerState {
     const before = read(sql, connectionId).state;
     const next = recordFailure(before, config, now);
-    write(sql, connectionId, next, config, before);
+    write(sql, connectionId, next, config, before, now);
     return next;
   },
   /**
@@ -101,7 +107,7 @@ export const breakerStore = {
     let next = forceBreaker(current, mode);
     // A forced open has no natural end; openedAt records when the operator did it.
     if (mode === "open") next = { ...next, openedAt: now };
-    write(sql, connectionId, next, null);
+    write(sql, connectionId, next, null, undefined, now);
     return next;
   },
   view(sql: SqlStorage, connectionId: string, now: number) {
@@ -129,5 +135,7 @@ export const breakerStore = {
   },
   remove(sql: SqlStorage, connectionId: string): void {
     sql.exec("delete from breakers where connection_id = ?", connectionId);
+    // A connection created again under the same id starts closed in Postgres too.
+    noteBreakerState(sql, connectionId, initialBreakerState(), Date.now());
   },
 };

@@ -33,6 +33,11 @@ export const SQLITE_SCHEMA = [
      connection_id text primary key, state_json text not null, config_json text,
      opened integer not null default 0, closed integer not null default 0
    )`,
+  // What the breaker-open alert needs to know in Postgres (open since when, or closed), until it got there.
+  `create table if not exists breaker_reports (
+     connection_id text primary key, open integer not null, since integer, gen integer not null,
+     pushed integer not null default 0, attempts integer not null default 0, last_error text
+   )`,
   `create table if not exists budgets (connection_id text primary key, state_json text not null, config_json text)`,
   `create table if not exists timers (
      name text primary key, due_at integer not null, payload text not null, gen integer not null default 1

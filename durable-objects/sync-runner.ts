@@ -15,6 +15,7 @@ import {
   parentRefCursor,
   parentsAfter,
 } from "../src/sync/parents";
+import { type CallTally, countCall } from "./call-tally";
 import { acquireLease, releaseLease, renewLease } from "./lease";
 import type { ProviderAuth } from "./provider-auth";
 import { callProvider, type ParkReason, readJson } from "./provider-call";
@@ -393,7 +394,7 @@ async function parentUnsettled(
 }
 
 /** Provider requests of a step not yet added to its run's counters. */
-type Tally = { requests: number; rateLimited: number; errors: number };
+type Tally = CallTally;
 
 /** Adds what the tally holds to the run's state (one synchronous write); the new state, or null if none. */
 function countRequests(deps: StepDeps, entityName: string, tally: Tally): SyncState | null {
@@ -440,11 +441,7 @@ async function fetchPage(
       // from the URL they were listed at, the survivor's, never as the old parent's.
       at.parent !== null ? { redirect: "manual" } : {},
     );
-    // A park by the breaker or the budget sent nothing; a 429 is a request the provider refused.
-    if (call.kind !== "parked" || call.reason === "rate_limited") tally.requests++;
-    if (call.kind === "parked" && call.reason === "rate_limited") tally.rateLimited++;
-    // A failure is what the provider (or the way to it) did wrong: 5xx, timeout, network error.
-    if (call.kind === "failure") tally.errors++;
+    countCall(tally, call);
     if (call.kind === "parked") return call;
     if (call.kind === "failure") return { kind: "failed", error: `${entity.listPath}: ${call.error}` };
     if (call.kind === "rejected")

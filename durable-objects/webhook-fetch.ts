@@ -7,9 +7,11 @@ import type { Keyring } from "../src/core/crypto";
 import { isDatabaseUnreachable } from "../src/core/db-outage";
 import { AppError } from "../src/core/errors";
 import { logger } from "../src/core/log";
+import { safeErrorMessage } from "../src/core/safe-error";
 import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
 import { sendTransforms, type TransformMessage } from "../src/pipeline/messages";
+import { endParkedWebhookRuns, type RunLogLevel, recordReportedRun } from "../src/pipeline/run-history";
 import { type StagedRecord, stagePage } from "../src/pipeline/staging";
 import { recordsOfResponse, sameOrigin } from "../src/webhooks/events";
 import {
@@ -23,6 +25,7 @@ import {
 import { MAX_WEBHOOK_ATTEMPTS, parkInboxEvents, unstorableEventReason } from "../src/webhooks/parking";
 import { keyringFor } from "../src/webhooks/targets";
 import { breakerConfigFrom } from "./breaker-store";
+import { type CallTally, countCall, newTally } from "./call-tally";
 import { type ProviderAuth, providerAuthFor } from "./provider-auth";
 import { callProvider, DEFAULT_REQUEST_TIMEOUT_MS, readJson } from "./provider-call";
 import { fetchRecord } from "./record-fetch";
@@ -234,14 +237,56 @@ async function settleGroup(
       first.accountId,
       ids.map((inboxId) => ({ inboxId, code: plan.code, message: plan.note })),
     );
+    // Attempts that spent the bound left their run waiting: it ends here, with the reason.
+    if (plan.code === "webhook_exhausted") await endWebhookRuns(deps, rows, plan.note);
     return all({ status: "parked", code: plan.code, note: plan.note });
   }
   if (plan.kind === "retry") return retry(plan.error);
+  const report = newRunReport();
+  const run = {
+    accountId: first.accountId,
+    connectionId: first.connectionId,
+    provider: first.provider,
+    entity: plan.entity.name,
+    runId:
+      plan.kind === "delete" ? webhookRunId(first.eventId) : webhookGroupRunId(rows.map((r) => r.eventId)),
+  };
   try {
-    if (plan.kind === "delete")
-      return finish(await stageDeletes(deps, first, plan.connection, plan.entity, plan.ids, plan.deletedAt));
-    const fetched = await fetchAndStage(deps, rows, plan, [...new Set(named.flat())]);
-    if (!fetched.ok) return retry(fetched.error, fetched.retryAt);
+    if (plan.kind === "delete") {
+      report.line(
+        "info",
+        `webhook run started: 1 event deleting ${plan.ids.length} ${plan.entity.name} record(s)`,
+      );
+      const staged = await stageDeletes(deps, first, plan.connection, plan.entity, plan.ids, plan.deletedAt);
+      report.fetched = staged;
+      report.pages = 1;
+      report.line("info", `run finished: ${staged} delete(s) staged for transform`);
+      await writeWebhookRun(deps, run, report, "COMPLETED", null);
+      return finish(staged);
+    }
+    const wanted = [...new Set(named.flat())];
+    report.line(
+      "info",
+      `webhook run started: ${rows.length} event(s) naming ${plan.resolution.records?.length ?? wanted.length} ${plan.entity.name} record(s)`,
+    );
+    const fetched = await fetchAndStage(deps, rows, plan, wanted, report);
+    if (!fetched.ok) {
+      const held = fetched.retryAt !== undefined;
+      report.line(
+        "warn",
+        held
+          ? `provider calls held (${fetched.error}) until ${new Date(fetched.retryAt ?? 0).toISOString()}; ${report.progress()}; the events stay pending`
+          : `fetch failed: ${fetched.error}; ${report.progress()}; the events stay pending`,
+      );
+      await writeWebhookRun(deps, run, report, "PENDING", fetched.error);
+      return retry(fetched.error, fetched.retryAt);
+    }
+    if (fetched.note) report.line("warn", fetched.note);
+    report.line(
+      "info",
+      `run finished: ${report.progress()}; ${fetched.staged} record(s) staged for transform`,
+    );
+    await writeWebhookRun(deps, run, report, "COMPLETED", null);
     if (fetched.note) return finish(fetched.staged, fetched.note);
     await markInboxesProcessed(deps.db, first.accountId, ids, null);
     // A lone event reports everything its fetch staged; one of a group, the records it named that came back.
@@ -256,7 +301,89 @@ async function settleGroup(
     );
   } catch (error) {
     if (isDatabaseUnreachable(error)) throw error;
-    return retry(error instanceof Error ? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    report.line(
+      "warn",
+      `run failed: ${safeErrorMessage(error)}; ${report.progress()}; the events stay pending`,
+    );
+    await writeWebhookRun(deps, run, report, "PENDING", safeErrorMessage(error));
+    return retry(message);
+  }
+}
+
+async function endWebhookRuns(deps: WebhookProcessDeps, rows: InboxRow[], reason: string): Promise<void> {
+  const first = rows[0] as InboxRow;
+  try {
+    await inTenant(deps.db, first.accountId, (db) =>
+      endParkedWebhookRuns(
+        db,
+        first.accountId,
+        first.connectionId,
+        rows.map((r) => r.eventId),
+        reason,
+      ),
+    );
+  } catch (e) {
+    log.warn("webhook run history not written", { error: safeErrorMessage(e) });
+  }
+}
+
+/** What a webhook run did, for its row in `sync_runs` and its log lines (ours: counts, ids, safe errors). */
+type RunReport = {
+  tally: CallTally;
+  pages: number;
+  fetched: number;
+  lines: { level: RunLogLevel; message: string }[];
+  line(level: RunLogLevel, message: string): void;
+  progress(): string;
+};
+
+function newRunReport(): RunReport {
+  const report: RunReport = {
+    tally: newTally(),
+    pages: 0,
+    fetched: 0,
+    lines: [],
+    line: (level, message) => {
+      report.lines.push({ level, message });
+    },
+    progress: () =>
+      `${report.fetched} record(s) fetched by id in ${report.tally.requests} request(s) (${report.tally.rateLimited} answered 429)`,
+  };
+  return report;
+}
+
+/**
+ * The run's row and lines, best effort: the event's own outcome is already decided, and a history lost to an
+ * outage must not turn it into a failed attempt.
+ */
+async function writeWebhookRun(
+  deps: WebhookProcessDeps,
+  run: { accountId: string; connectionId: string; provider: string; entity: string; runId: string },
+  report: RunReport,
+  status: "COMPLETED" | "PENDING",
+  error: string | null,
+): Promise<void> {
+  try {
+    await inTenant(deps.db, run.accountId, (db) =>
+      recordReportedRun(
+        db,
+        {
+          ...run,
+          mode: "webhook",
+          status,
+          pages: report.pages,
+          fetched: report.fetched,
+          requests: report.tally.requests,
+          rateLimited: report.tally.rateLimited,
+          providerErrors: report.tally.errors,
+          error,
+        },
+        report.lines,
+      ),
+    );
+  } catch (e) {
+    log.warn("webhook run history not written", { runId: run.runId, error: safeErrorMessage(e) });
   }
 }
 
@@ -269,10 +396,11 @@ async function fetchAndStage(
   rows: InboxRow[],
   plan: Plan & { kind: "fetch" },
   ids: string[],
+  report: RunReport,
 ): Promise<Fetched> {
   const { connection, entity, resolution } = plan;
   const first = rows[0] as InboxRow;
-  if (resolution.records?.length) return fetchEachRecord(deps, rows, plan);
+  if (resolution.records?.length) return fetchEachRecord(deps, rows, plan, report);
   // By id through the list endpoint (a normal page); else the payload's uri, but only on the connection's
   // own API origin, since the request carries the connection's credentials.
   const byIds = byIdsUrls(plan, ids);
@@ -300,6 +428,7 @@ async function fetchAndStage(
       },
       url,
     );
+    countCall(report.tally, result);
     if (result.kind === "parked")
       return { ok: false, error: `parked: ${result.reason}`, retryAt: result.retryAt };
     if (result.kind === "failure") return { ok: false, error: result.error };
@@ -328,6 +457,8 @@ async function fetchAndStage(
     }));
     await inTenant(deps.db, first.accountId, (db) => stagePage(db, key, page));
     if (page.length > 0) await sendTransforms(deps.queue, [{ v: 1, ...key, records: page.length }]);
+    report.pages++;
+    report.fetched += page.length;
     staged += page.length;
     for (const r of page) if (r.sourceId !== null) sourceIds.add(r.sourceId);
   }
@@ -344,6 +475,7 @@ async function fetchEachRecord(
   deps: WebhookProcessDeps,
   rows: InboxRow[],
   plan: Plan & { kind: "fetch" },
+  report: RunReport,
 ): Promise<Fetched> {
   const { connection, entity } = plan;
   const targets = plan.resolution.records ?? [];
@@ -355,8 +487,8 @@ async function fetchEachRecord(
     entity: entity.name,
     runId: webhookGroupRunId(rows.map((r) => r.eventId)),
   };
-  const call = (url: string, init: RequestInit) =>
-    callProvider(
+  const call = async (url: string, init: RequestInit) => {
+    const result = await callProvider(
       // The same authentication as list fetches: an OAuth connection's token is renewed here too.
       { sql: deps.sql, fetch: deps.fetch, now: deps.now, ...(deps.auth ? { auth: deps.auth } : {}) },
       {
@@ -368,6 +500,9 @@ async function fetchEachRecord(
       url,
       init,
     );
+    countCall(report.tally, result);
+    return result;
+  };
   let staged = 0;
   const sourceIds = new Set<string>();
   const retired: StagedRecord[] = [];
@@ -393,6 +528,8 @@ async function fetchEachRecord(
     }));
     await inTenant(deps.db, first.accountId, (db) => stagePage(db, { ...key, pageNo }, page));
     if (page.length > 0) await sendTransforms(deps.queue, [{ v: 1, ...key, pageNo, records: page.length }]);
+    report.pages++;
+    report.fetched += page.length;
     staged += page.length;
     for (const r of page) if (r.sourceId !== null) sourceIds.add(r.sourceId);
     const survivor = page.find((r) => r.sourceId !== null)?.sourceId ?? null;

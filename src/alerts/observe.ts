@@ -20,8 +20,9 @@ const ids = (r: Row) => ({
  * Gathers what the rules read, from Postgres only (aggregates over indexed recent rows; one statement per
  * rule). Spans accounts: the system role's connection, optionally limited to some accounts.
  *
- * Breakers live in each account's object, not in Postgres; their open-since is not observed here yet, so
- * `openBreakers` is empty until the objects report it (the rule itself is ready and tested).
+ * Breakers live in each account's object; the object reports each open/closed change into
+ * `connection_breakers` (durable-objects/breaker-report.ts), which is what is read here, for connections
+ * that still exist.
  */
 export async function observe(db: Db, cfg: AlertConfig, accountIds?: string[]): Promise<Observations> {
   const scoped = (col = sql`account_id`): SQL =>
@@ -54,6 +55,10 @@ export async function observe(db: Db, cfg: AlertConfig, accountIds?: string[]): 
       select account_id, connection_id, provider, count(*) as pending,
         extract(epoch from now() - min(received_at)) * 1000 as oldest_ms
       from webhook_inbox where status = 'pending' ${scoped()} group by 1, 2, 3`);
+    const breakers = await q(sql`
+      select b.account_id, b.connection_id, b.provider, extract(epoch from b.open_since) * 1000 as open_since
+      from connection_breakers b join connections c on c.id = b.connection_id
+      where b.state = 'open' and b.open_since is not null ${scoped(sql`b.account_id`)}`);
     const drift: Observations["drift"] = [];
     for (const provider of knownProviders()) {
       const entities = Object.keys(connectorFor(provider).entities);
@@ -72,7 +77,7 @@ export async function observe(db: Db, cfg: AlertConfig, accountIds?: string[]): 
     }
     return {
       providerCalls: calls.map((r) => ({ ...ids(r), requests: n(r.requests), errors: n(r.errors) })),
-      openBreakers: [],
+      openBreakers: breakers.map((r) => ({ ...ids(r), openSince: n(r.open_since) })),
       drift,
       parked: parked.map((r) => ({ ...ids(r), recent: n(r.recent), open: n(r.open) })),
       authFailed: auth.map(ids),

@@ -1,9 +1,12 @@
 import { sql } from "drizzle-orm";
 import { withTenant } from "../accounts/tenant";
+import { logger } from "../core/log";
+import { safeErrorMessage } from "../core/safe-error";
 import { decodeStorable } from "../core/storable";
 import type { Db } from "../db/client";
 import { unparkInboxEvents, WEBHOOK_FAILURE_ENTITY } from "../webhooks/parking";
 import { sendTransforms, type TransformMessage } from "./messages";
+import { recordReportedRun } from "./run-history";
 import { stagePage } from "./staging";
 
 /**
@@ -114,6 +117,8 @@ export async function listFailed(
 
 const PAGE = 100;
 
+const log = logger("replay");
+
 /**
  * Sends open failed records back through staging under a fresh run (`replay:<uuid>`), as the pull path
  * would: staged pages plus one transform message each. A record that lands is resolved by the consumer; one
@@ -167,9 +172,22 @@ export async function replayFailed(
     groups.set(key, list);
   }
   const messages: TransformMessage[] = [];
+  const runs: { key: Omit<TransformMessage, "v" | "pageNo" | "records">; records: number; pages: number }[] =
+    [];
   for (const list of groups.values()) {
     const first = list[0];
     if (!first) continue;
+    runs.push({
+      key: {
+        accountId,
+        connectionId: first.connection_id,
+        provider: first.provider,
+        entity: first.entity,
+        runId,
+      },
+      records: list.length,
+      pages: Math.ceil(list.length / PAGE),
+    });
     for (let start = 0, pageNo = 0; start < list.length; start += PAGE, pageNo++) {
       const slice = list.slice(start, start + PAGE);
       const key = {
@@ -202,7 +220,68 @@ export async function replayFailed(
             where account_id = ${accountId} and run_id = ${runId} and done_at is null`,
       ),
     );
+    await recordReplayRuns(db, runs, exhausted, safeErrorMessage(error));
     throw error;
   }
+  await recordReplayRuns(db, runs, exhausted, null);
   return { runId, records: rows.length, messages: messages.length, webhookEvents, exhausted };
+}
+
+/**
+ * Each entity's share of a replay in the run history: its row (no provider requests: the payloads are the
+ * stored ones; written / unchanged / failed follow as the transform lands its pages) and its log lines. Best
+ * effort: the replay itself is staged (or undone) already.
+ */
+async function recordReplayRuns(
+  db: Db,
+  runs: { key: Omit<TransformMessage, "v" | "pageNo" | "records">; records: number; pages: number }[],
+  exhausted: number,
+  error: string | null,
+): Promise<void> {
+  try {
+    for (const [i, run] of runs.entries()) {
+      const lines: { level: "info" | "warn" | "error"; message: string }[] = [
+        {
+          level: "info",
+          message: `replay started: ${run.records} failed ${run.key.entity} record(s) in ${run.pages} page(s), from their stored payloads (no provider requests)`,
+        },
+      ];
+      // The filter's exhausted count is the replay's, not one entity's: said once.
+      if (i === 0 && exhausted > 0)
+        lines.push({
+          level: "warn",
+          message: `${exhausted} exhausted failed record(s) left out (attempts at the bound; replay with force to include them)`,
+        });
+      lines.push(
+        error
+          ? {
+              level: "error",
+              message: `replay failed: its pages could not be queued (${error}); nothing was replayed`,
+            }
+          : {
+              level: "info",
+              message: `run finished: ${run.records} record(s) staged for transform; written, unchanged and failed follow as its pages land`,
+            },
+      );
+      await withTenant(db, run.key.accountId, (tx) =>
+        recordReportedRun(
+          tx as unknown as Db,
+          {
+            ...run.key,
+            mode: "replay",
+            status: error ? "ERROR" : "COMPLETED",
+            pages: run.pages,
+            fetched: run.records,
+            requests: 0,
+            rateLimited: 0,
+            providerErrors: 0,
+            error,
+          },
+          lines,
+        ),
+      );
+    }
+  } catch (e) {
+    log.warn("replay run history not written", { error: safeErrorMessage(e) });
+  }
 }

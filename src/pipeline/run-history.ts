@@ -61,6 +61,96 @@ export async function appendRunLogs(db: Db, lines: RunLogLine[]): Promise<void> 
     where s.connection_id = d.connection_id and s.entity = d.entity and s.run_id = d.run_id`);
 }
 
+/**
+ * A run no sync state announces (a webhook fetch, a replay), as what carried it out reports it. Requests add
+ * up over attempts (each was sent); pages and fetched are the latest attempt's, since a retry rewrites the
+ * same pages.
+ */
+export type ReportedRun = {
+  accountId: string;
+  connectionId: string;
+  provider: string;
+  entity: string;
+  runId: string;
+  mode: "webhook" | "replay";
+  /** COMPLETED once staged (the transform adds written / unchanged / failed), PENDING while retried, ERROR. */
+  status: "COMPLETED" | "PENDING" | "ERROR";
+  pages: number;
+  fetched: number;
+  requests: number;
+  rateLimited: number;
+  providerErrors: number;
+  /** A safe message: ours, never a payload. */
+  error: string | null;
+};
+
+/** Writes the run's row (created or brought up to date) and then its lines, on the caller's tenant. */
+export async function recordReportedRun(
+  db: Db,
+  run: ReportedRun,
+  lines: { level: RunLogLevel; message: string }[],
+): Promise<void> {
+  await db.execute(sql`
+    insert into sync_runs (account_id, connection_id, provider, entity, run_id, mode, trigger, status, finished_at,
+      pages, fetched, requests, rate_limited, provider_errors, error_message)
+    values (${run.accountId}, ${run.connectionId}, ${run.provider}, ${run.entity}, ${run.runId}, ${run.mode},
+      ${run.mode}, ${run.status}, ${run.status === "PENDING" ? null : sql`now()`}, ${run.pages}, ${run.fetched},
+      ${run.requests}, ${run.rateLimited}, ${run.providerErrors}, ${run.error})
+    on conflict (connection_id, entity, run_id) do update
+      set status = excluded.status, finished_at = excluded.finished_at, pages = excluded.pages,
+          fetched = excluded.fetched, requests = sync_runs.requests + excluded.requests,
+          rate_limited = sync_runs.rate_limited + excluded.rate_limited,
+          provider_errors = sync_runs.provider_errors + excluded.provider_errors,
+          error_message = excluded.error_message, updated_at = now()`);
+  const ids = {
+    accountId: run.accountId,
+    connectionId: run.connectionId,
+    provider: run.provider,
+    entity: run.entity,
+    runId: run.runId,
+  };
+  await appendRunLogs(
+    db,
+    lines.map((l) => ({ ...ids, ...l })),
+  );
+}
+
+/**
+ * Ends the webhook runs still PENDING on events that were just parked (their own run, and runs of groups they
+ * led: `webhook:<eventId>+<n>`), as ERROR with the reason and a line saying so. One statement for the rows,
+ * one for the lines.
+ */
+export async function endParkedWebhookRuns(
+  db: Db,
+  accountId: string,
+  connectionId: string,
+  eventIds: string[],
+  reason: string,
+): Promise<number> {
+  if (eventIds.length === 0) return 0;
+  const result = await db.execute(sql`
+    update sync_runs r set status = 'ERROR', finished_at = now(), error_message = ${reason}, updated_at = now()
+    from jsonb_array_elements_text(${JSON.stringify(eventIds)}::jsonb) as e(id)
+    where r.account_id = ${accountId} and r.connection_id = ${connectionId} and r.mode = 'webhook'
+      and r.status = 'PENDING'
+      and (r.run_id = 'webhook:' || e.id or left(r.run_id, length(e.id) + 9) = 'webhook:' || e.id || '+')
+    returning r.provider, r.entity, r.run_id`);
+  const ended = result.rows as { provider: string; entity: string; run_id: string }[];
+  await appendRunLogs(
+    db,
+    ended.map((r) => ({
+      accountId,
+      connectionId,
+      provider: r.provider,
+      entity: r.entity,
+      runId: r.run_id,
+      level: "error" as const,
+      message: `run ended: its events were parked (${reason})`,
+    })),
+  );
+  return ended.length;
+}
+
 export type RunFilter = { connectionId?: string; entity?: string; status?: string };
 
 export type RunView = {

@@ -1,4 +1,4 @@
-import { doublePrecision, index, integer, pgTable, text } from "drizzle-orm/pg-core";
+import { bigint, doublePrecision, index, integer, pgTable, text } from "drizzle-orm/pg-core";
 import { tz } from "./columns";
 
 /**
@@ -31,3 +31,22 @@ export const alertState = pgTable(
   },
   (t) => [index("alert_state_recent_idx").on(t.updatedAt)],
 );
+
+/**
+ * Each connection's circuit breaker as its account's object last reported it: open (forced, open or probing
+ * half-open) since when, or closed. The object's SQLite stays the source of truth for the breaker itself;
+ * this copy is what the breaker-open alert reads across accounts. `gen` orders the object's reports (at
+ * least the object's clock in ms at the change, and above the one before), so a late or repeated push never
+ * overwrites a newer state.
+ */
+export const connectionBreakers = pgTable("connection_breakers", {
+  connectionId: text("connection_id").primaryKey(),
+  accountId: text("account_id").notNull(),
+  provider: text("provider").notNull(),
+  /** `open` or `closed`. */
+  state: text("state").notNull(),
+  /** When the breaker left closed; held through half-open probes and re-openings until it closes. */
+  openSince: tz("open_since"),
+  gen: bigint("gen", { mode: "number" }).notNull(),
+  updatedAt: tz("updated_at").notNull().defaultNow(),
+});
