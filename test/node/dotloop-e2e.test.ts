@@ -1,16 +1,16 @@
-import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { appendFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AdminClient, waitFor } from "../../tools/lib/admin-client";
-import { freePort } from "../../tools/lib/postgres";
-import { type Stack, startStack } from "../../tools/lib/stack";
-import { type RunningSimulator, startSimulator } from "../../tools/simulator-dotloop/main";
+import { type AdminClient, waitFor } from "../../tools/lib/admin-client";
+import type { Stack } from "../../tools/lib/stack";
+import type { RunningSimulator } from "../../tools/simulator-dotloop/main";
 import {
+  authoriseDotloop,
   CLEAN_TABLES,
   compareDotloop,
   DOTLOOP_ENTITIES,
+  type DotloopStack,
   query,
+  startDotloopStack,
   truthOf,
   waitDrained,
 } from "./dotloop-support";
@@ -31,10 +31,10 @@ const RATE = { limit: 600, windowSec: 60 };
 const TOKEN_TTL_SEC = 320;
 const REFRESH_DUE_MS = 20_000;
 
+let env: DotloopStack;
 let dl: RunningSimulator;
 let stack: Stack;
 let admin: AdminClient;
-let persistTo: string;
 let connectionId = "";
 let subscriptionsAfterConnect = 0;
 
@@ -69,17 +69,11 @@ async function connection(): Promise<ConnectionState> {
 
 /** The connect flow as a browser would run it: start, follow the authorize redirect, land on the callback. */
 async function authorise(existing?: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const started = await admin.ok<{ authorizeUrl: string }>(
-    "GET",
-    `/admin/accounts/${accountId}/connections/${existing ?? "new"}/oauth/start?provider=dotloop`,
-  );
-  expect(started.authorizeUrl.startsWith(`${dl.url}/oauth/authorize?`)).toBe(true);
-  const authorize = await fetch(started.authorizeUrl, { redirect: "manual" });
-  expect(authorize.status).toBe(302);
-  const callback = authorize.headers.get("location") ?? "";
-  expect(callback.startsWith(`${stack.workerUrl}/oauth/callback/dotloop?`)).toBe(true);
-  const res = await fetch(callback, { redirect: "manual" });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  const hops = await authoriseDotloop(env, accountId, existing);
+  expect(hops.authorizeUrl.startsWith(`${dl.url}/oauth/authorize?`)).toBe(true);
+  expect(hops.authorizeStatus).toBe(302);
+  expect(hops.callbackUrl.startsWith(`${stack.workerUrl}/oauth/callback/dotloop?`)).toBe(true);
+  return { status: hops.status, body: hops.body };
 }
 
 async function expectExact(what: string) {
@@ -90,9 +84,10 @@ async function expectExact(what: string) {
 }
 
 beforeAll(async () => {
-  persistTo = mkdtempSync(path.join(os.tmpdir(), "edge-etl-dotloop-e2e-"));
-  dl = await startSimulator(0, {
-    clients: { [CLIENT_ID]: CLIENT_SECRET },
+  env = await startDotloopStack({
+    name: "dotloop-e2e",
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
     users: {
       [USER]: {
         seed: 1616,
@@ -101,35 +96,17 @@ beforeAll(async () => {
         webhookRetryScale: 1 / 600,
       },
     },
-  });
-  const workerPort = await freePort();
-  stack = await startStack({
-    mode: "test",
-    workerPort,
-    adminToken: "e2e-dotloop-admin",
-    credentialsKey: "e2e1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-    persistTo,
     // DOTLOOP_E2E_LOG=<file> keeps the worker's output for a failed run.
     ...(process.env.DOTLOOP_E2E_LOG
       ? { log: (line: string) => appendFileSync(process.env.DOTLOOP_E2E_LOG as string, `${line}\n`) }
       : {}),
-    extraVars: {
-      OAUTH_STATE_SECRET: "e2e-dotloop-state-secret-0123456789",
-      OAUTH_DOTLOOP_CLIENT_ID: CLIENT_ID,
-      OAUTH_DOTLOOP_CLIENT_SECRET: CLIENT_SECRET,
-      OAUTH_DOTLOOP_AUTH_BASE_URL: dl.url,
-      OAUTH_DOTLOOP_API_BASE_URL: `${dl.url}/public/v2`,
-      OAUTH_REDIRECT_BASE_URL: `http://127.0.0.1:${workerPort}`,
-    },
   });
-  admin = new AdminClient(stack.workerUrl, stack.adminToken);
+  ({ dl, stack, admin } = env);
   await admin.createAccount(accountId, "E2E Dotloop");
 }, 300_000);
 
 afterAll(async () => {
-  await stack?.stop();
-  await dl?.close();
-  if (persistTo) rmSync(persistTo, { recursive: true, force: true });
+  await env?.stop();
 });
 
 describe("Dotloop end to end: OAuth connect, onboarding, webhooks, delta, refused refresh", () => {

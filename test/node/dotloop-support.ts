@@ -1,7 +1,88 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import pg from "pg";
-import { waitFor } from "../../tools/lib/admin-client";
-import type { RunningSimulator } from "../../tools/simulator-dotloop/main";
+import { AdminClient, waitFor } from "../../tools/lib/admin-client";
+import { freePort } from "../../tools/lib/postgres";
+import { type Stack, startStack } from "../../tools/lib/stack";
+import { type RunningSimulator, startSimulator } from "../../tools/simulator-dotloop/main";
 import { jsonEqual } from "./fub-support";
+
+/** wrangler dev with Postgres, the Dotloop simulator as both OAuth server and API, and an admin client. */
+export type DotloopStack = { dl: RunningSimulator; stack: Stack; admin: AdminClient; stop(): Promise<void> };
+
+export async function startDotloopStack(opts: {
+  /** Names the temp dir, the admin token and the OAuth state secret. */
+  name: string;
+  clientId: string;
+  clientSecret: string;
+  users: NonNullable<Parameters<typeof startSimulator>[1]>["users"];
+  log?: (line: string) => void;
+}): Promise<DotloopStack> {
+  const persistTo = mkdtempSync(path.join(os.tmpdir(), `edge-etl-${opts.name}-`));
+  const dl = await startSimulator(0, {
+    clients: { [opts.clientId]: opts.clientSecret },
+    ...(opts.users ? { users: opts.users } : {}),
+  });
+  const workerPort = await freePort();
+  const stack = await startStack({
+    mode: "test",
+    workerPort,
+    adminToken: `${opts.name}-admin`,
+    credentialsKey: "e2e1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+    persistTo,
+    ...(opts.log ? { log: opts.log } : {}),
+    extraVars: {
+      OAUTH_STATE_SECRET: `${opts.name}-state-secret-0123456789`,
+      OAUTH_DOTLOOP_CLIENT_ID: opts.clientId,
+      OAUTH_DOTLOOP_CLIENT_SECRET: opts.clientSecret,
+      OAUTH_DOTLOOP_AUTH_BASE_URL: dl.url,
+      OAUTH_DOTLOOP_API_BASE_URL: `${dl.url}/public/v2`,
+      OAUTH_REDIRECT_BASE_URL: `http://127.0.0.1:${workerPort}`,
+    },
+  });
+  return {
+    dl,
+    stack,
+    admin: new AdminClient(stack.workerUrl, stack.adminToken),
+    async stop() {
+      await stack.stop();
+      await dl.close();
+      rmSync(persistTo, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The connect flow as a browser runs it: start (for a new connection, or `existing` to re-authorise), follow
+ * the simulator's authorize redirect, land on the callback. Returns each hop for the caller to check.
+ */
+export async function authoriseDotloop(
+  env: DotloopStack,
+  accountId: string,
+  existing?: string,
+): Promise<{
+  authorizeUrl: string;
+  authorizeStatus: number;
+  callbackUrl: string;
+  status: number;
+  body: Record<string, unknown>;
+}> {
+  const { authorizeUrl } = await env.admin.ok<{ authorizeUrl: string }>(
+    "GET",
+    `/admin/accounts/${accountId}/connections/${existing ?? "new"}/oauth/start?provider=dotloop`,
+  );
+  const authorize = await fetch(authorizeUrl, { redirect: "manual" });
+  const callbackUrl = authorize.headers.get("location") ?? "";
+  const res = await fetch(callbackUrl, { redirect: "manual" });
+  return {
+    authorizeUrl,
+    authorizeStatus: authorize.status,
+    callbackUrl,
+    status: res.status,
+    body: (await res.json()) as Record<string, unknown>,
+  };
+}
 
 /** Dotloop entities the connector syncs. */
 export const DOTLOOP_ENTITIES = [
