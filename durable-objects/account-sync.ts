@@ -54,6 +54,7 @@ import {
   mirrorSyncState,
   putSyncState,
   removeMirror,
+  runWasCompleteScan,
   type SyncState,
 } from "./sync-state";
 import {
@@ -414,9 +415,7 @@ export class AccountSync extends DurableObject<Env> {
       entity: s.entity,
       runId: s.runId ?? "",
       mode: s.mode,
-      // An entity versioned by content lists everything on every run: each run is a complete scan.
-      fullScan:
-        s.mode === "onboarding" || connectorFor(s.provider).entities[s.entity]?.versioning === "contentHash",
+      fullScan: runWasCompleteScan(s, connectorFor(s.provider).entities[s.entity]?.versioning),
     };
     const name = `${COMPLETE}${s.connectionId}:${s.entity}`;
     try {

@@ -69,6 +69,16 @@ export type FanOut = {
   since: string | null;
 };
 
+/**
+ * Whether a finished run saw every record the provider has, so that what it did not see is gone: an onboarding
+ * (or reconciliation) run, or a run of an entity versioned by content (no update filter: it lists everything),
+ * unless it listed only the children of the parents that changed, which says nothing of the others' children.
+ */
+export function runWasCompleteScan(s: SyncState, versioning: "updated" | "contentHash" | undefined): boolean {
+  if (s.mode === "onboarding") return true;
+  return versioning === "contentHash" && !s.fanOut?.since;
+}
+
 type Row = {
   connection_id: string;
   entity: string;

@@ -247,6 +247,14 @@ describe("Dotloop end to end: OAuth connect, onboarding, webhooks, delta, refuse
     await admin.sync(accountId, { connectionId, mode: "delta" });
     await settled("Dotloop delta", 120_000);
     await expectExact("after the delta");
+    // A delta lists the children of changed loops only: it must not take the others' children for deleted
+    // (nor hold them as deletes awaiting an operator).
+    const held = await query<{ n: number }>(
+      stack.databaseUrl,
+      `select count(*)::int as n from pending_deletes where account_id = $1`,
+      [accountId],
+    );
+    expect(held[0]?.n).toBe(0);
   });
 
   it("a refused refresh: auth_failed, breaker open, silence until re-authorised, then recovery", {

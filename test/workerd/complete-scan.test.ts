@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { runWasCompleteScan } from "../../durable-objects/sync-state";
+import { freshRun } from "./account-sync-fixtures";
+
+const fanOut = (since: string | null) => ({
+  current: null,
+  done: "9",
+  parentsDone: 3,
+  parentsTotal: 3,
+  startedAt: "2026-11-30 12:00:00+00",
+  since,
+});
+
+describe("which finished runs are complete scans (their absences delete)", () => {
+  it("onboarding always; a content-versioned run unless it listed only changed parents' children", () => {
+    const run = (mode: "onboarding" | "delta", since?: string | null) =>
+      freshRun("con_x", { mode, fanOut: since === undefined ? null : fanOut(since) });
+    expect(runWasCompleteScan(run("onboarding"), "updated")).toBe(true);
+    expect(runWasCompleteScan(run("onboarding", "2026-11-30 11:00:00+00"), "contentHash")).toBe(true);
+    expect(runWasCompleteScan(run("delta"), "updated")).toBe(false);
+    expect(runWasCompleteScan(run("delta"), "contentHash")).toBe(true);
+    expect(runWasCompleteScan(run("delta", null), "contentHash")).toBe(true);
+    // A delta that listed the children of the loops changed since the last run saw nothing of the others'.
+    expect(runWasCompleteScan(run("delta", "2026-11-30 11:00:00+00"), "contentHash")).toBe(false);
+  });
+});
