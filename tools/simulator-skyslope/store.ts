@@ -22,18 +22,23 @@ export interface Counts {
 
 export const DEFAULT_COUNTS: Counts = { sales: 120, listings: 80, users: 12, offices: 3 };
 
+const formats = new Map<string, Intl.DateTimeFormat>();
+
 /** UTC offset (seconds) of a zone at an instant. */
 function offsetAt(zone: string, s: number): number {
-  const f = new Intl.DateTimeFormat("en-US", {
-    timeZone: zone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "numeric",
-    day: "numeric",
-    hour: "numeric",
-    minute: "numeric",
-    second: "numeric",
-  });
+  const f =
+    formats.get(zone) ??
+    new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+    });
+  formats.set(zone, f);
   const p: Record<string, number> = {};
   for (const x of f.formatToParts(new Date(s * 1000))) if (x.type !== "literal") p[x.type] = Number(x.value);
   return (
