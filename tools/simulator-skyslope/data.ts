@@ -143,17 +143,104 @@ export function fileFields(
   };
 }
 
-/** A file as the API returns it: the published key order, the id first, the times rendered in `zone`. */
+/** The keys of a file, in the order of SkySlope's published sample (one list per objectType). */
+export const SALE_KEYS = [
+  "objectType",
+  "saleGuid",
+  "listingGuid",
+  "agentGuid",
+  "createdByGuid",
+  "mlsNumber",
+  "escrowNumber",
+  "statusId",
+  "status",
+  "officeId",
+  "officeGuid",
+  "checklistType",
+  "escrowClosingDate",
+  "actualClosingDate",
+  "contractAcceptanceDate",
+  "modifiedOn",
+  "source",
+  "otherSource",
+  "dealType",
+  "listingPrice",
+  "salePrice",
+  "isOfficeLead",
+  "coBrokerCompany",
+  "email",
+  "property",
+  "commission",
+  "sellers",
+  "buyers",
+  "titleContact",
+  "escrowContact",
+  "attorneyContact",
+  "lenderContact",
+  "otherSideAgentContact",
+  "homeWarrantyContact",
+  "miscContact",
+  "commercialLease",
+  "commissionBreakdowns",
+  "coAgentGuids",
+  "commissionSplits",
+  "stage",
+  "commissionReferral",
+  "agent",
+  "coAgents",
+  "earnestMoneyDeposit",
+  "customFields",
+  "createdOn",
+] as const;
+export const LISTING_KEYS = [
+  "objectType",
+  "listingGuid",
+  "agentGuid",
+  "createdByGuid",
+  "coListingAgentGuid",
+  "referringAgentGuid",
+  "mlsNumber",
+  "status",
+  "modifiedOn",
+  "officeId",
+  "officeGuid",
+  "checklistType",
+  "type",
+  "listingDate",
+  "source",
+  "otherSource",
+  "fileId",
+  "commission",
+  "expirationDate",
+  "company",
+  "listingPrice",
+  "email",
+  "property",
+  "commercialLease",
+  "sellers",
+  "homeWarranty",
+  "miscContact",
+  "stage",
+  "coAgentGuids",
+  "agent",
+  "coAgents",
+  "customFields",
+  "createdOn",
+] as const;
+const LISTS = new Set(["sellers", "buyers", "attorneyContact", "commissionBreakdowns", "commissionSplits"]);
+
+/** A file as the API returns it: the published keys in their order, the times rendered in `zone`. */
 export function renderFile(f: SimFile, zone: string): Record<string, unknown> {
-  const { objectType, ...rest } = f.fields;
-  const id = f.kind === "sale" ? { saleGuid: f.guid } : { listingGuid: f.guid };
-  return {
-    objectType,
-    ...id,
-    ...rest,
+  const values: Record<string, unknown> = {
+    ...f.fields,
+    ...(f.kind === "sale" ? { saleGuid: f.guid } : { listingGuid: f.guid }),
     modifiedOn: wallText(zone, f.modified.s, f.modified.ticks),
     createdOn: wallText(zone, f.created.s, f.created.ticks),
   };
+  const out: Record<string, unknown> = {};
+  for (const k of f.kind === "sale" ? SALE_KEYS : LISTING_KEYS)
+    out[k] = k in values ? values[k] : LISTS.has(k) ? [] : null;
+  return out;
 }
 
 export const instantOf = (t: Time) => instantText(t.s, t.ticks);
