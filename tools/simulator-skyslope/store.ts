@@ -145,7 +145,7 @@ export class Store {
     for (let i = 0; i < counts.offices; i++) this.addOffice();
     for (let i = 0; i < counts.users; i++) this.addUser();
     const now = Math.floor(nowMs / 1000);
-    const from = now - 300 * 86_400;
+    const from = now - 400 * 86_400;
     // Files straddling the zone's last spring-forward first, so every seed has times either side of one.
     const changes = springForwards(this.zone, from, now - 86_400);
     const pinned: number[] = [];
