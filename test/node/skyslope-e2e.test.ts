@@ -50,12 +50,12 @@ async function settled(what: string, timeoutMs = 240_000) {
 async function expectExact(what: string) {
   const truth = await skyslopeTruth(ss.url);
   expect(await compareSkyslope(stack.databaseUrl, accountId, truth), what).toEqual(cleanSkyslope());
-  const failed = await query<{ n: number }>(
+  const failed = await query<{ entity: string; error_code: string; error_message: string }>(
     stack.databaseUrl,
-    "select count(*)::int as n from failed_records where account_id = $1",
+    "select entity, error_code, error_message from failed_records where account_id = $1",
     [accountId],
   );
-  expect(failed[0]?.n, `${what}: failed records`).toBe(0);
+  expect(failed, `${what}: failed records`).toEqual([]);
   return truth;
 }
 

@@ -141,6 +141,14 @@ describe("bodies with control characters", () => {
       ok: true,
       body: { value: [{ saleGuid: "5342bb92-4f6d-4df2-bb03-7be81e2336c7", email: "a\u0001b\u001acd" }] },
     });
+    // Escaped, a NUL parses into the string: prepare drops it too, so the record stays storable.
+    const escaped = skyslope.parsePage(
+      { value: [{ ...(fixture[0] as object), email: "a\u0000b", modifiedOn: "2020-10-13T18:38:42.997" }] },
+      skyslope.entities.transaction as never,
+      "https://api.skyslope.com/api/files",
+      {},
+    ).records[0] as Record<string, unknown>;
+    expect(escaped.email).toBe("ab");
     const clean = '{"a":"b\\u0001"}';
     expect(repairSkyslopeBody(clean)).toBe(clean);
     expect(repairSkyslopeBody('{"a":"q\\"\u0002"}')).toBe('{"a":"q\\"\\u0002"}');

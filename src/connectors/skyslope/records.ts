@@ -48,11 +48,27 @@ export const instantsSchema = z.looseObject({
   createdOn: z.string().nullish(),
 });
 
+/**
+ * The record without NUL characters in its strings. Postgres text holds no NUL, so a record carrying one (raw,
+ * which repairBody drops, or escaped as \u0000) would fail as unstorable: SkySlope's stray control characters
+ * must not cost the record. Other control characters are kept.
+ */
+export function withoutNul(v: unknown): unknown {
+  if (typeof v === "string") return v.includes("\u0000") ? v.replaceAll("\u0000", "") : v;
+  if (Array.isArray(v)) return v.map(withoutNul);
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[withoutNul(k) as string] = withoutNul(x);
+    return out;
+  }
+  return v;
+}
+
 /** The record with the instants of its times in the connection's zone (null where unset or unreadable). */
 export function withInstants(raw: unknown, settings: Record<string, unknown>): unknown {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) return raw;
   const zone = zoneOf(settings);
-  const r = raw as Record<string, unknown>;
+  const r = withoutNul(raw) as Record<string, unknown>;
   return {
     ...r,
     [INSTANTS]: {
@@ -148,7 +164,7 @@ export function skyslopeEntity<T extends Sourced>(def: {
     deleteTargets: (sourceId) => [{ table: def.coreTable, sourceId }, ...(def.alsoDelete?.(sourceId) ?? [])],
     sourceIdOf: idOf,
     cursorOf: byContent ? () => null : fileCursor(def.idField),
-    ...(byContent ? {} : { prepare: withInstants }),
+    prepare: byContent ? withoutNul : withInstants,
     toCore: (record, source) => {
       const id = idOf(record);
       if (id === null) throw new Error(`no ${def.idField}`);
