@@ -33,6 +33,7 @@ let stack: Stack;
 let admin: AdminClient;
 let persistTo: string;
 let connectionId = "";
+const logLines: string[] = [];
 
 const post = (p: string, body: unknown = {}) =>
   fetch(`${ss.url}${p}`, { method: "POST", body: JSON.stringify(body) }).then((r) => r.json());
@@ -111,10 +112,11 @@ beforeAll(async () => {
     adminToken: "e2e-skyslope-admin",
     credentialsKey: "e2e1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
     persistTo,
-    // SKYSLOPE_E2E_LOG=<file> keeps the worker's output for a failed run.
-    ...(process.env.SKYSLOPE_E2E_LOG
-      ? { log: (line: string) => appendFileSync(process.env.SKYSLOPE_E2E_LOG as string, `${line}\n`) }
-      : {}),
+    // Every line is kept (the test reads them for secrets); SKYSLOPE_E2E_LOG=<file> keeps them for a failed run.
+    log: (line: string) => {
+      logLines.push(line);
+      if (process.env.SKYSLOPE_E2E_LOG) appendFileSync(process.env.SKYSLOPE_E2E_LOG, `${line}\n`);
+    },
   });
   admin = new AdminClient(stack.workerUrl, stack.adminToken);
   await admin.createAccount(accountId, "E2E SkySlope");
@@ -181,6 +183,15 @@ describe("SkySlope end to end: signed login, onboarding, deltas and complete sca
       for (const suffix of ["status", "last_started_at", "last_finished_at"])
         expect(names).toContain(`${e}_${suffix}`);
     expect(names).toContain("updated_at");
+    const [job] = await query<Record<string, unknown>>(
+      stack.databaseUrl,
+      `select transaction_status, listing_status, account_users_status, transaction_last_finished_at,
+              listing_last_finished_at, account_users_last_finished_at
+         from skyslope_onboarding_jobs where account_id = $1`,
+      [accountId],
+    );
+    expect(job, "the onboarding job's mirror row").toBeDefined();
+    for (const [k, v] of Object.entries(job ?? {})) expect(v, k).not.toBeNull();
   });
 
   it("live changes either side of a spring-forward: a delta catches creates, modifications and user/office removals", {
@@ -257,5 +268,15 @@ describe("SkySlope end to end: signed login, onboarding, deltas and complete sca
     await settled("reconciliation scans after the restore");
     await expectExact("after the files came back");
     console.log(`final: ${JSON.stringify(stats())}`);
+    // Neither the signature, the secrets nor a session reached the worker's output.
+    expect(logLines.length).toBeGreaterThan(0);
+    const leaks = logLines.filter(
+      (l) =>
+        l.includes(KEYS.accessSecret) ||
+        l.includes(KEYS.clientSecret) ||
+        /SS e2e-access-key:/.test(l) ||
+        /sess-\d+-/.test(l),
+    );
+    expect(leaks).toEqual([]);
   });
 });
