@@ -248,7 +248,7 @@ describe("SkySlope end to end: signed login, onboarding, deltas and complete sca
     ]);
   });
 
-  it("the reconciliation's complete scans retire the removed files; brought back, the next scans revive them", {
+  it("the reconciliation's complete scans retire the removed files; brought back, the next scans revive them (through a 429)", {
     timeout: 300_000,
   }, async () => {
     await reconcileNow();
@@ -264,9 +264,12 @@ describe("SkySlope end to end: signed login, onboarding, deltas and complete sca
     // Back, unchanged (same modifiedOn): no delta can see them, the next complete scan does.
     const back = (await post("/_sim/mutate", { kind: "sale", restores: 2 })) as { restored: string[] };
     expect(back.restored).toHaveLength(2);
+    // And a 429 on the way, without any header (none are published): the budget pauses, the scans finish.
+    await post("/_sim/faults", { rate429: 1 });
     await reconcileNow();
     await settled("reconciliation scans after the restore");
     await expectExact("after the files came back");
+    expect(stats().throttled).toBe(1);
     console.log(`final: ${JSON.stringify(stats())}`);
     // Neither the signature, the secrets nor a session reached the worker's output.
     expect(logLines.length).toBeGreaterThan(0);
