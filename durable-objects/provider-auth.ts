@@ -68,13 +68,20 @@ export class SessionCache {
       spec.login.path.replace(/^\//, ""),
       connection.baseUrl.endsWith("/") ? connection.baseUrl : `${connection.baseUrl}/`,
     );
+    const args = { credentials: connection.credentials, settings: connection.settings, now: deps.now() };
+    const built = spec.login.request
+      ? await spec.login.request(args).catch(() => {
+          // Its message could quote what it was signing: only the fact is kept.
+          throw new TokenError("auth_failed", "the login request could not be built from the credentials");
+        })
+      : { body: spec.login.method === "POST" ? loginBody(spec, connection.credentials) : undefined };
     let response: Response;
     try {
       response = await deps.fetch(url.toString(), {
         method: spec.login.method,
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        ...(spec.login.method === "POST"
-          ? { body: JSON.stringify(loginBody(spec, connection.credentials)) }
+        headers: { "Content-Type": "application/json", Accept: "application/json", ...built.headers },
+        ...(spec.login.method === "POST" && built.body !== undefined
+          ? { body: JSON.stringify(built.body) }
           : {}),
         signal: AbortSignal.timeout(LOGIN_TIMEOUT_MS),
       });
@@ -102,7 +109,10 @@ export class SessionCache {
       typeof expiresIn === "number" && expiresIn > 0
         ? expiresIn * 1000
         : (spec.login.ttlMs ?? DEFAULT_SESSION_TTL_MS);
-    this.sessions.set(connection.id, { value, expiresAt: deps.now() + ttl });
+    const announced = spec.login.expiresAt?.(body, { ...args, now: deps.now() }) ?? null;
+    // An expiry already past (a clock or zone mismatch) would mean a login per call: the lifetime rule then.
+    const expiresAt = announced !== null && announced > deps.now() ? announced : deps.now() + ttl;
+    this.sessions.set(connection.id, { value, expiresAt });
     return value;
   }
 }

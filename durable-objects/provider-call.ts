@@ -251,9 +251,11 @@ async function verdict(
 /** A provider's JSON body; numbers a double can't hold stay exact (src/core/exact-json.ts). */
 export async function readJson(
   response: Response,
+  repair?: (text: string) => string,
 ): Promise<{ ok: true; body: unknown } | { ok: false; error: string }> {
   try {
-    return { ok: true, body: parseJsonExact(await response.text()) };
+    const text = await response.text();
+    return { ok: true, body: parseJsonExact(repair ? repair(text) : text) };
   } catch (error) {
     return {
       ok: false,

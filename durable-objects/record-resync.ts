@@ -60,11 +60,11 @@ export async function resyncRecord(
     if (result.status === 404) return { status: "not_found", runId };
     return { status: "failed", error: `provider rejected the fetch with HTTP ${result.status}` };
   }
-  const read = await readJson(result.response);
+  const read = await readJson(result.response, connection.connector.repairBody);
   if (!read.ok) return { status: "failed", error: read.error };
   // A by-id list may answer more than asked (or nothing): only the named record is staged.
   const page: StagedRecord[] = connection.connector
-    .parsePage(read.body, entity, url)
+    .parsePage(read.body, entity, url, connection.settings)
     .records.map((payload) => ({ sourceId: entity.sourceIdOf(payload), op: "upsert" as const, payload }))
     .filter((r) => r.sourceId === sourceId);
   if (page.length === 0) return { status: "not_found", runId };

@@ -263,6 +263,7 @@ function position(deps: StepDeps, entity: EntityDef, state: SyncState): Position
       entity,
       mode: state.mode,
       since: state.mode === "delta" && state.cursor ? overlapStart(state.cursor, deps.overlapMs) : null,
+      settings: deps.connection.settings,
     }),
     parent: null,
   };
@@ -286,6 +287,7 @@ function childrenUrl(
     since: null,
     parentId,
     parentParams: ancestors ?? null,
+    settings: deps.connection.settings,
   });
 }
 
@@ -472,10 +474,10 @@ async function fetchPage(
       });
       page = { records: [], nextUrl: null, total: null };
     } else {
-      const body = await readJson(call.response);
+      const body = await readJson(call.response, connection.connector.repairBody);
       if (!body.ok) return { kind: "failed", error: `${entity.listPath}: ${body.error}` };
       try {
-        page = connection.connector.parsePage(body.body, entity, url);
+        page = connection.connector.parsePage(body.body, entity, url, connection.settings);
       } catch (error) {
         return {
           kind: "failed",

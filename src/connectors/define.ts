@@ -51,7 +51,13 @@ export function defineConnector(spec: ConnectorSpec): Connector {
     renewsOn401: renewsOn401(spec.auth),
     authorizeUrl: (url, c) => authorizeUrl(spec.auth, url, c),
     firstPageUrl: (args) => firstPageUrl(spec.paging, args),
-    parsePage: (body, entity, requestUrl) => parsePage(spec.paging, body, entity, requestUrl),
+    parsePage: (body, entity, requestUrl, settings) => {
+      const page = parsePage(spec.paging, body, entity, requestUrl);
+      const prepare = entity.prepare;
+      if (!prepare) return page;
+      return { ...page, records: page.records.map((r) => prepare(r, settings ?? {})) };
+    },
+    ...(spec.repairBody ? { repairBody: spec.repairBody } : {}),
     totalUrl: (args) => spec.totals?.url(args) ?? null,
     totalOf: (body, entity, requestUrl) => spec.totals?.of(body, entity, requestUrl) ?? null,
     recordsUrls: ({ baseUrl, entity, ids }) => {

@@ -127,6 +127,7 @@ export function firstPageUrl(
     since: string | null;
     parentId?: string | null;
     parentParams?: Record<string, string> | null;
+    settings?: Record<string, unknown>;
   },
 ): string {
   const { entity, since } = args;
@@ -143,7 +144,10 @@ export function firstPageUrl(
   for (const [k, v] of Object.entries(entity.listParams ?? {})) url.searchParams.set(k, v);
   // Ordered by the cursor field in every mode, so an onboarding run leaves a cursor a delta run can start from.
   for (const [k, v] of Object.entries(entity.incremental.sortParams ?? {})) url.searchParams.set(k, v);
-  if (since) setIncremental(url, entity, since);
+  if (since) {
+    const format = entity.incremental.formatSince;
+    setIncremental(url, entity, format ? format(since, args.settings ?? {}) : since);
+  }
   if (entity.parent?.param && args.parentId != null) url.searchParams.set(entity.parent.param, args.parentId);
   // One record answers a detail: there is nothing to page.
   if (entity.single) return url.toString();
@@ -239,8 +243,12 @@ export function parsePage(paging: PagingSpec, body: unknown, entity: EntityDef, 
           const rel = valueAt(l, relField);
           const href = valueAt(l, hrefField);
           if (rel === paging.rel && typeof href === "string" && href !== "") {
-            // Relative hrefs resolve against the page that carried them.
-            nextUrl = new URL(href, requestUrl).toString();
+            // Relative hrefs resolve against the page that carried them. A link to another origin is not
+            // followed: credentials never leave the connection's host (or the proxy it is reached through). It
+            // fails the page rather than ending the list, since a scan taken as complete would delete the rest.
+            const next = new URL(href, requestUrl).toString();
+            if (!sameOrigin(next, requestUrl)) throw new Error("next link leaves the connection's origin");
+            nextUrl = next;
             break;
           }
         }

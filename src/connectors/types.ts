@@ -60,9 +60,19 @@ export type AuthSpec =
         expiresInPath?: string;
         /** Lifetime assumed when the answer names none (default 30 minutes). */
         ttlMs?: number;
+        /**
+         * Builds the login's headers and JSON body when fixed fields can't say it (a signature over the
+         * credentials and the request time); `fields` is then unused. What it computes is a secret: never logged.
+         */
+        request?: (args: LoginArgs) => Promise<{ headers?: Record<string, string>; body?: unknown }>;
+        /** The session's expiry (epoch ms) when the answer gives a time instead of a lifetime; null: unknown. */
+        expiresAt?: (answer: unknown, args: LoginArgs) => number | null;
       };
       extraHeaders?: Record<string, string>;
     };
+
+/** What a login builder is given: the connection's credentials and settings, and the time of the call. */
+export type LoginArgs = { credentials: Credentials; settings: Record<string, unknown>; now: number };
 
 /**
  * A provider's OAuth 2 authorization-code grant, as data. URLs are the production ones; an environment points
@@ -147,6 +157,11 @@ export type IncrementalSpec = {
    * cursor moves only when a run completes (to the highest seen) and a run that fails keeps the old one.
    */
   order?: "ascending" | "descending";
+  /**
+   * The bound (an ISO instant) as the provider wants it written, given the connection's settings: a provider
+   * whose times carry no offset reads them in a zone the connection names. Absent: the ISO instant as is.
+   */
+  formatSince?: (since: string, settings: Record<string, unknown>) => string;
 };
 
 /** An incremental bound embedded in one parameter's value (see IncrementalSpec.filter). */
@@ -360,6 +375,11 @@ export interface EntityDef<T = unknown> {
    */
   sourceIdOf(raw: unknown): string | null;
   cursorOf(raw: unknown): Cursor | null;
+  /**
+   * A listed record readied with the connection's settings before anything reads it (staging, cursors, the
+   * transform), e.g. instants added beside provider times that carry no offset. Absent: records as listed.
+   */
+  prepare?(raw: unknown, settings: Record<string, unknown>): unknown;
   toCore(record: T, source: SourceContext): CoreWrite[];
 }
 
@@ -412,6 +432,11 @@ export type ConnectorSpec = {
   byIds: ByIdsSpec | null;
   entities: Record<string, EntityDef>;
   totals?: TotalsSpec;
+  /**
+   * Repairs a response's text before it is parsed as JSON, for a provider whose bodies break strict parsers
+   * (raw control characters in strings): a record is then kept instead of failing its whole page.
+   */
+  repairBody?: (text: string) => string;
 };
 
 /** The engine-facing connector: the spec plus the behaviour derived from it. Names no provider. */
@@ -444,8 +469,13 @@ export interface Connector {
     parentId?: string | null;
     /** Values of the path placeholders and ancestors of a nested entity (ParentSpec). */
     parentParams?: Record<string, string> | null;
+    /** The connection's settings, for a bound written in the provider's format (IncrementalSpec.formatSince). */
+    settings?: Record<string, unknown>;
   }): string;
-  parsePage(body: unknown, entity: EntityDef, requestUrl: string): Page;
+  /** The page's records (each through `entity.prepare` with the connection's settings) and the next URL. */
+  parsePage(body: unknown, entity: EntityDef, requestUrl: string, settings?: Record<string, unknown>): Page;
+  /** The spec's body repair, when it has one (ConnectorSpec.repairBody). */
+  repairBody?: (text: string) => string;
   /** URLs (one per chunk of byIds.max) listing exactly these records; null when the provider can't. */
   recordsUrls(args: { baseUrl: string; entity: EntityDef; ids: string[] }): string[] | null;
   /** URL of one cheap request answering the provider's count of the entity; null when there is none. */

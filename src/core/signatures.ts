@@ -29,6 +29,14 @@ export async function hmacHex(
   return toHex(await hmacBytes(algorithm, key, data));
 }
 
+export async function hmacBase64(
+  algorithm: HmacAlgorithm,
+  key: string | Uint8Array,
+  data: string | Uint8Array,
+): Promise<string> {
+  return toBase64(await hmacBytes(algorithm, key, data));
+}
+
 /**
  * Compares without returning early so the time taken does not reveal how many
  * leading characters of a guessed signature were right. A length mismatch still

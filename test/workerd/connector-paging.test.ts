@@ -196,6 +196,22 @@ describe("paging styles", () => {
     expect(seen).toEqual(ids);
   });
 
+  it("link-next refuses a next link on another origin: the page fails instead of ending the list", () => {
+    const paging: PagingSpec = { style: "link-next", linksPath: "links", rel: "next" };
+    const body = (href: string) => ({ value: [rec(1)], links: [{ rel: "next", href }] });
+    const from = "https://api.example.com/api/things?pageNumber=1";
+    expect(
+      parsePage(paging, body("https://api.example.com/api/things?pageNumber=2"), entity("value"), from),
+    ).toMatchObject({ nextUrl: "https://api.example.com/api/things?pageNumber=2" });
+    // A scan taken as complete there would delete every record it never reached.
+    expect(() =>
+      parsePage(paging, body("https://elsewhere.example.net/api/things?pageNumber=2"), entity("value"), from),
+    ).toThrow(/origin/);
+    expect(() =>
+      parsePage(paging, body("http://api.example.com/api/things?pageNumber=2"), entity("value"), from),
+    ).toThrow(/origin/);
+  });
+
   it("a response without the records array is an error, not an empty page", () => {
     const paging: PagingSpec = { style: "offset", pageSize: 5, limitParam: "limit", offsetParam: "offset" };
     expect(() => parsePage(paging, { errorMessage: "nope" }, entity("leads"), "https://x.test/a")).toThrow(
