@@ -16,7 +16,7 @@ import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
 import { countEvents, writePoint } from "../src/metrics/counters";
 import { inflightPagesOf, pendingTransformPages } from "../src/pipeline/backlog";
-import { completeRun } from "../src/pipeline/run-completion";
+import { type CompletionOptions, completeRun } from "../src/pipeline/run-completion";
 import { appendRunLogs, type RunLogLine } from "../src/pipeline/run-history";
 import {
   countCoreRows,
@@ -25,6 +25,7 @@ import {
   recordCounts,
 } from "../src/sync/reconcile";
 import type { IngestRequest } from "../src/webhooks/inbox"; // issue 5
+import { absenceChecker } from "./absence-check";
 import { markReported, transitionIncrements, unreportedTransitions } from "./breaker-metrics";
 import { breakerStore } from "./breaker-store";
 import { type BudgetView, budgetView, forgetBudgetRef, sharedBudgetOf } from "./budget-gate";
@@ -390,13 +391,16 @@ export class AccountSync extends DurableObject<Env> {
       entity: s.entity,
       runId: s.runId ?? "",
       mode: s.mode,
-      // An entity versioned by content lists everything on every run: each run is a complete scan.
+      // An entity versioned by content, or listed without a filter, lists everything on every run: each run
+      // is a complete scan.
       fullScan:
-        s.mode === "onboarding" || connectorFor(s.provider).entities[s.entity]?.versioning === "contentHash",
+        s.mode === "onboarding" ||
+        connectorFor(s.provider).entities[s.entity]?.versioning === "contentHash" ||
+        connectorFor(s.provider).entities[s.entity]?.completeScans === true,
     };
     const name = `${COMPLETE}${s.connectionId}:${s.entity}`;
     try {
-      const result = await completeRun(db, run);
+      const result = await completeRun(db, run, await this.completionOptions(db, accountId, s));
       clearTimer(this.ctx.storage, name);
       if (result.status === "awaiting_confirmation") {
         const current = getSyncState(this.sql, s.connectionId, s.entity);
@@ -486,6 +490,26 @@ export class AccountSync extends DurableObject<Env> {
       // The object's SQLite is the truth; the mirror catches up on the next change.
       withIds(log, { accountId }).warn("sync state mirror failed", { error: safeErrorMessage(error) });
     }
+  }
+
+  /** An entity whose absences are confirmed with the provider gets its checker (absence-check.ts). */
+  private async completionOptions(db: Db, accountId: string, s: SyncState): Promise<CompletionOptions> {
+    const entity = connectorFor(s.provider).entities[s.entity];
+    if (!entity?.confirmAbsence) return {};
+    const tenantDb = <T>(fn: (db: Db) => Promise<T>) =>
+      withTenant(db, accountId, (tx) => fn(tx as unknown as Db));
+    const connection = await this.loadConnection(tenantDb, accountId, s.connectionId);
+    const check = absenceChecker(
+      {
+        sql: this.sql,
+        fetch: this.providerFetch ?? ((i, init) => fetch(i, init)),
+        auth: providerAuthFor(this.ctx, this.env),
+        now: Date.now,
+      },
+      connection,
+      entity,
+    );
+    return check ? { confirmAbsent: check } : {};
   }
 
   private async loadConnection(tenantDb: TenantDb, accountId: string, connectionId: string) {

@@ -18,9 +18,18 @@ function sameOrigin(a: string, b: string): boolean {
   }
 }
 
-function numberAt(body: unknown, path: string | undefined): number | null {
+/** The value at the first of `paths` present in the body (alternative names of one field). */
+export function firstValueAt(body: unknown, paths: string | string[]): unknown {
+  for (const path of typeof paths === "string" ? [paths] : paths) {
+    const v = valueAt(body, path);
+    if (v !== undefined && v !== null) return v;
+  }
+  return undefined;
+}
+
+function numberAt(body: unknown, path: string | string[] | undefined): number | null {
   if (!path) return null;
-  const v = valueAt(body, path);
+  const v = firstValueAt(body, path);
   return typeof v === "number" && Number.isFinite(v) ? v : null;
 }
 
@@ -147,8 +156,12 @@ export function parsePage(paging: PagingSpec, body: unknown, entity: EntityDef, 
     case "keyset-next": {
       const total = numberAt(body, paging.totalPath);
       const link = paging.nextLinkPath ? valueAt(body, paging.nextLinkPath) : undefined;
-      const token = valueAt(body, paging.nextPath);
+      const token = firstValueAt(body, paging.nextPath);
       let nextUrl: string | null = null;
+      // A token on an empty (or, when declared, a short) page would only lead to more of the same.
+      const limit = intParam(new URL(requestUrl), paging.limitParam, paging.pageSize);
+      if (records.length === 0 || (paging.lastOnShort && records.length < limit))
+        return { records, nextUrl, total };
       // A ready-made link is taken only on the origin we called: credentials never follow a link elsewhere,
       // and a connection reached through a proxy or an egress gateway stays on it.
       if (typeof link === "string" && link !== "" && sameOrigin(link, requestUrl)) nextUrl = link;

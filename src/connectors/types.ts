@@ -23,14 +23,29 @@ export type Credentials = Record<string, string>;
  * How a request is authenticated. Every `*Field` names a key of the connection's credentials, so the
  * declaration holds no secret.
  */
-export type AuthSpec =
+export type AuthSpec = AuthKind & {
+  /** Headers sent as they are on every call (a provider that wants `Content-Type` even on a GET). */
+  fixedHeaders?: Record<string, string>;
+};
+
+type AuthKind =
   /** API key as the HTTP Basic username with an empty password. */
   | { kind: "apiKeyBasic"; keyField: string; extraHeaders?: Record<string, string> }
   /**
    * OAuth access token or a static bearer token. With `oauth`, the token is the
    * connection's OAuth grant, refreshed by the engine ahead of expiry and once on a 401.
    */
-  | { kind: "bearer"; tokenField: string; extraHeaders?: Record<string, string>; oauth?: OAuthSpec }
+  | {
+      kind: "bearer";
+      tokenField: string;
+      extraHeaders?: Record<string, string>;
+      oauth?: OAuthSpec;
+      /**
+       * A provider that also takes a personal key: a connection whose credentials hold `keyField` sends it
+       * as `<header>: [prefix ]<key>` instead, with nothing to renew.
+       */
+      keyAlternative?: { header: string; keyField: string; prefix?: string };
+    }
   /** Key in a header with an optional scheme prefix (`Authorization: token <key>`). */
   | {
       kind: "header";
@@ -106,12 +121,20 @@ export type PagingSpec =
       pageSize: number;
       limitParam: string;
       nextParam: string;
-      /** Dotted path of the token, of a ready-made next URL (preferred when present) and of the total. */
-      nextPath: string;
+      /**
+       * Dotted path of the token, of a ready-made next URL (preferred when present) and of the total. A list
+       * of paths names alternatives (a provider whose envelope goes by two names): the first present wins.
+       */
+      nextPath: string | string[];
       nextLinkPath?: string;
-      totalPath?: string;
+      totalPath?: string | string[];
       /** Parameters that must not travel with the token (the provider rejects offset + next). */
       dropOnNext?: string[];
+      /**
+       * A page shorter than the size asked for is the last, whatever token it carries: for a provider that
+       * hands out a token on every page. (An empty page always ends the list.)
+       */
+      lastOnShort?: boolean;
     }
   /** limit + offset. The last page is the one shorter than pageSize or past total. */
   | { style: "offset"; pageSize: number; limitParam: string; offsetParam: string; totalPath?: string }
@@ -222,6 +245,11 @@ export type RateContextSpec = {
 export type HeaderReader = { get(name: string): string | null };
 
 export type VerifyInput = {
+  /**
+   * The URL the delivery was posted to, for a provider that signs nothing and is told apart by a secret the
+   * subscription put in its callback URL.
+   */
+  url?: string;
   rawBody: Uint8Array;
   headers: HeaderReader;
   credentials: Credentials;
@@ -262,6 +290,12 @@ export type WebhookResolution = {
    * the record alone. When present it is used instead of `byIds`; `ids` still names the records.
    */
   records?: RecordFetch[];
+  /**
+   * The event is a hint to be checked, not a statement: a record named in `records` that answers 404 is
+   * staged as a delete (the provider no longer serves it), one that answers is staged as it is. So an
+   * unsigned payload can cause a fetch but never, by itself, a write.
+   */
+  goneIsDelete?: boolean;
 };
 
 /** One record's own URL: `path` is relative to the connection's base URL, so it can't leave its origin. */
@@ -294,6 +328,11 @@ export type WebhookSpec = {
    * ids). Absent: webhooks are registered some other way.
    */
   subscribe?(ctx: SubscriptionContext): Promise<Credentials>;
+  /**
+   * Also subscribe when a connection with static credentials (a personal key) is created through the admin
+   * API, not only after an OAuth grant: the connector's auth headers authenticate the hook's calls.
+   */
+  subscribeOnCreate?: boolean;
   /** Removes them when the connection is deleted: best effort, bounded, never thrown. */
   unsubscribe?(ctx: SubscriptionContext): Promise<void>;
 };
@@ -340,6 +379,16 @@ export interface EntityDef<T = unknown> {
    * texts and events): the child entity and the column of its core table that holds this record's id.
    */
   cascades?: { entity: string; column: string }[];
+  /**
+   * Every run lists the entity whole (the provider has no updated-since filter): each run's completion diffs
+   * core against what it saw, as an onboarding does.
+   */
+  completeScans?: boolean;
+  /**
+   * A record a complete scan did not see is deleted only once its own URL (`path`, `{id}` filled) answers
+   * 404: for a list whose positions shift under a paging scan, where a record can slip past unseen.
+   */
+  confirmAbsence?: { path: string };
   /** Path of the list endpoint, relative to the connection's base URL; `{name}` placeholders per ParentSpec. */
   listPath: string;
   /** Dotted path of the records array in a list response; "" when the response is a bare array. */
@@ -373,7 +422,7 @@ export type RateLimitPolicy = {
     window?: string;
     reset?: string;
     /** Unit of the reset header (see RateHeaderNames.resetUnit); seconds when absent. */
-    resetUnit?: "seconds" | "ms-until-reset";
+    resetUnit?: "seconds" | "ms-until-reset" | "auto";
   };
   /** Name of the context requests matching no entry of `contexts` are counted in ("default" when absent). */
   defaultContext?: string;
