@@ -132,6 +132,8 @@ export function firstPageUrl(
  * whole body when that holds no object. An array there is taken as it is.
  */
 export function recordsOfOne(body: unknown, entity: EntityDef): unknown[] {
+  const wrapped = entity.recordKey ? valueAt(body, entity.recordKey) : undefined;
+  if (wrapped && typeof wrapped === "object" && !Array.isArray(wrapped)) return [wrapped];
   const at = entity.collectionKey === "" ? body : valueAt(body, entity.collectionKey);
   if (Array.isArray(at)) return at;
   if (at && typeof at === "object") return [at];

@@ -2,18 +2,18 @@ import { AppError } from "../core/errors";
 import { standardWebhookScheme } from "../webhooks/standard";
 import { dotloop } from "./dotloop";
 import { fub } from "./fub";
+import { lofty } from "./lofty";
 import type { Connector, WebhookScheme } from "./types";
 
 // The one place that lists providers by name.
 
-const connectors: Record<string, Connector> = { fub, dotloop };
+const connectors: Record<string, Connector> = { fub, dotloop, lofty };
 
 /**
  * Providers we take webhooks from before their connector exists: their own scheme where they have one, the
  * rest Standard Webhooks. An entry leaves this list when its connector joins `connectors`.
  */
 const webhookOnly: Record<string, WebhookScheme> = {
-  lofty: standardWebhookScheme(),
   skyslope: standardWebhookScheme(),
   rezen: standardWebhookScheme(),
   opentoclose: standardWebhookScheme(),

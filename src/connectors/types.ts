@@ -393,6 +393,11 @@ export interface EntityDef<T = unknown> {
   listPath: string;
   /** Dotted path of the records array in a list response; "" when the response is a bare array. */
   collectionKey: string;
+  /**
+   * Where a record's own URL wraps the record (`{"lead": {...}}`); an answer without that key is taken as the
+   * record itself.
+   */
+  recordKey?: string;
   /** Record field holding the provider's id. */
   idField: string;
   incremental: IncrementalSpec;
