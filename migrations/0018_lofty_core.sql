@@ -138,7 +138,8 @@ CREATE INDEX "lofty_leads_updated_idx" ON "lofty_leads" USING btree ("account_id
 CREATE INDEX "lofty_leads_email_idx" ON "lofty_leads" USING btree ("account_id","primary_email") WHERE deleted_at is null;--> statement-breakpoint
 CREATE INDEX "lofty_leads_assigned_idx" ON "lofty_leads" USING btree ("account_id","connection_id","assigned_user_id") WHERE deleted_at is null;--> statement-breakpoint
 CREATE INDEX "lofty_notes_lead_idx" ON "lofty_notes" USING btree ("account_id","connection_id","lead_id","occurred_at") WHERE deleted_at is null;--> statement-breakpoint
-CREATE INDEX "lofty_transactions_lead_idx" ON "lofty_transactions" USING btree ("account_id","connection_id","lead_id") WHERE deleted_at is null;--> statement-breakpointSELECT etl_enable_rls('lofty_leads');--> statement-breakpoint
+CREATE INDEX "lofty_transactions_lead_idx" ON "lofty_transactions" USING btree ("account_id","connection_id","lead_id") WHERE deleted_at is null;--> statement-breakpoint
+SELECT etl_enable_rls('lofty_leads');--> statement-breakpoint
 SELECT etl_enable_rls('lofty_members');--> statement-breakpoint
 SELECT etl_enable_rls('lofty_transactions');--> statement-breakpoint
 SELECT etl_enable_rls('lofty_notes');--> statement-breakpoint
