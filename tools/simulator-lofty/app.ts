@@ -45,6 +45,8 @@ export type SimulatorOptions = {
   tokens?: Record<string, number>;
   baseUrl?: string;
   faults?: Partial<Faults>;
+  /** How webhook batches are sent (tests capture them); the global fetch by default. */
+  fetch?: typeof fetch;
 };
 
 type Subscription = {
@@ -374,7 +376,7 @@ export function createSimulator(opts: SimulatorOptions = {}) {
     const batch = s.pending.splice(0, s.limit);
     if (batch.length === 0) return;
     // Unsigned: nothing but the callback URL tells this delivery from anyone else's.
-    const sent = fetch(s.callbackUrl, {
+    const sent = (opts.fetch ?? fetch)(s.callbackUrl, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: stringify(batch),
