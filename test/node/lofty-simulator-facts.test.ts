@@ -4,7 +4,7 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createSimulator } from "../../tools/simulator-lofty/app";
+import { createSimulator, type Faults } from "../../tools/simulator-lofty/app";
 
 const FACTS = readFileSync(new URL("../../../shared/PROVIDERS-WAVE2.md", import.meta.url), "utf8");
 const LOFTY = FACTS.slice(FACTS.indexOf("## 2. Lofty"), FACTS.indexOf("## 3."));
@@ -14,7 +14,7 @@ const TWO_53 = 9007199254740992n;
 
 type Captured = { url: string; body: string };
 
-function setup(faults: Parameters<typeof createSimulator>[0]["faults"] = {}, keys = { [KEY]: 500 }) {
+function setup(faults: Partial<Faults> = {}, keys = { [KEY]: 500 }) {
   const received: Captured[] = [];
   const sim = createSimulator({
     seed: 3,

@@ -98,6 +98,7 @@ export function loftyEntity<T extends Record<string, unknown>>(def: {
   alsoDelete?: (sourceId: string) => DeleteTarget[];
   /** Absences of a complete scan are checked at the record's own URL before they delete. */
   confirmAbsence?: { path: string };
+  cascades?: { entity: string; column: string }[];
 }): EntityDef<T> {
   const byContent = def.updated === undefined;
   const updatedOf = def.updated;
@@ -115,6 +116,7 @@ export function loftyEntity<T extends Record<string, unknown>>(def: {
     // the parents that changed, so it must not delete what it did not list.
     ...(def.parent ? {} : { completeScans: true }),
     ...(def.confirmAbsence ? { confirmAbsence: def.confirmAbsence } : {}),
+    ...(def.cascades ? { cascades: def.cascades } : {}),
     collectionKey: def.collectionKey,
     ...(def.recordKey ? { recordKey: def.recordKey } : {}),
     idField: def.idField,
