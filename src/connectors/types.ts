@@ -219,6 +219,11 @@ export type RateLimitSpec = {
   contexts?: RateContextSpec[];
   /** What the provider counts requests by (default "connection": each connection keeps its own budget). */
   scope?: RateScope;
+  /**
+   * Reserves kept for webhook and delta calls (default 5% each, and one slot each while idle); a provider with
+   * a tiny budget may lend idle reserves whole (`keepIdleSlot: false`).
+   */
+  reserve?: { webhook: number; delta: number; keepIdleSlot?: boolean };
 };
 
 /**
@@ -437,6 +442,8 @@ export type RateLimitPolicy = {
   contextHeader?: string;
   /** Who the limit belongs to; absent means "connection". */
   scope?: RateScope;
+  /** The priorities' reserves, when not the engine's default (RateReserve in src/core/rate-budget.ts). */
+  reserve?: { webhook: number; delta: number; keepIdleSlot?: boolean };
 };
 
 export type Page = { records: unknown[]; nextUrl: string | null; total: number | null };

@@ -18,8 +18,14 @@ export type RateBudgetConfig = {
    * would remain; webhooks may use everything. A priority that took nothing for
    * RESERVE_IDLE_WINDOWS windows keeps one slot and lends the rest of its reserve.
    */
-  reserve: { webhook: number; delta: number };
+  reserve: RateReserve;
 };
+
+/**
+ * `keepIdleSlot: false` lends an idle reserve whole: for a budget so small (10 a minute) that a slot kept per
+ * idle reserve would cost a fifth of it, where a lone webhook may wait for the next free slot instead.
+ */
+export type RateReserve = { webhook: number; delta: number; keepIdleSlot?: boolean };
 
 export const DEFAULT_RESERVE = { webhook: 0.05, delta: 0.05 } as const;
 
@@ -99,7 +105,7 @@ function reservedFor(
     if (cfg.reserve[p] <= 0) continue;
     const last = s.lastGrant?.[p];
     if (last !== undefined && now - last < RESERVE_IDLE_WINDOWS * windowMs) fraction += cfg.reserve[p];
-    else idleSlots++;
+    else if (cfg.reserve.keepIdleSlot !== false) idleSlots++;
   }
   // The epsilon keeps 0.1 * 250 = 25.000000000000004 from rounding up to 26.
   const tokens = Math.ceil(fraction * limit - 1e-9) + idleSlots;

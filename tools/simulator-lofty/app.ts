@@ -66,6 +66,8 @@ export type Stats = {
   byStatus: Record<string, number>;
   webhooksDelivered: number;
   webhookEvents: number;
+  /** Requests served per path (no query). */
+  paths: Record<string, number>;
 };
 
 export function createSimulator(opts: SimulatorOptions = {}) {
@@ -91,6 +93,7 @@ export function createSimulator(opts: SimulatorOptions = {}) {
     byStatus: {},
     webhooksDelivered: 0,
     webhookEvents: 0,
+    paths: {},
   };
   const perCredential = new Map<string, { served: number; rateLimited: number }>();
   const subscriptions = new Map<number, Subscription>();
@@ -174,6 +177,7 @@ export function createSimulator(opts: SimulatorOptions = {}) {
       return json({ code: 20005, message: "server error" }, 500, headers);
     stats.served++;
     pc.served++;
+    stats.paths[c.req.path] = (stats.paths[c.req.path] ?? 0) + 1;
     await next();
     for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
     stats.byStatus[c.res.status] = (stats.byStatus[c.res.status] ?? 0) + 1;
