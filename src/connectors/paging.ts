@@ -160,9 +160,11 @@ export function parsePage(paging: PagingSpec, body: unknown, entity: EntityDef, 
       const link = paging.nextLinkPath ? valueAt(body, paging.nextLinkPath) : undefined;
       const token = firstValueAt(body, paging.nextPath);
       let nextUrl: string | null = null;
-      // A token on an empty (or, when declared, a short) page would only lead to more of the same.
-      const limit = intParam(new URL(requestUrl), paging.limitParam, paging.pageSize);
-      if (records.length === 0 || (paging.lastOnShort && records.length < limit))
+      // Declared for a provider that hands out a token on every page: a short (or empty) page is the last.
+      if (
+        paging.lastOnShort &&
+        records.length < intParam(new URL(requestUrl), paging.limitParam, paging.pageSize)
+      )
         return { records, nextUrl, total };
       // A ready-made link is taken only on the origin we called: credentials never follow a link elsewhere,
       // and a connection reached through a proxy or an egress gateway stays on it.

@@ -131,8 +131,8 @@ export type PagingSpec =
       /** Parameters that must not travel with the token (the provider rejects offset + next). */
       dropOnNext?: string[];
       /**
-       * A page shorter than the size asked for is the last, whatever token it carries: for a provider that
-       * hands out a token on every page. (An empty page always ends the list.)
+       * A page shorter than the size asked for (an empty one included) is the last, whatever token it
+       * carries: for a provider that hands out a token on every page.
        */
       lastOnShort?: boolean;
     }
