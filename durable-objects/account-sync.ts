@@ -24,6 +24,7 @@ import {
   reconcileEntities,
   recordCounts,
 } from "../src/sync/reconcile";
+import { scanIntervalMinutes, setScanInterval } from "../src/sync/scan-cadence";
 import type { IngestRequest } from "../src/webhooks/inbox"; // issue 5
 import { absenceChecker } from "./absence-check";
 import { markReported, transitionIncrements, unreportedTransitions } from "./breaker-metrics";
@@ -402,6 +403,7 @@ export class AccountSync extends DurableObject<Env> {
     try {
       const result = await completeRun(db, run, await this.completionOptions(db, accountId, s));
       clearTimer(this.ctx.storage, name);
+      await this.adaptScanCadence(db, accountId, s);
       if (result.status === "awaiting_confirmation") {
         const current = getSyncState(this.sql, s.connectionId, s.entity);
         if (current?.runId === s.runId) {
@@ -489,6 +491,27 @@ export class AccountSync extends DurableObject<Env> {
     } catch (error) {
       // The object's SQLite is the truth; the mirror catches up on the next change.
       withIds(log, { accountId }).warn("sync state mirror failed", { error: safeErrorMessage(error) });
+    }
+  }
+
+  /**
+   * After a complete scan of an entity listed whole on every run: the connection's cadence follows what one
+   * round of such scans costs against its rate budget (scan-cadence.ts). Best effort: the old cadence stays.
+   */
+  private async adaptScanCadence(db: Db, accountId: string, s: SyncState): Promise<void> {
+    const entities = connectorFor(s.provider).entities;
+    if (!entities[s.entity]?.completeScans) return;
+    const requests = listSyncStates(this.sql)
+      .filter((x) => x.connectionId === s.connectionId && entities[x.entity]?.completeScans)
+      .reduce((n, x) => n + x.pageNo, 0);
+    try {
+      const budget = await budgetView(this.sql, s.connectionId, Date.now());
+      const minutes = scanIntervalMinutes({ requests, limit: budget.limit, windowMs: budget.windowMs });
+      await setScanInterval(db, accountId, s.connectionId, minutes);
+    } catch (error) {
+      withIds(log, { accountId, connectionId: s.connectionId }).warn("scan cadence not updated", {
+        error: safeErrorMessage(error),
+      });
     }
   }
 

@@ -156,6 +156,13 @@ describe("Lofty end to end: key connection, onboarding, batched webhooks, scans 
     // The trash and the create reach us by their webhooks (or the next scan), and then all is exact.
     await lf.sim.flushWebhooks();
     await expectExact("after the rescan and its webhooks");
+    // The cadence follows the scans' cost: a few pages at 500 a minute keep the scheduler's 15 minutes.
+    const cadence = await query<{ m: number }>(
+      stack.databaseUrl,
+      "select delta_interval_minutes as m from connections where id = $1",
+      [connectionId],
+    );
+    expect(cadence[0]?.m).toBe(15);
   });
 
   it("a forged delivery is refused without the secret, and with it can only cause a fetch", {

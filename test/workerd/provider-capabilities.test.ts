@@ -9,6 +9,7 @@ import { fubPeople } from "../../src/db/schema";
 import { transformPages } from "../../src/pipeline/consumer";
 import { completeRun } from "../../src/pipeline/run-completion";
 import { stagePage } from "../../src/pipeline/staging";
+import { scanIntervalMinutes } from "../../src/sync/scan-cadence";
 import { rows, uniqueId, withTestDb } from "../support/db";
 
 // Engine capabilities for providers without an updated filter or webhook signatures, each on its own:
@@ -117,6 +118,17 @@ describe("provider capabilities", () => {
     };
     expect(take()).toBe(8);
     expect(take(false)).toBe(10);
+  });
+
+  it("the cadence of complete scans follows their cost against the rate budget", () => {
+    // 1,000 leads at 25 a page on a 10-a-minute key: 40 requests at half the budget = 8 min, so the default 15.
+    expect(scanIntervalMinutes({ requests: 40, limit: 10, windowMs: 60_000 })).toBe(15);
+    // 10,000 leads: 400 requests = 80 min at 10 a minute, 2 min (so 15) at 500.
+    expect(scanIntervalMinutes({ requests: 400, limit: 10, windowMs: 60_000 })).toBe(80);
+    expect(scanIntervalMinutes({ requests: 400, limit: 500, windowMs: 60_000 })).toBe(15);
+    // A 10 s window counts per minute too; beyond a week it stops growing.
+    expect(scanIntervalMinutes({ requests: 12_000, limit: 20, windowMs: 10_000 })).toBe(200);
+    expect(scanIntervalMinutes({ requests: 10_000_000, limit: 10, windowMs: 60_000 })).toBe(7 * 24 * 60);
   });
 
   it("complete-scan absences are deleted only when the provider confirms them gone", async () => {
