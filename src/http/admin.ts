@@ -390,7 +390,9 @@ export const admin = new Hono<{ Bindings: Env }>()
               fetch: (input, init) => fetch(input, init),
               baseUrl: view.baseUrl ?? connector.defaultBaseUrl,
               accessToken: credentials.accessToken ?? "",
-              ...(credentials.accessToken ? {} : { headers: staticHeaders(connector, credentials) }),
+              headers: credentials.accessToken
+                ? { ...connector.spec.auth.fixedHeaders }
+                : staticHeaders(connector, credentials),
               credentials,
               webhookUrl: "",
             })
