@@ -130,7 +130,15 @@ describe("Lofty end to end: key connection, onboarding, batched webhooks, scans 
     // place, so page 2 starts one lead later and the lead that was first on page 2 slips past the scan.
     const victims = [String(order[3]?.leadId), String(order[4]?.leadId)];
     const shifted = String(order[25]?.leadId);
+    // Slow pages, so the status can be read while the scan runs: it says when the scan will finish.
+    type Progress = {
+      status: string;
+      progress: { records: number; total: number | null; etaAt: number | null };
+    };
+    let during: Promise<{ connections: { entities: ({ entity: string } & Progress)[] }[] }> | null = null;
+    lf.sim.faults.leadsPageDelayMs = 1_500;
     lf.sim.faults.afterLeadsPage = (n) => {
+      if (n === 2) during = admin.status(accountId);
       if (n !== 1) return;
       for (const id of victims) lf.sim.trashLead(id);
       lf.sim.createLead();
@@ -141,6 +149,15 @@ describe("Lofty end to end: key connection, onboarding, batched webhooks, scans 
     await admin.sync(accountId, { connectionId, entity: "leads", mode: "delta" });
     await waitSettled(admin, stack.databaseUrl, accountId, ["leads"], "leads rescan", 120_000);
     lf.sim.faults.afterLeadsPage = null;
+    lf.sim.faults.leadsPageDelayMs = 0;
+    const seen = (await (during as unknown as ReturnType<typeof admin.status>)) as {
+      connections: { entities: ({ entity: string } & Progress)[] }[];
+    };
+    const scanning = seen.connections[0]?.entities.find((e) => e.entity === "leads");
+    expect(scanning?.status).toBe("IN_PROGRESS");
+    expect(scanning?.progress.records).toBeGreaterThanOrEqual(25);
+    expect(scanning?.progress.total).toBeGreaterThanOrEqual(60);
+    expect(scanning?.progress.etaAt).toBeGreaterThan(Date.now() - 60_000);
     await drained(stack.databaseUrl, accountId);
     expect(lf.sim.stats.served).toBeGreaterThan(pagesBefore);
     // The lead the shift hid was missed by the scan, checked at its own URL, and kept.

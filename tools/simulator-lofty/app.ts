@@ -32,6 +32,8 @@ export type Faults = {
   allowHttpCallbacks: boolean;
   /** Answer every n-th API request 500 (0: never). */
   fail5xxEvery: number;
+  /** Delay before each leads list page is answered (a slow scan, to watch it in progress). */
+  leadsPageDelayMs: number;
   /** Called after each leads list page is served (tests mutate mid-scan here). */
   afterLeadsPage: ((pageNo: number) => void) | null;
 };
@@ -80,6 +82,7 @@ export function createSimulator(opts: SimulatorOptions = {}) {
     webhookDelayMs: 60_000,
     allowHttpCallbacks: false,
     fail5xxEvery: 0,
+    leadsPageDelayMs: 0,
     afterLeadsPage: null,
     ...opts.faults,
   };
@@ -217,7 +220,8 @@ export function createSimulator(opts: SimulatorOptions = {}) {
   const badParam = () => error(400, 20012, "invalid parameter");
   let leadsPages = 0;
 
-  app.get("/v1.0/leads", (c) => {
+  app.get("/v1.0/leads", async (c) => {
+    if (faults.leadsPageDelayMs > 0) await new Promise((r) => setTimeout(r, faults.leadsPageDelayMs));
     const p = page(store.liveLeads(), (l) => String(l.leadId), c.req.query("limit"), c.req.query("scrollId"));
     if (!p) return badParam();
     const body = {
