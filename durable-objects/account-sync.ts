@@ -16,7 +16,7 @@ import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
 import { countEvents, writePoint } from "../src/metrics/counters";
 import { inflightPagesOf, pendingTransformPages } from "../src/pipeline/backlog";
-import { completeRun } from "../src/pipeline/run-completion";
+import { type CompletionOptions, completeRun } from "../src/pipeline/run-completion";
 import { appendRunLogs, type RunLogLine } from "../src/pipeline/run-history";
 import {
   countCoreRows,
@@ -24,7 +24,9 @@ import {
   reconcileEntities,
   recordCounts,
 } from "../src/sync/reconcile";
+import { scanIntervalMinutes, setScanInterval } from "../src/sync/scan-cadence";
 import type { IngestRequest } from "../src/webhooks/inbox"; // issue 5
+import { absenceChecker } from "./absence-check";
 import { markReported, transitionIncrements, unreportedTransitions } from "./breaker-metrics";
 import {
   BREAKER_REPORT_TIMER,
@@ -415,12 +417,13 @@ export class AccountSync extends DurableObject<Env> {
       entity: s.entity,
       runId: s.runId ?? "",
       mode: s.mode,
-      fullScan: runWasCompleteScan(s, connectorFor(s.provider).entities[s.entity]?.versioning),
+      fullScan: runWasCompleteScan(s, connectorFor(s.provider).entities[s.entity]),
     };
     const name = `${COMPLETE}${s.connectionId}:${s.entity}`;
     try {
-      const result = await completeRun(db, run);
+      const result = await completeRun(db, run, await this.completionOptions(db, accountId, s));
       clearTimer(this.ctx.storage, name);
+      await this.adaptScanCadence(db, accountId, s);
       if (result.status === "awaiting_confirmation") {
         const current = getSyncState(this.sql, s.connectionId, s.entity);
         if (current?.runId === s.runId) {
@@ -551,6 +554,47 @@ export class AccountSync extends DurableObject<Env> {
       // The object's SQLite is the truth; the mirror catches up on the next change.
       withIds(log, { accountId }).warn("sync state mirror failed", { error: safeErrorMessage(error) });
     }
+  }
+
+  /**
+   * After a complete scan of an entity listed whole on every run: the connection's cadence follows what one
+   * round of such scans costs against its rate budget (scan-cadence.ts). Best effort: the old cadence stays.
+   */
+  private async adaptScanCadence(db: Db, accountId: string, s: SyncState): Promise<void> {
+    const entities = connectorFor(s.provider).entities;
+    if (!entities[s.entity]?.completeScans) return;
+    const requests = listSyncStates(this.sql)
+      .filter((x) => x.connectionId === s.connectionId && entities[x.entity]?.completeScans)
+      .reduce((n, x) => n + x.pageNo, 0);
+    try {
+      const budget = await budgetView(this.sql, s.connectionId, Date.now());
+      const minutes = scanIntervalMinutes({ requests, limit: budget.limit, windowMs: budget.windowMs });
+      await setScanInterval(db, accountId, s.connectionId, minutes);
+    } catch (error) {
+      withIds(log, { accountId, connectionId: s.connectionId }).warn("scan cadence not updated", {
+        error: safeErrorMessage(error),
+      });
+    }
+  }
+
+  /** An entity whose absences are confirmed with the provider gets its checker (absence-check.ts). */
+  private async completionOptions(db: Db, accountId: string, s: SyncState): Promise<CompletionOptions> {
+    const entity = connectorFor(s.provider).entities[s.entity];
+    if (!entity?.confirmAbsence) return {};
+    const tenantDb = <T>(fn: (db: Db) => Promise<T>) =>
+      withTenant(db, accountId, (tx) => fn(tx as unknown as Db));
+    const connection = await this.loadConnection(tenantDb, accountId, s.connectionId);
+    const check = absenceChecker(
+      {
+        sql: this.sql,
+        fetch: this.providerFetch ?? ((i, init) => fetch(i, init)),
+        auth: providerAuthFor(this.ctx, this.env),
+        now: Date.now,
+      },
+      connection,
+      entity,
+    );
+    return check ? { confirmAbsent: check } : {};
   }
 
   private async loadConnection(tenantDb: TenantDb, accountId: string, connectionId: string) {

@@ -26,7 +26,7 @@ export function budgetConfigFrom(policy: RateLimitPolicy): StoredBudgetConfig {
   return {
     limit: policy.limit,
     windowMs: policy.windowMs,
-    reserve: DEFAULT_RESERVE,
+    reserve: policy.reserve ?? DEFAULT_RESERVE,
     headers: policy.headers,
     defaultContext: policy.defaultContext ?? DEFAULT_CONTEXT,
     contexts: policy.contexts ?? [],

@@ -1,5 +1,5 @@
 import { sql as pgsql } from "drizzle-orm";
-import type { SyncMode } from "../src/connectors/types";
+import type { EntityDef, SyncMode } from "../src/connectors/types";
 import type { Cursor } from "../src/core/cursor";
 import type { Db } from "../src/db/client";
 import { entityColumnPrefix, mirrorIdent } from "../src/db/schema/sync";
@@ -71,12 +71,17 @@ export type FanOut = {
 
 /**
  * Whether a finished run saw every record the provider has, so that what it did not see is gone: an onboarding
- * (or reconciliation) run, or a run of an entity versioned by content (no update filter: it lists everything),
- * unless it listed only the children of the parents that changed, which says nothing of the others' children.
+ * (or reconciliation) run, or a run of an entity that lists everything on every run (versioned by content, or
+ * declared `completeScans`), unless it listed only the children of the parents that changed, which says
+ * nothing of the others' children.
  */
-export function runWasCompleteScan(s: SyncState, versioning: "updated" | "contentHash" | undefined): boolean {
+export function runWasCompleteScan(
+  s: SyncState,
+  entity: Pick<EntityDef, "versioning" | "completeScans"> | undefined,
+): boolean {
   if (s.mode === "onboarding") return true;
-  return versioning === "contentHash" && !s.fanOut?.since;
+  if (s.fanOut?.since) return false;
+  return entity?.versioning === "contentHash" || entity?.completeScans === true;
 }
 
 type Row = {

@@ -515,7 +515,16 @@ async function fetchEachRecord(
       notes.push(got.note);
       continue;
     }
-    if (got.kind === "gone") continue;
+    if (got.kind === "gone") {
+      // Checked against the provider: a hint about a record it no longer serves is that record's delete.
+      if (plan.resolution.goneIsDelete)
+        retired.push({
+          sourceId: target.id,
+          op: "delete",
+          payload: { id: target.id, deletedAt: new Date(deps.now()).toISOString() },
+        });
+      continue;
+    }
     // The record's own URL names its parents; its body may not (ParentSpec.stamp does the same for lists).
     for (const record of got.records) {
       if (!target.stamp || !record || typeof record !== "object") continue;
@@ -559,7 +568,8 @@ async function fetchEachRecord(
       stagePage(db, { ...key, pageNo: targets.length }, retired),
     );
     await deps.completeRun(deps.db, { ...key, mode: "webhook" });
-    notes.push(`${retired.length} merged record(s) retired`);
+    const merged = retired.filter((r) => (r.payload as { retired?: string }).retired === "merged").length;
+    if (merged > 0) notes.push(`${merged} merged record(s) retired`);
   }
   return notes.length > 0
     ? { ok: true, staged, sourceIds, note: notes.join("; ") }

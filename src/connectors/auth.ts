@@ -9,7 +9,7 @@ function credential(c: Credentials, field: string): string {
 
 /** Optional headers (header name → credential field) are sent only when the credential exists. */
 function extras(spec: AuthSpec, c: Credentials): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = { ...(spec.fixedHeaders ?? {}) };
   for (const [header, field] of Object.entries(spec.extraHeaders ?? {})) {
     const v = c[field];
     if (typeof v === "string" && v !== "") out[header] = v;
@@ -21,8 +21,11 @@ export function authHeaders(spec: AuthSpec, c: Credentials): Record<string, stri
   switch (spec.kind) {
     case "apiKeyBasic":
       return { Authorization: `Basic ${btoa(`${credential(c, spec.keyField)}:`)}`, ...extras(spec, c) };
-    case "bearer":
+    case "bearer": {
+      const key = keyAlternative(spec, c);
+      if (key) return { ...key, ...extras(spec, c) };
       return { Authorization: `Bearer ${credential(c, spec.tokenField)}`, ...extras(spec, c) };
+    }
     case "header":
       return {
         [spec.header]: spec.prefix
@@ -35,6 +38,14 @@ export function authHeaders(spec: AuthSpec, c: Credentials): Record<string, stri
     case "session":
       return { [spec.header]: credential(c, spec.sessionField), ...extras(spec, c) };
   }
+}
+
+/** The personal-key header of a bearer connection that holds a key instead of a token; null otherwise. */
+function keyAlternative(spec: AuthSpec & { kind: "bearer" }, c: Credentials): Record<string, string> | null {
+  const alt = spec.keyAlternative;
+  const key = alt ? c[alt.keyField] : undefined;
+  if (!alt || typeof key !== "string" || key === "") return null;
+  return { [alt.header]: alt.prefix ? `${alt.prefix} ${key}` : key };
 }
 
 export function authorizeUrl(spec: AuthSpec, url: string, c: Credentials): string {
@@ -59,7 +70,7 @@ export async function authenticate(
   source: AuthSource,
   refused?: string,
 ): Promise<Authenticated> {
-  if (spec.kind === "bearer" && spec.oauth) {
+  if (spec.kind === "bearer" && spec.oauth && !keyAlternative(spec, c)) {
     const token = await source.accessToken(refused);
     return { headers: { Authorization: `Bearer ${token}`, ...extras(spec, c) }, secret: token };
   }

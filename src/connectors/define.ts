@@ -25,6 +25,7 @@ function rateLimitPolicy(r: RateLimitSpec, c: Credentials): RateLimitPolicy {
   if (r.defaultContext) policy.defaultContext = r.defaultContext;
   if (r.contextHeader) policy.contextHeader = r.contextHeader;
   if (r.scope && r.scope !== "connection") policy.scope = r.scope;
+  if (r.reserve) policy.reserve = r.reserve;
   if (r.contexts?.length) {
     policy.contexts = r.contexts.map((x) => ({
       name: x.name,

@@ -18,9 +18,18 @@ function sameOrigin(a: string, b: string): boolean {
   }
 }
 
-function numberAt(body: unknown, path: string | undefined): number | null {
+/** The value at the first of `paths` present in the body (alternative names of one field). */
+export function firstValueAt(body: unknown, paths: string | string[]): unknown {
+  for (const path of typeof paths === "string" ? [paths] : paths) {
+    const v = valueAt(body, path);
+    if (v !== undefined && v !== null) return v;
+  }
+  return undefined;
+}
+
+function numberAt(body: unknown, path: string | string[] | undefined): number | null {
   if (!path) return null;
-  const v = valueAt(body, path);
+  const v = firstValueAt(body, path);
   return typeof v === "number" && Number.isFinite(v) ? v : null;
 }
 
@@ -174,6 +183,8 @@ export function firstPageUrl(
  * whole body when that holds no object. An array there is taken as it is.
  */
 export function recordsOfOne(body: unknown, entity: EntityDef): unknown[] {
+  const wrapped = entity.recordKey ? valueAt(body, entity.recordKey) : undefined;
+  if (wrapped && typeof wrapped === "object" && !Array.isArray(wrapped)) return [wrapped];
   const at = entity.collectionKey === "" ? body : valueAt(body, entity.collectionKey);
   if (Array.isArray(at)) return at;
   if (at && typeof at === "object") return [at];
@@ -198,8 +209,14 @@ export function parsePage(paging: PagingSpec, body: unknown, entity: EntityDef, 
     case "keyset-next": {
       const total = numberAt(body, paging.totalPath);
       const link = paging.nextLinkPath ? valueAt(body, paging.nextLinkPath) : undefined;
-      const token = valueAt(body, paging.nextPath);
+      const token = firstValueAt(body, paging.nextPath);
       let nextUrl: string | null = null;
+      // Declared for a provider that hands out a token on every page: a short (or empty) page is the last.
+      if (
+        paging.lastOnShort &&
+        records.length < intParam(new URL(requestUrl), paging.limitParam, paging.pageSize)
+      )
+        return { records, nextUrl, total };
       // A ready-made link is taken only on the origin we called: credentials never follow a link elsewhere,
       // and a connection reached through a proxy or an egress gateway stays on it.
       if (typeof link === "string" && link !== "" && sameOrigin(link, requestUrl)) nextUrl = link;

@@ -2,19 +2,19 @@ import { AppError } from "../core/errors";
 import { standardWebhookScheme } from "../webhooks/standard";
 import { dotloop } from "./dotloop";
 import { fub } from "./fub";
+import { lofty } from "./lofty";
 import { skyslope } from "./skyslope";
 import type { Connector, WebhookScheme } from "./types";
 
 // The one place that lists providers by name.
 
-const connectors: Record<string, Connector> = { fub, dotloop, skyslope };
+const connectors: Record<string, Connector> = { fub, dotloop, skyslope, lofty };
 
 /**
  * Providers we take webhooks from before their connector exists: their own scheme where they have one, the
  * rest Standard Webhooks. An entry leaves this list when its connector joins `connectors`.
  */
 const webhookOnly: Record<string, WebhookScheme> = {
-  lofty: standardWebhookScheme(),
   rezen: standardWebhookScheme(),
   opentoclose: standardWebhookScheme(),
   simulator: standardWebhookScheme(),

@@ -23,14 +23,29 @@ export type Credentials = Record<string, string>;
  * How a request is authenticated. Every `*Field` names a key of the connection's credentials, so the
  * declaration holds no secret.
  */
-export type AuthSpec =
+export type AuthSpec = AuthKind & {
+  /** Headers sent as they are on every call (a provider that wants `Content-Type` even on a GET). */
+  fixedHeaders?: Record<string, string>;
+};
+
+type AuthKind =
   /** API key as the HTTP Basic username with an empty password. */
   | { kind: "apiKeyBasic"; keyField: string; extraHeaders?: Record<string, string> }
   /**
    * OAuth access token or a static bearer token. With `oauth`, the token is the
    * connection's OAuth grant, refreshed by the engine ahead of expiry and once on a 401.
    */
-  | { kind: "bearer"; tokenField: string; extraHeaders?: Record<string, string>; oauth?: OAuthSpec }
+  | {
+      kind: "bearer";
+      tokenField: string;
+      extraHeaders?: Record<string, string>;
+      oauth?: OAuthSpec;
+      /**
+       * A provider that also takes a personal key: a connection whose credentials hold `keyField` sends it
+       * as `<header>: [prefix ]<key>` instead, with nothing to renew.
+       */
+      keyAlternative?: { header: string; keyField: string; prefix?: string };
+    }
   /** Key in a header with an optional scheme prefix (`Authorization: token <key>`). */
   | {
       kind: "header";
@@ -116,12 +131,20 @@ export type PagingSpec =
       pageSize: number;
       limitParam: string;
       nextParam: string;
-      /** Dotted path of the token, of a ready-made next URL (preferred when present) and of the total. */
-      nextPath: string;
+      /**
+       * Dotted path of the token, of a ready-made next URL (preferred when present) and of the total. A list
+       * of paths names alternatives (a provider whose envelope goes by two names): the first present wins.
+       */
+      nextPath: string | string[];
       nextLinkPath?: string;
-      totalPath?: string;
+      totalPath?: string | string[];
       /** Parameters that must not travel with the token (the provider rejects offset + next). */
       dropOnNext?: string[];
+      /**
+       * A page shorter than the size asked for (an empty one included) is the last, whatever token it
+       * carries: for a provider that hands out a token on every page.
+       */
+      lastOnShort?: boolean;
     }
   /** limit + offset. The last page is the one shorter than pageSize or past total. */
   | { style: "offset"; pageSize: number; limitParam: string; offsetParam: string; totalPath?: string }
@@ -211,6 +234,11 @@ export type RateLimitSpec = {
   contexts?: RateContextSpec[];
   /** What the provider counts requests by (default "connection": each connection keeps its own budget). */
   scope?: RateScope;
+  /**
+   * Reserves kept for webhook and delta calls (default 5% each, and one slot each while idle); a provider with
+   * a tiny budget may lend idle reserves whole (`keepIdleSlot: false`).
+   */
+  reserve?: { webhook: number; delta: number; keepIdleSlot?: boolean };
 };
 
 /**
@@ -237,6 +265,11 @@ export type RateContextSpec = {
 export type HeaderReader = { get(name: string): string | null };
 
 export type VerifyInput = {
+  /**
+   * The URL the delivery was posted to, for a provider that signs nothing and is told apart by a secret the
+   * subscription put in its callback URL.
+   */
+  url?: string;
   rawBody: Uint8Array;
   headers: HeaderReader;
   credentials: Credentials;
@@ -277,6 +310,12 @@ export type WebhookResolution = {
    * the record alone. When present it is used instead of `byIds`; `ids` still names the records.
    */
   records?: RecordFetch[];
+  /**
+   * The event is a hint to be checked, not a statement: a record named in `records` that answers 404 is
+   * staged as a delete (the provider no longer serves it), one that answers is staged as it is. So an
+   * unsigned payload can cause a fetch but never, by itself, a write.
+   */
+  goneIsDelete?: boolean;
 };
 
 /** One record's own URL: `path` is relative to the connection's base URL, so it can't leave its origin. */
@@ -309,6 +348,11 @@ export type WebhookSpec = {
    * ids). Absent: webhooks are registered some other way.
    */
   subscribe?(ctx: SubscriptionContext): Promise<Credentials>;
+  /**
+   * Also subscribe when a connection with static credentials (a personal key) is created through the admin
+   * API, not only after an OAuth grant: the connector's auth headers authenticate the hook's calls.
+   */
+  subscribeOnCreate?: boolean;
   /** Removes them when the connection is deleted: best effort, bounded, never thrown. */
   unsubscribe?(ctx: SubscriptionContext): Promise<void>;
 };
@@ -355,10 +399,25 @@ export interface EntityDef<T = unknown> {
    * texts and events): the child entity and the column of its core table that holds this record's id.
    */
   cascades?: { entity: string; column: string }[];
+  /**
+   * Every run lists the entity whole (the provider has no updated-since filter): each run's completion diffs
+   * core against what it saw, as an onboarding does.
+   */
+  completeScans?: boolean;
+  /**
+   * A record a complete scan did not see is deleted only once its own URL (`path`, `{id}` filled) answers
+   * 404: for a list whose positions shift under a paging scan, where a record can slip past unseen.
+   */
+  confirmAbsence?: { path: string };
   /** Path of the list endpoint, relative to the connection's base URL; `{name}` placeholders per ParentSpec. */
   listPath: string;
   /** Dotted path of the records array in a list response; "" when the response is a bare array. */
   collectionKey: string;
+  /**
+   * Where a record's own URL wraps the record (`{"lead": {...}}`); an answer without that key is taken as the
+   * record itself.
+   */
+  recordKey?: string;
   /** Record field holding the provider's id. */
   idField: string;
   incremental: IncrementalSpec;
@@ -393,7 +452,7 @@ export type RateLimitPolicy = {
     window?: string;
     reset?: string;
     /** Unit of the reset header (see RateHeaderNames.resetUnit); seconds when absent. */
-    resetUnit?: "seconds" | "ms-until-reset";
+    resetUnit?: "seconds" | "ms-until-reset" | "auto";
   };
   /** Name of the context requests matching no entry of `contexts` are counted in ("default" when absent). */
   defaultContext?: string;
@@ -403,6 +462,8 @@ export type RateLimitPolicy = {
   contextHeader?: string;
   /** Who the limit belongs to; absent means "connection". */
   scope?: RateScope;
+  /** The priorities' reserves, when not the engine's default (RateReserve in src/core/rate-budget.ts). */
+  reserve?: { webhook: number; delta: number; keepIdleSlot?: boolean };
 };
 
 export type Page = { records: unknown[]; nextUrl: string | null; total: number | null };

@@ -18,8 +18,14 @@ export type RateBudgetConfig = {
    * would remain; webhooks may use everything. A priority that took nothing for
    * RESERVE_IDLE_WINDOWS windows keeps one slot and lends the rest of its reserve.
    */
-  reserve: { webhook: number; delta: number };
+  reserve: RateReserve;
 };
+
+/**
+ * `keepIdleSlot: false` lends an idle reserve whole: for a budget so small (10 a minute) that a slot kept per
+ * idle reserve would cost a fifth of it, where a lone webhook may wait for the next free slot instead.
+ */
+export type RateReserve = { webhook: number; delta: number; keepIdleSlot?: boolean };
 
 export const DEFAULT_RESERVE = { webhook: 0.05, delta: 0.05 } as const;
 
@@ -53,9 +59,10 @@ export type RateHeaderNames = {
   reset?: string;
   /**
    * What the reset header counts: "seconds" (default: epoch seconds, or a small delta in seconds) or
-   * "ms-until-reset" (milliseconds left in the window, as some providers send it).
+   * "ms-until-reset" (milliseconds left in the window, as some providers send it), or "auto" for a provider
+   * whose unit is uncertain: epoch milliseconds, epoch seconds or seconds left, told apart by magnitude.
    */
-  resetUnit?: "seconds" | "ms-until-reset";
+  resetUnit?: "seconds" | "ms-until-reset" | "auto";
 };
 
 export type BudgetSnapshot = {
@@ -98,7 +105,7 @@ function reservedFor(
     if (cfg.reserve[p] <= 0) continue;
     const last = s.lastGrant?.[p];
     if (last !== undefined && now - last < RESERVE_IDLE_WINDOWS * windowMs) fraction += cfg.reserve[p];
-    else idleSlots++;
+    else if (cfg.reserve.keepIdleSlot !== false) idleSlots++;
   }
   // The epsilon keeps 0.1 * 250 = 25.000000000000004 from rounding up to 26.
   const tokens = Math.ceil(fraction * limit - 1e-9) + idleSlots;
@@ -172,13 +179,23 @@ export function observeRateHeaders(
   let expiresAt = now + windowMs;
   if (reset !== null) {
     // The header is specified as epoch seconds (small values can only be a delta) unless declared otherwise.
-    const resetMs =
-      names.resetUnit === "ms-until-reset" ? now + reset : reset > 1e9 ? reset * 1000 : now + reset * 1000;
+    const resetMs = resetAtMs(reset, names.resetUnit, now);
     expiresAt = Math.min(now + windowMs, Math.max(now + 1, resetMs));
   }
   const padAt = expiresAt - windowMs;
   const padded = [...grants, ...Array.from({ length: missing }, () => padAt)].sort((a, b) => a - b);
   return { ...next, grants: padded };
+}
+
+/**
+ * When the reset header says the window ends, in epoch ms. "auto" reads magnitudes: above 1e12 only epoch
+ * milliseconds fit (2001 onwards), above 1e9 epoch seconds, anything smaller a delta in seconds. The caller
+ * clamps the answer into the coming window, so a misread unit can only make the budget wait, never overrun.
+ */
+export function resetAtMs(reset: number, unit: RateHeaderNames["resetUnit"], now: number): number {
+  if (unit === "ms-until-reset") return now + reset;
+  if (unit === "auto" && reset > 1e12) return reset;
+  return reset > 1e9 ? reset * 1000 : now + reset * 1000;
 }
 
 /** A 429: nobody calls in this context until Retry-After (or a full window) has passed. */

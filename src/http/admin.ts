@@ -14,7 +14,7 @@ import {
 import { loadConnection } from "../accounts/connections";
 import { connectorFor, knownProviders } from "../connectors/registry";
 import { breakerSettingsSchema } from "../core/breaker-settings";
-import { parseKeyring } from "../core/crypto";
+import { parseKeyring, randomToken } from "../core/crypto";
 import { AppError } from "../core/errors";
 import { logger } from "../core/log";
 import { systemDb, withDb } from "../db/client";
@@ -99,6 +99,60 @@ function checkAccountConnectionBody(body: z.infer<typeof createConnectionBody>):
       "forbidden",
       "only the admin token can choose connection ids; omit id to get one",
     );
+  }
+}
+
+/**
+ * A new static-key connection of a provider that subscribes on creation gets its webhook subscriptions
+ * before it is stored, with what the hook returns kept among its credentials; a refusal stores nothing (the
+ * connection would otherwise take no webhooks unnoticed).
+ */
+async function subscribedCredentials(
+  env: Env,
+  requestUrl: string,
+  body: { id: string; provider: string; credentials: Record<string, string>; baseUrl?: string },
+): Promise<Record<string, string>> {
+  const connector = connectorFor(body.provider);
+  const hooks = connector.webhooks;
+  if (!hooks?.subscribe || !hooks.subscribeOnCreate) return body.credentials;
+  let headers: Record<string, string>;
+  try {
+    headers = connector.authHeaders(body.credentials);
+  } catch {
+    return body.credentials; // An OAuth connection in the making: the grant's callback subscribes.
+  }
+  const base = (env.OAUTH_REDIRECT_BASE_URL || new URL(requestUrl).origin).replace(/\/$/, "");
+  try {
+    const added = await hooks.subscribe(
+      subscriptionContext({
+        fetch: (input, init) => fetch(input, init),
+        baseUrl: body.baseUrl ?? connector.defaultBaseUrl,
+        accessToken: "",
+        headers,
+        credentials: body.credentials,
+        webhookUrl: `${base}/webhooks/${encodeURIComponent(body.provider)}/${encodeURIComponent(body.id)}`,
+      }),
+    );
+    return { ...body.credentials, ...added };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.slice(0, 200) : "error";
+    throw new AppError(
+      503,
+      "subscription_failed",
+      `the provider refused the webhook subscription: ${reason}`,
+    );
+  }
+}
+
+/** A connection's static auth headers; none when its credentials hold no static key. */
+function staticHeaders(
+  connector: ReturnType<typeof connectorFor>,
+  credentials: Record<string, string>,
+): Record<string, string> {
+  try {
+    return connector.authHeaders(credentials);
+  } catch {
+    return {};
   }
 }
 
@@ -301,8 +355,10 @@ export const admin = new Hono<{ Bindings: Env }>()
     const body = await jsonBody(c, createConnectionBody);
     if (callerOf(c)?.kind !== "admin") checkAccountConnectionBody(body);
     const keyring = await parseKeyring(c.env.CREDENTIALS_KEY);
+    const id = body.id ?? `con_${randomToken(9)}`;
+    const credentials = await subscribedCredentials(c.env, c.req.url, { ...body, id });
     const view = await withDb(c.env, (db) =>
-      createConnection(db, keyring, { ...body, accountId: c.req.param("accountId") }),
+      createConnection(db, keyring, { ...body, id, credentials, accountId: c.req.param("accountId") }),
     );
     forgetMissingTarget(c.env, view.provider, view.id);
     return c.json(view, 201);
@@ -329,11 +385,14 @@ export const admin = new Hono<{ Bindings: Env }>()
       const connector = connectorFor(view.provider);
       const unsubscribed = await unsubscribeWebhooks(
         connector,
-        credentials.accessToken
+        credentials.accessToken || connector.webhooks?.subscribeOnCreate
           ? subscriptionContext({
               fetch: (input, init) => fetch(input, init),
               baseUrl: view.baseUrl ?? connector.defaultBaseUrl,
-              accessToken: credentials.accessToken,
+              accessToken: credentials.accessToken ?? "",
+              headers: credentials.accessToken
+                ? { ...connector.spec.auth.fixedHeaders }
+                : staticHeaders(connector, credentials),
               credentials,
               webhookUrl: "",
             })

@@ -138,6 +138,7 @@ async function verifiedTarget(
   const notFound = () => new AppError(404, "connection_not_found", `connection "${connectionId}" not found`);
   const verify = (target: ResolvedTarget) =>
     scheme.verify({
+      url: c.req.url,
       rawBody,
       headers: c.req.raw.headers,
       credentials: target.credentials,

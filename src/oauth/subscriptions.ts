@@ -16,6 +16,8 @@ export function subscriptionContext(args: {
   accessToken: string;
   credentials: Credentials;
   webhookUrl: string;
+  /** The connector's own auth headers (a static key), sent instead of the bearer token when given. */
+  headers?: Record<string, string>;
 }): SubscriptionContext {
   let calls = 0;
   const base = args.baseUrl.endsWith("/") ? args.baseUrl : `${args.baseUrl}/`;
@@ -33,6 +35,7 @@ export function subscriptionContext(args: {
           Authorization: `Bearer ${args.accessToken}`,
           Accept: "application/json",
           ...(init.body !== undefined ? { "Content-Type": "application/json" } : {}),
+          ...(args.headers ?? {}),
         },
         ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
         redirect: "manual",

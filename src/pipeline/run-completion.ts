@@ -20,6 +20,11 @@ export type CompletedRun = {
 export type CompletionOptions = {
   /** Largest share of the entity's live rows a run may delete without an operator; default 0.2. */
   maxDeleteShare?: number;
+  /**
+   * Checks the records a complete scan did not see with the provider, answering those it confirms gone; the
+   * others are not deleted. Absent: every unseen record is deleted.
+   */
+  confirmAbsent?: (sourceIds: string[]) => Promise<Set<string>>;
 };
 
 /**
@@ -68,8 +73,10 @@ async function completeInTenant(
 ): Promise<{ status: "applied" | "awaiting_confirmation"; deletes: number }> {
   const primary = deleteTargets(run.provider, run.entity, "0")[0]?.table;
   const staged = await stagedDeletes(db, run);
-  const scanned =
+  const unseen =
     (run.fullScan ?? run.mode === "onboarding") && primary ? await unseenRows(db, run, primary) : [];
+  const scanned =
+    opts.confirmAbsent && unseen.length > 0 ? await confirmed(unseen, opts.confirmAbsent) : unseen;
   const tombstones = mergeTombstones([...staged, ...scanned]);
   if (tombstones.length === 0) {
     await markStagedDeletesDone(db, run);
@@ -172,6 +179,14 @@ async function unseenRows(db: Db, run: CompletedRun, table: PgTable): Promise<To
       kind: "absence",
     }),
   );
+}
+
+async function confirmed(
+  unseen: Tombstone[],
+  check: (sourceIds: string[]) => Promise<Set<string>>,
+): Promise<Tombstone[]> {
+  const gone = await check(unseen.map((t) => t.sourceId));
+  return unseen.filter((t) => gone.has(t.sourceId));
 }
 
 async function liveRows(db: Db, run: CompletedRun, table: PgTable): Promise<number> {

@@ -1,5 +1,6 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { withAllAccounts, withTenant } from "../accounts/tenant";
+import { parseJsonExact } from "../core/exact-json";
 import { asWrapper, escapeReason, holdableText, MAX_STORABLE_DEPTH, storableText } from "../core/storable";
 import type { Db } from "../db/client";
 import { connections, webhookInbox } from "../db/schema";
@@ -174,12 +175,15 @@ export async function loadInboxRow(db: Db, accountId: string, inboxId: number): 
 /** The account's inbox rows with these ids, in no particular order; ids that don't exist are left out. */
 export async function loadInboxRows(db: Db, accountId: string, inboxIds: number[]): Promise<InboxRow[]> {
   if (inboxIds.length === 0) return [];
-  return withTenant(db, accountId, (tx) =>
+  // The payload as its text, parsed keeping integers beyond 2^53 exact: the ids an event names are fetched
+  // or deleted, and a rounded id names another record.
+  const rows = await withTenant(db, accountId, (tx) =>
     tx
-      .select()
+      .select({ ...getTableColumns(webhookInbox), payload: sql<string>`${webhookInbox.payload}::text` })
       .from(webhookInbox)
       .where(and(inArray(webhookInbox.id, inboxIds), eq(webhookInbox.accountId, accountId))),
   );
+  return rows.map((r) => ({ ...r, payload: parseJsonExact(r.payload) }));
 }
 
 /** One statement for the events one provider fetch settled together. */

@@ -1,6 +1,7 @@
 export * from "./alerts";
 export * from "./dotloop-core";
 export * from "./fub-core";
+export * from "./lofty-core";
 export * from "./pipeline";
 export * from "./skyslope-core";
 export * from "./sync";
