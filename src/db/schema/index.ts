@@ -1,6 +1,7 @@
 export * from "./alerts";
 export * from "./dotloop-core";
 export * from "./fub-core";
+export * from "./opentoclose-core";
 export * from "./pipeline";
 export * from "./sync";
 export * from "./tenancy";
