@@ -2,11 +2,12 @@ import { AppError } from "../core/errors";
 import { standardWebhookScheme } from "../webhooks/standard";
 import { dotloop } from "./dotloop";
 import { fub } from "./fub";
+import { opentoclose } from "./opentoclose";
 import type { Connector, WebhookScheme } from "./types";
 
 // The one place that lists providers by name.
 
-const connectors: Record<string, Connector> = { fub, dotloop };
+const connectors: Record<string, Connector> = { fub, dotloop, opentoclose };
 
 /**
  * Providers we take webhooks from before their connector exists: their own scheme where they have one, the
@@ -16,7 +17,6 @@ const webhookOnly: Record<string, WebhookScheme> = {
   lofty: standardWebhookScheme(),
   skyslope: standardWebhookScheme(),
   rezen: standardWebhookScheme(),
-  opentoclose: standardWebhookScheme(),
   simulator: standardWebhookScheme(),
 };
 

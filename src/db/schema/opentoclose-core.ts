@@ -129,4 +129,3 @@ export const opentocloseTeams = pgTable(
   { ...coreColumns(), name: text("name") },
   (t) => [primaryKey({ columns: [t.accountId, t.connectionId, t.sourceId] })],
 );
-
