@@ -327,9 +327,11 @@ async function prepareFanOut(
     accountId: deps.accountId,
     connectionId: deps.connection.id,
     parent: parentDef,
+    // A child versioned by content has no update time to say which parents changed, and its run completes
+    // as a complete scan (absences delete): a delta must list every parent's children, not the changed ones'.
     since: state.fanOut
       ? state.fanOut.since
-      : state.mode === "delta"
+      : state.mode === "delta" && entity.versioning !== "contentHash"
         ? (state.parentWatermark ?? null)
         : null,
     overlapMs: deps.overlapMs,
