@@ -7,7 +7,6 @@ import { freePort } from "../../tools/lib/postgres";
 import { type Stack, startStack } from "../../tools/lib/stack";
 import { type RunningSimulator, startSimulator } from "../../tools/simulator-opentoclose/main";
 import { query, waitDrained } from "./dotloop-support";
-import { waitSettled } from "./fub-support";
 import { CLEAN, compareOtc, OTC_ENTITIES, rowVersions, written } from "./opentoclose-support";
 
 // Open To Close end to end over real HTTP: wrangler dev and the Open To Close simulator at its published limit
@@ -27,28 +26,40 @@ let admin: AdminClient;
 let persistTo: string;
 const workerLog: string[] = [];
 
-/** Starts a complete scan (delta: every run of a content-versioned entity is one) and waits for its end. */
-async function scan(mode: "onboarding" | "delta", what: string) {
-  const since = new Date().toISOString();
+type EntityState = { entity: string; status: string; runId: string | null };
+
+async function entityStates(accountId: string): Promise<EntityState[]> {
+  const s = await admin.status<{ connections: { entities: EntityState[] }[] }>(accountId);
+  return s.connections.flatMap((c) => c.entities);
+}
+
+/**
+ * Starts a complete scan (delta: every run of a content-versioned entity is one) of both accounts and waits until
+ * each entity's new run has finished and everything it staged is transformed. Returns the new runs' ids.
+ */
+async function scan(mode: "onboarding" | "delta", what: string): Promise<string[]> {
+  const before = new Set<string>();
+  for (const a of ACCOUNTS) for (const e of await entityStates(a.id)) if (e.runId) before.add(e.runId);
   for (const a of ACCOUNTS) await admin.sync(a.id, { mode });
+  const runs: string[] = [];
   for (const a of ACCOUNTS) {
-    await waitFor(
-      `${what}: runs of ${a.id} finished`,
+    const done = await waitFor(
+      `${what}: new runs of ${a.id} finished`,
       async () => {
-        const rows = await query<{ entity: string }>(
-          stack.databaseUrl,
-          `select entity from sync_runs where account_id = $1 and mode = $2 and started_at >= $3::timestamptz
-             and finished_at is not null`,
-          [a.id, mode, since],
-        );
-        return OTC_ENTITIES.every((e) => rows.some((r) => r.entity === e));
+        const states = await entityStates(a.id);
+        const failed = states.find((e) => e.status === "ERROR");
+        if (failed) throw new Error(`${what}: ${JSON.stringify(failed)}`);
+        const fresh = OTC_ENTITIES.map((e) => states.find((x) => x.entity === e));
+        return fresh.every((e) => e?.runId && !before.has(e.runId) && e.status === "COMPLETED")
+          ? fresh
+          : null;
       },
       { timeoutMs: 300_000, intervalMs: 1000 },
     );
-    await waitSettled(admin, stack.databaseUrl, a.id, OTC_ENTITIES, what, 120_000);
+    for (const e of done) if (e?.runId) runs.push(e.runId);
     await waitDrained(stack.databaseUrl, a.id);
   }
-  return since;
+  return runs;
 }
 
 async function expectExact(what: string) {
@@ -58,14 +69,13 @@ async function expectExact(what: string) {
   }
 }
 
-/** written / unchanged counters of the runs started since `since`, per account. */
-async function runCounters(since: string) {
+/** written / unchanged counters the transforms added to these runs, per account. */
+async function runCounters(runIds: string[]) {
   return query<{ account_id: string; written: number; unchanged: number; runs: number }>(
     stack.databaseUrl,
     `select account_id, sum(written)::int as written, sum(unchanged)::int as unchanged, count(*)::int as runs
-     from sync_runs where started_at >= $1::timestamptz and provider = 'opentoclose' group by account_id
-     order by account_id`,
-    [since],
+     from sync_runs where run_id = any($1::text[]) group by account_id order by account_id`,
+    [runIds],
   );
 }
 
@@ -174,9 +184,9 @@ describe("Open To Close end to end: two field sets, complete scans, changes by c
         ACCOUNTS.map(async (a) => [a.id, await rowVersions(stack.databaseUrl, a.id)] as const),
       ),
     );
-    const since = await scan("delta", "unchanged scan");
+    const runIds = await scan("delta", "unchanged scan");
     await expectExact("after the unchanged scan");
-    const counters = await runCounters(since);
+    const counters = await runCounters(runIds);
     for (const a of ACCOUNTS) {
       const after = await rowVersions(stack.databaseUrl, a.id);
       const rewritten = written(before.get(a.id) ?? new Map(), after);
@@ -185,6 +195,7 @@ describe("Open To Close end to end: two field sets, complete scans, changes by c
         `unchanged scan ${a.id}: ${after.size} core and unified rows, ${rewritten.length} written (xmin); runs ${c?.runs}, written ${c?.written}, unchanged ${c?.unchanged}`,
       );
       expect(rewritten).toEqual([]);
+      expect(c?.runs).toBe(OTC_ENTITIES.length);
       expect(c?.written).toBe(0);
       expect(c?.unchanged).toBeGreaterThan(0);
     }
