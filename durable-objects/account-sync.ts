@@ -47,6 +47,7 @@ import {
   putSyncState,
   removeMirror,
   type SyncState,
+  scanEstimate,
 } from "./sync-state";
 import {
   clearTimer,
@@ -187,7 +188,7 @@ export class AccountSync extends DurableObject<Env> {
         lastFinishedAt: current?.lastFinishedAt ?? null,
         recordsSynced: current?.recordsSynced ?? 0,
         runRecords: 0,
-        runTotal: null,
+        runTotal: scanEstimate(current, connectorFor(req.provider).entities[entity]),
         errorMessage: null,
         fanOut: null,
         parentWatermark: current?.parentWatermark ?? null,
