@@ -113,8 +113,19 @@ export type PagingSpec =
       /** Parameters that must not travel with the token (the provider rejects offset + next). */
       dropOnNext?: string[];
     }
-  /** limit + offset. The last page is the one shorter than pageSize or past total. */
-  | { style: "offset"; pageSize: number; limitParam: string; offsetParam: string; totalPath?: string }
+  /**
+   * limit + offset. The last page is the one shorter than pageSize or past total. `overlap`: each next page
+   * starts that many records before the end of the previous one, so up to that many records removed ahead of
+   * the position while a list is read (which shifts the rest towards the start) are not skipped.
+   */
+  | {
+      style: "offset";
+      pageSize: number;
+      limitParam: string;
+      offsetParam: string;
+      totalPath?: string;
+      overlap?: number;
+    }
   /** Page number + page size, numbered from 1 or from 0 (`batch_number`, `pageNumber`). */
   | {
       style: "page-number";

@@ -242,6 +242,40 @@ describe("Open To Close end to end: two field sets, complete scans, changes by c
     expect(keys).toEqual({ min: 496, max: 496 });
   });
 
+  it("another client spending the same token's budget: 429s are waited out and the scan stays exact", {
+    timeout: 420_000,
+  }, async () => {
+    const [a] = ACCOUNTS;
+    otc.sim.mutate(a.sim, { creates: 1, edits: 1 });
+    // A second client of the same token (a Zapier zap, a script) calls every two seconds throughout the scan.
+    let stop = false;
+    let neighbour = 0;
+    const noisy = (async () => {
+      while (!stop) {
+        await fetch(`${otc.url}/v1/teams?api_token=${a.token}`).then((r) => r.body?.cancel());
+        neighbour++;
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    })();
+    const before = otc.sim.stats.get(a.sim)?.rateLimited ?? 0;
+    try {
+      await scan("delta", "scan beside a noisy neighbour");
+    } finally {
+      stop = true;
+      await noisy;
+    }
+    await expectExact("after the scan beside a noisy neighbour");
+    const states = await admin.status<{ connections: { entities: { runRateLimited?: number }[] }[] }>(a.id);
+    const ours = states.connections
+      .flatMap((c) => c.entities)
+      .reduce((n, e) => n + (e.runRateLimited ?? 0), 0);
+    const refused = (otc.sim.stats.get(a.sim)?.rateLimited ?? 0) - before;
+    console.log(
+      `noisy neighbour: ${neighbour} calls of its own; 429s ${refused} in all, ${ours} of them to our runs`,
+    );
+    expect(ours).toBeGreaterThan(0);
+  });
+
   it("the API token is in no table, no run log line, no failed record and no worker log line", async () => {
     const tables = await query<{ table_name: string }>(
       stack.databaseUrl,

@@ -16,6 +16,9 @@ export const OPENTOCLOSE_TOKEN_FIELD = "apiToken";
  */
 export const OPENTOCLOSE_PAGE_SIZE = 50;
 
+/** Records each page re-reads from the end of the previous one (paging `overlap`). */
+export const OPENTOCLOSE_PAGE_OVERLAP = 5;
+
 /**
  * Open To Close, declared. No update times and no incremental filter anywhere: every entity is versioned by
  * content and every run is a complete scan (records.ts). Properties first, so their children list over them.
@@ -27,7 +30,15 @@ export const opentoclose = defineConnector({
   defaultBaseUrl: OPENTOCLOSE_BASE_URL,
   // A header answers 403: the token goes in the query, added by the engine at the last moment.
   auth: { kind: "query", param: "api_token", keyField: OPENTOCLOSE_TOKEN_FIELD },
-  paging: { style: "offset", pageSize: OPENTOCLOSE_PAGE_SIZE, limitParam: "limit", offsetParam: "offset" },
+  // Offsets shift when a property is removed during a scan (nothing orders by a stable key we can filter on):
+  // each page re-reads the previous page's last few, so a removal ahead of the position skips no live record.
+  paging: {
+    style: "offset",
+    pageSize: OPENTOCLOSE_PAGE_SIZE,
+    limitParam: "limit",
+    offsetParam: "offset",
+    overlap: OPENTOCLOSE_PAGE_OVERLAP,
+  },
   // "About one request per second (429 on exceed)", no rate headers known; each token is its own budget.
   rateLimit: {
     limit: 1,
