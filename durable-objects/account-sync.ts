@@ -58,6 +58,7 @@ import {
   removeMirror,
   runWasCompleteScan,
   type SyncState,
+  scanEstimate,
 } from "./sync-state";
 import {
   clearTimer,
@@ -198,7 +199,7 @@ export class AccountSync extends DurableObject<Env> {
         lastFinishedAt: current?.lastFinishedAt ?? null,
         recordsSynced: current?.recordsSynced ?? 0,
         runRecords: 0,
-        runTotal: null,
+        runTotal: scanEstimate(current, connectorFor(req.provider).entities[entity]),
         errorMessage: null,
         fanOut: null,
         parentWatermark: current?.parentWatermark ?? null,

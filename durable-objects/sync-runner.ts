@@ -331,9 +331,12 @@ async function prepareFanOut(
     accountId: deps.accountId,
     connectionId: deps.connection.id,
     parent: parentDef,
+    // A child versioned by content has no update time to say whose children changed: a delta lists every
+    // parent's children (and completes as a complete scan), unless the connector says a parent's own change
+    // covers its children's (ParentSpec.deltaParents), when it lists the changed parents' only.
     since: state.fanOut
       ? state.fanOut.since
-      : state.mode === "delta"
+      : state.mode === "delta" && (entity.versioning !== "contentHash" || spec.deltaParents === "changed")
         ? (state.parentWatermark ?? null)
         : null,
     overlapMs: deps.overlapMs,

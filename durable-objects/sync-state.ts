@@ -138,6 +138,22 @@ function fromRow(r: Row): SyncState {
   };
 }
 
+/**
+ * What a new run of an entity versioned by content is expected to list: every such run is a complete scan and
+ * the provider gives no total, so the previous complete scan's count is the best estimate of this one's. It
+ * stands in for the run's total until a page names one, so the status shows progress and an ETA from the first
+ * page. Null for other entities, for children listed per parent (their ETA comes from parents done), and when
+ * no complete run came before.
+ */
+export function scanEstimate(
+  previous: SyncState | null | undefined,
+  entity: EntityDef | undefined,
+): number | null {
+  if (entity?.versioning !== "contentHash" || entity.parent) return null;
+  if (previous?.status !== "COMPLETED" || previous.runRecords <= 0) return null;
+  return previous.runRecords;
+}
+
 export function getSyncState(sql: SqlStorage, connectionId: string, entity: string): SyncState | null {
   const row = sql
     .exec<Row>("select * from sync_state where connection_id = ? and entity = ?", connectionId, entity)

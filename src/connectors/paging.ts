@@ -236,7 +236,10 @@ export function parsePage(paging: PagingSpec, body: unknown, entity: EntityDef, 
       const reached = offset + records.length;
       const more = records.length > 0 && records.length >= limit && (total === null || reached < total);
       if (!more) return { records, nextUrl: null, total };
-      url.searchParams.set(paging.offsetParam, String(reached));
+      // Re-reading the tail of this page costs nothing in versions (unchanged records write nothing); always
+      // at least one record forward, so a large overlap can never loop.
+      const back = Math.min(Math.max(0, paging.overlap ?? 0), records.length - 1);
+      url.searchParams.set(paging.offsetParam, String(reached - back));
       return { records, nextUrl: url.toString(), total };
     }
     case "page-number": {

@@ -3,12 +3,13 @@ import { standardWebhookScheme } from "../webhooks/standard";
 import { dotloop } from "./dotloop";
 import { fub } from "./fub";
 import { lofty } from "./lofty";
+import { opentoclose } from "./opentoclose";
 import { skyslope } from "./skyslope";
 import type { Connector, WebhookScheme } from "./types";
 
 // The one place that lists providers by name.
 
-const connectors: Record<string, Connector> = { fub, dotloop, skyslope, lofty };
+const connectors: Record<string, Connector> = { fub, dotloop, skyslope, lofty, opentoclose };
 
 /**
  * Providers we take webhooks from before their connector exists: their own scheme where they have one, the
@@ -16,7 +17,6 @@ const connectors: Record<string, Connector> = { fub, dotloop, skyslope, lofty };
  */
 const webhookOnly: Record<string, WebhookScheme> = {
   rezen: standardWebhookScheme(),
-  opentoclose: standardWebhookScheme(),
   simulator: standardWebhookScheme(),
 };
 

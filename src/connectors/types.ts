@@ -146,8 +146,19 @@ export type PagingSpec =
        */
       lastOnShort?: boolean;
     }
-  /** limit + offset. The last page is the one shorter than pageSize or past total. */
-  | { style: "offset"; pageSize: number; limitParam: string; offsetParam: string; totalPath?: string }
+  /**
+   * limit + offset. The last page is the one shorter than pageSize or past total. `overlap`: each next page
+   * starts that many records before the end of the previous one, so up to that many records removed ahead of
+   * the position while a list is read (which shifts the rest towards the start) are not skipped.
+   */
+  | {
+      style: "offset";
+      pageSize: number;
+      limitParam: string;
+      offsetParam: string;
+      totalPath?: string;
+      overlap?: number;
+    }
   /** Page number + page size, numbered from 1 or from 0 (`batch_number`, `pageNumber`). */
   | {
       style: "page-number";
@@ -214,6 +225,13 @@ export type ParentSpec = {
    * text): the provider answers children for some kinds of parent only.
    */
   where?: Record<string, string>;
+  /**
+   * Which parents a delta lists the children of when the child is versioned by content. "all" (the default):
+   * every parent's, since nothing says whose children changed. "changed": only parents written since the last
+   * run, for a provider whose parent changes whenever its children do (a loop's `updated` moves with its
+   * participants and task counts); the run is then not a complete scan, and its absences delete nothing.
+   */
+  deltaParents?: "all" | "changed";
 };
 
 export type RateLimitSpec = {

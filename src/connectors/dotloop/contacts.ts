@@ -74,6 +74,8 @@ export const participants = dotloopEntity({
     pathParam: "loopId",
     ancestors: { profileId: "profile_id" },
     stamp: { loopId: "loopId", profileId: "profileId" },
+    // A participant change moves its loop's `updated` (no other event says so): changed loops are enough.
+    deltaParents: "changed",
   },
   versioning: "contentHash",
   schema: dotloopParticipantSchema,

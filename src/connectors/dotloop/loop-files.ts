@@ -92,6 +92,7 @@ export const taskLists = dotloopEntity({
     pathParam: "loopId",
     ancestors: { profileId: "profile_id", loopUpdated: "source_updated_at" },
     stamp: { loopId: "loopId", profileId: "profileId", loopUpdated: "loopUpdated" },
+    deltaParents: "changed",
   },
   schema: dotloopTaskListSchema,
   coreTable: dotloopLoopTaskLists,
@@ -122,6 +123,8 @@ export const tasks = dotloopEntity({
     pathParam: "taskListId",
     ancestors: { profileId: "profile_id", loopId: "loop_id" },
     stamp: { taskListId: "taskListId", loopId: "loopId", profileId: "profileId" },
+    // A task list is rewritten whenever its loop changes (the stamped loopUpdated): its rewrite marks it.
+    deltaParents: "changed",
   },
   schema: dotloopTaskSchema,
   coreTable: dotloopLoopTasks,

@@ -2,6 +2,7 @@ export * from "./alerts";
 export * from "./dotloop-core";
 export * from "./fub-core";
 export * from "./lofty-core";
+export * from "./opentoclose-core";
 export * from "./pipeline";
 export * from "./skyslope-core";
 export * from "./sync";

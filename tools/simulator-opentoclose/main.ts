@@ -1,0 +1,72 @@
+// Serves the Open To Close simulator on Node (tsx):
+//   tsx tools/simulator-opentoclose/main.ts --port 8790 [--account name:token[:properties[:fields]]]...
+// Default: one account `demo` with token `otc-demo-token`, 10 properties, 134 fields.
+// Also exports startSimulator() for Node tests and tools.
+
+import { type AccountConfig, createSimulator, type Simulator, type SimulatorOptions } from "./app";
+
+export interface RunningSimulator {
+  url: string;
+  port: number;
+  sim: Simulator;
+  close(): Promise<void>;
+}
+
+/** Start on Node. port 0 picks a free port (reported in `url`). */
+export async function startSimulator(
+  port: number,
+  opts: SimulatorOptions & { host?: string } = {},
+): Promise<RunningSimulator> {
+  const host = opts.host ?? "127.0.0.1";
+  const sim = createSimulator(opts);
+  const { serve } = await import("@hono/node-server");
+  const actual = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve, reject) => {
+    const server = serve({ fetch: (r: Request) => sim.app.fetch(r), port, hostname: host }, (info) =>
+      resolve({ server, port: info.port }),
+    );
+    server.once("error", reject);
+  });
+  return {
+    url: `http://${host}:${actual.port}`,
+    port: actual.port,
+    sim,
+    async close() {
+      await sim.close();
+      const s = actual.server as unknown as { closeAllConnections?: () => void; close(cb: () => void): void };
+      s.closeAllConnections?.();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    },
+  };
+}
+
+export function parseArgs(args: string[]): {
+  port: number;
+  accounts: Record<string, AccountConfig & { token: string }>;
+} {
+  let port = Number(process.env.OPENTOCLOSE_SIM_PORT ?? 8790);
+  const accounts: Record<string, AccountConfig & { token: string }> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    const value = () => (a.includes("=") ? a.slice(a.indexOf("=") + 1) : (args[++i] ?? ""));
+    if (a === "--port" || a.startsWith("--port=")) port = Number(value());
+    else if (a === "--account" || a.startsWith("--account=")) {
+      const [name, token, properties, fields] = value().split(":");
+      if (name && token)
+        accounts[name] = {
+          token,
+          ...(properties ? { properties: Number(properties) } : {}),
+          ...(fields ? { fields: Number(fields) } : {}),
+        };
+    }
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port ${port}`);
+  if (Object.keys(accounts).length === 0) accounts.demo = { token: "otc-demo-token" };
+  return { port, accounts };
+}
+
+const self = decodeURIComponent(new URL(import.meta.url).pathname);
+if (process.argv[1] && self.replace(/\.ts$/, "") === process.argv[1].replace(/\.ts$/, "")) {
+  const { port, accounts } = parseArgs(process.argv.slice(2));
+  const running = await startSimulator(port, { accounts });
+  console.log(`opentoclose simulator listening on ${running.url}`);
+}
