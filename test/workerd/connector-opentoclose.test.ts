@@ -8,6 +8,7 @@ import { otcPropertySchema, properties, typedProperty } from "../../src/connecto
 import { NOT_A_LISTING_AT } from "../../src/connectors/opentoclose/unified";
 import { connectorFor, webhookOnlySchemes } from "../../src/connectors/registry";
 import { listings, transactions } from "../../src/db/schema/unified";
+import { scanIntervalMinutes } from "../../src/sync/scan-cadence";
 
 const source = { accountId: "acc_otc", connectionId: "conn_otc" };
 const TOKEN = "otc-secret-token-123";
@@ -36,6 +37,15 @@ describe("Open To Close connector", () => {
     expect(Object.keys(webhookOnlySchemes())).not.toContain("opentoclose");
     expect(opentoclose.webhooks).toBeNull();
     for (const e of Object.values(opentoclose.entities)) expect(e.versioning).toBe("contentHash");
+  });
+
+  it("scans on a cadence the one-a-second budget allows: every entity lists whole on every run", () => {
+    for (const [name, e] of Object.entries(opentoclose.entities)) expect(e.completeScans, name).toBe(true);
+    // A round of scans of 1,000 properties: 20 pages of properties, then contacts, notes and tasks per property.
+    const requests = 20 + 3 * 1_000;
+    expect(scanIntervalMinutes({ requests, limit: 1, windowMs: 1_000 })).toBe(Math.ceil(requests / 30));
+    // A small account is scanned at the scheduler's default interval.
+    expect(scanIntervalMinutes({ requests: 41, limit: 1, windowMs: 1_000 })).toBe(15);
   });
 
   it("adds the token only when a call is made: never in the first-page or next-page URL, never in headers", () => {

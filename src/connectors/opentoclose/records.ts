@@ -64,6 +64,9 @@ export function otcEntity<T extends object>(def: {
   return {
     name: def.name,
     versioning: "contentHash",
+    // Nothing can be asked for "changed since": every run lists everything, so the connection's cadence
+    // follows what one round of scans costs against the one-a-second budget (the engine's scan cadence).
+    completeScans: true,
     listPath: def.listPath,
     ...(def.parent ? { parent: def.parent } : {}),
     collectionKey: "",
