@@ -182,6 +182,31 @@ describe("Lofty end to end: key connection, onboarding, batched webhooks, scans 
     expect(cadence[0]?.m).toBe(15);
   });
 
+  it("tasks, which no subscribed list announces: a new, a finished and a removed one are caught by the next scan", {
+    timeout: 120_000,
+  }, async () => {
+    const [first, second] = lf.sim.store.tasks.filter(
+      (t) => lf.sim.store.leads.get(String(t.leadId))?.trashed === false,
+    );
+    if (!first || !second) throw new Error("the simulator has fewer than two live tasks");
+    const added = lf.sim.addTask(String(lf.sim.store.liveLeads()[0]?.leadId));
+    lf.sim.finishTask(first.id);
+    lf.sim.removeTask(second.id);
+    await admin.sync(accountId, { connectionId, entity: "tasks", mode: "delta" });
+    await waitSettled(admin, stack.databaseUrl, accountId, ["tasks"], "tasks scan", 60_000);
+    await expectExact("after the tasks scan");
+    const rows = await query<{ id: string; finished: boolean | null; deleted: boolean }>(
+      stack.databaseUrl,
+      `select source_id::text as id, finished, deleted_at is not null as deleted from lofty_tasks
+       where account_id = $1 and source_id::text = any($2::text[])`,
+      [accountId, [String(added.id), String(first.id), String(second.id)]],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(String(added.id))).toMatchObject({ deleted: false, finished: false });
+    expect(byId.get(String(first.id))).toMatchObject({ deleted: false, finished: true });
+    expect(byId.get(String(second.id))).toMatchObject({ deleted: true });
+  });
+
   it("a forged delivery is refused without the secret, and with it can only cause a fetch", {
     timeout: 120_000,
   }, async () => {

@@ -3,7 +3,15 @@ import type { RunningSimulator } from "../../tools/simulator-lofty/main";
 import { query } from "./dotloop-support";
 import { jsonEqual } from "./fub-support";
 
-export const LOFTY_ENTITIES = ["members", "leads", "transactions", "notes", "calls", "activities"] as const;
+export const LOFTY_ENTITIES = [
+  "members",
+  "leads",
+  "transactions",
+  "tasks",
+  "notes",
+  "calls",
+  "activities",
+] as const;
 
 export type LoftyTruth = {
   leads: {
@@ -19,6 +27,7 @@ export type LoftyTruth = {
   trashedLeadIds: string[];
   members: { id: string; email: string }[];
   transactions: { id: string; leadId: string; status: string; price: number }[];
+  tasks: { id: string; leadId: string; title: string; finished: boolean }[];
   notes: { id: string; leadId: string; content: string }[];
   calls: { id: string; leadId: string; duration: number }[];
   activities: { id: string; leadId: string; type: string }[];
@@ -53,6 +62,7 @@ export const LOFTY_CLEAN = [
   "lofty_leads",
   "lofty_members",
   "lofty_transactions",
+  "lofty_tasks",
   "lofty_notes",
   "lofty_calls",
   "lofty_activities",
@@ -131,6 +141,17 @@ export async function compareLofty(
         lead: r.lead,
         status: r.status,
         price: Number(r.price),
+      })),
+    ),
+  );
+  out.push(
+    diff(
+      "lofty_tasks",
+      new Map(truth.tasks.map((t) => [t.id, { lead: t.leadId, title: t.title, finished: t.finished }])),
+      byId(await live("lofty_tasks", "lead_id::text as lead, title, finished"), (r) => ({
+        lead: r.lead,
+        title: r.title,
+        finished: r.finished,
       })),
     ),
   );

@@ -71,9 +71,9 @@ describe("Lofty connector", () => {
     expect((await crawl(get, "leads")).pages).toBe(4);
   });
 
-  it("validates members, transactions, notes, calls and activities of the simulator", async () => {
+  it("validates members, transactions, tasks, notes, calls and activities of the simulator", async () => {
     const { s, get } = sim();
-    for (const name of ["members", "transactions"]) {
+    for (const name of ["members", "transactions", "tasks"]) {
       const { records } = await crawl(get, name);
       expect(records.length).toBeGreaterThan(0);
       for (const r of records) expect(entity(name).schema.safeParse(r).success, name).toBe(true);

@@ -13,6 +13,7 @@ import {
   noteWire,
   Store,
   seconds,
+  taskWire,
   transactionWire,
 } from "./data";
 import { int as intMark, json, stringify } from "./json";
@@ -316,6 +317,15 @@ export function createSimulator(opts: SimulatorOptions = {}) {
     });
   });
 
+  app.get("/v2.0/tasks", (c) => {
+    const live = store.tasks
+      .filter((t) => liveLead(String(t.leadId)))
+      .sort((a, b) => b.createMs - a.createMs);
+    const p = page(live, (t) => String(t.id), c.req.query("limit"), c.req.query("scrollId"));
+    if (!p) return badParam();
+    return json({ metadata: { ...p.meta, collection: "tasks" }, tasks: p.items.map(taskWire) });
+  });
+
   // ---- webhooks ------------------------------------------------------------------------------------------
   app.post("/v1.0/webhook", async (c) => {
     const body = (await c.req.json().catch(() => null)) as {
@@ -472,6 +482,9 @@ export function createSimulator(opts: SimulatorOptions = {}) {
       transactions: store.transactions
         .filter((t) => liveIds.has(t.leadId))
         .map((t) => ({ id: s(t.id), leadId: s(t.leadId), status: t.status, price: t.price })),
+      tasks: store.tasks
+        .filter((t) => liveIds.has(t.leadId))
+        .map((t) => ({ id: s(t.id), leadId: s(t.leadId), title: t.title, finished: t.finished })),
       notes: store.notes
         .filter((n) => liveIds.has(n.leadId))
         .map((n) => ({ id: s(n.id), leadId: s(n.leadId), content: n.content })),
@@ -501,6 +514,21 @@ export function createSimulator(opts: SimulatorOptions = {}) {
       trashLead(l, reason);
     },
     addNote,
+    /** A new task on a live lead, or one finished or removed: Lofty sends nothing we subscribe to for them. */
+    addTask: (leadId: string) => {
+      const l = liveLead(leadId);
+      if (!l) throw new Error(`no live lead ${leadId}`);
+      return store.addTask(l, seconds(now()));
+    },
+    finishTask: (id: number) => {
+      const t = store.tasks.find((x) => x.id === id);
+      if (!t) throw new Error(`no task ${id}`);
+      t.finished = true;
+      t.updateMs = Math.max(seconds(now()), t.updateMs + 1000);
+    },
+    removeTask: (id: number) => {
+      store.tasks = store.tasks.filter((x) => x.id !== id);
+    },
     flushWebhooks,
     truth,
     setBaseUrl(_url: string) {},

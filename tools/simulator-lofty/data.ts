@@ -103,6 +103,19 @@ export const plain = (ms: number) => new Date(ms).toISOString().slice(0, 19).rep
 /** Whole seconds: every format Lofty writes has second precision. */
 export const seconds = (ms: number) => Math.floor(ms / 1000) * 1000;
 
+/** A v2 task: Lofty publishes the endpoint, not the shape; ours has what a task list shows, epoch-ms times. */
+export type Task = {
+  id: number;
+  leadId: bigint;
+  assignedUserId: bigint;
+  title: string;
+  type: string;
+  dueMs: number;
+  finished: boolean;
+  createMs: number;
+  updateMs: number;
+};
+
 export type Counts = { leads: number; members: number; notesPerLead: number; transactions: number };
 export const DEFAULT_COUNTS: Counts = { leads: 60, members: 30, notesPerLead: 1, transactions: 8 };
 
@@ -113,6 +126,7 @@ export class Store {
   calls: Call[] = [];
   activities: Activity[] = [];
   transactions: Transaction[] = [];
+  tasks: Task[] = [];
   private nextLeadId: bigint;
   private nextSmall = 700_000_000_000_001;
   readonly random: () => number;
@@ -157,6 +171,26 @@ export class Store {
         updateMs: createMs,
       });
     }
+    // After everything drawn from the seed, and from no draw of their own: a seed still names the same leads.
+    leadList.forEach((lead, i) => {
+      if (i % 4 === 0) this.addTask(lead, lead.createMs + 240_000);
+    });
+  }
+
+  addTask(lead: Lead, at: number): Task {
+    const task = {
+      id: this.small(),
+      leadId: lead.leadId,
+      assignedUserId: lead.assignedUserId,
+      title: `Call ${lead.firstName} back`,
+      type: "Call",
+      dueMs: seconds(at) + 2 * 86_400_000,
+      finished: false,
+      createMs: seconds(at),
+      updateMs: seconds(at),
+    };
+    this.tasks.push(task);
+    return task;
   }
 
   pick<T>(list: T[]): T {
@@ -359,6 +393,19 @@ export const transactionWire = (t: Transaction) => ({
   transactionType: t.transactionType,
   price: t.price,
   closeTime: t.closeMs,
+  createTime: t.createMs,
+  updateTime: t.updateMs,
+});
+
+/** A v2 task: epoch-millisecond times, `-1` for no due time. */
+export const taskWire = (t: Task) => ({
+  id: t.id,
+  leadId: int(t.leadId),
+  assignedUserId: int(t.assignedUserId),
+  title: t.title,
+  type: t.type,
+  dueTime: t.dueMs,
+  finished: t.finished,
   createTime: t.createMs,
   updateTime: t.updateMs,
 });

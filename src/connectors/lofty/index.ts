@@ -4,6 +4,7 @@ import { activities, calls, notes } from "./lead-history";
 import { leads } from "./leads";
 import { members } from "./members";
 import { subscribeLofty, unsubscribeLofty } from "./subscriptions";
+import { tasks } from "./tasks";
 import { transactions } from "./transactions";
 import { LOFTY_CREDENTIALS, LOFTY_WEBHOOK_EVENTS, loftyWebhookScheme, resolveLoftyWebhook } from "./webhooks";
 
@@ -72,5 +73,5 @@ export const lofty = defineConnector({
   },
   // No by-id list: a webhook's records are fetched one by one at their own URLs.
   byIds: null,
-  entities: { members, leads, transactions, notes, calls, activities } as Record<string, EntityDef>,
+  entities: { members, leads, transactions, tasks, notes, calls, activities } as Record<string, EntityDef>,
 });

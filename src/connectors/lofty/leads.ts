@@ -60,12 +60,13 @@ export const leads = loftyEntity({
   created: (l) => l.createTime,
   updated: (l) => l.lastUpdateTime,
   confirmAbsence: { path: LEAD_PATH },
-  // A trashed lead takes its history and transactions out of every list, with no event of their own.
+  // A trashed lead takes its history, transactions and tasks out of every list, with no event of their own.
   cascades: [
     { entity: "notes", column: "lead_id" },
     { entity: "calls", column: "lead_id" },
     { entity: "activities", column: "lead_id" },
     { entity: "transactions", column: "lead_id" },
+    { entity: "tasks", column: "lead_id" },
   ],
   columns: (l) => ({
     first_name: l.firstName ?? null,

@@ -74,6 +74,27 @@ export const loftyTransactions = pgTable(
   ],
 );
 
+/**
+ * Tasks (v2): one list for the team. Their shape is not published beyond the endpoint; the columns are what a
+ * task list needs, and the whole record is in `raw`.
+ */
+export const loftyTasks = pgTable(
+  "lofty_tasks",
+  {
+    ...coreColumns("int64"),
+    leadId: ref("lead_id"),
+    assignedUserId: ref("assigned_user_id"),
+    title: text("title"),
+    taskType: text("task_type"),
+    dueAt: tz("due_at"),
+    finished: boolean("finished"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.connectionId, t.sourceId] }),
+    index("lofty_tasks_lead_idx").on(t.accountId, t.connectionId, t.leadId).where(live),
+  ],
+);
+
 /** Notes, calls and activities of a lead: listed per lead, each kind numbered by Lofty on its own. */
 const leadChild = (
   name: string,
