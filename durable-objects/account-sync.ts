@@ -39,7 +39,7 @@ import { breakerStore } from "./breaker-store";
 import { type BudgetView, budgetView, forgetBudgetRef, sharedBudgetOf } from "./budget-gate";
 import { type Acquired, budgetStore } from "./budget-store";
 import { queueCatchUp, takeQueuedCatchUp } from "./catch-up-queue";
-import { listLeases } from "./lease";
+import { clearLeases, listLeases } from "./lease";
 import { consumeStateNonce, grantRestored } from "./oauth-grants";
 import { providerAuthFor } from "./provider-auth";
 import { callProvider, readJson } from "./provider-call";
@@ -146,7 +146,10 @@ const runTimerName = (connectionId: string, entity: string) => `${RUN}${connecti
 export class AccountSync extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.blockConcurrencyWhile(async () => applySqliteSchema(ctx.storage.sql));
+    ctx.blockConcurrencyWhile(async () => {
+      applySqliteSchema(ctx.storage.sql);
+      clearLeases(ctx.storage.sql);
+    });
   }
 
   private get sql() {

@@ -50,3 +50,12 @@ export function listLeases(sql: SqlStorage, now: number): (LeaseInfo & { expired
     .toArray()
     .map((r) => ({ name: r.name, holder: r.holder, expiresAt: r.expires_at, expired: r.expires_at <= now }));
 }
+
+/**
+ * Called as an instance starts: it has no step in flight yet, so every lease in storage was held by an
+ * instance that is gone (evicted, crashed, redeployed). Left in place, each would hold its run back for a
+ * whole TTL after every restart.
+ */
+export function clearLeases(sql: SqlStorage): void {
+  sql.exec("delete from leases");
+}

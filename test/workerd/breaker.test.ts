@@ -308,6 +308,8 @@ describe("operator override and eviction", () => {
       openedAt: opened.openedAt,
       transitions: { opened: 1 },
     });
+    // The step the old instance was in the middle of held its lease; the new instance holds none.
+    expect(after?.entities.find((e) => e.entity === "people")?.lease ?? null).toBeNull();
     // The new instance's next step is refused by the persisted breaker and parks until it may probe.
     await waitFor(async () => {
       const e = await entityState(accountId, connectionId, "people");
