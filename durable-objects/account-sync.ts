@@ -769,8 +769,12 @@ export class AccountSync extends DurableObject<Env> {
       const results = await reconcileEntities({
         entities,
         providerTotal: (entity) => this.providerTotal(connection, settings, entity),
-        ourCount: (entity) =>
-          tenantDb((db) => countCoreRows(db, connection.provider, entity, req.accountId, connection.id)),
+        ourCount: async (entity) => {
+          const def = connection.connector.entities[entity];
+          return def
+            ? tenantDb((db) => countCoreRows(db, def.coreTable, req.accountId, connection.id))
+            : null;
+        },
         startCatchUp: async (entity) => {
           const started = await this.startSync({
             accountId: req.accountId,

@@ -1,4 +1,4 @@
-import { getTableName, type SQL, sql } from "drizzle-orm";
+import { getTableColumns, getTableName, type SQL, sql } from "drizzle-orm";
 import { withAllAccounts } from "../accounts/tenant";
 import { connectorFor, knownProviders } from "../connectors/registry";
 import type { Db } from "../db/client";
@@ -169,8 +169,12 @@ export async function pruneTombstones(
   for (const provider of knownProviders()) {
     for (const entity of Object.values(connectorFor(provider).entities)) {
       const table = sql.raw(`"${getTableName(entity.coreTable)}"`);
+      // Ids are text in a table keyed by GUIDs or composite keys, bigint in one keyed by integers.
+      const textIds = getTableColumns(entity.coreTable).sourceId?.getSQLType() === "text";
       const r = await inChunks(db, opts, (limit) => {
-        const sourceId = sql`case when t.source_id ~ '^-?[0-9]{1,18}$' then t.source_id::bigint end`;
+        const sourceId = textIds
+          ? sql`t.source_id`
+          : sql`case when t.source_id ~ '^-?[0-9]{1,18}$' then t.source_id::bigint end`;
         return sql`
           delete from core_tombstones where ctid in (
             select t.ctid from core_tombstones t

@@ -1,4 +1,5 @@
-import { sql } from "drizzle-orm";
+import { getTableName, sql } from "drizzle-orm";
+import type { PgTable } from "drizzle-orm/pg-core";
 import { safeErrorMessage } from "../core/safe-error";
 import type { Db } from "../db/client";
 import { entityColumnPrefix, mirrorIdent } from "../db/schema/sync";
@@ -71,25 +72,15 @@ export async function reconcileEntities(deps: ReconcileDeps): Promise<EntityReco
 
 const IDENT = /^[a-z][a-z0-9_]*$/;
 
-/** Core table of a provider entity by convention (`<provider>_people`, `<provider>_text_messages`). */
-export function coreTableName(provider: string, entity: string): string {
-  const name = `${provider}_${entityColumnPrefix(entity)}`;
-  if (!IDENT.test(name)) throw new Error(`not a safe table name: ${name}`);
-  return name;
-}
-
+/** Live rows of one connection in an entity's core table (the connector's declared table). */
 export async function countCoreRows(
   db: Db,
-  provider: string,
-  entity: string,
+  coreTable: PgTable,
   accountId: string,
   connectionId: string,
-): Promise<number | null> {
-  const table = coreTableName(provider, entity);
-  const exists = await db.execute(sql`select to_regclass(${table}) is not null as present`);
-  if (!(exists.rows[0] as { present?: boolean } | undefined)?.present) return null;
+): Promise<number> {
   const result = await db.execute(sql`
-    select count(*)::bigint as n from ${sql.raw(`"${table}"`)}
+    select count(*)::bigint as n from ${sql.raw(`"${getTableName(coreTable)}"`)}
     where account_id = ${accountId} and connection_id = ${connectionId} and deleted_at is null`);
   return Number((result.rows[0] as { n: string | number }).n);
 }
