@@ -265,6 +265,9 @@ export class AccountSync extends DurableObject<Env> {
     const tenantDb = <T>(fn: (db: Db) => Promise<T>) =>
       withTenant(handle.db, payload.accountId, (tx) => fn(tx as unknown as Db));
     let settings: SyncSettings = syncSettingsFrom(undefined);
+    // Pages the run had committed when this step began: a failing step that still moved on is a new failure,
+    // not one more attempt at the same page.
+    let pagesBefore = Number.POSITIVE_INFINITY;
     try {
       let connection: LoadedConnection;
       try {
@@ -277,6 +280,7 @@ export class AccountSync extends DurableObject<Env> {
         throw error;
       }
       settings = syncSettingsFrom(connection.settings);
+      pagesBefore = getSyncState(this.sql, payload.connectionId, payload.entity)?.pageNo ?? 0;
       const outcome = await runSyncStep(
         {
           sql: this.sql,
@@ -299,13 +303,20 @@ export class AccountSync extends DurableObject<Env> {
         },
         payload.entity,
       );
-      await this.afterStep(tenantDb, timer, payload, settings, outcome);
+      await this.afterStep(tenantDb, timer, payload, settings, outcome, pagesBefore);
     } catch (error) {
-      await this.afterStep(tenantDb, timer, payload, settings, {
-        kind: "failed",
-        error: safeErrorMessage(error),
-        unreachable: isDatabaseUnreachable(error),
-      });
+      await this.afterStep(
+        tenantDb,
+        timer,
+        payload,
+        settings,
+        {
+          kind: "failed",
+          error: safeErrorMessage(error),
+          unreachable: isDatabaseUnreachable(error),
+        },
+        pagesBefore,
+      );
     } finally {
       this.ctx.waitUntil(handle.close().catch(() => {}));
     }
@@ -317,6 +328,7 @@ export class AccountSync extends DurableObject<Env> {
     p: RunTimerPayload,
     settings: SyncSettings,
     outcome: StepOutcome,
+    pagesBefore = Number.POSITIVE_INFINITY,
   ): Promise<void> {
     const name = runTimerName(p.connectionId, p.entity);
     const now = Date.now();
@@ -354,7 +366,9 @@ export class AccountSync extends DurableObject<Env> {
           setTimer(this.ctx.storage, name, now + DB_OUTAGE_RETRY_MS, p);
           return;
         }
-        const attempt = (p.attempt ?? 0) + 1;
+        // The bound is on failures in a row at one position: a step that committed pages before failing
+        // starts the count again, so a long run at a steady error rate is not given up part-way.
+        const attempt = (state.pageNo > pagesBefore ? 0 : (p.attempt ?? 0)) + 1;
         if (attempt >= settings.retry.maxAttempts) {
           await this.finishWithError(tenantDb, p, outcome.error);
           return;

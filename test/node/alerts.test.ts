@@ -131,12 +131,16 @@ describe("alerts end to end", () => {
         }>("select entity, status, requests, provider_errors from sync_runs where connection_id = $1", [
           CONNECTION,
         ]);
-        if (rows.length > 0 && rows.every((r) => r.status !== "IN_PROGRESS")) return rows;
+        // Texts are listed per person: once the people have landed their delta lists all 6,000 persons' texts,
+        // which outlasts this test. The other eight runs are what the rule sees first.
+        const others = rows.filter((r) => r.entity !== "textMessages");
+        if (others.length === 8 && others.every((r) => r.status !== "IN_PROGRESS")) return rows;
         // Shown if the wait times out.
         throw new Error(JSON.stringify(rows));
       },
       { timeoutMs: 180_000, intervalMs: 500 },
     );
+    // None given up, the long texts run included: its failures at a steady 10 % are not failures in a row.
     expect(runs.map((r) => r.status)).not.toContain("ERROR");
     // The runs counted the failed requests the simulator served (about a tenth of them).
     const requests = runs.reduce((n, r) => n + r.requests, 0);
