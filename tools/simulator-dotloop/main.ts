@@ -7,42 +7,14 @@
 //   --user id[:loopsPerProfile[:contacts]] (repeatable; default user 1).
 // Also exports startSimulator() for Node tests and tools.
 
+import { isMainModule, runtimeArgs, runtimeEnv, serveAnywhere } from "../lib/serve-anywhere";
 import { createSimulator, type Simulator, type SimulatorOptions, type UserConfig } from "./app";
-
-interface BunLike {
-  serve(o: {
-    port: number;
-    hostname: string;
-    fetch: (r: Request) => Response | Promise<Response>;
-    idleTimeout?: number;
-  }): { port: number; stop(force?: boolean): void | Promise<void> };
-  argv: string[];
-  env: Record<string, string | undefined>;
-}
-interface DenoLike {
-  serve(
-    o: { port: number; hostname: string; onListen?: (a: { port: number }) => void },
-    handler: (r: Request) => Response | Promise<Response>,
-  ): { addr: { port: number }; shutdown(): Promise<void> };
-  args: string[];
-  env: { get(k: string): string | undefined };
-}
-interface NodeProcessLike {
-  argv: string[];
-  env: Record<string, string | undefined>;
-}
-
-const g = globalThis as unknown as { Bun?: BunLike; Deno?: DenoLike; process?: NodeProcessLike };
 
 export interface RunningSimulator {
   url: string;
   port: number;
   sim: Simulator;
   close(): Promise<void>;
-}
-
-function hostUrl(host: string, port: number): string {
-  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
 /** Start on the current runtime. port 0 picks a free port (reported in `url`). */
@@ -52,66 +24,17 @@ export async function startSimulator(
 ): Promise<RunningSimulator> {
   const host = opts.host ?? "127.0.0.1";
   const sim = createSimulator(opts);
-  const fetchHandler = (r: Request) => sim.app.fetch(r);
-  if (g.Bun) {
-    const server = g.Bun.serve({ port, hostname: host, fetch: fetchHandler, idleTimeout: 0 });
-    const url = hostUrl(host, server.port);
-    if (!opts.baseUrl) sim.setBaseUrl(url);
-    return {
-      url,
-      port: server.port,
-      sim,
-      async close() {
-        await sim.close();
-        await server.stop(true);
-      },
-    };
-  }
-  if (g.Deno) {
-    const server = g.Deno.serve({ port, hostname: host, onListen: () => {} }, fetchHandler);
-    const url = hostUrl(host, server.addr.port);
-    if (!opts.baseUrl) sim.setBaseUrl(url);
-    return {
-      url,
-      port: server.addr.port,
-      sim,
-      async close() {
-        await sim.close();
-        await server.shutdown();
-      },
-    };
-  }
-  const { serve } = await import("@hono/node-server");
-  const actual = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve, reject) => {
-    const server = serve({ fetch: fetchHandler, port, hostname: host }, (info) =>
-      resolve({ server, port: info.port }),
-    );
-    server.once("error", reject);
-  });
-  const url = hostUrl(host, actual.port);
-  if (!opts.baseUrl) sim.setBaseUrl(url);
+  const served = await serveAnywhere((r) => sim.app.fetch(r), { port, host });
+  if (!opts.baseUrl) sim.setBaseUrl(served.url);
   return {
-    url,
-    port: actual.port,
+    url: served.url,
+    port: served.port,
     sim,
     async close() {
       await sim.close();
-      const s = actual.server as unknown as { closeAllConnections?: () => void; close(cb: () => void): void };
-      s.closeAllConnections?.();
-      await new Promise<void>((resolve) => s.close(() => resolve()));
+      await served.close();
     },
   };
-}
-
-function runtimeArgs(): string[] {
-  if (g.Deno) return g.Deno.args;
-  if (g.Bun) return g.Bun.argv.slice(2);
-  return g.process?.argv.slice(2) ?? [];
-}
-
-function env(name: string): string | undefined {
-  if (g.Deno) return g.Deno.env.get(name);
-  return (g.Bun?.env ?? g.process?.env)?.[name];
 }
 
 export function parseArgs(args: string[]): {
@@ -120,7 +43,7 @@ export function parseArgs(args: string[]): {
   clients: Record<string, string>;
   users: Record<number, UserConfig>;
 } {
-  let port = Number(env("DOTLOOP_SIM_PORT") ?? 8789);
+  let port = Number(runtimeEnv("DOTLOOP_SIM_PORT") ?? 8789);
   let host = "127.0.0.1";
   const clients: Record<string, string> = {};
   const users: Record<number, UserConfig> = {};
@@ -157,16 +80,7 @@ export function parseArgs(args: string[]): {
   return { port, host, clients, users };
 }
 
-function isMain(): boolean {
-  const meta = import.meta as ImportMeta & { main?: boolean };
-  if (typeof meta.main === "boolean") return meta.main;
-  const argv1 = g.process?.argv[1];
-  if (!argv1) return false;
-  const self = decodeURIComponent(new URL(import.meta.url).pathname);
-  return self === argv1 || self.replace(/\.ts$/, "") === argv1.replace(/\.ts$/, "");
-}
-
-if (isMain()) {
+if (isMainModule(import.meta)) {
   const { port, host, clients, users } = parseArgs(runtimeArgs());
   const running = await startSimulator(port, { host, clients, users });
   console.log(`dotloop simulator listening on ${running.url}`);

@@ -1,8 +1,9 @@
-// Serves the Open To Close simulator on Node (tsx):
+// Serves the Open To Close simulator on whatever runtime runs this file:
 //   tsx tools/simulator-opentoclose/main.ts --port 8790 [--account name:token[:properties[:fields]]]...
 // Default: one account `demo` with token `otc-demo-token`, 10 properties, 134 fields.
 // Also exports startSimulator() for Node tests and tools.
 
+import { isMainModule, runtimeArgs, runtimeEnv, serveAnywhere } from "../lib/serve-anywhere";
 import { type AccountConfig, createSimulator, type Simulator, type SimulatorOptions } from "./app";
 
 export interface RunningSimulator {
@@ -12,29 +13,21 @@ export interface RunningSimulator {
   close(): Promise<void>;
 }
 
-/** Start on Node. port 0 picks a free port (reported in `url`). */
+/** Start on the current runtime. port 0 picks a free port (reported in `url`). */
 export async function startSimulator(
   port: number,
   opts: SimulatorOptions & { host?: string } = {},
 ): Promise<RunningSimulator> {
   const host = opts.host ?? "127.0.0.1";
   const sim = createSimulator(opts);
-  const { serve } = await import("@hono/node-server");
-  const actual = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve, reject) => {
-    const server = serve({ fetch: (r: Request) => sim.app.fetch(r), port, hostname: host }, (info) =>
-      resolve({ server, port: info.port }),
-    );
-    server.once("error", reject);
-  });
+  const served = await serveAnywhere((r) => sim.app.fetch(r), { port, host });
   return {
-    url: `http://${host}:${actual.port}`,
-    port: actual.port,
+    url: served.url,
+    port: served.port,
     sim,
     async close() {
       await sim.close();
-      const s = actual.server as unknown as { closeAllConnections?: () => void; close(cb: () => void): void };
-      s.closeAllConnections?.();
-      await new Promise<void>((resolve) => s.close(() => resolve()));
+      await served.close();
     },
   };
 }
@@ -43,7 +36,7 @@ export function parseArgs(args: string[]): {
   port: number;
   accounts: Record<string, AccountConfig & { token: string }>;
 } {
-  let port = Number(process.env.OPENTOCLOSE_SIM_PORT ?? 8790);
+  let port = Number(runtimeEnv("OPENTOCLOSE_SIM_PORT") ?? 8790);
   const accounts: Record<string, AccountConfig & { token: string }> = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
@@ -64,9 +57,8 @@ export function parseArgs(args: string[]): {
   return { port, accounts };
 }
 
-const self = decodeURIComponent(new URL(import.meta.url).pathname);
-if (process.argv[1] && self.replace(/\.ts$/, "") === process.argv[1].replace(/\.ts$/, "")) {
-  const { port, accounts } = parseArgs(process.argv.slice(2));
+if (isMainModule(import.meta)) {
+  const { port, accounts } = parseArgs(runtimeArgs());
   const running = await startSimulator(port, { accounts });
   console.log(`opentoclose simulator listening on ${running.url}`);
 }
