@@ -1,6 +1,6 @@
 import { recordsOfOne } from "../src/connectors/paging";
 import type { EntityDef, RecordFetch } from "../src/connectors/types";
-import { sameOrigin } from "../src/webhooks/events";
+import { sameOrigin } from "../src/core/same-origin";
 import type { ProviderCallResult } from "./provider-call";
 import { readJson } from "./provider-call";
 

@@ -8,12 +8,13 @@ import { isDatabaseUnreachable } from "../src/core/db-outage";
 import { AppError } from "../src/core/errors";
 import { logger } from "../src/core/log";
 import { safeErrorMessage } from "../src/core/safe-error";
+import { sameOrigin } from "../src/core/same-origin";
 import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
 import { sendTransforms, type TransformMessage } from "../src/pipeline/messages";
 import { endParkedWebhookRuns, type RunLogLevel, recordReportedRun } from "../src/pipeline/run-history";
 import { type StagedRecord, stagePage } from "../src/pipeline/staging";
-import { recordsOfResponse, sameOrigin } from "../src/webhooks/events";
+import { recordsOfResponse } from "../src/webhooks/events";
 import {
   type InboxRow,
   type IngestRequest,

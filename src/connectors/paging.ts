@@ -1,3 +1,4 @@
+import { sameOrigin } from "../core/same-origin";
 import type { EntityDef, Page, PagingSpec, SyncMode } from "./types";
 
 /** Reads `a.b.c` from a parsed JSON body; undefined when any step is missing. */
@@ -8,14 +9,6 @@ export function valueAt(body: unknown, path: string): unknown {
     cur = (cur as Record<string, unknown>)[key];
   }
   return cur;
-}
-
-function sameOrigin(a: string, b: string): boolean {
-  try {
-    return new URL(a).origin === new URL(b).origin;
-  } catch {
-    return false;
-  }
 }
 
 /** The value at the first of `paths` present in the body (alternative names of one field). */

@@ -1,7 +1,8 @@
-import { getTableColumns, getTableName, type SQL, sql } from "drizzle-orm";
+import { getTableName, type SQL, sql } from "drizzle-orm";
 import { withAllAccounts } from "../accounts/tenant";
 import { connectorFor, knownProviders } from "../connectors/registry";
 import type { Db } from "../db/client";
+import { tableShape } from "./upsert";
 
 export const DEFAULT_STAGING_RETENTION_HOURS = 72;
 export const DEFAULT_TOMBSTONE_RETENTION_DAYS = 30;
@@ -169,8 +170,7 @@ export async function pruneTombstones(
   for (const provider of knownProviders()) {
     for (const entity of Object.values(connectorFor(provider).entities)) {
       const table = sql.raw(`"${getTableName(entity.coreTable)}"`);
-      // Ids are text in a table keyed by GUIDs or composite keys, bigint in one keyed by integers.
-      const textIds = getTableColumns(entity.coreTable).sourceId?.getSQLType() === "text";
+      const textIds = tableShape(entity.coreTable).sourceIdType === "text";
       const r = await inChunks(db, opts, (limit) => {
         const sourceId = textIds
           ? sql`t.source_id`

@@ -332,7 +332,7 @@ async function softDeleteTargets(
   let deleted: DeleteRow[] = [];
   for (const [table, rows] of byTable) {
     const shape = tableShape(table);
-    const idType = shape.columns.find((c) => c.name === "source_id")?.getSQLType() ?? "text";
+    const idType = shape.sourceIdType;
     const result = await db.execute(sql`
       update ${sql.raw(`"${shape.name}"`)} c
       set deleted_at = coalesce(c.deleted_at, r.deleted_at), deleted_seq = r.deleted_seq, synced_at = now()

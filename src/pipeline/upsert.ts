@@ -9,6 +9,8 @@ type TableShape = {
   /** Columns a mapped row supplies (everything except database-generated ones). */
   columns: AnyPgColumn[];
   hasDeletedAt: boolean;
+  /** SQL type of source_id: text in a table keyed by GUIDs or composite keys, bigint in one keyed by integers. */
+  sourceIdType: string;
 };
 
 const shapes = new WeakMap<PgTable, TableShape>();
@@ -37,6 +39,7 @@ export function tableShape(table: PgTable): TableShape {
     key,
     columns,
     hasDeletedAt: config.columns.some((c) => c.name === "deleted_at"),
+    sourceIdType: config.columns.find((c) => c.name === "source_id")?.getSQLType() ?? "text",
   };
   shapes.set(table, shape);
   return shape;

@@ -7,12 +7,3 @@ export function recordsOfResponse(body: unknown, collectionKey: string): unknown
   if (Array.isArray(list)) return list;
   return "id" in body ? [body] : [];
 }
-
-/** Only the connection's own API origin gets its credentials, whatever a payload says. */
-export function sameOrigin(uri: string, baseUrl: string): boolean {
-  try {
-    return new URL(uri).origin === new URL(baseUrl).origin;
-  } catch {
-    return false;
-  }
-}
