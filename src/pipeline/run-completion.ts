@@ -63,20 +63,33 @@ export async function completeRun(
   run: CompletedRun,
   opts: CompletionOptions = {},
 ): Promise<{ status: "applied" | "awaiting_confirmation"; deletes: number }> {
-  return withTenant(outer, run.accountId, (tx) => completeInTenant(tx as unknown as Db, run, opts));
+  // Absent records are checked with the provider between two transactions, never inside one: each check is a
+  // budgeted request that may wait for its timeout, and an open transaction would hold its connection (and
+  // locks) all that time. Reading the unseen rows first is safe: a record fetched meanwhile has a later
+  // fetch_seq than the tombstone and wins by fetch order.
+  let absent: Tombstone[] | undefined;
+  if (opts.confirmAbsent) {
+    const unseen = await withTenant(outer, run.accountId, (tx) => unseenOf(tx as unknown as Db, run));
+    absent = unseen.length > 0 ? await confirmed(unseen, opts.confirmAbsent) : [];
+  }
+  return withTenant(outer, run.accountId, (tx) => completeInTenant(tx as unknown as Db, run, opts, absent));
+}
+
+/** For a full scan, the live rows of the entity's own table the run did not see. */
+async function unseenOf(db: Db, run: CompletedRun): Promise<Tombstone[]> {
+  const primary = deleteTargets(run.provider, run.entity, "0")[0]?.table;
+  return (run.fullScan ?? run.mode === "onboarding") && primary ? unseenRows(db, run, primary) : [];
 }
 
 async function completeInTenant(
   db: Db,
   run: CompletedRun,
   opts: CompletionOptions,
+  absent: Tombstone[] | undefined,
 ): Promise<{ status: "applied" | "awaiting_confirmation"; deletes: number }> {
   const primary = deleteTargets(run.provider, run.entity, "0")[0]?.table;
   const staged = await stagedDeletes(db, run);
-  const unseen =
-    (run.fullScan ?? run.mode === "onboarding") && primary ? await unseenRows(db, run, primary) : [];
-  const scanned =
-    opts.confirmAbsent && unseen.length > 0 ? await confirmed(unseen, opts.confirmAbsent) : unseen;
+  const scanned = absent ?? (await unseenOf(db, run));
   const tombstones = mergeTombstones([...staged, ...scanned]);
   if (tombstones.length === 0) {
     await markStagedDeletesDone(db, run);

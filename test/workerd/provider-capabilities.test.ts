@@ -170,19 +170,37 @@ describe("provider capabilities", () => {
     // The second scan misses 2 and 3; the provider still serves 2 (it only moved), 3 is gone.
     await scan("r2", [1, 4, 5, 6, 7, 8, 9, 10]);
     const asked: string[][] = [];
-    const result = await withTestDb((db) =>
-      completeRun(
-        db,
+    // Counts the transactions completion holds open: none may be open while the provider is asked.
+    let open = 0;
+    const openDuringChecks: number[] = [];
+    const result = await withTestDb((db) => {
+      const counted = new Proxy(db, {
+        get(target, key, receiver) {
+          if (key !== "transaction") return Reflect.get(target, key, receiver);
+          return async (fn: (tx: unknown) => Promise<unknown>) => {
+            open++;
+            try {
+              return await target.transaction(fn as never);
+            } finally {
+              open--;
+            }
+          };
+        },
+      });
+      return completeRun(
+        counted,
         { ...run, runId: "r2" },
         {
           confirmAbsent: async (ids) => {
+            openDuringChecks.push(open);
             asked.push([...ids].sort());
             return new Set(ids.filter((id) => id === "3"));
           },
         },
-      ),
-    );
+      );
+    });
     expect(asked).toEqual([["2", "3"]]);
+    expect(openDuringChecks).toEqual([0]);
     expect(result).toEqual({ status: "applied", deletes: 1 });
     const deleted = await rows<{ source_id: string }>(
       sql`select source_id::text from fub_people where account_id = ${ctx.account} and deleted_at is not null`,
