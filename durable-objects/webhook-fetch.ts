@@ -12,7 +12,12 @@ import { sameOrigin } from "../src/core/same-origin";
 import { type Db, openDb } from "../src/db/client";
 import type { Env } from "../src/env";
 import { sendTransforms, type TransformMessage } from "../src/pipeline/messages";
-import { endParkedWebhookRuns, type RunLogLevel, recordReportedRun } from "../src/pipeline/run-history";
+import {
+  endParkedWebhookRuns,
+  type RunLogLevel,
+  recordReportedRun,
+  supersedeWebhookRuns,
+} from "../src/pipeline/run-history";
 import { type StagedRecord, stagePage } from "../src/pipeline/staging";
 import { recordsOfResponse } from "../src/webhooks/events";
 import {
@@ -72,6 +77,8 @@ export const webhookRunId = (eventId: string) => `webhook:${eventId}`;
  * Events fetched together share a run named after the first and the count: a retry of the same group rewrites
  * its pages; a retry that groups differently stages the records again, which the core upsert absorbs.
  */
+const eventIdsOf = (rows: InboxRow[]) => rows.map((r) => r.eventId);
+
 export const webhookGroupRunId = (eventIds: string[]) =>
   eventIds.length === 1
     ? webhookRunId(eventIds[0] as string)
@@ -262,7 +269,7 @@ async function settleGroup(
       report.fetched = staged;
       report.pages = 1;
       report.line("info", `run finished: ${staged} delete(s) staged for transform`);
-      await writeWebhookRun(deps, run, report, "COMPLETED", null);
+      await writeWebhookRun(deps, run, report, "COMPLETED", null, eventIdsOf(rows));
       return finish(staged);
     }
     const wanted = [...new Set(named.flat())];
@@ -287,7 +294,7 @@ async function settleGroup(
       "info",
       `run finished: ${report.progress()}; ${fetched.staged} record(s) staged for transform`,
     );
-    await writeWebhookRun(deps, run, report, "COMPLETED", null);
+    await writeWebhookRun(deps, run, report, "COMPLETED", null, eventIdsOf(rows));
     if (fetched.note) return finish(fetched.staged, fetched.note);
     await markInboxesProcessed(deps.db, first.accountId, ids, null);
     // A lone event reports everything its fetch staged; one of a group, the records it named that came back.
@@ -364,10 +371,13 @@ async function writeWebhookRun(
   report: RunReport,
   status: "COMPLETED" | "PENDING",
   error: string | null,
+  eventIds: string[] = [],
 ): Promise<void> {
   try {
-    await inTenant(deps.db, run.accountId, (db) =>
-      recordReportedRun(
+    await inTenant(deps.db, run.accountId, async (db) => {
+      if (status === "COMPLETED")
+        await supersedeWebhookRuns(db, run.accountId, run.connectionId, eventIds, run.runId);
+      await recordReportedRun(
         db,
         {
           ...run,
@@ -381,8 +391,8 @@ async function writeWebhookRun(
           error,
         },
         report.lines,
-      ),
-    );
+      );
+    });
   } catch (e) {
     log.warn("webhook run history not written", { runId: run.runId, error: safeErrorMessage(e) });
   }

@@ -151,6 +151,43 @@ export async function endParkedWebhookRuns(
   return ended.length;
 }
 
+/**
+ * Ends the webhook runs still PENDING that were led by events now done in another run (`byRunId`): retries
+ * regroup events, so the group an attempt was recorded under may never be tried again as such and would
+ * otherwise wait forever. They end ABANDONED, with a line naming the run that took their events on; events of
+ * theirs still waiting have runs of their own.
+ */
+export async function supersedeWebhookRuns(
+  db: Db,
+  accountId: string,
+  connectionId: string,
+  eventIds: string[],
+  byRunId: string,
+): Promise<number> {
+  if (eventIds.length === 0) return 0;
+  const result = await db.execute(sql`
+    update sync_runs r set status = 'ABANDONED', finished_at = now(), updated_at = now()
+    from jsonb_array_elements_text(${JSON.stringify(eventIds)}::jsonb) as e(id)
+    where r.account_id = ${accountId} and r.connection_id = ${connectionId} and r.mode = 'webhook'
+      and r.status = 'PENDING' and r.run_id <> ${byRunId}
+      and (r.run_id = 'webhook:' || e.id or left(r.run_id, length(e.id) + 9) = 'webhook:' || e.id || '+')
+    returning r.provider, r.entity, r.run_id`);
+  const ended = result.rows as { provider: string; entity: string; run_id: string }[];
+  await appendRunLogs(
+    db,
+    ended.map((r) => ({
+      accountId,
+      connectionId,
+      provider: r.provider,
+      entity: r.entity,
+      runId: r.run_id,
+      level: "info" as const,
+      message: `run ended: its events were regrouped and went on in ${byRunId}`,
+    })),
+  );
+  return ended.length;
+}
+
 export type RunFilter = { connectionId?: string; entity?: string; status?: string };
 
 export type RunView = {

@@ -232,6 +232,34 @@ describe("webhook runs in the run history", () => {
     );
   });
 
+  it("a group's waiting run ends ABANDONED when its events go on in other runs after a regroup", async () => {
+    const e1 = crypto.randomUUID();
+    const e2 = crypto.randomUUID();
+    const ids = [(await record(e1, "peopleUpdated", [71])).id, (await record(e2, "peopleUpdated", [72])).id];
+    const failed = await inObject(
+      () => json({ error: "down" }, 500),
+      [],
+      (deps) =>
+        processWebhookEvents(
+          deps,
+          ids.map((inboxId) => ({ inboxId, accountId, connectionId, provider: "fub" })),
+        ),
+    );
+    expect([...failed.values()].map((o) => o.status)).toEqual(["pending", "pending"]);
+    const groupRun = webhookGroupRunId([e1, e2]);
+    expect(await runRow(groupRun)).toMatchObject({ status: "PENDING" });
+    // The retry takes the events one at a time: the group is never tried again as such.
+    expect((await once(ids[0] as number, byIds)).status).toBe("processed");
+    expect(await runRow(webhookRunId(e1))).toMatchObject({ status: "COMPLETED" });
+    expect(await runRow(groupRun)).toMatchObject({ status: "ABANDONED" });
+    const lines = await logLines(groupRun);
+    expect(lines.at(-1)?.message).toBe(
+      `run ended: its events were regrouped and went on in ${webhookRunId(e1)}`,
+    );
+    expect((await once(ids[1] as number, byIds)).status).toBe("processed");
+    expect(await runRow(webhookRunId(e2))).toMatchObject({ status: "COMPLETED" });
+  });
+
   it("a delete event's run stages its tombstones with no provider request", async () => {
     const eventId = crypto.randomUUID();
     const { id } = await record(eventId, "peopleDeleted", [71, 72, 73]);
