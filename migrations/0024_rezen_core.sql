@@ -277,3 +277,23 @@ SELECT etl_enable_rls('rezen_network_size');--> statement-breakpoint
 SELECT etl_enable_rls('rezen_team_roster');--> statement-breakpoint
 SELECT etl_enable_rls('rezen_transaction_list');--> statement-breakpoint
 SELECT etl_enable_rls('rezen_transactions');
+--> statement-breakpoint
+-- The replaced system's transaction-count columns, per lifecycle group: reZEN's count (tc_rezen, refreshed by
+-- every run of lifecycleGroups) against our live list items in that group (tc_ad). Invoker's rights: the
+-- tenant policies of the tables beneath apply.
+CREATE VIEW "rezen_transaction_counts" WITH (security_invoker = true) AS
+SELECT g.account_id, g.connection_id, g.source_id AS lifecycle_group, g.count AS tc_rezen,
+  (SELECT count(*) FROM rezen_transaction_list l
+   WHERE l.account_id = g.account_id AND l.connection_id = g.connection_id
+     AND l.lifecycle_group = g.source_id AND l.deleted_at IS NULL)::int AS tc_ad,
+  g.count IS DISTINCT FROM (SELECT count(*) FROM rezen_transaction_list l
+   WHERE l.account_id = g.account_id AND l.connection_id = g.connection_id
+     AND l.lifecycle_group = g.source_id AND l.deleted_at IS NULL)::int AS tc_mismatch
+FROM rezen_lifecycle_group_counts g
+WHERE g.kind = 'TRANSACTION' AND g.deleted_at IS NULL;--> statement-breakpoint
+-- The replaced system's per-sync logs and webhook processing table, over the engine's generic ones.
+CREATE VIEW "rezen_sync_jobs_logs" WITH (security_invoker = true) AS
+SELECT id, account_id, connection_id, entity, run_id, at, level, message FROM sync_run_logs WHERE provider = 'rezen';--> statement-breakpoint
+CREATE VIEW "rezen_process_webhook" WITH (security_invoker = true) AS
+SELECT id, account_id, connection_id, event_id, event_type, payload, status, attempts, last_error, received_at, processed_at
+FROM webhook_inbox WHERE provider = 'rezen';

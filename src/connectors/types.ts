@@ -492,8 +492,11 @@ export type Page = { records: unknown[]; nextUrl: string | null; total: number |
  * scan instead of a comparison.
  */
 export type TotalsSpec = {
-  /** URL of the count request for the entity, relative to nothing (absolute); null: no cheap count. */
-  url(args: { baseUrl: string; entity: EntityDef }): string | null;
+  /**
+   * URL of the count request for the entity, relative to nothing (absolute); null: no cheap count.
+   * `credentials`: the connection's, for a count asked per user whose id the connect step stored there.
+   */
+  url(args: { baseUrl: string; entity: EntityDef; credentials?: Credentials }): string | null;
   /** The provider's count from the parsed response body; null when the body does not say. */
   of(body: unknown, entity: EntityDef, requestUrl: string): number | null;
 };
@@ -558,7 +561,7 @@ export interface Connector {
   /** URLs (one per chunk of byIds.max) listing exactly these records; null when the provider can't. */
   recordsUrls(args: { baseUrl: string; entity: EntityDef; ids: string[] }): string[] | null;
   /** URL of one cheap request answering the provider's count of the entity; null when there is none. */
-  totalUrl(args: { baseUrl: string; entity: EntityDef }): string | null;
+  totalUrl(args: { baseUrl: string; entity: EntityDef; credentials?: Credentials }): string | null;
   /** The count in that request's parsed body. */
   totalOf(body: unknown, entity: EntityDef, requestUrl: string): number | null;
   webhooks: WebhookSpec | null;

@@ -4,7 +4,7 @@ import type { EntityDef } from "../types";
 import { agents } from "./agents";
 import { REZEN_HOSTS } from "./hosts";
 import { contributions, downline, equity, frontline, networkCap, networkSize, teamRoster } from "./network";
-import { lifecycleGroups, listings, transactionList, transactions } from "./transactions";
+import { lifecycleGroups, listings, rezenTotals, transactionList, transactions } from "./transactions";
 import {
   REZEN_CREDENTIALS,
   REZEN_WEBHOOK_EVENTS,
@@ -62,6 +62,7 @@ export const rezen = defineConnector({
     subscribeOnCreate: true,
   },
   byIds: null,
+  totals: rezenTotals,
   entities: {
     agents,
     lifecycleGroups,

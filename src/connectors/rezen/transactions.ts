@@ -5,6 +5,7 @@ import {
   rezenTransactionList,
   rezenTransactions,
 } from "../../db/schema";
+import type { TotalsSpec } from "../types";
 import { AGENT_PARENT } from "./agents";
 import { arrakis } from "./hosts";
 import {
@@ -228,3 +229,33 @@ export const listings = rezenEntity({
   more: (l, source) => [listingToUnified(l, source)],
   alsoDelete: (sourceId) => [listingDelete(sourceId)],
 });
+
+const COUNTED = new Set(["transactionList", "transactions"]);
+
+/**
+ * The daily reconciliation's count: reZEN's lifecycle-group counts of the key's agent (tc_rezen), summed over
+ * the transaction groups, against our live list items and details (tc_ad). Other entities have no cheap count
+ * and are rescanned whole instead (they are every run anyway).
+ */
+export const rezenTotals: TotalsSpec = {
+  url: ({ baseUrl, entity, credentials }) => {
+    const yentaId = credentials?.yentaId;
+    if (!COUNTED.has(entity.name) || !yentaId || !/^[0-9a-f-]{36}$/i.test(yentaId)) return null;
+    const base = baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`;
+    return new URL(
+      arrakis(`/transactions/participant/${yentaId}/lifecycle-group-counts`).replace(/^\//, ""),
+      base,
+    ).toString();
+  },
+  of: (body) => {
+    const groups = (body as { lifecycleGroupCounts?: unknown } | null)?.lifecycleGroupCounts;
+    if (!Array.isArray(groups)) return null;
+    let total = 0;
+    for (const g of groups as { lifecycleGroup?: unknown; count?: unknown }[]) {
+      if (typeof g.lifecycleGroup !== "string" || kindOf(g.lifecycleGroup) !== "TRANSACTION") continue;
+      if (typeof g.count !== "number" || !Number.isInteger(g.count)) return null;
+      total += g.count;
+    }
+    return total;
+  },
+};

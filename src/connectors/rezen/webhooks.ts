@@ -1,5 +1,5 @@
 import type { Credentials, SubscriptionContext, WebhookResolution } from "../types";
-import { arrakis } from "./hosts";
+import { arrakis, yenta } from "./hosts";
 
 /**
  * reZEN publishes no webhook mechanism (the system this replaces had one, partner-configured). Our documented
@@ -11,6 +11,8 @@ export const REZEN_CREDENTIALS = {
   apiKey: "apiKey",
   webhookSecret: "webhookSecret",
   webhookId: "webhookId",
+  /** The key's own agent id, stored on connect: the reconciliation's count is asked per participant. */
+  yentaId: "yentaId",
 } as const;
 
 export const REZEN_WEBHOOK_EVENTS = [
@@ -50,8 +52,17 @@ export function resolveRezenWebhook(payload: unknown): WebhookResolution | null 
   };
 }
 
-/** Registers this connection's callback; the answer's secret signs its deliveries. */
+/**
+ * Runs when a key connection is created: learns the key's agent (its yentaId, kept with the credentials for the
+ * reconciliation's per-participant count), then registers this connection's callback, whose answer's secret
+ * signs its deliveries.
+ */
 export async function subscribeRezen(ctx: SubscriptionContext): Promise<Credentials> {
+  const me = await ctx.call(yenta("/agents/me"));
+  const yentaId =
+    me.body && typeof me.body === "object" ? str((me.body as Record<string, unknown>).id) : null;
+  if (me.status !== 200 || !yentaId || !UUID.test(yentaId))
+    throw new Error(`GET ${yenta("/agents/me")} answered HTTP ${me.status}`);
   const res = await ctx.call(arrakis("/webhooks"), {
     method: "POST",
     body: { url: ctx.webhookUrl, events: REZEN_WEBHOOK_EVENTS },
@@ -61,7 +72,11 @@ export async function subscribeRezen(ctx: SubscriptionContext): Promise<Credenti
   const secret = str(body.secret);
   if ((res.status !== 200 && res.status !== 201) || !id || !secret)
     throw new Error(`POST ${arrakis("/webhooks")} answered HTTP ${res.status}`);
-  return { [REZEN_CREDENTIALS.webhookId]: id, [REZEN_CREDENTIALS.webhookSecret]: secret };
+  return {
+    [REZEN_CREDENTIALS.yentaId]: yentaId.toLowerCase(),
+    [REZEN_CREDENTIALS.webhookId]: id,
+    [REZEN_CREDENTIALS.webhookSecret]: secret,
+  };
 }
 
 export async function unsubscribeRezen(ctx: SubscriptionContext): Promise<void> {
