@@ -80,7 +80,7 @@ describe("reZEN connector", () => {
     expect(own?.table).toBe(rezenTransactions);
     expect(own?.row).toMatchObject({
       source_id: ID,
-      source_updated_at: "2026-09-21T12:42:03.456Z",
+      source_updated_at: "2026-09-21T14:15:23.456Z",
       price_amount: "450000.5",
       price_currency: "CAD",
       my_net_payout_amount: "9000",
@@ -107,7 +107,7 @@ describe("reZEN connector", () => {
     expect(transactions.schema.safeParse(detail({ updatedAt: undefined })).success).toBe(false);
     expect(transactions.schema.safeParse(detail({ updatedAt: "2026-01-01T00:00:00Z" })).success).toBe(false);
     expect(transactions.schema.safeParse(detail({ updatedAt: 1.5 })).success).toBe(false);
-    expect(transactions.cursorOf(detail())).toEqual({ updated: "2026-09-21T12:42:03.456Z", id: ID });
+    expect(transactions.cursorOf(detail())).toEqual({ updated: "2026-09-21T14:15:23.456Z", id: ID });
   });
 
   it("stamps the tier and the sponsor on network rows; contributions keep amount + currency", () => {
@@ -135,7 +135,7 @@ describe("reZEN connector", () => {
       amount: "12.5",
       currency: "USD",
       tier: 1,
-      contributed_at: "2026-09-21T12:40:00.000Z",
+      contributed_at: "2026-09-21T14:13:20.000Z",
     });
     expect(rezen.entities.listings?.deleteTargets(ID).map((t) => t.table)).toContain(listings);
   });
