@@ -167,6 +167,11 @@ export type PagingSpec =
       sizeParam: string;
       firstPage: 0 | 1;
       totalPath?: string;
+      /**
+       * Dotted path of a boolean saying whether more pages follow (`hasNext`): when a page carries it, it decides
+       * (a page shorter than asked, its size clamped silently, is not the last while it says true).
+       */
+      morePath?: string;
     }
   /** A `links: [{rel, href}]` array carries the next page. */
   | { style: "link-next"; linksPath: string; rel: string; relField?: string; hrefField?: string };
@@ -431,6 +436,11 @@ export interface EntityDef<T = unknown> {
   listPath: string;
   /** Dotted path of the records array in a list response; "" when the response is a bare array. */
   collectionKey: string;
+  /**
+   * Other names a provider's services (or versions) give the records array, tried in order when `collectionKey`
+   * is absent from a list response. A page under none of them still fails.
+   */
+  collectionKeyAlternatives?: string[];
   /**
    * Where a record's own URL wraps the record (`{"lead": {...}}`); an answer without that key is taken as the
    * record itself.

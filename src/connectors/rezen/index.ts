@@ -40,6 +40,8 @@ export const rezen = defineConnector({
     pageParam: "pageNumber",
     sizeParam: "pageSize",
     firstPage: 0,
+    // `hasNext` decides where a page carries it: a size clamped silently does not end a list early.
+    morePath: "hasNext",
   },
   rateLimit: {
     limit: REZEN_RATE_LIMITS.other,

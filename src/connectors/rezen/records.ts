@@ -100,6 +100,8 @@ export function rezenEntity<T extends Timed>(def: {
     ...(def.parent ? { parent: def.parent } : {}),
     ...(def.single ? { single: true } : {}),
     collectionKey: def.collectionKey ?? "",
+    // Clients guess `data` and `content` beside the attested key: a paged list under either is read the same.
+    ...(def.collectionKey && !def.single ? { collectionKeyAlternatives: ["data", "content"] } : {}),
     idField: def.idField ?? "id",
     incremental: {
       param: null,
