@@ -137,9 +137,15 @@ describe("reZEN end to end: key connection, onboarding, webhooks, deltas", () =>
     // The next delta fetches the details of the changed list items only (the first one after an onboarding
     // takes every parent written since the onboarding began).
     rz.sim.silently.closeTransaction(rz.sim.store.inGroup("OPEN")[0]?.id as string);
+    // This time the lists come under `content` and the service clamps pages to 7 without saying so: `hasNext`
+    // carries the scan on, and the list is read whole.
+    rz.sim.faults.listKey = "content";
+    rz.sim.faults.maxPageSize = 7;
     const before = detailCalls();
     await admin.sync(accountId, { connectionId, mode: "delta" });
     await waitSettled(admin, stack.databaseUrl, accountId, REZEN_ENTITIES, "reZEN second delta", 180_000);
+    rz.sim.faults.listKey = null;
+    rz.sim.faults.maxPageSize = 0;
     await expectExact("after the second delta");
     // The changed item, plus at most the five the previous delta rewrote inside the parent watermark's overlap
     // window; never the other forty-odd.

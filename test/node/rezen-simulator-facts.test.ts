@@ -161,6 +161,16 @@ describe("reZEN simulator: network, revenue share, limits, webhooks", () => {
     expect(isMoney((await get(`/yenta/api/v1/agents/${me}/cap-info`)).capAmount)).toBe(true);
   });
 
+  it("fault knobs: another list key (`content`), a page size clamped silently with a truthful hasNext", async () => {
+    const { get, me, sim } = setup({ faults: { listKey: "content", maxPageSize: 7 } });
+    const body = await get(
+      `/arrakis/api/v1/transactions/participant/${me}/transactions/OPEN?pageNumber=0&pageSize=20`,
+    );
+    expect(body.transactions).toBeUndefined();
+    expect((body.content as Json[]).length).toBe(7);
+    expect(body.hasNext).toBe(sim.store.inGroup("OPEN").length > 7);
+  });
+
   it("sends no rate-limit headers; a 429 with Retry-After is a fault knob, per host", async () => {
     const { req, sim } = setup({ faults: { perHostPerMinute: 2 } });
     const ok = await req("/yenta/api/v1/agents/me");

@@ -30,6 +30,10 @@ export type Faults = {
   fail5xxEvery: number;
   /** Requests per minute each host admits before answering 429 with Retry-After (0: unlimited). */
   perHostPerMinute: number;
+  /** The key paged lists put their records under (clients guess `data` and `content` too); null: each list's own. */
+  listKey: "data" | "content" | null;
+  /** A page size the service clamps to without saying so (0: MAX_PAGE_SIZE); `hasNext` still tells the truth. */
+  maxPageSize: number;
   /** Called after each participant transaction page is served (tests mutate mid-scan here). */
   afterTransactionPage: ((group: string, pageNumber: number) => void) | null;
 };
@@ -52,9 +56,11 @@ export type Simulator = ReturnType<typeof createSimulator>;
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 
-function page<T>(items: T[], url: URL, key: string) {
+function paged<T>(faults: Faults, items: T[], url: URL, ownKey: string) {
+  const key = faults.listKey ?? ownKey;
+  const cap = faults.maxPageSize > 0 ? Math.min(faults.maxPageSize, MAX_PAGE_SIZE) : MAX_PAGE_SIZE;
   const pageNumber = Math.max(0, Number(url.searchParams.get("pageNumber") ?? 0) || 0);
-  const size = Math.min(MAX_PAGE_SIZE, Math.max(1, Number(url.searchParams.get("pageSize") ?? 20) || 20));
+  const size = Math.min(cap, Math.max(1, Number(url.searchParams.get("pageSize") ?? 20) || 20));
   const slice = items.slice(pageNumber * size, pageNumber * size + size);
   return { [key]: slice, hasNext: (pageNumber + 1) * size < items.length, pageNumber, pageSize: size };
 }
@@ -62,7 +68,14 @@ function page<T>(items: T[], url: URL, key: string) {
 export function createSimulator(opts: SimulatorOptions = {}) {
   const store = new Store(opts.seed ?? 20, { ...DEFAULT_COUNTS, ...opts.counts });
   const keys = new Set(opts.keys ?? ["rezen-key"]);
-  const faults: Faults = { fail5xxEvery: 0, perHostPerMinute: 0, afterTransactionPage: null, ...opts.faults };
+  const faults: Faults = {
+    fail5xxEvery: 0,
+    perHostPerMinute: 0,
+    listKey: null,
+    maxPageSize: 0,
+    afterTransactionPage: null,
+    ...opts.faults,
+  };
   const stats = {
     served: 0,
     unauthorized: 0,
@@ -137,7 +150,7 @@ export function createSimulator(opts: SimulatorOptions = {}) {
       .filter((a) => (from ? day(a.updatedAt) >= from : true) && (to ? day(a.updatedAt) <= to : true))
       .filter((a) => status.length === 0 || status.includes(a.status))
       .sort((a, b) => a.createdAt - b.createdAt);
-    return json(page(agents, url, "downLineAgents"));
+    return json(paged(faults, agents, url, "downLineAgents"));
   });
   app.get("/yenta/api/v1/agents/:id/front-line-agents-info", (c) => {
     if (!me(c.req.param("id"))) return notFound();
@@ -161,7 +174,7 @@ export function createSimulator(opts: SimulatorOptions = {}) {
     me(c.req.param("id")) ? json({ ...store.equity }) : notFound(),
   );
   app.get("/yenta/api/v1/teams/my-teams", (c) =>
-    json(page([...store.teams.values()], new URL(c.req.url), "teams")),
+    json(paged(faults, [...store.teams.values()], new URL(c.req.url), "teams")),
   );
 
   // ---- arrakis: transactions, listings, revenue share, webhooks --------------------------------------------
@@ -186,7 +199,7 @@ export function createSimulator(opts: SimulatorOptions = {}) {
         (a, b) => (desc ? b.updatedAt - a.updatedAt : a.updatedAt - b.updatedAt) || a.id.localeCompare(b.id),
       )
       .map(transactionItemWire);
-    const body = page(items, url, "transactions");
+    const body = paged(faults, items, url, "transactions");
     faults.afterTransactionPage?.(group, body.pageNumber);
     return json(body);
   });
@@ -199,7 +212,7 @@ export function createSimulator(opts: SimulatorOptions = {}) {
       .listingsIn(group)
       .sort((a, b) => b.updatedAt - a.updatedAt || a.id.localeCompare(b.id))
       .map(listingWire);
-    return json(page(items, new URL(c.req.url), "transactions"));
+    return json(paged(faults, items, new URL(c.req.url), "transactions"));
   });
   app.get("/arrakis/api/v1/transactions/:id", (c) => {
     const t = store.transactions.get(c.req.param("id").toLowerCase());
@@ -212,7 +225,7 @@ export function createSimulator(opts: SimulatorOptions = {}) {
       .filter((x) => x.tier === tier)
       .sort((a, b) => a.createdAt - b.createdAt)
       .map(contributionWire);
-    return json(page(items, new URL(c.req.url), "contributions"));
+    return json(paged(faults, items, new URL(c.req.url), "contributions"));
   });
   app.post("/arrakis/api/v1/webhooks", async (c) => {
     const body = (await c.req.json().catch(() => null)) as { url?: unknown; events?: unknown } | null;
