@@ -778,7 +778,12 @@ export class AccountSync extends DurableObject<Env> {
       const entities = Object.values(connection.connector.entities).map((e) => ({
         name: e.name,
         // The connector says which entities have a cheap count (a list needing a parent filter has none).
-        countable: connection.connector.totalUrl({ baseUrl: connection.baseUrl, entity: e }) !== null,
+        countable:
+          connection.connector.totalUrl({
+            baseUrl: connection.baseUrl,
+            entity: e,
+            credentials: connection.credentials,
+          }) !== null,
       }));
       const results = await reconcileEntities({
         entities,
@@ -821,7 +826,13 @@ export class AccountSync extends DurableObject<Env> {
   /** The provider's count of an entity, read with the one cheap request its connector names. */
   private async providerTotal(connection: LoadedConnection, settings: SyncSettings, entityName: string) {
     const entity = connection.connector.entities[entityName];
-    const url = entity ? connection.connector.totalUrl({ baseUrl: connection.baseUrl, entity }) : null;
+    const url = entity
+      ? connection.connector.totalUrl({
+          baseUrl: connection.baseUrl,
+          entity,
+          credentials: connection.credentials,
+        })
+      : null;
     if (!entity || url === null) return null;
     const call = await callProvider(
       {

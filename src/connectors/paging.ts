@@ -26,8 +26,19 @@ function numberAt(body: unknown, path: string | string[] | undefined): number | 
   return typeof v === "number" && Number.isFinite(v) ? v : null;
 }
 
+/** The value at collectionKey, else at the first of its declared alternatives present. */
+function collectionAt(body: unknown, entity: EntityDef): unknown {
+  const list = valueAt(body, entity.collectionKey);
+  if (list !== undefined) return list;
+  for (const key of entity.collectionKeyAlternatives ?? []) {
+    const v = valueAt(body, key);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
 function recordsOf(body: unknown, entity: EntityDef): unknown[] {
-  const list = entity.collectionKey === "" ? body : valueAt(body, entity.collectionKey);
+  const list = entity.collectionKey === "" ? body : collectionAt(body, entity);
   if (!Array.isArray(list)) {
     throw new Error(
       entity.collectionKey === ""
@@ -241,7 +252,11 @@ export function parsePage(paging: PagingSpec, body: unknown, entity: EntityDef, 
       const size = intParam(url, paging.sizeParam, paging.pageSize);
       const page = intParam(url, paging.pageParam, paging.firstPage);
       const seen = (page - paging.firstPage) * size + records.length;
-      const more = records.length > 0 && records.length >= size && (total === null || seen < total);
+      const flag = paging.morePath ? valueAt(body, paging.morePath) : undefined;
+      const more =
+        typeof flag === "boolean"
+          ? flag && records.length > 0
+          : records.length > 0 && records.length >= size && (total === null || seen < total);
       if (!more) return { records, nextUrl: null, total };
       url.searchParams.set(paging.pageParam, String(page + 1));
       return { records, nextUrl: url.toString(), total };

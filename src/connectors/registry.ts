@@ -4,19 +4,19 @@ import { dotloop } from "./dotloop";
 import { fub } from "./fub";
 import { lofty } from "./lofty";
 import { opentoclose } from "./opentoclose";
+import { rezen } from "./rezen";
 import { skyslope } from "./skyslope";
 import type { Connector, WebhookScheme } from "./types";
 
 // The one place that lists providers by name.
 
-const connectors: Record<string, Connector> = { fub, dotloop, skyslope, lofty, opentoclose };
+const connectors: Record<string, Connector> = { fub, dotloop, skyslope, lofty, opentoclose, rezen };
 
 /**
  * Providers we take webhooks from before their connector exists: their own scheme where they have one, the
  * rest Standard Webhooks. An entry leaves this list when its connector joins `connectors`.
  */
 const webhookOnly: Record<string, WebhookScheme> = {
-  rezen: standardWebhookScheme(),
   simulator: standardWebhookScheme(),
 };
 

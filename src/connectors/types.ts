@@ -167,6 +167,11 @@ export type PagingSpec =
       sizeParam: string;
       firstPage: 0 | 1;
       totalPath?: string;
+      /**
+       * Dotted path of a boolean saying whether more pages follow (`hasNext`): when a page carries it, it decides
+       * (a page shorter than asked, its size clamped silently, is not the last while it says true).
+       */
+      morePath?: string;
     }
   /** A `links: [{rel, href}]` array carries the next page. */
   | { style: "link-next"; linksPath: string; rel: string; relField?: string; hrefField?: string };
@@ -432,6 +437,11 @@ export interface EntityDef<T = unknown> {
   /** Dotted path of the records array in a list response; "" when the response is a bare array. */
   collectionKey: string;
   /**
+   * Other names a provider's services (or versions) give the records array, tried in order when `collectionKey`
+   * is absent from a list response. A page under none of them still fails.
+   */
+  collectionKeyAlternatives?: string[];
+  /**
    * Where a record's own URL wraps the record (`{"lead": {...}}`); an answer without that key is taken as the
    * record itself.
    */
@@ -492,8 +502,11 @@ export type Page = { records: unknown[]; nextUrl: string | null; total: number |
  * scan instead of a comparison.
  */
 export type TotalsSpec = {
-  /** URL of the count request for the entity, relative to nothing (absolute); null: no cheap count. */
-  url(args: { baseUrl: string; entity: EntityDef }): string | null;
+  /**
+   * URL of the count request for the entity, relative to nothing (absolute); null: no cheap count.
+   * `credentials`: the connection's, for a count asked per user whose id the connect step stored there.
+   */
+  url(args: { baseUrl: string; entity: EntityDef; credentials?: Credentials }): string | null;
   /** The provider's count from the parsed response body; null when the body does not say. */
   of(body: unknown, entity: EntityDef, requestUrl: string): number | null;
 };
@@ -558,7 +571,7 @@ export interface Connector {
   /** URLs (one per chunk of byIds.max) listing exactly these records; null when the provider can't. */
   recordsUrls(args: { baseUrl: string; entity: EntityDef; ids: string[] }): string[] | null;
   /** URL of one cheap request answering the provider's count of the entity; null when there is none. */
-  totalUrl(args: { baseUrl: string; entity: EntityDef }): string | null;
+  totalUrl(args: { baseUrl: string; entity: EntityDef; credentials?: Credentials }): string | null;
   /** The count in that request's parsed body. */
   totalOf(body: unknown, entity: EntityDef, requestUrl: string): number | null;
   webhooks: WebhookSpec | null;

@@ -4,6 +4,7 @@ export * from "./fub-core";
 export * from "./lofty-core";
 export * from "./opentoclose-core";
 export * from "./pipeline";
+export * from "./rezen-core";
 export * from "./skyslope-core";
 export * from "./sync";
 export * from "./tenancy";
