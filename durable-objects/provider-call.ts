@@ -160,8 +160,9 @@ async function attemptOnce(
     return { kind: "parked", reason: "no_budget", retryAt: budget.retryAt };
   }
 
-  // Query-parameter credentials are added here, at the last moment, so no stored URL ever carries them.
-  const target = connector.authorizeUrl?.(url, credentials) ?? url;
+  // The service's own host and any query-parameter credential come in here, at the last moment, so no stored
+  // URL ever carries a credential and paging, budgets and origin checks all see the connection's base URL.
+  const target = connector.sendUrl?.(url, credentials) ?? url;
   let response: Response;
   try {
     response = await deps.fetch(target, {

@@ -1,5 +1,6 @@
 import { DEFAULT_CONTEXT } from "../core/rate-contexts";
 import { authenticate, authHeaders, authorizeUrl, renewsOn401 } from "./auth";
+import { routeToHost } from "./hosts";
 import { firstPageUrl, parsePage } from "./paging";
 import type { Connector, ConnectorSpec, Credentials, RateLimitPolicy, RateLimitSpec } from "./types";
 
@@ -50,7 +51,7 @@ export function defineConnector(spec: ConnectorSpec): Connector {
     authHeaders: (c) => authHeaders(spec.auth, c),
     authenticate: (c, source, refused) => authenticate(spec.auth, c, source, refused),
     renewsOn401: renewsOn401(spec.auth),
-    authorizeUrl: (url, c) => authorizeUrl(spec.auth, url, c),
+    sendUrl: (url, c) => authorizeUrl(spec.auth, routeToHost(spec.hosts, spec.defaultBaseUrl, url), c),
     firstPageUrl: (args) => firstPageUrl(spec.paging, args),
     parsePage: (body, entity, requestUrl, settings) => {
       const page = parsePage(spec.paging, body, entity, requestUrl);

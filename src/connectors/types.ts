@@ -285,6 +285,9 @@ export type RateContextSpec = {
   elevatedLimit?: number;
 };
 
+/** One service of a provider on several hosts: requests under `prefix` of the logical base go to `origin`. */
+export type ServiceHost = { prefix: string; origin: string };
+
 export type HeaderReader = { get(name: string): string | null };
 
 export type VerifyInput = {
@@ -517,6 +520,11 @@ export type ConnectorSpec = {
   /** The provider's name as people write it, for docs and the engine's provider-name check. */
   displayName?: string;
   defaultBaseUrl: string;
+  /**
+   * For a provider whose services each have their own host: `defaultBaseUrl` is then a logical base under which
+   * each service has a path prefix, and a request on it is sent to the host of its prefix (src/connectors/hosts.ts).
+   */
+  hosts?: ServiceHost[];
   auth: AuthSpec;
   paging: PagingSpec;
   rateLimit: RateLimitSpec;
@@ -547,8 +555,11 @@ export interface Connector {
   authenticate(credentials: Credentials, source: AuthSource, refused?: string): Promise<Authenticated>;
   /** Whether a 401 can be cured by renewing the secret (OAuth bearer, session): the call is then retried once. */
   renewsOn401: boolean;
-  /** The URL with any query-parameter credential added; identity for header-based schemes. */
-  authorizeUrl(url: string, credentials: Credentials): string;
+  /**
+   * The URL as sent: on the host serving its path for a provider on several hosts, with any query-parameter
+   * credential added; identity otherwise.
+   */
+  sendUrl(url: string, credentials: Credentials): string;
   /**
    * URL of the first page of a run (of one parent's children for an entity with `parent`, which then needs
    * `parentId`); later pages come from the previous page's nextUrl.

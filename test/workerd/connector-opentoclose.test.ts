@@ -68,10 +68,10 @@ describe("Open To Close connector", () => {
     expect(page.nextUrl).not.toContain(TOKEN);
     const short = opentoclose.parsePage([{ id: 1 }], properties, page.nextUrl as string);
     expect(short.nextUrl).toBeNull();
-    const sent = new URL(opentoclose.authorizeUrl(first, creds));
+    const sent = new URL(opentoclose.sendUrl(first, creds));
     expect(sent.searchParams.get("api_token")).toBe(TOKEN);
     // A missing token names the field, never a value.
-    expect(() => opentoclose.authorizeUrl(first, {})).toThrow(/apiToken/);
+    expect(() => opentoclose.sendUrl(first, {})).toThrow(/apiToken/);
     const child = opentoclose.firstPageUrl({
       baseUrl: "https://api.opentoclose.com/v1",
       entity: propertyContacts,

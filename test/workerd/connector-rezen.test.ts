@@ -44,6 +44,23 @@ describe("reZEN connector", () => {
     expect(apiError).toEqual({ "com.real.commons.apierror.ApiError": { message: "Not authorized." } });
   });
 
+  it("sends each service's requests to its own host on the default base, and as they are elsewhere", () => {
+    const creds = { apiKey: "k" };
+    expect(rezen.sendUrl(`${rezen.defaultBaseUrl}/arrakis/api/v1/transactions/x?pageNumber=0`, creds)).toBe(
+      "https://arrakis.therealbrokerage.com/api/v1/transactions/x?pageNumber=0",
+    );
+    expect(rezen.sendUrl(`${rezen.defaultBaseUrl}/yenta/api/v1/agents/me`, creds)).toBe(
+      "https://yenta.therealbrokerage.com/api/v1/agents/me",
+    );
+    // A simulator (or an egress) serves the prefixes itself; a path no service claims is not sent anywhere real.
+    expect(rezen.sendUrl("http://127.0.0.1:9/arrakis/api/v1/transactions/x", creds)).toBe(
+      "http://127.0.0.1:9/arrakis/api/v1/transactions/x",
+    );
+    expect(rezen.sendUrl(`${rezen.defaultBaseUrl}/elsewhere/x`, creds)).toBe(
+      `${rezen.defaultBaseUrl}/elsewhere/x`,
+    );
+  });
+
   it("pages from 0 with pageNumber/pageSize, per lifecycle group, newest change first", () => {
     const entity = rezen.entities.transactionList;
     if (!entity) throw new Error("no transactionList");

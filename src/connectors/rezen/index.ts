@@ -2,7 +2,7 @@ import { standardWebhookScheme } from "../../webhooks/standard";
 import { defineConnector } from "../define";
 import type { EntityDef } from "../types";
 import { agents } from "./agents";
-import { REZEN_HOSTS } from "./hosts";
+import { REZEN_HOSTS, REZEN_LOGICAL_BASE_URL, REZEN_SERVICE_HOSTS } from "./hosts";
 import { contributions, downline, equity, frontline, networkCap, networkSize, teamRoster } from "./network";
 import { lifecycleGroups, listings, rezenTotals, transactionList, transactions } from "./transactions";
 import {
@@ -12,9 +12,6 @@ import {
   subscribeRezen,
   unsubscribeRezen,
 } from "./webhooks";
-
-/** The egress that maps each service prefix to its host (hosts.ts); a connection's base URL overrides it. */
-export const REZEN_BASE_URL = "https://rezen-egress.invalid";
 
 /**
  * Page size asked of paged lists: clients use 20 (downline) to 100; no maximum is published, and a larger size
@@ -31,7 +28,8 @@ export const REZEN_RATE_LIMITS = { arrakis: 60, yenta: 60, other: 30, windowMs: 
 export const rezen = defineConnector({
   provider: "rezen",
   displayName: "reZEN",
-  defaultBaseUrl: REZEN_BASE_URL,
+  defaultBaseUrl: REZEN_LOGICAL_BASE_URL,
+  hosts: REZEN_SERVICE_HOSTS,
   // X-API-KEY only: reZEN answers 403 to `Authorization: Bearer`.
   auth: { kind: "header", header: "X-API-KEY", keyField: REZEN_CREDENTIALS.apiKey },
   paging: {
