@@ -16,9 +16,9 @@ import {
   type DueConnection,
   fanOutDeltaSyncs,
 } from "./fan-out";
-import { accountStub } from "./stubs";
 import { workerJobRunner } from "./job-runner";
 import { runDueJobs } from "./jobs";
+import { accountStub } from "./stubs";
 import { recordTick } from "./ticks";
 
 const log = logger("cron");

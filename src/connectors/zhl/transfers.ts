@@ -358,7 +358,7 @@ class Workflow {
 /** Why a referral cannot be transferred, or null: a contact to hand over and a territory to route by. */
 export function eligibility(r: Referral): string | null {
   const s = r.sender;
-  if (!s || !s.name?.trim() || !(s.email?.trim() || s.phone?.trim())) return "contact_missing";
+  if (!s?.name?.trim() || !(s.email?.trim() || s.phone?.trim())) return "contact_missing";
   if (!r.territory?.trim()) return "territory_missing";
   return null;
 }
