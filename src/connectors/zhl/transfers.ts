@@ -61,6 +61,8 @@ const rowsOf = <T>(r: { rows: unknown[] }) => r.rows as T[];
 /** One run of the workflow for one connection. */
 export async function runTransfers(ctx: JobContext): Promise<JobResult> {
   const w = new Workflow(ctx);
+  // Before the roster's first sync every territory would look unmapped and every referral be refused: wait.
+  if (!(await w.rosterSynced())) return { items: 0, itemErrors: 0 };
   const pending = await w.pendingReferrals();
   const unfinished = await w.unfinishedIds();
   const byId = new Map(pending.map((r) => [r.id, r]));
@@ -72,6 +74,7 @@ export async function runTransfers(ctx: JobContext): Promise<JobResult> {
     const referral = byId.get(id) ?? (await w.referral(id));
     const outcome = await w.process(id, referral);
     if (outcome === "skipped") continue;
+    await w.release(id);
     items++;
     if (outcome === "failed" || outcome === "parked") itemErrors++;
   }
@@ -82,6 +85,16 @@ class Workflow {
   constructor(private readonly ctx: JobContext) {}
 
   private scope = () => sql`account_id = ${this.ctx.accountId} and connection_id = ${this.ctx.connectionId}`;
+
+  async rosterSynced(): Promise<boolean> {
+    const rows = await this.ctx.tenant(async (db) =>
+      rowsOf<{ n: number }>(
+        await db.execute(sql`select count(*)::int as n from (select 1 from zhl_loan_officers
+          where ${this.scope()} and deleted_at is null limit 1) x`),
+      ),
+    );
+    return (rows[0]?.n ?? 0) > 0;
+  }
 
   /** The provider's pending referrals, page by page (bounded by what one run handles). */
   async pendingReferrals(): Promise<Referral[]> {
@@ -146,7 +159,6 @@ class Workflow {
           last_error = ${set.error ?? null},
           provider_transfer_id = coalesce(${extra.transferId ?? null}, provider_transfer_id),
           external_contact_reference = coalesce(${extra.reference ?? null}, external_contact_reference),
-          claimed_by = case when ${to} = any(${`{${UNFINISHED.join(",")}}`}::text[]) then claimed_by else null end,
           updated_at = now()
         where ${this.scope()} and referral_id = ${referralId}`);
       await this.log(db, {
@@ -160,6 +172,14 @@ class Workflow {
           : {}),
       });
     });
+  }
+
+  /** Lets the next run take the row at once: this run is done with it, whatever state it is left in. */
+  async release(referralId: string) {
+    await this.ctx.tenant((db) =>
+      db.execute(sql`update zhl_transfers set claimed_by = null
+        where ${this.scope()} and referral_id = ${referralId} and claimed_by = ${this.ctx.runId}`),
+    );
   }
 
   /**
