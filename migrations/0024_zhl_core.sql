@@ -29,6 +29,7 @@ CREATE TABLE "connection_jobs" (
 	"accounts_processed" integer DEFAULT 0 NOT NULL,
 	"items" integer DEFAULT 0 NOT NULL,
 	"item_errors" integer DEFAULT 0 NOT NULL,
+	"parked" integer DEFAULT 0 NOT NULL,
 	CONSTRAINT "connection_jobs_connection_id_job_pk" PRIMARY KEY("connection_id","job")
 );
 --> statement-breakpoint

@@ -531,8 +531,11 @@ export type ConnectorJob = {
   run(ctx: JobContext): Promise<JobResult>;
 };
 
-/** What a job run reports: items it handled, and those that failed or were parked. */
-export type JobResult = { items: number; itemErrors: number };
+/**
+ * What a job run reports: items it handled, those that failed or were parked, and how many items the job
+ * holds parked in all (shown in the connection's status).
+ */
+export type JobResult = { items: number; itemErrors: number; parked?: number };
 
 /** What a job run may use: its identity, the account's data, and authenticated calls on the connection's API. */
 export type JobContext = {

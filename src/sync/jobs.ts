@@ -106,6 +106,7 @@ export async function finishJob(
   const items = ok ? outcome.result.items : 0;
   const itemErrors = ok ? outcome.result.itemErrors : 0;
   const error = ok ? null : outcome.error.slice(0, 200);
+  const parked = ok && outcome.result.parked !== undefined ? outcome.result.parked : null;
   await db.execute(sql`
     with run as (
       update connection_job_runs set finished_at = now(), outcome = ${ok ? "completed" : "failed"},
@@ -115,7 +116,8 @@ export async function finishJob(
       last_error = ${error},
       completed = completed + ${ok ? 1 : 0}, failed = failed + ${ok ? 0 : 1},
       accounts_processed = accounts_processed + ${ok ? 1 : 0},
-      items = items + ${items}, item_errors = item_errors + ${itemErrors}
+      items = items + ${items}, item_errors = item_errors + ${itemErrors},
+      parked = coalesce(${parked}::int, parked)
     where connection_id = ${due.connectionId} and job = ${due.job}`);
 }
 
@@ -169,4 +171,55 @@ export async function runDueJobs(
     if (due.length < page) break;
   }
   return report;
+}
+
+/** A connection's jobs as the status shows them: schedule, counters, parked items and the last outcome. */
+export type JobStatus = {
+  job: string;
+  intervalMinutes: number;
+  nextRunAt: string | null;
+  lastStartedAt: string | null;
+  lastFinishedAt: string | null;
+  lastOutcome: string | null;
+  lastError: string | null;
+  started: number;
+  completed: number;
+  failed: number;
+  accountsProcessed: number;
+  items: number;
+  itemErrors: number;
+  parked: number;
+};
+
+/** Every job row of an account's connections, by connection id (the caller's tenant transaction). */
+export async function jobStatuses(db: Db, accountId: string): Promise<Map<string, JobStatus[]>> {
+  const iso = (col: string) => sql.raw(`to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+  const result = await db.execute(sql`
+    select connection_id, job, interval_minutes, ${iso("next_run_at")} as next_run_at,
+      ${iso("last_started_at")} as last_started_at, ${iso("last_finished_at")} as last_finished_at,
+      last_outcome, last_error, started, completed, failed, accounts_processed, items, item_errors, parked
+    from connection_jobs where account_id = ${accountId} order by connection_id, job`);
+  const out = new Map<string, JobStatus[]>();
+  for (const r of result.rows as Record<string, unknown>[]) {
+    const list = out.get(String(r.connection_id)) ?? [];
+    const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
+    list.push({
+      job: String(r.job),
+      intervalMinutes: Number(r.interval_minutes),
+      nextRunAt: str(r.next_run_at),
+      lastStartedAt: str(r.last_started_at),
+      lastFinishedAt: str(r.last_finished_at),
+      lastOutcome: str(r.last_outcome),
+      lastError: str(r.last_error),
+      started: Number(r.started),
+      completed: Number(r.completed),
+      failed: Number(r.failed),
+      accountsProcessed: Number(r.accounts_processed),
+      items: Number(r.items),
+      itemErrors: Number(r.item_errors),
+      parked: Number(r.parked),
+    });
+    out.set(String(r.connection_id), list);
+  }
+  return out;
 }

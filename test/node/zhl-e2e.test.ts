@@ -290,6 +290,53 @@ describe("ZHL end to end: roster sync and the loan-officer transfer workflow", (
     expect(workerLog.join("\n")).not.toContain(KEY);
   });
 
+  it("parks what exhausts its attempts or finds no officer, visible in the status, and never retries it alone", {
+    timeout: 180_000,
+  }, async () => {
+    // Territory 1's primary refuses already; its fallback now too: no officer accepts.
+    sim.refusing.add("LO-1102");
+    const [noOfficer] = sim.addReferrals(1, { territory: T[1] });
+    await tick();
+    sim.refusing.delete("LO-1102");
+    // Every transfer call of the next runs fails before anything happens.
+    const [storm] = sim.addReferrals(1, { territory: T[0] });
+    sim.faults.failTransfers = 1_000;
+    const attempts: number[] = [];
+    for (let run = 0; run < 6; run++) {
+      await tick();
+      const [r] = await db<Row>(`select * from zhl_transfers where account_id = $1 and referral_id = $2`, [
+        ACCOUNT,
+        storm?.id,
+      ]);
+      attempts.push(r?.attempts ?? -1);
+    }
+    sim.faults.failTransfers = 0;
+    // Five attempts, then parked: the sixth run does not call for it.
+    expect(attempts).toEqual([1, 2, 3, 4, 5, 5]);
+    const byId = new Map((await transfers()).map((r) => [r.referral_id, r]));
+    expect(byId.get(noOfficer?.id as string)).toMatchObject({
+      status: "parked",
+      last_error: "no_officer_accepted",
+    });
+    expect(byId.get(storm?.id as string)).toMatchObject({
+      status: "parked",
+      last_error: "transfer_http_503",
+    });
+    await tick();
+    expect(zhl.sim.truth("main").transfers.find((t) => t.referralId === storm?.id)).toBeUndefined();
+    const status = await admin.status<{
+      connections: {
+        id: string;
+        periodicJobs: { job: string; parked: number; itemErrors: number; lastOutcome: string }[];
+      }[];
+    }>(ACCOUNT);
+    const job = status.connections
+      .find((c) => c.id === connectionId)
+      ?.periodicJobs.find((j) => j.job === "transfers");
+    expect(job).toMatchObject({ parked: 2, lastOutcome: "completed" });
+    expect(job?.itemErrors).toBeGreaterThanOrEqual(6);
+  });
+
   it("follows roster changes exactly: a status change, a new assignment and a removed one", {
     timeout: 180_000,
   }, async () => {

@@ -13,8 +13,8 @@
 //   409 OFFICER_UNAVAILABLE (officer not ACTIVE, or set to refuse), 409 REFERRAL_ALREADY_TRANSFERRED,
 //   422 NMLS_MISMATCH, 404 for an unknown referral or officer.
 // - POST /v1/transfers/{id}/notifications with `Idempotency-Key`: 202, a repeat 200 (counted once).
-// - fault knobs per account: next N requests 503, next N 429 (Retry-After: 1), next N transfers executed
-//   and then answered 502 (the answer lost), and officers that refuse.
+// - fault knobs per account: next N requests 503, next N 429 (Retry-After: 1), next N transfers 503, next N
+//   transfers executed and then answered 502 (the answer lost), and officers that refuse.
 
 import { Hono } from "hono";
 import { Account, type AccountConfig, pacific, type Transfer, truthOf } from "./data";
@@ -117,6 +117,10 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
       body = await c.req.json();
     } catch {
       return error(400, "BAD_JSON", "body is not JSON");
+    }
+    if (a.faults.failTransfers > 0) {
+      a.faults.failTransfers--;
+      return error(503, "UNAVAILABLE", "transfers unavailable");
     }
     const seen = a.transferKeys.get(key);
     if (seen) {

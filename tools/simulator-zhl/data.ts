@@ -93,7 +93,8 @@ export class Account {
   notifications = new Map<string, number>();
   /** Officers that refuse every transfer (409), whatever their status. */
   refusing = new Set<string>();
-  faults = { fail5xx: 0, fail429: 0, loseAnswers: 0 };
+  /** Next N requests answer 503 / 429; next N transfers answer 503 before anything happens; next N are lost. */
+  faults = { fail5xx: 0, fail429: 0, failTransfers: 0, loseAnswers: 0 };
   private seq = 0;
   private readonly seed: number;
 

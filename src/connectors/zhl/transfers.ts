@@ -78,13 +78,24 @@ export async function runTransfers(ctx: JobContext): Promise<JobResult> {
     items++;
     if (outcome === "failed" || outcome === "parked") itemErrors++;
   }
-  return { items, itemErrors };
+  return { items, itemErrors, parked: await w.parkedCount() };
 }
 
 class Workflow {
   constructor(private readonly ctx: JobContext) {}
 
   private scope = () => sql`account_id = ${this.ctx.accountId} and connection_id = ${this.ctx.connectionId}`;
+
+  async parkedCount(): Promise<number> {
+    const rows = await this.ctx.tenant(async (db) =>
+      rowsOf<{ n: number }>(
+        await db.execute(
+          sql`select count(*)::int as n from zhl_transfers where ${this.scope()} and status = 'parked'`,
+        ),
+      ),
+    );
+    return rows[0]?.n ?? 0;
+  }
 
   async rosterSynced(): Promise<boolean> {
     const rows = await this.ctx.tenant(async (db) =>

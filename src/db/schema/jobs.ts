@@ -29,6 +29,8 @@ export const connectionJobs = pgTable(
     /** Items the runs processed and those that failed (parked or refused), as the job reports them. */
     items: integer("items").notNull().default(0),
     itemErrors: integer("item_errors").notNull().default(0),
+    /** Items the job holds parked (exhausted or refused, waiting for an operator), as its last run counted. */
+    parked: integer("parked").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.connectionId, t.job] }), index("connection_jobs_due_idx").on(t.nextRunAt)],
 );
