@@ -296,6 +296,27 @@ describe("ZHL end to end: roster sync and the loan-officer transfer workflow", (
     // Territory 1's primary refuses already; its fallback now too: no officer accepts.
     sim.refusing.add("LO-1102");
     const [noOfficer] = sim.addReferrals(1, { territory: T[1] });
+    // Claimed by a run that crashed, then transferred by someone else (another key) before we called.
+    const [foreign] = sim.addReferrals(1, { territory: T[0] });
+    await db(
+      `insert into zhl_transfers (account_id, connection_id, idempotency_key, referral_id, territory, status,
+         claimed_by, claimed_at) values ($1, $2, $3, $4, $5, 'claimed', 'run-that-crashed', now() - interval '1 hour')`,
+      [ACCOUNT, connectionId, `zhl:${connectionId}:${foreign?.id}`, foreign?.id, T[0]],
+    );
+    const elsewhere = await fetch(`${zhl.url}/v1/transfers`, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${KEY}`,
+        "Content-Type": "application/json",
+        "Idempotency-Key": "someone-else",
+      },
+      body: JSON.stringify({
+        referralId: foreign?.id,
+        loanOfficerId: "LO-1001",
+        nmlsId: sim.officers.get("LO-1001")?.nmlsId,
+      }),
+    });
+    expect(elsewhere.status).toBe(201);
     await tick();
     sim.refusing.delete("LO-1102");
     // Every transfer call of the next runs fails before anything happens.
@@ -322,6 +343,11 @@ describe("ZHL end to end: roster sync and the loan-officer transfer workflow", (
       status: "parked",
       last_error: "transfer_http_503",
     });
+    expect(byId.get(foreign?.id as string)).toMatchObject({
+      status: "parked",
+      last_error: "referral_already_transferred",
+    });
+    expect(zhl.sim.truth("main").transfers.find((t) => t.referralId === foreign?.id)?.executions).toBe(1);
     await tick();
     expect(zhl.sim.truth("main").transfers.find((t) => t.referralId === storm?.id)).toBeUndefined();
     const status = await admin.status<{
@@ -333,8 +359,8 @@ describe("ZHL end to end: roster sync and the loan-officer transfer workflow", (
     const job = status.connections
       .find((c) => c.id === connectionId)
       ?.periodicJobs.find((j) => j.job === "transfers");
-    expect(job).toMatchObject({ parked: 2, lastOutcome: "completed" });
-    expect(job?.itemErrors).toBeGreaterThanOrEqual(6);
+    expect(job).toMatchObject({ parked: 3, lastOutcome: "completed" });
+    expect(job?.itemErrors).toBeGreaterThanOrEqual(7);
   });
 
   it("follows roster changes exactly: a status change, a new assignment and a removed one", {

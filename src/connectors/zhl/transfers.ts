@@ -324,6 +324,14 @@ class Workflow {
         );
         return this.notify(row, body.transferId, c.loan_officer_id);
       }
+      if (res.status === 409 && errorCode(res.body) === "REFERRAL_ALREADY_TRANSFERRED") {
+        // Transferred by someone else (not under our key, or the replay would have answered): nothing to retry.
+        await this.move(referralId, status, "parked", "parked", {
+          officer: c.loan_officer_id,
+          error: "referral_already_transferred",
+        });
+        return "parked";
+      }
       if (res.status === 409 || res.status === 422) {
         await this.move(
           referralId,
