@@ -22,6 +22,10 @@ export type AlertConfig = {
   cooldownMinutes: number;
   /** Attempts of one delivery (the first included). */
   deliveryAttempts: number;
+  /** Share of a connector job's runs that failed (ConnectorSpec.jobs) above which it alerts... */
+  jobErrorRate: number;
+  /** ...over the runs finished in this window, in minutes (a 30-minute job runs 48 times a day). */
+  jobErrorRateWindowMinutes: number;
 };
 
 export const ALERT_DEFAULTS: AlertConfig = {
@@ -36,6 +40,8 @@ export const ALERT_DEFAULTS: AlertConfig = {
   webhookBacklogMinutes: 5,
   cooldownMinutes: 60,
   deliveryAttempts: 3,
+  jobErrorRate: 0.05,
+  jobErrorRateWindowMinutes: 1440,
 };
 
 /** The env var of each setting (ALERT_ERROR_RATE, ALERT_COOLDOWN_MINUTES, ...). */
@@ -51,6 +57,8 @@ export const ALERT_ENV: Record<keyof AlertConfig, string> = {
   webhookBacklogMinutes: "ALERT_WEBHOOK_BACKLOG_MINUTES",
   cooldownMinutes: "ALERT_COOLDOWN_MINUTES",
   deliveryAttempts: "ALERT_DELIVERY_ATTEMPTS",
+  jobErrorRate: "ALERT_JOB_ERROR_RATE",
+  jobErrorRateWindowMinutes: "ALERT_JOB_ERROR_RATE_WINDOW_MINUTES",
 };
 
 /** Reads the settings from env-like vars; a value that is absent, not a number or negative keeps the default. */

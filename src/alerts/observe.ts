@@ -59,6 +59,13 @@ export async function observe(db: Db, cfg: AlertConfig, accountIds?: string[]): 
       select b.account_id, b.connection_id, b.provider, extract(epoch from b.open_since) * 1000 as open_since
       from connection_breakers b join connections c on c.id = b.connection_id
       where b.state = 'open' and b.open_since is not null ${scoped(sql`b.account_id`)}`);
+    const jobs = await q(sql`
+      select account_id, connection_id, provider, job, count(*) as runs,
+        count(*) filter (where outcome = 'failed') as failed
+      from connection_job_runs
+      where outcome <> 'running'
+        and finished_at > now() - make_interval(mins => ${cfg.jobErrorRateWindowMinutes}) ${scoped()}
+      group by 1, 2, 3, 4`);
     const drift: Observations["drift"] = [];
     for (const provider of knownProviders()) {
       const entities = Object.keys(connectorFor(provider).entities);
@@ -82,6 +89,7 @@ export async function observe(db: Db, cfg: AlertConfig, accountIds?: string[]): 
       parked: parked.map((r) => ({ ...ids(r), recent: n(r.recent), open: n(r.open) })),
       authFailed: auth.map(ids),
       webhookBacklog: backlog.map((r) => ({ ...ids(r), pending: n(r.pending), oldestMs: n(r.oldest_ms) })),
+      jobRuns: jobs.map((r) => ({ ...ids(r), job: s(r.job), runs: n(r.runs), failed: n(r.failed) })),
     };
   });
 }

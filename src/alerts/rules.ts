@@ -33,6 +33,15 @@ export type Observations = {
     oldestMs: number;
     pending: number;
   }[];
+  /** Per connection and connector job: runs finished in the job window, and how many of them failed. */
+  jobRuns?: {
+    accountId: string;
+    connectionId: string;
+    provider: string;
+    job: string;
+    runs: number;
+    failed: number;
+  }[];
 };
 
 export type AlertRule =
@@ -41,7 +50,8 @@ export type AlertRule =
   | "reconciliation_drift"
   | "parked_growing"
   | "oauth_refresh_failing"
-  | "webhook_backlog";
+  | "webhook_backlog"
+  | "job_error_rate";
 
 /** A condition firing now. `key` names it across evaluations (rule and subject), so its state can be kept. */
 export type Firing = {
@@ -167,6 +177,22 @@ export function evaluateRules(obs: Observations, cfg: AlertConfig, now: number):
           w.oldestMs / 60_000,
           cfg.webhookBacklogMinutes,
           `${w.provider} connection ${w.connectionId}: ${w.pending} webhook events pending, the oldest for ${minutes(w.oldestMs)} (threshold ${cfg.webhookBacklogMinutes} min)`,
+        ),
+      );
+  }
+  for (const j of obs.jobRuns ?? []) {
+    if (j.runs < 1) continue;
+    const rate = j.failed / j.runs;
+    if (rate > cfg.jobErrorRate)
+      out.push(
+        firing(
+          "job_error_rate",
+          "warning",
+          j,
+          rate,
+          cfg.jobErrorRate,
+          `${j.provider} connection ${j.connectionId} job ${j.job}: ${j.failed} of ${j.runs} runs failed in the last ${minutes(cfg.jobErrorRateWindowMinutes * 60_000)} (${pct(rate)}, threshold ${pct(cfg.jobErrorRate)})`,
+          j.job,
         ),
       );
   }

@@ -7,10 +7,11 @@ import { opentoclose } from "./opentoclose";
 import { rezen } from "./rezen";
 import { skyslope } from "./skyslope";
 import type { Connector, WebhookScheme } from "./types";
+import { zhl } from "./zhl";
 
 // The one place that lists providers by name.
 
-const connectors: Record<string, Connector> = { fub, dotloop, skyslope, lofty, opentoclose, rezen };
+const connectors: Record<string, Connector> = { fub, dotloop, skyslope, lofty, opentoclose, rezen, zhl };
 
 /**
  * Providers we take webhooks from before their connector exists: their own scheme where they have one, the

@@ -1,6 +1,7 @@
 import type { PgTable } from "drizzle-orm/pg-core";
 import type { z } from "zod";
 import type { Cursor } from "../core/cursor";
+import type { Db } from "../db/client";
 
 /** Where a core row comes from; every core row carries it. */
 export type SourceContext = { accountId: string; connectionId: string };
@@ -537,6 +538,42 @@ export type ConnectorSpec = {
    * (raw control characters in strings): a record is then kept instead of failing its whole page.
    */
   repairBody?: (text: string) => string;
+  /**
+   * Periodic work besides syncing (a workflow the provider's data drives), by name: each runs per active
+   * connection every `intervalMinutes`, claimed by the scheduler's minute tick (src/sync/jobs.ts).
+   */
+  jobs?: Record<string, ConnectorJob>;
+};
+
+/** A periodic job a connector declares (ConnectorSpec.jobs). */
+export type ConnectorJob = {
+  intervalMinutes: number;
+  /** One run for one connection. Throwing fails the run (counted, alerted on); items it parks are its own. */
+  run(ctx: JobContext): Promise<JobResult>;
+};
+
+/**
+ * What a job run reports: items it handled, those that failed or were parked, and how many items the job
+ * holds parked in all (shown in the connection's status).
+ */
+export type JobResult = { items: number; itemErrors: number; parked?: number };
+
+/** What a job run may use: its identity, the account's data, and authenticated calls on the connection's API. */
+export type JobContext = {
+  accountId: string;
+  connectionId: string;
+  runId: string;
+  now(): number;
+  /** Runs fn in one transaction limited to the connection's account. */
+  tenant<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /**
+   * One authenticated call on the connection's API (path relative to its base URL), bounded in time. Network
+   * failures answer status 0. Extra headers (an idempotency key) travel as given.
+   */
+  call(
+    path: string,
+    init?: { method?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: unknown; headers: Headers }>;
 };
 
 /** The engine-facing connector: the spec plus the behaviour derived from it. Names no provider. */

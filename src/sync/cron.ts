@@ -16,6 +16,8 @@ import {
   type DueConnection,
   fanOutDeltaSyncs,
 } from "./fan-out";
+import { workerJobRunner } from "./job-runner";
+import { runDueJobs } from "./jobs";
 import { accountStub } from "./stubs";
 import { recordTick } from "./ticks";
 
@@ -42,6 +44,10 @@ export type TickReport = {
   behind: number;
   reconciled: number;
   reconcileFailed: number;
+  /** Connector jobs (ConnectorSpec.jobs) whose slot had come: claimed, and of those completed / failed. */
+  jobsClaimed: number;
+  jobsCompleted: number;
+  jobsFailed: number;
 };
 
 export type CronResult =
@@ -143,6 +149,13 @@ async function deltaTick(db: Db, env: Env, scope: CronScope, at?: number): Promi
     reconcileFailed += r.failed;
     if (due.length < page) break;
   }
+  const jobs = timeLeft()
+    ? await runDueJobs(db, workerJobRunner(db, env.CREDENTIALS_KEY), {
+        accountIds: scope.accountIds,
+        timeLeft,
+        page,
+      })
+    : { claimed: 0, completed: 0, failed: 0 };
   const fanOutMs = Date.now() - started;
   const behind = await acrossAccounts(db, (tx) => countDueConnections(tx, new Date(), scope.accountIds));
   // After the fan-out, so the two never hold more than the invocation's connection limit between them.
@@ -159,6 +172,9 @@ async function deltaTick(db: Db, env: Env, scope: CronScope, at?: number): Promi
     behind,
     reconciled,
     reconcileFailed,
+    jobsClaimed: jobs.claimed,
+    jobsCompleted: jobs.completed,
+    jobsFailed: jobs.failed,
   };
   const result = { job: "delta" as const, connections, failed, reannouncedPages: pages, pruned, ...tick };
   await recordTick(db, "delta", started, {

@@ -7,6 +7,7 @@ import { entityColumnPrefix, mirrorIdent } from "../db/schema/sync";
 import type { Env } from "../env";
 import { COMPLETED_WITH_ERRORS } from "../pipeline/run-stats";
 import { WEBHOOK_FAILURE_ENTITY } from "../webhooks/parking";
+import { jobStatuses } from "./jobs";
 import { accountStub } from "./stubs";
 
 type Counts = { provider: number | null; ours: number | null; reconciledAt: string | null };
@@ -84,7 +85,7 @@ async function runsAndFailures(db: Parameters<Parameters<typeof withDb>[1]>[0], 
  * `<provider>_sync_jobs`.
  */
 export async function accountStatus(env: Env, accountId: string) {
-  const { connections, jobs, runs, failures } = await withDb(env, async (db) => {
+  const { connections, jobs, periodic, runs, failures } = await withDb(env, async (db) => {
     const connections = await listConnections(db, accountId);
     const jobs = new Map<string, Record<string, unknown>>();
     for (const provider of new Set(connections.map((c) => c.provider))) {
@@ -95,7 +96,8 @@ export async function accountStatus(env: Env, accountId: string) {
       ).catch(() => ({ rows: [] }));
       for (const row of result.rows as Record<string, unknown>[]) jobs.set(String(row.connection_id), row);
     }
-    return { connections, jobs, ...(await runsAndFailures(db, accountId)) };
+    const periodic = await inTenant(db, accountId, (t) => jobStatuses(t, accountId));
+    return { connections, jobs, periodic, ...(await runsAndFailures(db, accountId)) };
   });
   const state = await accountStub(env, accountId).status(connections.map((c) => c.id));
   const byId = new Map(state.connections.map((c) => [c.connectionId, c]));
@@ -119,6 +121,8 @@ export async function accountStatus(env: Env, accountId: string) {
         ...conn,
         // Webhook events that could not be recorded or processed after their bounded attempts (parked).
         parkedWebhooks: failures.get(pairKey(conn.id, WEBHOOK_FAILURE_ENTITY)) ?? { open: 0, errors: [] },
+        // Periodic jobs the connector declares (ConnectorSpec.jobs): schedule, counts and what they hold parked.
+        periodicJobs: periodic.get(conn.id) ?? [],
         breaker: live?.breaker ?? null,
         rateBudget: live?.rateBudget ?? null,
         entities: Object.keys(connectorFor(conn.provider).entities).map((entity) => {

@@ -1,6 +1,7 @@
 export * from "./alerts";
 export * from "./dotloop-core";
 export * from "./fub-core";
+export * from "./jobs";
 export * from "./lofty-core";
 export * from "./opentoclose-core";
 export * from "./pipeline";
@@ -10,3 +11,4 @@ export * from "./sync";
 export * from "./tenancy";
 export * from "./unified";
 export * from "./webhooks";
+export * from "./zhl-core";
