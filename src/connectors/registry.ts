@@ -6,10 +6,11 @@ import { lofty } from "./lofty";
 import { opentoclose } from "./opentoclose";
 import { skyslope } from "./skyslope";
 import type { Connector, WebhookScheme } from "./types";
+import { zillow } from "./zillow";
 
 // The one place that lists providers by name.
 
-const connectors: Record<string, Connector> = { fub, dotloop, skyslope, lofty, opentoclose };
+const connectors: Record<string, Connector> = { fub, dotloop, skyslope, lofty, opentoclose, zillow };
 
 /**
  * Providers we take webhooks from before their connector exists: their own scheme where they have one, the

@@ -1,5 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { getAccount } from "../accounts/accounts";
+import { markAuthDependents } from "../accounts/auth-dependents";
 import { encryptCredentials, loadConnection } from "../accounts/connections";
 import { inTenant } from "../accounts/tenant";
 import type { Connector, Credentials } from "../connectors/types";
@@ -216,6 +217,15 @@ export async function completeAuthorization(
         .update(connections)
         .set({ credentialsEnc: blob, status: "active" })
         .where(and(eq(connections.id, existing.id), eq(connections.accountId, state.accountId))),
+    );
+    // The new grant lifts the cascade's marks from everything that depended on the refused one.
+    await inTenant(deps.db, state.accountId, (t) =>
+      markAuthDependents(
+        async (q) => (await t.execute(q)).rows as Record<string, unknown>[],
+        connector,
+        { accountId: state.accountId, connectionId: existing.id },
+        false,
+      ),
     );
     if (previous && input.webhookUrl) {
       // The new subscriptions exist, so removing the old ones leaves no gap; without this every

@@ -9,3 +9,4 @@ export * from "./sync";
 export * from "./tenancy";
 export * from "./unified";
 export * from "./webhooks";
+export * from "./zillow-core";
