@@ -305,7 +305,11 @@ const agentCase = fc.record({
   syncUser: fc.constantFrom("none", "active", "disabled", "marked"),
   agentMarked: fc.boolean(),
   deleted: fc.constantFrom(false, false, false, false, true),
-  override: fc.constantFrom(null, null, null, null, null, null, null, "CONNECTED", "INFERRED", "UNMATCHED"),
+  // About one agent in 100 is pinned by hand (a restructure touches a few, not most).
+  override: fc.oneof(
+    { weight: 99, arbitrary: fc.constant(null) },
+    { weight: 1, arbitrary: fc.constantFrom("CONNECTED", "INFERRED", "UNMATCHED") },
+  ),
 }) as fc.Arbitrary<AgentCase>;
 
 describe("agent resolution and four-path eligibility: 10,000 agents against a model", () => {
@@ -411,7 +415,9 @@ describe("agent resolution and four-path eligibility: 10,000 agents against a mo
             }
 
             const q = pgTenantQuery(client);
+            const started = Date.now();
             const first = await resolveAgents(q, scope, "property");
+            const resolvedMs = Date.now() - started;
             expect(first.agents).toBe(live.length);
             expect(first.transitions.length).toBe(live.length);
             for (const t of first.transitions) expect(t.to).toBe(computed.get(Number(t.agentId.slice(2))));
@@ -471,6 +477,9 @@ describe("agent resolution and four-path eligibility: 10,000 agents against a mo
               );
             });
             expect(wrong.slice(0, 5)).toEqual([]);
+            console.log(
+              `run ${run}: ${live.length} live agents resolved in ${resolvedMs} ms, ${overridden.length} overrides, eligibility ${results.filter((r) => r.eligible).length} of ${AGENTS} in ${batches} queries, ${Date.now() - started} ms in all`,
+            );
           },
         ),
         { numRuns: 3 },

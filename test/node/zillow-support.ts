@@ -87,7 +87,8 @@ export function pgTenantQuery(client: pg.Client): TenantQuery & { statements: nu
 
 type Truth = ReturnType<RunningSimulator["sim"]["truth"]>;
 
-const ms = (v: unknown) => (v == null ? null : new Date(String(v)).toISOString());
+const ms = (v: unknown) =>
+  v == null ? null : v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString();
 
 /** Ids on one side only, and ids whose compared fields differ (first few of each), for one table. */
 function diff<T>(what: string, truth: Map<string, T>, rows: Map<string, T>) {

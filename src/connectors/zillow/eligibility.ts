@@ -24,7 +24,7 @@ export async function eligibilityBatch(
 ): Promise<Eligibility[]> {
   if (zuids.length === 0) return [];
   const rows = await query(sql`
-    with input as (select distinct unnest(${zuids}::text[]) as zuid)
+    with input as (select distinct jsonb_array_elements_text(${JSON.stringify(zuids)}::jsonb) as zuid)
     select i.zuid,
       exists (select 1 from zillow_agents a
               where a.account_id = ${accountId} and a.zuid = i.zuid and a.deleted_at is null
