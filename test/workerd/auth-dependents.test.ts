@@ -1,5 +1,5 @@
-import { exports } from "cloudflare:workers";
 import { env } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -123,7 +123,11 @@ beforeAll(async () => {
 
 afterAll(() => unregister());
 
-type Cascade = { grant: string; chain: { name: string; total: number; authFailed: number }[]; syncs: unknown };
+type Cascade = {
+  grant: string;
+  chain: { name: string; total: number; authFailed: number }[];
+  syncs: unknown;
+};
 async function cascadeOf(id: string): Promise<Cascade | undefined> {
   const res = await call("GET", `/admin/accounts/${accountId}/status`);
   const body = await res.json<{ connections: { id: string; authCascade?: Cascade }[] }>();
@@ -203,6 +207,8 @@ describe("what depends on a grant, checks and actions (generic)", () => {
       sql`select raw from ${members} where account_id = ${accountId} and connection_id = ${connectionId} and source_id = 'm1'`,
     );
     expect(row?.raw).toEqual({ name: "New", actor: "admin" });
-    expect((await call("GET", `/admin/accounts/${accountId}/connections/con_missing/checks/marked`)).status).toBe(404);
+    expect(
+      (await call("GET", `/admin/accounts/${accountId}/connections/con_missing/checks/marked`)).status,
+    ).toBe(404);
   });
 });
