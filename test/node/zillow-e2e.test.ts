@@ -391,6 +391,9 @@ describe("agent resolution and four-path eligibility: 10,000 agents against a mo
               ),
             );
 
+            // As autovacuum would after a load this size: the planner sees the tables as they are.
+            await client.query("analyze zillow_teams, zillow_agents, zillow_auth, zillow_sync_users");
+
             // The model, written plainly: connected = own good grant; inferred = a team on the agent's line
             // upwards holds a connected agent's line; an override wins.
             const line = (t: number): number[] => {
@@ -447,6 +450,8 @@ describe("agent resolution and four-path eligibility: 10,000 agents against a mo
             const byReason = Object.fromEntries(logs.rows.map((r) => [r.reason, r.n]));
             expect(byReason.override ?? 0).toBe(overridden.length);
 
+            await client.query("analyze zillow_agent_resolutions");
+            const eligibilityStarted = Date.now();
             // Eligibility: one query per batch, 1,000 per batch at this size, every agent against the model.
             const all = cases.map((_, i) => zuid(i));
             const before = q.statements;
@@ -478,11 +483,11 @@ describe("agent resolution and four-path eligibility: 10,000 agents against a mo
             });
             expect(wrong.slice(0, 5)).toEqual([]);
             console.log(
-              `run ${run}: ${live.length} live agents resolved in ${resolvedMs} ms, ${overridden.length} overrides, eligibility ${results.filter((r) => r.eligible).length} of ${AGENTS} in ${batches} queries, ${Date.now() - started} ms in all`,
+              `run ${run}: ${live.length} live agents resolved in ${resolvedMs} ms, ${overridden.length} overrides, eligibility ${results.filter((r) => r.eligible).length} of ${AGENTS} in ${batches} queries (${Date.now() - eligibilityStarted} ms), ${Date.now() - started} ms in all`,
             );
           },
         ),
-        { numRuns: 3 },
+        { numRuns: 5 },
       );
     } finally {
       await client.end();
