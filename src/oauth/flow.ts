@@ -212,21 +212,20 @@ export async function completeAuthorization(
           )
         : null;
     // The pair replaces the whole blob in one statement: no reader sees half of it.
-    await inTenant(deps.db, state.accountId, (t) =>
-      t
+    await inTenant(deps.db, state.accountId, async (t) => {
+      await t
         .update(connections)
         .set({ credentialsEnc: blob, status: "active" })
-        .where(and(eq(connections.id, existing.id), eq(connections.accountId, state.accountId))),
-    );
-    // The new grant lifts the cascade's marks from everything that depended on the refused one.
-    await inTenant(deps.db, state.accountId, (t) =>
-      markAuthDependents(
+        .where(and(eq(connections.id, existing.id), eq(connections.accountId, state.accountId)));
+      // The new grant lifts the cascade's marks from everything that depended on the refused one, in the
+      // same transaction: no reader sees an active connection with marked dependents.
+      await markAuthDependents(
         async (q) => (await t.execute(q)).rows as Record<string, unknown>[],
         connector,
         { accountId: state.accountId, connectionId: existing.id },
         false,
-      ),
-    );
+      );
+    });
     if (previous && input.webhookUrl) {
       // The new subscriptions exist, so removing the old ones leaves no gap; without this every
       // re-authorisation would add a set and each change would be delivered once per set. Best effort: the
