@@ -1,6 +1,8 @@
 import { and, eq } from "drizzle-orm";
+import { connectorFor, knownProviders } from "../connectors/registry";
 import type { Db } from "../db/client";
 import { connections } from "../db/schema";
+import { markAuthDependents } from "./auth-dependents";
 import { withTenant } from "./tenant";
 
 /** The encrypted credentials of one connection, read and swapped as a whole blob. */
@@ -34,9 +36,23 @@ export function pgCredentialStore(db: Db): CredentialStore {
         return updated.length === 1;
       }),
     setStatus: async (accountId, connectionId, status) => {
-      await withTenant(db, accountId, (tx) =>
-        tx.update(connections).set({ status }).where(where(accountId, connectionId)),
-      );
+      await withTenant(db, accountId, async (tx) => {
+        const updated = await tx
+          .update(connections)
+          .set({ status })
+          .where(where(accountId, connectionId))
+          .returning({ provider: connections.provider });
+        // A refused grant marks what depends on it in the same transaction (the token cascade).
+        const provider = updated[0]?.provider;
+        if (status === "auth_failed" && provider && knownProviders().includes(provider)) {
+          await markAuthDependents(
+            async (q) => (await tx.execute(q)).rows as Record<string, unknown>[],
+            connectorFor(provider),
+            { accountId, connectionId },
+            true,
+          );
+        }
+      });
     },
   };
 }

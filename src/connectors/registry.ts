@@ -8,10 +8,20 @@ import { rezen } from "./rezen";
 import { skyslope } from "./skyslope";
 import type { Connector, WebhookScheme } from "./types";
 import { zhl } from "./zhl";
+import { zillow } from "./zillow";
 
 // The one place that lists providers by name.
 
-const connectors: Record<string, Connector> = { fub, dotloop, skyslope, lofty, opentoclose, rezen, zhl };
+const connectors: Record<string, Connector> = {
+  fub,
+  dotloop,
+  skyslope,
+  lofty,
+  opentoclose,
+  rezen,
+  zhl,
+  zillow,
+};
 
 /**
  * Providers we take webhooks from before their connector exists: their own scheme where they have one, the

@@ -1,3 +1,4 @@
+import type { SQL } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 import type { z } from "zod";
 import type { Cursor } from "../core/cursor";
@@ -515,6 +516,37 @@ export type TotalsSpec = {
   of(body: unknown, entity: EntityDef, requestUrl: string): number | null;
 };
 
+/**
+ * Rows that hang off a connection's grant, in the order they depend on it (the grant's own record first).
+ * When the grant is refused the engine sets `stateColumn` to `auth_failed` on the connection's rows of each,
+ * and clears it (null) when the connection is re-authorised; the status shows the chain with its counts.
+ */
+export type AuthDependentSpec = { name: string; table: PgTable; stateColumn: string };
+
+/** Runs a query in the account's tenant scope, answering its rows. */
+export type TenantQuery = (query: SQL) => Promise<Record<string, unknown>[]>;
+
+/** A read-only consistency check of a connection's data, run by an admin endpoint. */
+export type ConsistencyCheck = {
+  description: string;
+  run(query: TenantQuery, scope: SourceContext): Promise<{ ok: boolean; [k: string]: unknown }>;
+};
+
+/**
+ * An operator's action on a connection's data (`POST /admin/.../actions/:name`): its JSON body is checked
+ * against `input` (a 400 otherwise) and handed to `run` with the caller's label for audit rows.
+ */
+export type ConnectorAction = {
+  description: string;
+  input: z.ZodType;
+  run(
+    query: TenantQuery,
+    scope: SourceContext,
+    input: unknown,
+    actor: string,
+  ): Promise<Record<string, unknown>>;
+};
+
 /** A provider as a whole, declared. */
 export type ConnectorSpec = {
   provider: string;
@@ -543,6 +575,12 @@ export type ConnectorSpec = {
    * connection every `intervalMinutes`, claimed by the scheduler's minute tick (src/sync/jobs.ts).
    */
   jobs?: Record<string, ConnectorJob>;
+  /** What depends on the connection's grant (AuthDependentSpec), in chain order. */
+  authDependents?: AuthDependentSpec[];
+  /** Consistency checks an operator can run on a connection (`/admin/.../checks/:name`). */
+  checks?: Record<string, ConsistencyCheck>;
+  /** Operator actions on a connection's data (ConnectorAction). */
+  actions?: Record<string, ConnectorAction>;
 };
 
 /** A periodic job a connector declares (ConnectorSpec.jobs). */

@@ -12,6 +12,7 @@ import {
   purgeAccount,
 } from "../accounts/accounts";
 import { loadConnection } from "../accounts/connections";
+import { inTenant } from "../accounts/tenant";
 import { connectorFor, knownProviders } from "../connectors/registry";
 import { breakerSettingsSchema } from "../core/breaker-settings";
 import { parseKeyring, randomToken } from "../core/crypto";
@@ -181,6 +182,9 @@ const accountsPage = z.object({
   next: z.string().nullable(),
 });
 
+const checkResult = z.looseObject({ check: z.string(), ok: z.boolean() });
+const actionResult = z.looseObject({ action: z.string() });
+
 const doc = {
   accounts: describeRoute({
     tags: ["accounts"],
@@ -210,6 +214,29 @@ const doc = {
     tags: ["accounts"],
     summary: "An account with its connections",
     responses: { "200": ok("account", accountWithConnections), ...errors(accountErrors) },
+  }),
+  check: describeRoute({
+    tags: ["connections"],
+    summary:
+      "Run one of the connection's consistency checks (its connector declares them, e.g. identity alignment between the grant and the records that name it); read only",
+    responses: {
+      "200": ok("the check's findings", checkResult),
+      ...errors({ ...accountErrors, "404": "unknown account, connection or check" }),
+    },
+  }),
+  action: describeRoute({
+    tags: ["connections"],
+    summary:
+      "Run one of the connection's operator actions (its connector declares them, e.g. re-resolving records or a manual override, each audited)",
+    requestBody: jsonRequest(z.looseObject({})),
+    responses: {
+      "200": ok("the action's result", actionResult),
+      ...errors({
+        ...accountErrors,
+        "400": "the body does not fit the action",
+        "404": "unknown account, connection or action",
+      }),
+    },
   }),
   purge: describeRoute({
     tags: ["accounts"],
@@ -362,6 +389,51 @@ export const admin = new Hono<{ Bindings: Env }>()
     );
     forgetMissingTarget(c.env, view.provider, view.id);
     return c.json(view, 201);
+  })
+  .get("/accounts/:accountId/connections/:connectionId/checks/:check", doc.check, async (c) => {
+    const accountId = c.req.param("accountId");
+    const name = c.req.param("check");
+    return c.json(
+      await withDb(c.env, async (db) => {
+        const conn = await getConnectionView(db, accountId, c.req.param("connectionId"));
+        const checks = connectorFor(conn.provider).spec.checks ?? {};
+        const check = Object.hasOwn(checks, name) ? checks[name] : undefined;
+        if (!check)
+          throw new AppError(404, "unknown_check", `no check "${name.slice(0, 64)}" for this connection`);
+        const result = await inTenant(db, accountId, (t) =>
+          check.run(async (q) => (await t.execute(q)).rows as Record<string, unknown>[], {
+            accountId,
+            connectionId: conn.id,
+          }),
+        );
+        return { check: name, ...result };
+      }),
+    );
+  })
+  .post("/accounts/:accountId/connections/:connectionId/actions/:action", doc.action, async (c) => {
+    const accountId = c.req.param("accountId");
+    const name = c.req.param("action");
+    const caller = callerOf(c);
+    const actor = caller?.kind === "admin" ? "admin" : `account:${accountId}`;
+    return c.json(
+      await withDb(c.env, async (db) => {
+        const conn = await getConnectionView(db, accountId, c.req.param("connectionId"));
+        const actions = connectorFor(conn.provider).spec.actions ?? {};
+        const action = Object.hasOwn(actions, name) ? actions[name] : undefined;
+        if (!action)
+          throw new AppError(404, "unknown_action", `no action "${name.slice(0, 64)}" for this connection`);
+        const input = await jsonBody(c, action.input);
+        const result = await inTenant(db, accountId, (t) =>
+          action.run(
+            async (q) => (await t.execute(q)).rows as Record<string, unknown>[],
+            { accountId, connectionId: conn.id },
+            input,
+            actor,
+          ),
+        );
+        return { action: name, ...result };
+      }),
+    );
   })
   .get("/accounts/:accountId/connections/:connectionId", doc.connection, async (c) =>
     c.json(await existingConnection(c.env, c.req.param("accountId"), c.req.param("connectionId"))),

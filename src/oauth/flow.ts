@@ -1,5 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { getAccount } from "../accounts/accounts";
+import { markAuthDependents } from "../accounts/auth-dependents";
 import { encryptCredentials, loadConnection } from "../accounts/connections";
 import { inTenant } from "../accounts/tenant";
 import type { Connector, Credentials } from "../connectors/types";
@@ -211,12 +212,20 @@ export async function completeAuthorization(
           )
         : null;
     // The pair replaces the whole blob in one statement: no reader sees half of it.
-    await inTenant(deps.db, state.accountId, (t) =>
-      t
+    await inTenant(deps.db, state.accountId, async (t) => {
+      await t
         .update(connections)
         .set({ credentialsEnc: blob, status: "active" })
-        .where(and(eq(connections.id, existing.id), eq(connections.accountId, state.accountId))),
-    );
+        .where(and(eq(connections.id, existing.id), eq(connections.accountId, state.accountId)));
+      // The new grant lifts the cascade's marks from everything that depended on the refused one, in the
+      // same transaction: no reader sees an active connection with marked dependents.
+      await markAuthDependents(
+        async (q) => (await t.execute(q)).rows as Record<string, unknown>[],
+        connector,
+        { accountId: state.accountId, connectionId: existing.id },
+        false,
+      );
+    });
     if (previous && input.webhookUrl) {
       // The new subscriptions exist, so removing the old ones leaves no gap; without this every
       // re-authorisation would add a set and each change would be delivered once per set. Best effort: the

@@ -31,7 +31,7 @@ export function workerJobRunner(db: Db, credentialsKey: string, fetchFn: typeof 
       now: Date.now,
       tenant: (fn) => inTenant(db, due.accountId, fn),
       async call(path, init = {}) {
-        const url = conn.connector.authorizeUrl(`${base}${path}`, conn.credentials);
+        const url = conn.connector.sendUrl(`${base}${path}`, conn.credentials);
         const headers: Record<string, string> = {
           Accept: "application/json",
           ...conn.connector.authHeaders(conn.credentials),

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { listConnections } from "../accounts/accounts";
+import { type AuthChainLink, authChain } from "../accounts/auth-dependents";
 import { inTenant } from "../accounts/tenant";
 import { connectorFor } from "../connectors/registry";
 import { withDb } from "../db/client";
@@ -85,7 +86,7 @@ async function runsAndFailures(db: Parameters<Parameters<typeof withDb>[1]>[0], 
  * `<provider>_sync_jobs`.
  */
 export async function accountStatus(env: Env, accountId: string) {
-  const { connections, jobs, periodic, runs, failures } = await withDb(env, async (db) => {
+  const { connections, jobs, periodic, chains, runs, failures } = await withDb(env, async (db) => {
     const connections = await listConnections(db, accountId);
     const jobs = new Map<string, Record<string, unknown>>();
     for (const provider of new Set(connections.map((c) => c.provider))) {
@@ -97,7 +98,19 @@ export async function accountStatus(env: Env, accountId: string) {
       for (const row of result.rows as Record<string, unknown>[]) jobs.set(String(row.connection_id), row);
     }
     const periodic = await inTenant(db, accountId, (t) => jobStatuses(t, accountId));
-    return { connections, jobs, periodic, ...(await runsAndFailures(db, accountId)) };
+    const chains = new Map<string, AuthChainLink[]>();
+    for (const conn of connections) {
+      const connector = connectorFor(conn.provider);
+      if (!connector.spec.authDependents?.length) continue;
+      const chain = await inTenant(db, accountId, (t) =>
+        authChain(async (q) => (await t.execute(q)).rows as Record<string, unknown>[], connector, {
+          accountId,
+          connectionId: conn.id,
+        }),
+      );
+      chains.set(conn.id, chain);
+    }
+    return { connections, jobs, periodic, chains, ...(await runsAndFailures(db, accountId)) };
   });
   const state = await accountStub(env, accountId).status(connections.map((c) => c.id));
   const byId = new Map(state.connections.map((c) => [c.connectionId, c]));
@@ -125,6 +138,23 @@ export async function accountStatus(env: Env, accountId: string) {
         periodicJobs: periodic.get(conn.id) ?? [],
         breaker: live?.breaker ?? null,
         rateBudget: live?.rateBudget ?? null,
+        // The token cascade, for a connector that declares what depends on its grant: the grant's state, each
+        // dependent with its scope, then the syncs it holds (every entity while the grant is refused).
+        ...(chains.has(conn.id)
+          ? {
+              authCascade: {
+                grant: conn.status,
+                chain: chains.get(conn.id),
+                syncs: {
+                  entities: Object.keys(connectorFor(conn.provider).entities).length,
+                  paused:
+                    conn.status === "auth_failed"
+                      ? Object.keys(connectorFor(conn.provider).entities).length
+                      : 0,
+                },
+              },
+            }
+          : {}),
         entities: Object.keys(connectorFor(conn.provider).entities).map((entity) => {
           const s = live?.entities.find((e) => e.entity === entity);
           const key = pairKey(conn.id, entity);

@@ -12,3 +12,4 @@ export * from "./tenancy";
 export * from "./unified";
 export * from "./webhooks";
 export * from "./zhl-core";
+export * from "./zillow-core";

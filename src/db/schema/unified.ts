@@ -39,7 +39,7 @@ export const contacts = pgTable(
     primaryEmail: text("primary_email"),
     primaryPhone: text("primary_phone"),
     stage: text("stage"),
-    /** The lead source as the provider names it (e.g. "Zillow"), not the syncing provider. */
+    /** The lead source as the provider names it (e.g. a listing portal or "Open House"), not the syncing provider. */
     leadSource: text("lead_source"),
     tags: jsonb("tags"),
     /** Source id of the assigned user in the same provider. */

@@ -1,0 +1,78 @@
+import { sql } from "drizzle-orm";
+import { z } from "zod";
+import { METHODS } from "../../core/agent-resolution";
+import type { ConnectorAction, ConsistencyCheck } from "../types";
+import { overrideAgent, resolveAgents } from "./resolution";
+
+const SAMPLE = 50;
+
+/**
+ * ZUID alignment between grants and agents: agents whose `auth_zuid` names no ZillowAuth of the account, and
+ * ZillowAuth records whose ZUID no agent of the account carries. (The seeds encrypt ZUIDs at rest; here they
+ * are compared as synced.)
+ */
+export const zuidAlignment: ConsistencyCheck = {
+  description: "agents whose auth ZUID names no grant of the account, and grants whose ZUID no agent carries",
+  async run(query, scope) {
+    const orphans = await query(sql`
+      select a.source_id as agent_id, a.zuid, a.auth_zuid from zillow_agents a
+      where a.account_id = ${scope.accountId} and a.connection_id = ${scope.connectionId}
+        and a.deleted_at is null and a.auth_zuid is not null
+        and not exists (select 1 from zillow_auth z where z.account_id = a.account_id
+                        and z.zuid = a.auth_zuid and z.deleted_at is null)
+      order by a.source_id`);
+    const unclaimed = await query(sql`
+      select z.source_id as auth_id, z.zuid from zillow_auth z
+      where z.account_id = ${scope.accountId} and z.connection_id = ${scope.connectionId} and z.deleted_at is null
+        and not exists (select 1 from zillow_agents a where a.account_id = z.account_id
+                        and a.zuid = z.zuid and a.deleted_at is null)`);
+    return {
+      ok: orphans.length === 0 && unclaimed.length === 0,
+      agentsWithoutGrant: { count: orphans.length, sample: orphans.slice(0, SAMPLE) },
+      grantsWithoutAgent: { count: unclaimed.length, sample: unclaimed.slice(0, SAMPLE) },
+    };
+  },
+};
+
+/** Team drift: an agent's team against its legacy sync user's team. */
+export const teamDrift: ConsistencyCheck = {
+  description: "agents whose team differs from their legacy sync user's team",
+  async run(query, scope) {
+    const drift = await query(sql`
+      select a.source_id as agent_id, a.zuid, a.team_id, s.source_id as sync_user_id, s.sync_team_id
+      from zillow_agents a
+      join zillow_sync_users s on s.account_id = a.account_id and s.connection_id = a.connection_id
+        and s.agent_zuid = a.zuid and s.deleted_at is null
+      where a.account_id = ${scope.accountId} and a.connection_id = ${scope.connectionId}
+        and a.deleted_at is null and a.team_id is distinct from s.sync_team_id
+      order by a.source_id`);
+    return { ok: drift.length === 0, drifted: { count: drift.length, sample: drift.slice(0, SAMPLE) } };
+  },
+};
+
+export const resolveAction: ConnectorAction = {
+  description:
+    "resolve every agent of the connection (CONNECTED > INFERRED > UNMATCHED), logging each change",
+  input: z.object({}).strict(),
+  async run(query, scope, _input, actor) {
+    const r = await resolveAgents(query, scope, actor);
+    return { agents: r.agents, byMethod: r.byMethod, transitions: r.transitions.length };
+  },
+};
+
+const overrideInput = z
+  .object({ agentId: z.string().min(1).max(64), method: z.enum(METHODS).nullable() })
+  .strict();
+
+export const overrideAction: ConnectorAction = {
+  description:
+    "pin an agent's resolution method (or clear the pin with null), audited in zillow_connection_logs",
+  input: overrideInput,
+  async run(query, scope, input, actor) {
+    const { agentId, method } = overrideInput.parse(input);
+    const { found } = await overrideAgent(query, scope, { agentId, method, actor });
+    if (!found) return { found: false };
+    const r = await resolveAgents(query, scope, actor);
+    return { found: true, byMethod: r.byMethod };
+  },
+};
