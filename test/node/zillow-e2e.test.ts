@@ -196,6 +196,73 @@ describe("Zillow end to end: OAuth connect, exact sync, resolution, webhooks, to
       }).length,
     );
     expect(drift.drifted.count).toBeGreaterThan(0);
+
+    // Eligibility of the account's agents by the four paths, through the admin action.
+    const zuids = [...agents.keys(), "ZU-not-an-agent"];
+    const elig = await admin.ok<{
+      checked: number;
+      eligible: number;
+      batches: number;
+      results: { zuid: string; eligible: boolean; oauth: boolean }[];
+    }>("POST", `${base}/actions/eligibility`, { zuids });
+    expect(elig.checked).toBe(new Set(zuids).size);
+    expect(elig.batches).toBe(1);
+    expect(elig.results.find((r) => r.zuid === "ZU-not-an-agent")?.eligible).toBe(false);
+    expect(elig.results.find((r) => r.zuid === truth.ownerZuid)).toMatchObject({
+      oauth: true,
+      eligible: true,
+    });
+    expect(elig.eligible).toBe(elig.results.filter((r) => r.eligible).length);
+    const empty = await admin.request("POST", `${base}/actions/eligibility`, { zuids: [] });
+    expect(empty.status).toBe(400);
+  });
+
+  it("the hourly agent-profile job resolves every agent on its own, logged as the schedule", {
+    timeout: 120_000,
+  }, async () => {
+    const truth = zl.sim.truth();
+    const live = truth.agents.filter((a) => !a.deleted).length;
+    await query(stack.databaseUrl, `delete from zillow_agent_resolutions where connection_id = $1`, [
+      connectionId,
+    ]);
+    const job = async () =>
+      (
+        await query<{ completed: number; last_outcome: string | null }>(
+          stack.databaseUrl,
+          `select completed, last_outcome from connection_jobs where connection_id = $1 and job = 'agentProfiles'`,
+          [connectionId],
+        )
+      )[0];
+    const before = (await job())?.completed ?? 0;
+    await query(
+      stack.databaseUrl,
+      `update connection_jobs set next_run_at = now() where connection_id = $1`,
+      [connectionId],
+    );
+    const res = await fetch(`${stack.workerUrl}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
+    expect(res.status).toBe(200);
+    await res.body?.cancel();
+    await waitFor(
+      "agent-profile job completed",
+      async () => {
+        const j = await job();
+        return j !== undefined && j.completed > before && j.last_outcome !== "running";
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    const [resolved] = await query<{ n: number }>(
+      stack.databaseUrl,
+      `select count(*)::int as n from zillow_agent_resolutions where connection_id = $1`,
+      [connectionId],
+    );
+    expect(resolved?.n).toBe(live);
+    const [logged] = await query<{ n: number }>(
+      stack.databaseUrl,
+      `select count(*)::int as n from zillow_connection_logs where connection_id = $1 and actor = 'schedule'`,
+      [connectionId],
+    );
+    expect(logged?.n).toBe(live);
+    await settled("after the scheduled tick");
   });
 
   it("live changes by signed webhooks (a key derived from the client id): exact", {

@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { METHODS } from "../../core/agent-resolution";
-import type { ConnectorAction, ConsistencyCheck } from "../types";
+import type { ConnectorAction, ConnectorJob, ConsistencyCheck } from "../types";
+import { eligibility } from "./eligibility";
 import { overrideAgent, resolveAgents } from "./resolution";
 
 const SAMPLE = 50;
@@ -74,5 +75,52 @@ export const overrideAction: ConnectorAction = {
     if (!found) return { found: false };
     const r = await resolveAgents(query, scope, actor);
     return { found: true, byMethod: r.byMethod };
+  },
+};
+
+const eligibilityInput = z.object({ zuids: z.array(z.string().min(1).max(64)).min(1).max(100_000) }).strict();
+
+/** How many agents' results an answer lists in full; the counts cover them all. */
+const ELIGIBILITY_LISTED = 1_000;
+
+export const eligibilityAction: ConnectorAction = {
+  description:
+    "transaction eligibility of the given ZUIDs by the four verification paths, one query per batch sized by the account's agents",
+  input: eligibilityInput,
+  async run(query, scope, input) {
+    const { zuids } = eligibilityInput.parse(input);
+    const [count] = await query(sql`
+      select count(*)::int as n from zillow_agents where account_id = ${scope.accountId} and deleted_at is null`);
+    const { results, batches } = await eligibility(query, scope.accountId, zuids, {
+      agentCount: Number(count?.n ?? 0),
+    });
+    const byPath = { legacyProfile: 0, oauth: 0, modernAgent: 0, legacySync: 0 };
+    for (const r of results)
+      for (const path of Object.keys(byPath) as (keyof typeof byPath)[]) if (r[path]) byPath[path]++;
+    return {
+      checked: results.length,
+      eligible: results.filter((r) => r.eligible).length,
+      byPath,
+      batches,
+      results: results.slice(0, ELIGIBILITY_LISTED),
+    };
+  },
+};
+
+/**
+ * The hourly agent-profile pass: resolves every agent of the connection again, so grants, teams and overrides
+ * that changed since are reflected (and logged) without an operator asking. It calls no provider.
+ */
+export const agentProfilesJob: ConnectorJob = {
+  intervalMinutes: 60,
+  async run(ctx) {
+    const r = await ctx.tenant((db) =>
+      resolveAgents(
+        async (q) => (await db.execute(q)).rows as Record<string, unknown>[],
+        { accountId: ctx.accountId, connectionId: ctx.connectionId },
+        "schedule",
+      ),
+    );
+    return { items: r.agents, itemErrors: 0 };
   },
 };

@@ -1,7 +1,14 @@
 import { zillowAgents, zillowAuth, zillowSyncUsers } from "../../db/schema/zillow-core";
 import { defineConnector } from "../define";
 import type { EntityDef } from "../types";
-import { overrideAction, resolveAction, teamDrift, zuidAlignment } from "./checks";
+import {
+  agentProfilesJob,
+  eligibilityAction,
+  overrideAction,
+  resolveAction,
+  teamDrift,
+  zuidAlignment,
+} from "./checks";
 import { agents, auth, contactSyncEvents, syncUsers, teams } from "./entities";
 import { ZILLOW_API_BASE_URL, ZILLOW_CREDENTIALS, ZILLOW_OAUTH } from "./oauth";
 import { zillowWebhookScheme } from "./signature";
@@ -48,5 +55,7 @@ export const zillow = defineConnector({
     { name: "syncUsers", table: zillowSyncUsers, stateColumn: "auth_state" },
   ],
   checks: { zuidAlignment, teamDrift },
-  actions: { resolve: resolveAction, override: overrideAction },
+  actions: { resolve: resolveAction, override: overrideAction, eligibility: eligibilityAction },
+  // Agent profiles ("Bishop" in the seeds) hourly; the sync itself is the 15-minute delta.
+  jobs: { agentProfiles: agentProfilesJob },
 });
