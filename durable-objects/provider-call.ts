@@ -6,6 +6,7 @@ import { parseJsonExact } from "../src/core/exact-json";
 import { logger } from "../src/core/log";
 import type { Priority } from "../src/core/rate-budget";
 import { requestPath } from "../src/core/rate-contexts";
+import { withRateLimitSettings } from "../src/core/rate-settings";
 import { safeErrorMessage } from "../src/core/safe-error";
 import { breakerStore } from "./breaker-store";
 import { budgetGateFor, type SharedBudgets } from "./budget-gate";
@@ -142,7 +143,7 @@ async function attemptOnce(
     return { kind: "failure", error: `authentication failed: ${safeErrorMessage(error)}` };
   }
 
-  const policy = connector.rateLimit(credentials);
+  const policy = withRateLimitSettings(connector.rateLimit(credentials), connection.settings);
   // Each request is granted by the budget of the rate context the provider counts it in.
   const context = budgetStore.contextOf(policy, init.method ?? "GET", requestPath(url, connection.baseUrl));
   // The connection's own budget, or the one every holder of its credential shares (one call each way).

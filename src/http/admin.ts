@@ -18,6 +18,7 @@ import { breakerSettingsSchema } from "../core/breaker-settings";
 import { parseKeyring, randomToken } from "../core/crypto";
 import { AppError } from "../core/errors";
 import { logger } from "../core/log";
+import { rateLimitSettingsSchema } from "../core/rate-settings";
 import { systemDb, withDb } from "../db/client";
 import type { Env } from "../env";
 import type { Vars } from "../oauth/config";
@@ -61,7 +62,12 @@ export const createConnectionBody = z.object({
     .url()
     .refine((u) => /^https?:\/\//i.test(u), "must be an http or https URL")
     .optional(),
-  settings: z.looseObject({ breaker: breakerSettingsSchema.optional() }).optional(),
+  settings: z
+    .looseObject({
+      breaker: breakerSettingsSchema.optional(),
+      rateLimits: rateLimitSettingsSchema.optional(),
+    })
+    .optional(),
 });
 export const listAccountsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -86,6 +92,10 @@ export const connectionBreakerBody = z.object({ mode: breakerMode });
 function checkAccountConnectionBody(body: z.infer<typeof createConnectionBody>): void {
   if (body.settings?.breaker !== undefined) {
     throw new AppError(403, "forbidden", "only the admin token can set settings.breaker");
+  }
+  // Limits decide how hard the platform drives the provider with the account's key: the operator's call.
+  if (body.settings?.rateLimits !== undefined) {
+    throw new AppError(403, "forbidden", "only the admin token can set settings.rateLimits");
   }
   if (body.baseUrl !== undefined) {
     throw new AppError(
@@ -261,13 +271,13 @@ const doc = {
   connect: describeRoute({
     tags: ["connections"],
     summary:
-      "Connect a provider; credentials are stored encrypted and never returned. Only the admin token may set id, baseUrl or settings.breaker",
+      "Connect a provider; credentials are stored encrypted and never returned. Only the admin token may set id, baseUrl, settings.breaker or settings.rateLimits",
     requestBody: jsonRequest(createConnectionBody),
     responses: {
       "201": ok("created", connectionView),
       ...errors({
         ...accountErrors,
-        "403": "an account key set id, baseUrl or settings.breaker",
+        "403": "an account key set id, baseUrl, settings.breaker or settings.rateLimits",
         "409": "connection exists (admin token only)",
       }),
     },

@@ -4,7 +4,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eligibility } from "../../src/connectors/zillow/eligibility";
 import { overrideAgent, resolveAgents } from "../../src/connectors/zillow/resolution";
-import { PRIORITY, type ResolutionMethod } from "../../src/core/agent-resolution";
+import { eligibilityBatchSize, PRIORITY, type ResolutionMethod } from "../../src/core/agent-resolution";
 import { type AdminClient, waitFor } from "../../tools/lib/admin-client";
 import type { Stack } from "../../tools/lib/stack";
 import type { RunningSimulator } from "../../tools/simulator-zillow/main";
@@ -206,7 +206,7 @@ describe("Zillow end to end: OAuth connect, exact sync, resolution, webhooks, to
       results: { zuid: string; eligible: boolean; oauth: boolean }[];
     }>("POST", `${base}/actions/eligibility`, { zuids });
     expect(elig.checked).toBe(new Set(zuids).size);
-    expect(elig.batches).toBe(1);
+    expect(elig.batches).toBe(Math.ceil(new Set(zuids).size / eligibilityBatchSize(agents.size)));
     expect(elig.results.find((r) => r.zuid === "ZU-not-an-agent")?.eligible).toBe(false);
     expect(elig.results.find((r) => r.zuid === truth.ownerZuid)).toMatchObject({
       oauth: true,

@@ -204,6 +204,21 @@ describe("admin API authentication", () => {
       settings: { breaker: { minCalls: 1000000 } },
     });
     expect(breaker.status).toBe(403);
+    const limits = await call("POST", `/admin/accounts/${a.account.id}/connections`, keyA, {
+      provider: "fub",
+      credentials: { apiKey: "a" },
+      settings: { rateLimits: { global: 100_000 } },
+    });
+    expect(limits.status).toBe(403);
+    expect(await limits.json()).toMatchObject({
+      error: { code: "forbidden", message: expect.stringMatching(/rateLimits/) },
+    });
+    const badLimits = await call("POST", `/admin/accounts/${a.account.id}/connections`, ADMIN, {
+      provider: "fub",
+      credentials: { apiKey: "a" },
+      settings: { rateLimits: { global: 0 } },
+    });
+    expect(badLimits.status).toBe(400);
     const byAdmin = await call("POST", `/admin/accounts/${a.account.id}/connections`, ADMIN, {
       ...body,
       baseUrl: "http://simulator.test",
