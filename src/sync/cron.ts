@@ -15,6 +15,7 @@ import {
   countDueConnections,
   type DueConnection,
   fanOutDeltaSyncs,
+  releaseClaims,
 } from "./fan-out";
 import { workerJobRunner } from "./job-runner";
 import { runDueJobs } from "./jobs";
@@ -134,6 +135,8 @@ async function deltaTick(db: Db, env: Env, scope: CronScope, at?: number): Promi
     const r = await fanOutDeltaSyncs(due, (req) => accountStub(env, req.accountId).startSync(req));
     connections += r.connections;
     failed += r.failed;
+    if (r.failedConnections.length > 0)
+      await acrossAccounts(db, (tx) => releaseClaims(tx, r.failedConnections));
     if (due.length < page) break;
   }
   let reconciled = 0;

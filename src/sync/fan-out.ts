@@ -101,7 +101,7 @@ export type SyncStarter = (req: {
 export async function fanOutDeltaSyncs(
   due: DueConnection[],
   start: SyncStarter,
-): Promise<{ connections: number; failed: number }> {
+): Promise<{ connections: number; failed: number; failedConnections: DueConnection[] }> {
   const results = await settleWithLimit(due, INVOCATION_CONNECTIONS, (c) =>
     start({
       accountId: c.accountId,
@@ -112,7 +112,26 @@ export async function fanOutDeltaSyncs(
       origin: "schedule",
     }),
   );
-  return { connections: due.length, failed: results.filter((r) => r.status === "rejected").length };
+  const failed = due.filter((_, i) => results[i]?.status === "rejected");
+  return { connections: due.length, failed: failed.length, failedConnections: failed };
+}
+
+/**
+ * Gives connections whose run could not be started their slot back, due at the next tick instead of a whole
+ * interval later (a claim moves the slot before the start is tried). Not this tick: a start that fails now
+ * would fail again at once.
+ */
+export async function releaseClaims(
+  db: Db,
+  failed: DueConnection[],
+  now: Date = new Date(),
+): Promise<number> {
+  if (failed.length === 0) return 0;
+  const result = await db.execute(sql`
+    update connections set next_delta_at = ${new Date(now.getTime() + 60_000).toISOString()}::timestamptz
+    where id in (select jsonb_array_elements_text(${JSON.stringify(failed.map((c) => c.connectionId))}::jsonb))
+    returning id`);
+  return result.rows.length;
 }
 
 /** Every active connection in the given accounts, for an operator's reconciliation of those accounts now. */

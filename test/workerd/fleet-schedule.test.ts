@@ -3,7 +3,12 @@ import { env, exports } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { DELTA_CRON, runCron } from "../../src/sync/cron";
-import { claimDueConnections, claimDueReconciliations } from "../../src/sync/fan-out";
+import {
+  claimDueConnections,
+  claimDueReconciliations,
+  fanOutDeltaSyncs,
+  releaseClaims,
+} from "../../src/sync/fan-out";
 import { lastTicks } from "../../src/sync/ticks";
 import { rows, uniqueId, withTestDb } from "../support/db";
 import { entityState, fubAccount, waitFor } from "./account-sync-fixtures";
@@ -55,6 +60,29 @@ describe("fleet scheduling", () => {
     expect(steadyTicks.reduce((a, b) => a + b, 0)).toBe(150);
     expect(Math.max(...steadyTicks)).toBeLessThanOrEqual(25);
     expect(Math.min(...steadyTicks)).toBeGreaterThan(0);
+  });
+
+  it("a connection whose run could not be started is due again at the next tick, not a whole interval later", async () => {
+    const { accountId, ids } = await fleet(4);
+    const t0 = new Date(Date.parse("2026-12-02T10:00:00.000Z"));
+    await withTestDb(async (db) => {
+      const due = await claimDueConnections(db, { now: t0, accountIds: [accountId] });
+      expect(due).toHaveLength(4);
+      // Two account objects refuse the start (an overloaded runtime, a deploy).
+      const refused = new Set([ids[1], ids[3]]);
+      const r = await fanOutDeltaSyncs(due, async (req) => {
+        if (refused.has(req.connectionId)) throw new Error("start refused");
+      });
+      expect(r).toMatchObject({ connections: 4, failed: 2 });
+      expect(await releaseClaims(db, r.failedConnections, t0)).toBe(2);
+      // Not in this tick (a start that just failed would fail again), but in the next one.
+      expect(await claimDueConnections(db, { now: t0, accountIds: [accountId] })).toHaveLength(0);
+      const next = await claimDueConnections(db, {
+        now: new Date(t0.getTime() + MINUTE),
+        accountIds: [accountId],
+      });
+      expect(next.map((d) => d.connectionId).sort()).toEqual([ids[1], ids[3]].sort());
+    });
   });
 
   it("reconciles each connection once a day at its own slot, spread over the day", async () => {
