@@ -116,76 +116,83 @@ export async function recordReportedRun(
 }
 
 /**
- * Ends the webhook runs still PENDING on events that were just parked (their own run, and runs of groups they
- * led: `webhook:<eventId>+<n>`), as ERROR with the reason and a line saying so. One statement for the rows,
- * one for the lines.
+ * Ends the webhook runs still PENDING that the given events led (their own run, and runs of groups they led:
+ * `webhook:<eventId>+<n>`), except `keep`, with one statement for the rows and one for their closing lines.
  */
-export async function endParkedWebhookRuns(
+async function endWebhookRunsLedBy(
+  db: Db,
+  scope: { accountId: string; connectionId: string; eventIds: string[]; keep?: string },
+  end: { status: "ERROR" | "ABANDONED"; error: string | null; level: RunLogLevel; message: string },
+): Promise<number> {
+  const { accountId, connectionId, eventIds } = scope;
+  if (eventIds.length === 0) return 0;
+  const result = await db.execute(sql`
+    update sync_runs r set status = ${end.status}, finished_at = now(), error_message = ${end.error},
+      updated_at = now()
+    from jsonb_array_elements_text(${JSON.stringify(eventIds)}::jsonb) as e(id)
+    where r.account_id = ${accountId} and r.connection_id = ${connectionId} and r.mode = 'webhook'
+      and r.status = 'PENDING' and r.run_id <> ${scope.keep ?? ""}
+      and (r.run_id = 'webhook:' || e.id or left(r.run_id, length(e.id) + 9) = 'webhook:' || e.id || '+')
+    returning r.provider, r.entity, r.run_id`);
+  const ended = result.rows as { provider: string; entity: string; run_id: string }[];
+  await appendRunLogs(
+    db,
+    ended.map((r) => ({
+      accountId,
+      connectionId,
+      provider: r.provider,
+      entity: r.entity,
+      runId: r.run_id,
+      level: end.level,
+      message: end.message,
+    })),
+  );
+  return ended.length;
+}
+
+/** Ends the waiting runs of events that were just parked, as ERROR with the reason and a line saying so. */
+export function endParkedWebhookRuns(
   db: Db,
   accountId: string,
   connectionId: string,
   eventIds: string[],
   reason: string,
 ): Promise<number> {
-  if (eventIds.length === 0) return 0;
-  const result = await db.execute(sql`
-    update sync_runs r set status = 'ERROR', finished_at = now(), error_message = ${reason}, updated_at = now()
-    from jsonb_array_elements_text(${JSON.stringify(eventIds)}::jsonb) as e(id)
-    where r.account_id = ${accountId} and r.connection_id = ${connectionId} and r.mode = 'webhook'
-      and r.status = 'PENDING'
-      and (r.run_id = 'webhook:' || e.id or left(r.run_id, length(e.id) + 9) = 'webhook:' || e.id || '+')
-    returning r.provider, r.entity, r.run_id`);
-  const ended = result.rows as { provider: string; entity: string; run_id: string }[];
-  await appendRunLogs(
+  return endWebhookRunsLedBy(
     db,
-    ended.map((r) => ({
-      accountId,
-      connectionId,
-      provider: r.provider,
-      entity: r.entity,
-      runId: r.run_id,
-      level: "error" as const,
+    { accountId, connectionId, eventIds },
+    {
+      status: "ERROR",
+      error: reason,
+      level: "error",
       message: `run ended: its events were parked (${reason})`,
-    })),
+    },
   );
-  return ended.length;
 }
 
 /**
- * Ends the webhook runs still PENDING that were led by events now done in another run (`byRunId`): retries
- * regroup events, so the group an attempt was recorded under may never be tried again as such and would
- * otherwise wait forever. They end ABANDONED, with a line naming the run that took their events on; events of
- * theirs still waiting have runs of their own.
+ * Ends the waiting runs led by events now done in another run (`byRunId`): retries regroup events, so the group
+ * an attempt was recorded under may never be tried again as such and would otherwise wait forever. They end
+ * ABANDONED, with a line naming the run that took their events on; events of theirs still waiting have runs of
+ * their own.
  */
-export async function supersedeWebhookRuns(
+export function supersedeWebhookRuns(
   db: Db,
   accountId: string,
   connectionId: string,
   eventIds: string[],
   byRunId: string,
 ): Promise<number> {
-  if (eventIds.length === 0) return 0;
-  const result = await db.execute(sql`
-    update sync_runs r set status = 'ABANDONED', finished_at = now(), updated_at = now()
-    from jsonb_array_elements_text(${JSON.stringify(eventIds)}::jsonb) as e(id)
-    where r.account_id = ${accountId} and r.connection_id = ${connectionId} and r.mode = 'webhook'
-      and r.status = 'PENDING' and r.run_id <> ${byRunId}
-      and (r.run_id = 'webhook:' || e.id or left(r.run_id, length(e.id) + 9) = 'webhook:' || e.id || '+')
-    returning r.provider, r.entity, r.run_id`);
-  const ended = result.rows as { provider: string; entity: string; run_id: string }[];
-  await appendRunLogs(
+  return endWebhookRunsLedBy(
     db,
-    ended.map((r) => ({
-      accountId,
-      connectionId,
-      provider: r.provider,
-      entity: r.entity,
-      runId: r.run_id,
-      level: "info" as const,
+    { accountId, connectionId, eventIds, keep: byRunId },
+    {
+      status: "ABANDONED",
+      error: null,
+      level: "info",
       message: `run ended: its events were regrouped and went on in ${byRunId}`,
-    })),
+    },
   );
-  return ended.length;
 }
 
 export type RunFilter = { connectionId?: string; entity?: string; status?: string };
