@@ -137,6 +137,7 @@ async function subscribedCredentials(
     const added = await hooks.subscribe(
       subscriptionContext({
         fetch: (input, init) => fetch(input, init),
+        sendUrl: (u) => connector.sendUrl(u, body.credentials),
         baseUrl: body.baseUrl ?? connector.defaultBaseUrl,
         accessToken: "",
         headers,
@@ -470,6 +471,7 @@ export const admin = new Hono<{ Bindings: Env }>()
         credentials.accessToken || connector.webhooks?.subscribeOnCreate
           ? subscriptionContext({
               fetch: (input, init) => fetch(input, init),
+              sendUrl: (u) => connector.sendUrl(u, credentials),
               baseUrl: view.baseUrl ?? connector.defaultBaseUrl,
               accessToken: credentials.accessToken ?? "",
               headers: credentials.accessToken

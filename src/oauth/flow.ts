@@ -184,6 +184,7 @@ export async function completeAuthorization(
         await subscribe(
           subscriptionContext({
             fetch: deps.fetch,
+            sendUrl: (u) => connector.sendUrl(u, credentials),
             baseUrl: existing?.baseUrl ?? client.apiBaseUrl ?? connector.defaultBaseUrl,
             accessToken: tokens.accessToken,
             headers: { ...connector.spec.auth.fixedHeaders },
@@ -235,6 +236,7 @@ export async function completeAuthorization(
         connector,
         subscriptionContext({
           fetch: deps.fetch,
+          sendUrl: (u) => connector.sendUrl(u, previous),
           baseUrl: existing.baseUrl ?? client.apiBaseUrl ?? connector.defaultBaseUrl,
           accessToken: tokens.accessToken,
           headers: { ...connector.spec.auth.fixedHeaders },

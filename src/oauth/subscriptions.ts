@@ -12,6 +12,8 @@ const MAX_CALLS = 30;
  */
 export function subscriptionContext(args: {
   fetch: typeof fetch;
+  /** The URL as sent (the service's host for a provider on several hosts): Connector.sendUrl. */
+  sendUrl?: (url: string) => string;
   baseUrl: string;
   accessToken: string;
   credentials: Credentials;
@@ -29,7 +31,7 @@ export function subscriptionContext(args: {
       if (++calls > MAX_CALLS) throw new Error(`more than ${MAX_CALLS} subscription calls`);
       const url = new URL(path.replace(/^\//, ""), base);
       if (url.origin !== new URL(base).origin) throw new Error("a subscription call leaves the API origin");
-      const response = await args.fetch(url.toString(), {
+      const response = await args.fetch(args.sendUrl ? args.sendUrl(url.toString()) : url.toString(), {
         method: init.method ?? "GET",
         headers: {
           Authorization: `Bearer ${args.accessToken}`,

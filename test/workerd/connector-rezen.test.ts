@@ -7,6 +7,7 @@ import { rezenTotals, transactions } from "../../src/connectors/rezen/transactio
 import { resolveRezenWebhook } from "../../src/connectors/rezen/webhooks";
 import { rezenContributions as contributionsTable, rezenTransactions } from "../../src/db/schema";
 import { listings, transactions as unifiedTransactions } from "../../src/db/schema/unified";
+import { subscriptionContext } from "../../src/oauth/subscriptions";
 
 const source = { accountId: "acc_rz", connectionId: "con_rz" };
 const ID = "3f2b8c1e-9a7d-4e21-b0c4-5d6e7f8a9b0c";
@@ -59,6 +60,24 @@ describe("reZEN connector", () => {
     expect(rezen.sendUrl(`${rezen.defaultBaseUrl}/elsewhere/x`, creds)).toBe(
       `${rezen.defaultBaseUrl}/elsewhere/x`,
     );
+  });
+
+  it("registers its webhook on the service's own host when the connection uses the production hosts", async () => {
+    const sent: string[] = [];
+    const ctx = subscriptionContext({
+      fetch: async (input) => {
+        sent.push(String(input));
+        return new Response(JSON.stringify({ id: "3f1c2a9e-0000-4000-8000-000000000001" }), { status: 201 });
+      },
+      sendUrl: (u) => rezen.sendUrl(u, { apiKey: "k" }),
+      baseUrl: rezen.defaultBaseUrl,
+      accessToken: "",
+      headers: rezen.authHeaders({ apiKey: "k" }),
+      credentials: { apiKey: "k" },
+      webhookUrl: "https://etl.example/webhooks/rezen/c1",
+    });
+    await ctx.call("/arrakis/api/v1/webhooks", { method: "POST", body: { url: "x" } });
+    expect(sent).toEqual(["https://arrakis.therealbrokerage.com/api/v1/webhooks"]);
   });
 
   it("pages from 0 with pageNumber/pageSize, per lifecycle group, newest change first", () => {
