@@ -18,6 +18,7 @@ import { countEvents, writePoint } from "../src/metrics/counters";
 import { inflightPagesOf, pendingTransformPages } from "../src/pipeline/backlog";
 import { type CompletionOptions, completeRun } from "../src/pipeline/run-completion";
 import { appendRunLogs, type RunLogLine } from "../src/pipeline/run-history";
+import type { JobCallAnswer, JobCallRequest } from "../src/sync/jobs";
 import {
   countCoreRows,
   type EntityReconciliation,
@@ -39,6 +40,7 @@ import { breakerStore } from "./breaker-store";
 import { type BudgetView, budgetView, forgetBudgetRef, sharedBudgetOf } from "./budget-gate";
 import { type Acquired, budgetStore } from "./budget-store";
 import { queueCatchUp, takeQueuedCatchUp } from "./catch-up-queue";
+import { jobCall } from "./job-call";
 import { clearLeases, listLeases } from "./lease";
 import { consumeStateNonce, grantRestored } from "./oauth-grants";
 import { providerAuthFor } from "./provider-auth";
@@ -758,6 +760,32 @@ export class AccountSync extends DurableObject<Env> {
         connection,
         req.entity,
         req.sourceId,
+      );
+    } finally {
+      this.ctx.waitUntil(handle.close().catch(() => {}));
+      this.reportBreakersSoon();
+    }
+  }
+
+  // ---- periodic jobs ------------------------------------------------------------------------------------
+
+  /** A connector job's provider call, through this account's gate for the connection (job-call.ts). */
+  async jobCall(req: JobCallRequest): Promise<JobCallAnswer> {
+    const handle = openDb(this.env);
+    const tenantDb = <T>(fn: (db: Db) => Promise<T>) =>
+      withTenant(handle.db, req.accountId, (tx) => fn(tx as unknown as Db));
+    try {
+      const connection = await this.loadConnection(tenantDb, req.accountId, req.connectionId);
+      return await jobCall(
+        {
+          sql: this.sql,
+          fetch: this.providerFetch ?? ((i, init) => fetch(i, init)),
+          auth: providerAuthFor(this.ctx, this.env),
+          now: Date.now,
+        },
+        connection,
+        syncSettingsFrom(connection.settings),
+        req,
       );
     } finally {
       this.ctx.waitUntil(handle.close().catch(() => {}));

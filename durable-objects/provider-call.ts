@@ -45,8 +45,11 @@ export type ParkReason = "breaker_open" | "rate_limited" | "no_budget" | "auth_f
 export type ProviderCallResult =
   /** A 2xx: the caller owns the body. */
   | { kind: "ok"; response: Response }
-  /** A 4xx other than 429: our request is wrong; says nothing about the provider's health. */
-  | { kind: "rejected"; status: number }
+  /**
+   * A 4xx other than 429: our request is wrong; says nothing about the provider's health. `body`: the refusal's
+   * JSON when short (a provider error code), else null.
+   */
+  | { kind: "rejected"; status: number; body?: unknown }
   /** 5xx, 408, timeout, connection error: counted by the breaker, retried by the caller's backoff. */
   | { kind: "failure"; error: string }
   /** Not called (or refused with 429): try again at retryAt, via the alarm, never by sleeping. */
@@ -232,6 +235,10 @@ async function verdict(
     breakerStore.success(sql, id, opts.breaker, now);
     return { kind: "ok", response };
   }
+  if (outcome !== "rate_limited" && outcome !== "failure") {
+    breakerStore.releaseProbe(sql, id);
+    return { kind: "rejected", status: response.status, body: await refusalBody(response) };
+  }
   await response.body?.cancel().catch(() => {});
   if (outcome === "rate_limited") {
     breakerStore.releaseProbe(sql, id);
@@ -241,12 +248,44 @@ async function verdict(
       retryAt: settle.retryAt ?? now + (settle.retryAfterMs ?? settle.windowMs),
     };
   }
-  if (outcome === "failure") {
-    breakerStore.failure(sql, id, opts.breaker, now);
-    return { kind: "failure", error: `HTTP ${response.status}` };
+  breakerStore.failure(sql, id, opts.breaker, now);
+  return { kind: "failure", error: `HTTP ${response.status}` };
+}
+
+/** Bytes of a refusal's body kept for its caller (a provider's error code); the rest is not read. */
+const REFUSAL_BODY_BYTES = 16_384;
+
+/**
+ * A 4xx refusal's body, parsed when it is JSON, for callers that act on the provider's error code; bounded, and
+ * null when it is longer, unreadable or not JSON.
+ */
+async function refusalBody(response: Response): Promise<unknown> {
+  const reader = response.body?.getReader();
+  if (!reader) return null;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > REFUSAL_BODY_BYTES) {
+        await reader.cancel().catch(() => {});
+        return null;
+      }
+      chunks.push(value);
+    }
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.byteLength;
+    }
+    const text = new TextDecoder().decode(bytes);
+    return text ? parseJsonExact(text) : null;
+  } catch {
+    return null;
   }
-  breakerStore.releaseProbe(sql, id);
-  return { kind: "rejected", status: response.status };
 }
 
 /** Reads the response body within the request's timeout; a cut or garbled body is a failed attempt. */

@@ -153,11 +153,15 @@ async function deltaTick(db: Db, env: Env, scope: CronScope, at?: number): Promi
     if (due.length < page) break;
   }
   const jobs = timeLeft()
-    ? await runDueJobs(db, workerJobRunner(db, env.CREDENTIALS_KEY), {
-        accountIds: scope.accountIds,
-        timeLeft,
-        page,
-      })
+    ? await runDueJobs(
+        db,
+        workerJobRunner(db, (req) => accountStub(env, req.accountId).jobCall(req)),
+        {
+          accountIds: scope.accountIds,
+          timeLeft,
+          page,
+        },
+      )
     : { claimed: 0, completed: 0, failed: 0 };
   const fanOutMs = Date.now() - started;
   const behind = await acrossAccounts(db, (tx) => countDueConnections(tx, new Date(), scope.accountIds));

@@ -1,29 +1,18 @@
-import { loadConnection } from "../accounts/connections";
 import { inTenant } from "../accounts/tenant";
 import { connectorFor } from "../connectors/registry";
 import type { JobContext } from "../connectors/types";
-import { parseKeyring } from "../core/crypto";
-import { parseJsonExact } from "../core/exact-json";
 import type { Db } from "../db/client";
-import type { DueJob, JobRunner } from "./jobs";
-
-/** Time one job call may take before it answers status 0 (a network failure, retried by the job's own rules). */
-export const JOB_CALL_TIMEOUT_MS = 20_000;
+import type { DueJob, JobCallAnswer, JobCallRequest, JobRunner } from "./jobs";
 
 /**
- * The Worker's job runner: loads the connection (credentials decrypted in memory only), and gives the job
- * authenticated, time-bounded calls on the connection's base URL and tenant-scoped transactions.
- *
- * Calls carry the connector's static auth headers (an API key or token); a connector whose auth must be
- * renewed (OAuth refresh, sessions) is served by its account object's sync, not here.
+ * The Worker's job runner: tenant-scoped transactions on the Worker's own connection, and provider calls made
+ * by the account's object (`send`), so a job's requests pass the connection's breaker, auth renewal and rate
+ * budget like every other request of the connection, and its credentials never leave the object.
  */
-export function workerJobRunner(db: Db, credentialsKey: string, fetchFn: typeof fetch = fetch): JobRunner {
+export function workerJobRunner(db: Db, send: (req: JobCallRequest) => Promise<JobCallAnswer>): JobRunner {
   return async (due: DueJob) => {
-    const keyring = await parseKeyring(credentialsKey);
-    const conn = await loadConnection(db, keyring, due.accountId, due.connectionId);
     const job = connectorFor(due.provider).spec.jobs?.[due.job];
     if (!job) throw new Error(`no job "${due.job}" declared`);
-    const base = conn.baseUrl.replace(/\/+$/, "");
     const ctx: JobContext = {
       accountId: due.accountId,
       connectionId: due.connectionId,
@@ -31,31 +20,15 @@ export function workerJobRunner(db: Db, credentialsKey: string, fetchFn: typeof 
       now: Date.now,
       tenant: (fn) => inTenant(db, due.accountId, fn),
       async call(path, init = {}) {
-        const url = conn.connector.sendUrl(`${base}${path}`, conn.credentials);
-        const headers: Record<string, string> = {
-          Accept: "application/json",
-          ...conn.connector.authHeaders(conn.credentials),
-          ...(init.body !== undefined ? { "Content-Type": "application/json" } : {}),
-          ...init.headers,
-        };
-        try {
-          const res = await fetchFn(url, {
-            method: init.method ?? "GET",
-            headers,
-            ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-            signal: AbortSignal.timeout(JOB_CALL_TIMEOUT_MS),
-          });
-          const text = await res.text();
-          let body: unknown = null;
-          try {
-            body = text ? parseJsonExact(text) : null;
-          } catch {
-            body = null;
-          }
-          return { status: res.status, body, headers: res.headers };
-        } catch {
-          return { status: 0, body: null, headers: new Headers() };
-        }
+        const answer = await send({
+          accountId: due.accountId,
+          connectionId: due.connectionId,
+          path,
+          ...(init.method ? { method: init.method } : {}),
+          ...(init.body !== undefined ? { body: init.body } : {}),
+          ...(init.headers ? { headers: init.headers } : {}),
+        }).catch(() => ({ status: 0, body: null, headers: {} }) as JobCallAnswer);
+        return { status: answer.status, body: answer.body, headers: new Headers(answer.headers) };
       },
     };
     return job.run(ctx);

@@ -121,6 +121,30 @@ export async function finishJob(
     where connection_id = ${due.connectionId} and job = ${due.job}`);
 }
 
+/** One call of a job on its connection's API, made by the account's object (JobContext.call). */
+export type JobCallRequest = {
+  accountId: string;
+  connectionId: string;
+  /** Relative to the connection's base URL. */
+  path: string;
+  method?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+};
+
+/**
+ * Its answer: the provider's status and JSON body (a 4xx refusal's short body included), or status 0 when
+ * nothing came back: a network failure, or the call was held (breaker open, 429, no budget, auth refused),
+ * which `held` names. Headers are the response's, as plain pairs (they cross an RPC boundary).
+ */
+export type JobCallAnswer = {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+  held?: string;
+  error?: string;
+};
+
 /** Runs one claimed job; supplied by the Worker (credentials, fetch) or a test. */
 export type JobRunner = (due: DueJob) => Promise<JobResult>;
 

@@ -1,3 +1,4 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -168,7 +169,7 @@ describe("connector jobs", () => {
     expect(loud.filter((f) => f.rule === "job_error_rate")).toHaveLength(1);
   });
 
-  it("the Worker's runner sends the connection's auth on its base URL and scopes the job's queries to its account", async () => {
+  it("the Worker's runner sends the job's calls through the account's object with the connection's auth, and scopes its queries", async () => {
     const { accountId, ids } = await account(1);
     const other = await account(1);
     const seen: { url: string; auth: string | null; key: string | null; body: string | null }[] = [];
@@ -180,16 +181,23 @@ describe("connector jobs", () => {
         key: req.headers.get("idempotency-key"),
         body: init?.body ? String(init.body) : null,
       });
+      if (req.url.endsWith("/taken"))
+        return new Response('{"code":"ALREADY_DONE"}', {
+          status: 409,
+          headers: { "content-type": "application/json" },
+        });
       return new Response('{"ok":true,"big":9007199254740993}', { status: 201 });
     };
     let visible: string[] = [];
     let answer: { status: number; body: unknown } | null = null;
+    let refused: { status: number; body: unknown } | null = null;
     behaviour = async (ctx) => {
       answer = await ctx.call("/things?x=1", {
         method: "POST",
         body: { a: 1 },
         headers: { "Idempotency-Key": "k" },
       });
+      refused = await ctx.call("/taken", { method: "POST", body: {} });
       visible = await ctx.tenant(async (db) =>
         ((await db.execute(sql`select id from connections order by id`)).rows as { id: string }[]).map(
           (r) => r.id,
@@ -198,24 +206,40 @@ describe("connector jobs", () => {
       return { items: 1, itemErrors: 0 };
     };
     // The Worker's own system role, under which row-level security holds the job to its account.
+    // The calls go through the account's object, whose gate (breaker, budget) every provider request passes.
+    const object = env.ACCOUNT_SYNC.get(env.ACCOUNT_SYNC.idFromName(accountId));
+    await runInDurableObject(object, (instance) => {
+      instance.providerFetch = fakeProvider;
+    });
     const handle = openDb(systemDb(env));
     try {
-      const r = await runDueJobs(handle.db, workerJobRunner(handle.db, env.CREDENTIALS_KEY, fakeProvider), {
-        accountIds: [accountId],
-      });
+      const r = await runDueJobs(
+        handle.db,
+        workerJobRunner(handle.db, (req) => object.jobCall(req)),
+        {
+          accountIds: [accountId],
+        },
+      );
       expect(r).toEqual({ claimed: 1, completed: 1, failed: 0 });
     } finally {
       await handle.close();
     }
-    expect(seen).toEqual([
-      {
-        url: "https://api.jobtest.test/v2/things?x=1",
-        auth: `Bearer key-${ids[0]}`,
-        key: "k",
-        body: '{"a":1}',
-      },
-    ]);
+    expect(seen[0]).toEqual({
+      url: "https://api.jobtest.test/v2/things?x=1",
+      auth: `Bearer key-${ids[0]}`,
+      key: "k",
+      body: '{"a":1}',
+    });
+    expect(seen).toHaveLength(2);
     expect(answer).toMatchObject({ status: 201, body: { ok: true, big: "9007199254740993" } });
+    // A refusal's short JSON body reaches the job (its error code decides what the job does next).
+    expect(refused).toMatchObject({ status: 409, body: { code: "ALREADY_DONE" } });
+    // The connection's gate holds a job's calls as any other: with its breaker open nothing is sent.
+    await object.setBreaker(ids[0] as string, "open");
+    const held = await object.jobCall({ accountId, connectionId: ids[0] as string, path: "/things" });
+    expect(held).toMatchObject({ status: 0, held: "breaker_open" });
+    expect(seen).toHaveLength(2);
+    await object.setBreaker(ids[0] as string, "auto");
     expect(visible).toEqual(ids);
     expect(visible).not.toContain(other.ids[0]);
   });
