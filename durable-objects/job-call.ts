@@ -45,7 +45,7 @@ export async function jobCall(
     case "rejected":
       return { status: result.status, body: result.body ?? null, headers: {} };
     case "failure":
-      return nothing({ error: result.error });
+      return nothing({ status: result.status ?? 0, error: result.error });
     case "parked":
       return nothing({ held: result.reason });
   }

@@ -50,8 +50,11 @@ export type ProviderCallResult =
    * JSON when short (a provider error code), else null.
    */
   | { kind: "rejected"; status: number; body?: unknown }
-  /** 5xx, 408, timeout, connection error: counted by the breaker, retried by the caller's backoff. */
-  | { kind: "failure"; error: string }
+  /**
+   * 5xx, 408, timeout, connection error: counted by the breaker, retried by the caller's backoff. `status`: the
+   * provider's, when it answered.
+   */
+  | { kind: "failure"; error: string; status?: number }
   /** Not called (or refused with 429): try again at retryAt, via the alarm, never by sleeping. */
   | { kind: "parked"; reason: ParkReason; retryAt: number };
 
@@ -249,7 +252,7 @@ async function verdict(
     };
   }
   breakerStore.failure(sql, id, opts.breaker, now);
-  return { kind: "failure", error: `HTTP ${response.status}` };
+  return { kind: "failure", error: `HTTP ${response.status}`, status: response.status };
 }
 
 /** Bytes of a refusal's body kept for its caller (a provider's error code); the rest is not read. */

@@ -133,9 +133,9 @@ export type JobCallRequest = {
 };
 
 /**
- * Its answer: the provider's status and JSON body (a 4xx refusal's short body included), or status 0 when
- * nothing came back: a network failure, or the call was held (breaker open, 429, no budget, auth refused),
- * which `held` names. Headers are the response's, as plain pairs (they cross an RPC boundary).
+ * Its answer: the provider's status and JSON body (a 4xx refusal's short body included; none for a 5xx), or
+ * status 0 when nothing came back: a network failure, or the call was held (breaker open, 429, no budget, auth
+ * refused), which `held` names. Headers are the response's, as plain pairs (they cross an RPC boundary).
  */
 export type JobCallAnswer = {
   status: number;

@@ -34,7 +34,13 @@ export class AdminClient {
 
   createConnection(
     accountId: string,
-    input: { id?: string; provider: string; credentials: Record<string, string>; baseUrl?: string },
+    input: {
+      id?: string;
+      provider: string;
+      credentials: Record<string, string>;
+      baseUrl?: string;
+      settings?: Record<string, unknown>;
+    },
   ) {
     return this.ok<{ id: string }>("POST", `/admin/accounts/${accountId}/connections`, input);
   }
