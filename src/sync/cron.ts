@@ -126,7 +126,9 @@ async function deltaTick(db: Db, env: Env, scope: CronScope, at?: number): Promi
   let claims = 0;
   let connections = 0;
   let failed = 0;
-  while (timeLeft()) {
+  // The first claim is made whatever the clock says, so every tick moves the fleet forward; the budget
+  // decides whether another follows.
+  for (let first = true; first || timeLeft(); first = false) {
     const due = await acrossAccounts(db, (tx) =>
       claimDueConnections(tx, { limit: page, accountIds: scope.accountIds }),
     );
