@@ -17,7 +17,7 @@ export const ZHL_TRANSFER_INTERVAL_MINUTES = 30;
 
 /**
  * Zillow Home Loans, declared from the seeds alone (docs/providers/zhl.md): the seeds name OAuth only for the
- * Zillow agent side (`ZillowAuth`); for the loan-officer roster they say nothing, so a partner API key sent as
+ * agent side's grant; for the loan-officer roster they say nothing, so a partner API key sent as
  * a static bearer token is the documented choice (nothing to refresh, one budget per key). Loan officers and
  * territory maps are listed whole on every run; the transfer workflow is a periodic job of its own.
  */

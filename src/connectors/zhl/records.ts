@@ -5,9 +5,9 @@ import { isoInstant } from "../../core/iso-instant";
 import { fieldOf } from "../define";
 import type { EntityDef, SourceContext } from "../types";
 
-// Shapes of the seeds-derived ZHL API (docs/providers/zhl.md): nothing here is published by Zillow. Ids are
-// prefixed strings (`LO-…`, `DLM-…`, the lender-contact `LC-…`), times ISO-8601 with an offset as Zillow's
-// one public lender API writes them ("2015-01-22T10:30:00-08:00").
+// Shapes of the seeds-derived ZHL API (docs/providers/zhl.md): nothing here is published by the lender. Ids are
+// prefixed strings (`LO-…`, `DLM-…`, the lender-contact `LC-…`), times ISO-8601 with an offset as the
+// lender's one public mortgage API writes them ("2015-01-22T10:30:00-08:00").
 
 /** A ZHL id: a short prefixed string. Anything else (a number, blank, a path) is refused. */
 export const zhlId = z.string().regex(/^[A-Z]{2,4}-[A-Za-z0-9_-]{1,64}$/, "not a ZHL id");
