@@ -97,3 +97,20 @@ export function isMainModule(meta: ImportMeta): boolean {
   const self = decodeURIComponent(new URL(meta.url).pathname);
   return self === argv1 || self.replace(/\.ts$/, "") === argv1.replace(/\.ts$/, "");
 }
+
+/** A simulator (its Hono app and its own close) served on the current runtime; closing stops both. */
+export async function serveSimulator<S extends { app: { fetch: Handler }; close(): Promise<void> }>(
+  sim: S,
+  opts: { port: number; host: string },
+): Promise<Served & { sim: S }> {
+  const served = await serveAnywhere((r) => sim.app.fetch(r), opts);
+  return {
+    url: served.url,
+    port: served.port,
+    sim,
+    async close() {
+      await sim.close();
+      await served.close();
+    },
+  };
+}

@@ -7,7 +7,7 @@
 //   --user id[:loopsPerProfile[:contacts]] (repeatable; default user 1).
 // Also exports startSimulator() for Node tests and tools.
 
-import { isMainModule, runtimeArgs, runtimeEnv, serveAnywhere } from "../lib/serve-anywhere";
+import { isMainModule, runtimeArgs, runtimeEnv, serveSimulator } from "../lib/serve-anywhere";
 import { createSimulator, type Simulator, type SimulatorOptions, type UserConfig } from "./app";
 
 export interface RunningSimulator {
@@ -24,17 +24,9 @@ export async function startSimulator(
 ): Promise<RunningSimulator> {
   const host = opts.host ?? "127.0.0.1";
   const sim = createSimulator(opts);
-  const served = await serveAnywhere((r) => sim.app.fetch(r), { port, host });
-  if (!opts.baseUrl) sim.setBaseUrl(served.url);
-  return {
-    url: served.url,
-    port: served.port,
-    sim,
-    async close() {
-      await sim.close();
-      await served.close();
-    },
-  };
+  const running = await serveSimulator(sim, { port, host });
+  if (!opts.baseUrl) sim.setBaseUrl(running.url);
+  return running;
 }
 
 export function parseArgs(args: string[]): {

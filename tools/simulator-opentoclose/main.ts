@@ -3,7 +3,7 @@
 // Default: one account `demo` with token `otc-demo-token`, 10 properties, 134 fields.
 // Also exports startSimulator() for Node tests and tools.
 
-import { isMainModule, runtimeArgs, runtimeEnv, serveAnywhere } from "../lib/serve-anywhere";
+import { isMainModule, runtimeArgs, runtimeEnv, serveSimulator } from "../lib/serve-anywhere";
 import { type AccountConfig, createSimulator, type Simulator, type SimulatorOptions } from "./app";
 
 export interface RunningSimulator {
@@ -20,16 +20,8 @@ export async function startSimulator(
 ): Promise<RunningSimulator> {
   const host = opts.host ?? "127.0.0.1";
   const sim = createSimulator(opts);
-  const served = await serveAnywhere((r) => sim.app.fetch(r), { port, host });
-  return {
-    url: served.url,
-    port: served.port,
-    sim,
-    async close() {
-      await sim.close();
-      await served.close();
-    },
-  };
+  const running = await serveSimulator(sim, { port, host });
+  return running;
 }
 
 export function parseArgs(args: string[]): {

@@ -6,7 +6,7 @@
 // Options: --port N (default $REZEN_SIM_PORT or 8794), --host H (default 127.0.0.1), --key K (repeatable;
 //   default rezen-key), --transactions N, --seed N. Also exports startSimulator() for Node tests and tools.
 
-import { isMainModule, runtimeArgs, runtimeEnv, serveAnywhere } from "../lib/serve-anywhere";
+import { isMainModule, runtimeArgs, runtimeEnv, serveSimulator } from "../lib/serve-anywhere";
 import { createSimulator, type Simulator, type SimulatorOptions } from "./app";
 
 export interface RunningSimulator {
@@ -23,16 +23,8 @@ export async function startSimulator(
 ): Promise<RunningSimulator> {
   const host = opts.host ?? "127.0.0.1";
   const sim = createSimulator(opts);
-  const served = await serveAnywhere((r) => sim.app.fetch(r), { port, host });
-  return {
-    url: served.url,
-    port: served.port,
-    sim,
-    async close() {
-      await sim.close();
-      await served.close();
-    },
-  };
+  const running = await serveSimulator(sim, { port, host });
+  return running;
 }
 
 export function parseArgs(args: string[]): { port: number; host: string; options: SimulatorOptions } {

@@ -7,7 +7,7 @@
 //   --client id:secret (repeatable; default zillow-client:zillow-secret), --agents N, --seed N.
 // Also exports startSimulator() for Node tests and tools.
 
-import { isMainModule, runtimeArgs, runtimeEnv, serveAnywhere } from "../lib/serve-anywhere";
+import { isMainModule, runtimeArgs, runtimeEnv, serveSimulator } from "../lib/serve-anywhere";
 import { createSimulator, type Simulator, type SimulatorOptions } from "./app";
 
 export interface RunningSimulator {
@@ -24,16 +24,8 @@ export async function startSimulator(
 ): Promise<RunningSimulator> {
   const host = opts.host ?? "127.0.0.1";
   const sim = createSimulator(opts);
-  const served = await serveAnywhere((r) => sim.app.fetch(r), { port, host });
-  return {
-    url: served.url,
-    port: served.port,
-    sim,
-    async close() {
-      await sim.close();
-      await served.close();
-    },
-  };
+  const running = await serveSimulator(sim, { port, host });
+  return running;
 }
 
 export function parseArgs(args: string[]): { port: number; host: string; options: SimulatorOptions } {
