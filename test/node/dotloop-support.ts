@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import pg from "pg";
-import { AdminClient, waitFor } from "../../tools/lib/admin-client";
-import { freePort } from "../../tools/lib/postgres";
-import { type Stack, startStack } from "../../tools/lib/stack";
+import { type AdminClient, waitFor } from "../../tools/lib/admin-client";
+import type { Stack } from "../../tools/lib/stack";
 import { type RunningSimulator, startSimulator } from "../../tools/simulator-dotloop/main";
 import { jsonEqual } from "./fub-support";
+import { startOAuthStack } from "./oauth-stack";
 
 /** wrangler dev with Postgres, the Dotloop simulator as both OAuth server and API, and an admin client. */
 export type DotloopStack = { dl: RunningSimulator; stack: Stack; admin: AdminClient; stop(): Promise<void> };
@@ -19,36 +16,23 @@ export async function startDotloopStack(opts: {
   users: NonNullable<Parameters<typeof startSimulator>[1]>["users"];
   log?: (line: string) => void;
 }): Promise<DotloopStack> {
-  const persistTo = mkdtempSync(path.join(os.tmpdir(), `edge-etl-${opts.name}-`));
   const dl = await startSimulator(0, {
     clients: { [opts.clientId]: opts.clientSecret },
     ...(opts.users ? { users: opts.users } : {}),
   });
-  const workerPort = await freePort();
-  const stack = await startStack({
-    mode: "test",
-    workerPort,
-    adminToken: `${opts.name}-admin`,
-    credentialsKey: "e2e1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-    persistTo,
-    ...(opts.log ? { log: opts.log } : {}),
-    extraVars: {
-      OAUTH_STATE_SECRET: `${opts.name}-state-secret-0123456789`,
-      OAUTH_DOTLOOP_CLIENT_ID: opts.clientId,
-      OAUTH_DOTLOOP_CLIENT_SECRET: opts.clientSecret,
-      OAUTH_DOTLOOP_AUTH_BASE_URL: dl.url,
-      OAUTH_DOTLOOP_API_BASE_URL: `${dl.url}/public/v2`,
-      OAUTH_REDIRECT_BASE_URL: `http://127.0.0.1:${workerPort}`,
-    },
+  const oauth = await startOAuthStack({
+    ...opts,
+    provider: "dotloop",
+    authBaseUrl: dl.url,
+    apiBaseUrl: `${dl.url}/public/v2`,
   });
   return {
     dl,
-    stack,
-    admin: new AdminClient(stack.workerUrl, stack.adminToken),
+    stack: oauth.stack,
+    admin: oauth.admin,
     async stop() {
-      await stack.stop();
+      await oauth.stop();
       await dl.close();
-      rmSync(persistTo, { recursive: true, force: true });
     },
   };
 }

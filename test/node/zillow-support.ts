@@ -1,16 +1,13 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import type { SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type pg from "pg";
 import type { TenantQuery } from "../../src/connectors/types";
-import { AdminClient } from "../../tools/lib/admin-client";
-import { freePort } from "../../tools/lib/postgres";
-import { type Stack, startStack } from "../../tools/lib/stack";
+import type { AdminClient } from "../../tools/lib/admin-client";
+import type { Stack } from "../../tools/lib/stack";
 import type { SimulatorOptions } from "../../tools/simulator-zillow/app";
 import { type RunningSimulator, startSimulator } from "../../tools/simulator-zillow/main";
 import { clean, query } from "./dotloop-support";
+import { startOAuthStack } from "./oauth-stack";
 
 /** wrangler dev with Postgres, the Zillow simulator as OAuth server and API, and an admin client. */
 export type ZillowStack = { zl: RunningSimulator; stack: Stack; admin: AdminClient; stop(): Promise<void> };
@@ -24,33 +21,20 @@ export async function startZillowStack(opts: {
   sim: Omit<SimulatorOptions, "clients">;
   log?: (line: string) => void;
 }): Promise<ZillowStack> {
-  const persistTo = mkdtempSync(path.join(os.tmpdir(), `edge-etl-${opts.name}-`));
   const zl = await startSimulator(0, { ...opts.sim, clients: { [opts.clientId]: opts.clientSecret } });
-  const workerPort = await freePort();
-  const stack = await startStack({
-    mode: "test",
-    workerPort,
-    adminToken: `${opts.name}-admin`,
-    credentialsKey: "e2e1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-    persistTo,
-    ...(opts.log ? { log: opts.log } : {}),
-    extraVars: {
-      OAUTH_STATE_SECRET: `${opts.name}-state-secret-0123456789`,
-      OAUTH_ZILLOW_CLIENT_ID: opts.clientId,
-      OAUTH_ZILLOW_CLIENT_SECRET: opts.clientSecret,
-      OAUTH_ZILLOW_AUTH_BASE_URL: zl.url,
-      OAUTH_ZILLOW_API_BASE_URL: zl.url,
-      OAUTH_REDIRECT_BASE_URL: `http://127.0.0.1:${workerPort}`,
-    },
+  const oauth = await startOAuthStack({
+    ...opts,
+    provider: "zillow",
+    authBaseUrl: zl.url,
+    apiBaseUrl: zl.url,
   });
   return {
     zl,
-    stack,
-    admin: new AdminClient(stack.workerUrl, stack.adminToken),
+    stack: oauth.stack,
+    admin: oauth.admin,
     async stop() {
-      await stack.stop();
+      await oauth.stop();
       await zl.close();
-      rmSync(persistTo, { recursive: true, force: true });
     },
   };
 }
