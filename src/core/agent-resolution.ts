@@ -157,13 +157,17 @@ export const CACHE_TTL_MS = {
 } as const;
 
 /**
- * The three caches of resolution. A team change invalidates the hierarchy and every cached method (an
- * INFERRED method rests on the hierarchy); a grant's change invalidates its validation and the methods.
+ * The three caches of resolution, one set per connection. A team change invalidates the hierarchy and every
+ * cached method (an INFERRED method rests on the hierarchy); a grant's change invalidates its validation and
+ * the methods. Changes made elsewhere are seen through `observe`: the caller reads a version of the teams and
+ * of the grants with the data it needs anyway, and a version that moved is a change, so a cache is never
+ * trusted past a change it could see; the TTLs bound what no version reveals.
  */
 export class ResolutionCaches {
   readonly method = new TtlCache<string, ResolutionMethod>(CACHE_TTL_MS.method);
   readonly tokenValidation = new TtlCache<string, boolean>(CACHE_TTL_MS.tokenValidation);
   readonly teamHierarchy = new TtlCache<string, Map<string, string[]>>(CACHE_TTL_MS.teamHierarchy);
+  private versions: { teams: string | null; grants: string | null } = { teams: null, grants: null };
 
   onTeamChange(scope: string): void {
     this.teamHierarchy.delete(scope);
@@ -173,6 +177,43 @@ export class ResolutionCaches {
   onGrantChange(zuid: string): void {
     this.tokenValidation.delete(zuid);
     this.method.clear();
+  }
+
+  /** Every grant at once (the set of grants moved, not one known ZUID). */
+  onGrantsChange(): void {
+    this.tokenValidation.clear();
+    this.method.clear();
+  }
+
+  /** Versions read now; a moved one invalidates what rests on it. Answers what changed. */
+  observe(scope: string, now: { teams: string; grants: string }): { teams: boolean; grants: boolean } {
+    const teams = this.versions.teams !== null && this.versions.teams !== now.teams;
+    const grants = this.versions.grants !== null && this.versions.grants !== now.grants;
+    if (teams) this.onTeamChange(scope);
+    if (grants) this.onGrantsChange();
+    this.versions = { teams: now.teams, grants: now.grants };
+    return { teams, grants };
+  }
+}
+
+/** Per-connection caches, at most `max` connections (the least recently used go first). */
+export class ScopedCaches {
+  private readonly scopes = new Map<string, ResolutionCaches>();
+  constructor(readonly max = 1_000) {}
+  for(scope: string): ResolutionCaches {
+    let c = this.scopes.get(scope);
+    if (c) this.scopes.delete(scope);
+    else c = new ResolutionCaches();
+    this.scopes.set(scope, c);
+    while (this.scopes.size > this.max) {
+      const oldest = this.scopes.keys().next().value;
+      if (oldest === undefined) break;
+      this.scopes.delete(oldest);
+    }
+    return c;
+  }
+  get size(): number {
+    return this.scopes.size;
   }
 }
 

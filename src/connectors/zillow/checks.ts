@@ -1,11 +1,21 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
-import { METHODS } from "../../core/agent-resolution";
+import { METHODS, ScopedCaches } from "../../core/agent-resolution";
 import type { ConnectorAction, ConnectorJob, ConsistencyCheck } from "../types";
 import { eligibility } from "./eligibility";
-import { overrideAgent, resolveAgents } from "./resolution";
+import { agentMethods, overrideAgent, type ResolutionCache, resolveAgents } from "./resolution";
 
 const SAMPLE = 50;
+
+/**
+ * This isolate's resolution caches, one set per connection. Isolates do not share them: what another isolate
+ * changes is seen through the versions `resolveAgents` reads, or when a TTL ends (`agentMethods`).
+ */
+const caches = new ScopedCaches();
+const cacheOf = (scope: { accountId: string; connectionId: string }, now = Date.now()): ResolutionCache => ({
+  caches: caches.for(`${scope.accountId}/${scope.connectionId}`),
+  now,
+});
 
 /**
  * ZUID alignment between grants and agents: agents whose `auth_zuid` names no ZillowAuth of the account, and
@@ -56,7 +66,7 @@ export const resolveAction: ConnectorAction = {
     "resolve every agent of the connection (CONNECTED > INFERRED > UNMATCHED), logging each change",
   input: z.object({}).strict(),
   async run(query, scope, _input, actor) {
-    const r = await resolveAgents(query, scope, actor);
+    const r = await resolveAgents(query, scope, actor, cacheOf(scope));
     return { agents: r.agents, byMethod: r.byMethod, transitions: r.transitions.length };
   },
 };
@@ -71,10 +81,24 @@ export const overrideAction: ConnectorAction = {
   input: overrideInput,
   async run(query, scope, input, actor) {
     const { agentId, method } = overrideInput.parse(input);
-    const { found } = await overrideAgent(query, scope, { agentId, method, actor });
+    const cache = cacheOf(scope);
+    const { found } = await overrideAgent(query, scope, { agentId, method, actor }, cache);
     if (!found) return { found: false };
-    const r = await resolveAgents(query, scope, actor);
+    const r = await resolveAgents(query, scope, actor, cache);
     return { found: true, byMethod: r.byMethod };
+  },
+};
+
+const methodsInput = z.object({ agentIds: z.array(z.string().min(1).max(64)).min(1).max(1_000) }).strict();
+
+export const methodsAction: ConnectorAction = {
+  description:
+    "the stored resolution method of each agent asked for (null when never resolved), cached 5 minutes per agent; read only",
+  input: methodsInput,
+  async run(query, scope, input) {
+    const { agentIds } = methodsInput.parse(input);
+    const { methods, cached } = await agentMethods(query, scope, agentIds, cacheOf(scope));
+    return { methods: Object.fromEntries(methods), cached };
   },
 };
 
@@ -119,6 +143,7 @@ export const agentProfilesJob: ConnectorJob = {
         async (q) => (await db.execute(q)).rows as Record<string, unknown>[],
         { accountId: ctx.accountId, connectionId: ctx.connectionId },
         "schedule",
+        cacheOf(ctx, ctx.now()),
       ),
     );
     return { items: r.agents, itemErrors: 0 };

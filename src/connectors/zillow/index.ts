@@ -4,6 +4,7 @@ import type { EntityDef } from "../types";
 import {
   agentProfilesJob,
   eligibilityAction,
+  methodsAction,
   overrideAction,
   resolveAction,
   teamDrift,
@@ -55,7 +56,12 @@ export const zillow = defineConnector({
     { name: "syncUsers", table: zillowSyncUsers, stateColumn: "auth_state" },
   ],
   checks: { zuidAlignment, teamDrift },
-  actions: { resolve: resolveAction, override: overrideAction, eligibility: eligibilityAction },
+  actions: {
+    resolve: resolveAction,
+    override: overrideAction,
+    eligibility: eligibilityAction,
+    methods: methodsAction,
+  },
   // Agent profiles ("Bishop" in the seeds) hourly; the sync itself is the 15-minute delta.
   jobs: { agentProfiles: agentProfilesJob },
 });
