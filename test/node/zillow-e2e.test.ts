@@ -262,6 +262,21 @@ describe("Zillow end to end: OAuth connect, exact sync, resolution, webhooks, to
       [connectionId],
     );
     expect(logged?.n).toBe(live);
+    // The methods action answers the stored methods (through this isolate's cache or the table alike).
+    const stored = await query<{ agent_id: string; method: string }>(
+      stack.databaseUrl,
+      `select agent_id, method from zillow_agent_resolutions where connection_id = $1 order by agent_id limit 20`,
+      [connectionId],
+    );
+    const base = `/admin/accounts/${accountId}/connections/${connectionId}`;
+    const asked = [...stored.map((r) => r.agent_id), "ZU-nobody"];
+    const methods = await admin.request("POST", `${base}/actions/methods`, { agentIds: asked });
+    expect(methods.status).toBe(200);
+    expect((methods.body as { methods: Record<string, string | null> }).methods).toEqual({
+      ...Object.fromEntries(stored.map((r) => [r.agent_id, r.method])),
+      "ZU-nobody": null,
+    });
+    expect((await admin.request("POST", `${base}/actions/methods`, { agentIds: [] })).status).toBe(400);
     await settled("after the scheduled tick");
   });
 
