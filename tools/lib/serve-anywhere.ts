@@ -1,6 +1,8 @@
 // Serves a fetch handler on whichever runtime runs the file (Node through @hono/node-server, Bun, Deno), so the
 // simulators and tools start the same way under all three.
 
+import { parseArgs } from "node:util";
+
 type Handler = (r: Request) => Response | Promise<Response>;
 
 interface BunLike {
@@ -113,4 +115,39 @@ export async function serveSimulator<S extends { app: { fetch: Handler }; close(
       await served.close();
     },
   };
+}
+
+/**
+ * A simulator's command line (`--name value` or `--name=value`, through node:util's parser, which Bun and Deno
+ * provide too): `--port` (else the environment variable, else the default; checked), `--host` (default
+ * 127.0.0.1), the simulator's own options once each, and its repeatable ones in order. Unknown options are
+ * ignored, as a simulator started by a test or a script may be handed more than it knows.
+ */
+export function simulatorArgs<One extends string = never, Many extends string = never>(
+  args: string[],
+  spec: { defaultPort: number; portEnv?: string; one?: readonly One[]; many?: readonly Many[] },
+): { port: number; host: string; one: Partial<Record<One, string>>; many: Record<Many, string[]> } {
+  const options: Record<string, { type: "string"; multiple?: boolean }> = {
+    port: { type: "string" },
+    host: { type: "string" },
+  };
+  for (const name of spec.one ?? []) options[name] = { type: "string" };
+  for (const name of spec.many ?? []) options[name] = { type: "string", multiple: true };
+  const { values } = parseArgs({ args, options, strict: false, allowPositionals: true });
+  const text = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+  const port = Number(
+    text(values.port) ?? (spec.portEnv ? runtimeEnv(spec.portEnv) : undefined) ?? spec.defaultPort,
+  );
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port ${port}`);
+  const one: Partial<Record<One, string>> = {};
+  for (const name of spec.one ?? []) {
+    const v = text(values[name]);
+    if (v !== undefined) one[name] = v;
+  }
+  const many = {} as Record<Many, string[]>;
+  for (const name of spec.many ?? []) {
+    const v = values[name];
+    many[name] = Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+  }
+  return { port, host: text(values.host) ?? "127.0.0.1", one, many };
 }

@@ -7,7 +7,7 @@
 //   --user id[:loopsPerProfile[:contacts]] (repeatable; default user 1).
 // Also exports startSimulator() for Node tests and tools.
 
-import { isMainModule, runtimeArgs, runtimeEnv, serveSimulator } from "../lib/serve-anywhere";
+import { isMainModule, runtimeArgs, serveSimulator, simulatorArgs } from "../lib/serve-anywhere";
 import { createSimulator, type Simulator, type SimulatorOptions, type UserConfig } from "./app";
 
 export interface RunningSimulator {
@@ -35,38 +35,28 @@ export function parseArgs(args: string[]): {
   clients: Record<string, string>;
   users: Record<number, UserConfig>;
 } {
-  let port = Number(runtimeEnv("DOTLOOP_SIM_PORT") ?? 8789);
-  let host = "127.0.0.1";
+  const { port, host, many } = simulatorArgs(args, {
+    defaultPort: 8789,
+    portEnv: "DOTLOOP_SIM_PORT",
+    many: ["client", "user"],
+  });
   const clients: Record<string, string> = {};
-  const users: Record<number, UserConfig> = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    const value = (): string => {
-      const eq = a.indexOf("=");
-      if (eq >= 0) return a.slice(eq + 1);
-      i++;
-      return args[i] ?? "";
-    };
-    if (a === "--port" || a.startsWith("--port=")) port = Number(value());
-    else if (a === "--host" || a.startsWith("--host=")) host = value();
-    else if (a === "--client" || a.startsWith("--client=")) {
-      const v = value();
-      const colon = v.indexOf(":");
-      if (colon > 0) clients[v.slice(0, colon)] = v.slice(colon + 1);
-    } else if (a === "--user" || a.startsWith("--user=")) {
-      const [id, loops, contacts] = value().split(":");
-      const n = Number(id);
-      if (Number.isSafeInteger(n) && n > 0) {
-        users[n] = {
-          counts: {
-            ...(loops ? { loopsPerProfile: Number(loops) } : {}),
-            ...(contacts ? { contacts: Number(contacts) } : {}),
-          },
-        };
-      }
-    }
+  for (const v of many.client) {
+    const colon = v.indexOf(":");
+    if (colon > 0) clients[v.slice(0, colon)] = v.slice(colon + 1);
   }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port ${port}`);
+  const users: Record<number, UserConfig> = {};
+  for (const v of many.user) {
+    const [id, loops, contacts] = v.split(":");
+    const n = Number(id);
+    if (Number.isSafeInteger(n) && n > 0)
+      users[n] = {
+        counts: {
+          ...(loops ? { loopsPerProfile: Number(loops) } : {}),
+          ...(contacts ? { contacts: Number(contacts) } : {}),
+        },
+      };
+  }
   if (Object.keys(clients).length === 0) clients["dotloop-client"] = "dotloop-secret";
   if (Object.keys(users).length === 0) users[1] = {};
   return { port, host, clients, users };

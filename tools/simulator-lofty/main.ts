@@ -6,7 +6,7 @@
 //   --key key:perMinute (repeatable; default lofty-key:10), --token token:perMinute (repeatable),
 //   --leads N, --seed N. Also exports startSimulator() for Node tests and tools.
 
-import { isMainModule, runtimeArgs, runtimeEnv, serveSimulator } from "../lib/serve-anywhere";
+import { isMainModule, runtimeArgs, serveSimulator, simulatorArgs } from "../lib/serve-anywhere";
 import { createSimulator, type Simulator, type SimulatorOptions } from "./app";
 
 export interface RunningSimulator {
@@ -29,31 +29,25 @@ export async function startSimulator(
 }
 
 export function parseArgs(args: string[]): { port: number; host: string; options: SimulatorOptions } {
-  let port = Number(runtimeEnv("LOFTY_SIM_PORT") ?? 8791);
-  let host = "127.0.0.1";
-  const keys: Record<string, number> = {};
-  const tokens: Record<string, number> = {};
+  const { port, host, one, many } = simulatorArgs(args, {
+    defaultPort: 8791,
+    portEnv: "LOFTY_SIM_PORT",
+    one: ["leads", "seed"],
+    many: ["key", "token"],
+  });
+  const perMinute = (values: string[]) => {
+    const into: Record<string, number> = {};
+    for (const v of values) {
+      const [name, limit] = v.split(":");
+      if (name) into[name] = Number(limit ?? 10) || 10;
+    }
+    return into;
+  };
   const options: SimulatorOptions = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    const value = (): string => {
-      const eq = a.indexOf("=");
-      if (eq >= 0) return a.slice(eq + 1);
-      i++;
-      return args[i] ?? "";
-    };
-    const pair = (into: Record<string, number>) => {
-      const [name, perMinute] = value().split(":");
-      if (name) into[name] = Number(perMinute ?? 10) || 10;
-    };
-    if (a === "--port" || a.startsWith("--port=")) port = Number(value());
-    else if (a === "--host" || a.startsWith("--host=")) host = value();
-    else if (a === "--key" || a.startsWith("--key=")) pair(keys);
-    else if (a === "--token" || a.startsWith("--token=")) pair(tokens);
-    else if (a === "--leads" || a.startsWith("--leads=")) options.counts = { leads: Number(value()) };
-    else if (a === "--seed" || a.startsWith("--seed=")) options.seed = Number(value());
-  }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port ${port}`);
+  if (one.leads !== undefined) options.counts = { leads: Number(one.leads) };
+  if (one.seed !== undefined) options.seed = Number(one.seed);
+  const keys = perMinute(many.key);
+  const tokens = perMinute(many.token);
   if (Object.keys(keys).length > 0) options.keys = keys;
   if (Object.keys(tokens).length > 0) options.tokens = tokens;
   return { port, host, options };

@@ -3,7 +3,7 @@
 // Default: one account `demo` with token `otc-demo-token`, 10 properties, 134 fields.
 // Also exports startSimulator() for Node tests and tools.
 
-import { isMainModule, runtimeArgs, runtimeEnv, serveSimulator } from "../lib/serve-anywhere";
+import { isMainModule, runtimeArgs, serveSimulator, simulatorArgs } from "../lib/serve-anywhere";
 import { type AccountConfig, createSimulator, type Simulator, type SimulatorOptions } from "./app";
 
 export interface RunningSimulator {
@@ -28,23 +28,21 @@ export function parseArgs(args: string[]): {
   port: number;
   accounts: Record<string, AccountConfig & { token: string }>;
 } {
-  let port = Number(runtimeEnv("OPENTOCLOSE_SIM_PORT") ?? 8790);
+  const { port, many } = simulatorArgs(args, {
+    defaultPort: 8790,
+    portEnv: "OPENTOCLOSE_SIM_PORT",
+    many: ["account"],
+  });
   const accounts: Record<string, AccountConfig & { token: string }> = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    const value = () => (a.includes("=") ? a.slice(a.indexOf("=") + 1) : (args[++i] ?? ""));
-    if (a === "--port" || a.startsWith("--port=")) port = Number(value());
-    else if (a === "--account" || a.startsWith("--account=")) {
-      const [name, token, properties, fields] = value().split(":");
-      if (name && token)
-        accounts[name] = {
-          token,
-          ...(properties ? { properties: Number(properties) } : {}),
-          ...(fields ? { fields: Number(fields) } : {}),
-        };
-    }
+  for (const v of many.account) {
+    const [name, token, properties, fields] = v.split(":");
+    if (name && token)
+      accounts[name] = {
+        token,
+        ...(properties ? { properties: Number(properties) } : {}),
+        ...(fields ? { fields: Number(fields) } : {}),
+      };
   }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port ${port}`);
   if (Object.keys(accounts).length === 0) accounts.demo = { token: "otc-demo-token" };
   return { port, accounts };
 }

@@ -6,7 +6,7 @@
 // Options: --port N (default $REZEN_SIM_PORT or 8794), --host H (default 127.0.0.1), --key K (repeatable;
 //   default rezen-key), --transactions N, --seed N. Also exports startSimulator() for Node tests and tools.
 
-import { isMainModule, runtimeArgs, runtimeEnv, serveSimulator } from "../lib/serve-anywhere";
+import { isMainModule, runtimeArgs, serveSimulator, simulatorArgs } from "../lib/serve-anywhere";
 import { createSimulator, type Simulator, type SimulatorOptions } from "./app";
 
 export interface RunningSimulator {
@@ -28,27 +28,16 @@ export async function startSimulator(
 }
 
 export function parseArgs(args: string[]): { port: number; host: string; options: SimulatorOptions } {
-  let port = Number(runtimeEnv("REZEN_SIM_PORT") ?? 8794);
-  let host = "127.0.0.1";
-  const keys: string[] = [];
+  const { port, host, one, many } = simulatorArgs(args, {
+    defaultPort: 8794,
+    portEnv: "REZEN_SIM_PORT",
+    one: ["transactions", "seed"],
+    many: ["key"],
+  });
   const options: SimulatorOptions = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    const value = (): string => {
-      const eq = a.indexOf("=");
-      if (eq >= 0) return a.slice(eq + 1);
-      i++;
-      return args[i] ?? "";
-    };
-    if (a === "--port" || a.startsWith("--port=")) port = Number(value());
-    else if (a === "--host" || a.startsWith("--host=")) host = value();
-    else if (a === "--key" || a.startsWith("--key=")) keys.push(value());
-    else if (a === "--transactions" || a.startsWith("--transactions="))
-      options.counts = { transactions: Number(value()) };
-    else if (a === "--seed" || a.startsWith("--seed=")) options.seed = Number(value());
-  }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port ${port}`);
-  if (keys.length > 0) options.keys = keys;
+  if (one.transactions !== undefined) options.counts = { transactions: Number(one.transactions) };
+  if (one.seed !== undefined) options.seed = Number(one.seed);
+  if (many.key.length > 0) options.keys = many.key;
   return { port, host, options };
 }
 

@@ -2,7 +2,7 @@
 //   tsx tools/simulator-skyslope/main.ts --port 8791 [--zone America/Los_Angeles] [--seed 1]
 // Also exports startSkyslopeSimulator() for Node tests and tools.
 
-import { isMainModule, runtimeArgs, runtimeEnv, serveAnywhere } from "../lib/serve-anywhere";
+import { isMainModule, runtimeArgs, serveAnywhere, simulatorArgs } from "../lib/serve-anywhere";
 import { createSkyslopeSimulator, type SkyslopeSimOptions, type SkyslopeSimulator } from "./app";
 
 export interface RunningSkyslopeSimulator {
@@ -23,19 +23,16 @@ export async function startSkyslopeSimulator(
   return { url: served.url, port: served.port, sim, close: () => served.close() };
 }
 
-function arg(name: string): string | undefined {
-  const argv = runtimeArgs();
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
-}
-
 if (isMainModule(import.meta)) {
-  const running = await startSkyslopeSimulator(
-    Number(arg("port") ?? runtimeEnv("SKYSLOPE_SIM_PORT") ?? 8791),
-    {
-      timeZone: arg("zone") ?? "UTC",
-      seed: Number(arg("seed") ?? 1),
-    },
-  );
+  const { port, host, one } = simulatorArgs(runtimeArgs(), {
+    defaultPort: 8791,
+    portEnv: "SKYSLOPE_SIM_PORT",
+    one: ["zone", "seed"],
+  });
+  const running = await startSkyslopeSimulator(port, {
+    host,
+    timeZone: one.zone ?? "UTC",
+    seed: Number(one.seed ?? 1),
+  });
   console.log(`skyslope simulator listening on ${running.url}`);
 }

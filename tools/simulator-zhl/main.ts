@@ -3,7 +3,7 @@
 // Default: one account `demo` with key `zhl-demo-key`, 3 territories, 10 referrals.
 // Also exports startSimulator() for Node tests and tools.
 
-import { isMainModule, runtimeArgs, runtimeEnv, serveSimulator } from "../lib/serve-anywhere";
+import { isMainModule, runtimeArgs, serveSimulator, simulatorArgs } from "../lib/serve-anywhere";
 import { type AccountConfig, createSimulator, type Simulator, type SimulatorOptions } from "./app";
 
 export interface RunningSimulator {
@@ -28,23 +28,21 @@ export function parseArgs(args: string[]): {
   port: number;
   accounts: Record<string, AccountConfig & { apiKey: string }>;
 } {
-  let port = Number(runtimeEnv("ZHL_SIM_PORT") ?? 8792);
+  const { port, many } = simulatorArgs(args, {
+    defaultPort: 8792,
+    portEnv: "ZHL_SIM_PORT",
+    many: ["account"],
+  });
   const accounts: Record<string, AccountConfig & { apiKey: string }> = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    const value = () => (a.includes("=") ? a.slice(a.indexOf("=") + 1) : (args[++i] ?? ""));
-    if (a === "--port" || a.startsWith("--port=")) port = Number(value());
-    else if (a === "--account" || a.startsWith("--account=")) {
-      const [name, apiKey, territories, referrals] = value().split(":");
-      if (name && apiKey)
-        accounts[name] = {
-          apiKey,
-          ...(territories ? { territories: Number(territories) } : {}),
-          ...(referrals ? { referrals: Number(referrals) } : {}),
-        };
-    }
+  for (const v of many.account) {
+    const [name, apiKey, territories, referrals] = v.split(":");
+    if (name && apiKey)
+      accounts[name] = {
+        apiKey,
+        ...(territories ? { territories: Number(territories) } : {}),
+        ...(referrals ? { referrals: Number(referrals) } : {}),
+      };
   }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port ${port}`);
   if (Object.keys(accounts).length === 0) accounts.demo = { apiKey: "zhl-demo-key" };
   return { port, accounts };
 }

@@ -7,7 +7,7 @@
 //   --client id:secret (repeatable; default zillow-client:zillow-secret), --agents N, --seed N.
 // Also exports startSimulator() for Node tests and tools.
 
-import { isMainModule, runtimeArgs, runtimeEnv, serveSimulator } from "../lib/serve-anywhere";
+import { isMainModule, runtimeArgs, serveSimulator, simulatorArgs } from "../lib/serve-anywhere";
 import { createSimulator, type Simulator, type SimulatorOptions } from "./app";
 
 export interface RunningSimulator {
@@ -29,27 +29,20 @@ export async function startSimulator(
 }
 
 export function parseArgs(args: string[]): { port: number; host: string; options: SimulatorOptions } {
-  let port = Number(runtimeEnv("ZILLOW_SIM_PORT") ?? 8796);
-  let host = "127.0.0.1";
-  const clients: Record<string, string> = {};
+  const { port, host, one, many } = simulatorArgs(args, {
+    defaultPort: 8796,
+    portEnv: "ZILLOW_SIM_PORT",
+    one: ["agents", "seed"],
+    many: ["client"],
+  });
   const options: SimulatorOptions = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    const value = (): string => {
-      const eq = a.indexOf("=");
-      if (eq >= 0) return a.slice(eq + 1);
-      i++;
-      return args[i] ?? "";
-    };
-    if (a === "--port" || a.startsWith("--port=")) port = Number(value());
-    else if (a === "--host" || a.startsWith("--host=")) host = value();
-    else if (a === "--client" || a.startsWith("--client=")) {
-      const [id, secret] = value().split(":");
-      if (id && secret) clients[id] = secret;
-    } else if (a === "--agents" || a.startsWith("--agents=")) options.counts = { agents: Number(value()) };
-    else if (a === "--seed" || a.startsWith("--seed=")) options.seed = Number(value());
+  if (one.agents !== undefined) options.counts = { agents: Number(one.agents) };
+  if (one.seed !== undefined) options.seed = Number(one.seed);
+  const clients: Record<string, string> = {};
+  for (const v of many.client) {
+    const [id, secret] = v.split(":");
+    if (id && secret) clients[id] = secret;
   }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port ${port}`);
   if (Object.keys(clients).length > 0) options.clients = clients;
   return { port, host, options };
 }

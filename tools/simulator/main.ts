@@ -6,7 +6,7 @@
 //   --tenant apiKey[:systemKey[:people]] (repeatable) to create tenants at start.
 // Also exports startSimulator() for Node tests and tools.
 
-import { isMainModule, runtimeArgs, runtimeEnv, serveSimulator } from "../lib/serve-anywhere";
+import { isMainModule, runtimeArgs, serveSimulator, simulatorArgs } from "../lib/serve-anywhere";
 import { createSimulator, type Simulator, type SimulatorOptions, type TenantConfig } from "./app";
 
 export interface RunningSimulator {
@@ -33,30 +33,20 @@ export function parseArgs(args: string[]): {
   host: string;
   tenants: Record<string, TenantConfig>;
 } {
-  let port = Number(runtimeEnv("SIM_PORT") ?? 8788);
-  let host = "127.0.0.1";
+  const { port, host, many } = simulatorArgs(args, {
+    defaultPort: 8788,
+    portEnv: "SIM_PORT",
+    many: ["tenant"],
+  });
   const tenants: Record<string, TenantConfig> = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    const value = (): string => {
-      const eq = a.indexOf("=");
-      if (eq >= 0) return a.slice(eq + 1);
-      i++;
-      return args[i] ?? "";
-    };
-    if (a === "--port" || a.startsWith("--port=")) port = Number(value());
-    else if (a === "--host" || a.startsWith("--host=")) host = value();
-    else if (a === "--tenant" || a.startsWith("--tenant=")) {
-      const [apiKey, systemKey, people] = value().split(":");
-      if (apiKey) {
-        tenants[apiKey] = {
-          ...(systemKey ? { systemKey } : {}),
-          ...(people ? { counts: { people: Number(people) } } : {}),
-        };
-      }
-    }
+  for (const v of many.tenant) {
+    const [apiKey, systemKey, people] = v.split(":");
+    if (apiKey)
+      tenants[apiKey] = {
+        ...(systemKey ? { systemKey } : {}),
+        ...(people ? { counts: { people: Number(people) } } : {}),
+      };
   }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port ${port}`);
   return { port, host, tenants };
 }
 
