@@ -3,7 +3,7 @@ import { type AdminClient, waitFor } from "../../tools/lib/admin-client";
 import type { Stack } from "../../tools/lib/stack";
 import { type RunningSimulator, startSimulator } from "../../tools/simulator-dotloop/main";
 import { jsonEqual } from "./fub-support";
-import { startOAuthStack } from "./oauth-stack";
+import { type Authorised, authoriseOAuth, startOAuthStack } from "./oauth-stack";
 
 /** wrangler dev with Postgres, the Dotloop simulator as both OAuth server and API, and an admin client. */
 export type DotloopStack = { dl: RunningSimulator; stack: Stack; admin: AdminClient; stop(): Promise<void> };
@@ -41,31 +41,12 @@ export async function startDotloopStack(opts: {
  * The connect flow as a browser runs it: start (for a new connection, or `existing` to re-authorise), follow
  * the simulator's authorize redirect, land on the callback. Returns each hop for the caller to check.
  */
-export async function authoriseDotloop(
+export function authoriseDotloop(
   env: DotloopStack,
   accountId: string,
   existing?: string,
-): Promise<{
-  authorizeUrl: string;
-  authorizeStatus: number;
-  callbackUrl: string;
-  status: number;
-  body: Record<string, unknown>;
-}> {
-  const { authorizeUrl } = await env.admin.ok<{ authorizeUrl: string }>(
-    "GET",
-    `/admin/accounts/${accountId}/connections/${existing ?? "new"}/oauth/start?provider=dotloop`,
-  );
-  const authorize = await fetch(authorizeUrl, { redirect: "manual" });
-  const callbackUrl = authorize.headers.get("location") ?? "";
-  const res = await fetch(callbackUrl, { redirect: "manual" });
-  return {
-    authorizeUrl,
-    authorizeStatus: authorize.status,
-    callbackUrl,
-    status: res.status,
-    body: (await res.json()) as Record<string, unknown>,
-  };
+): Promise<Authorised> {
+  return authoriseOAuth(env.admin, "dotloop", accountId, existing);
 }
 
 /** Dotloop entities the connector syncs. */

@@ -47,3 +47,38 @@ export async function startOAuthStack(opts: {
     },
   };
 }
+
+export type Authorised = {
+  authorizeUrl: string;
+  authorizeStatus: number;
+  callbackUrl: string;
+  status: number;
+  body: Record<string, unknown>;
+};
+
+/**
+ * The connect flow as a user's browser walks it: the start URL from the admin API, the provider's authorize
+ * page (the simulator consents at once and redirects), then our callback, which answers the connection.
+ * `existing` re-authorises that connection instead of creating one.
+ */
+export async function authoriseOAuth(
+  admin: AdminClient,
+  provider: string,
+  accountId: string,
+  existing?: string,
+): Promise<Authorised> {
+  const { authorizeUrl } = await admin.ok<{ authorizeUrl: string }>(
+    "GET",
+    `/admin/accounts/${accountId}/connections/${existing ?? "new"}/oauth/start?provider=${provider}`,
+  );
+  const authorize = await fetch(authorizeUrl, { redirect: "manual" });
+  const callbackUrl = authorize.headers.get("location") ?? "";
+  const res = await fetch(callbackUrl, { redirect: "manual" });
+  return {
+    authorizeUrl,
+    authorizeStatus: authorize.status,
+    callbackUrl,
+    status: res.status,
+    body: (await res.json()) as Record<string, unknown>,
+  };
+}

@@ -7,7 +7,7 @@ import type { Stack } from "../../tools/lib/stack";
 import type { SimulatorOptions } from "../../tools/simulator-zillow/app";
 import { type RunningSimulator, startSimulator } from "../../tools/simulator-zillow/main";
 import { clean, query } from "./dotloop-support";
-import { startOAuthStack } from "./oauth-stack";
+import { type Authorised, authoriseOAuth, startOAuthStack } from "./oauth-stack";
 
 /** wrangler dev with Postgres, the Zillow simulator as OAuth server and API, and an admin client. */
 export type ZillowStack = { zl: RunningSimulator; stack: Stack; admin: AdminClient; stop(): Promise<void> };
@@ -40,21 +40,8 @@ export async function startZillowStack(opts: {
 }
 
 /** The connect flow as a browser runs it: start, follow the simulator's authorize redirect, land on the callback. */
-export async function authoriseZillow(env: ZillowStack, accountId: string, existing?: string) {
-  const { authorizeUrl } = await env.admin.ok<{ authorizeUrl: string }>(
-    "GET",
-    `/admin/accounts/${accountId}/connections/${existing ?? "new"}/oauth/start?provider=zillow`,
-  );
-  const authorize = await fetch(authorizeUrl, { redirect: "manual" });
-  const callbackUrl = authorize.headers.get("location") ?? "";
-  const res = await fetch(callbackUrl, { redirect: "manual" });
-  return {
-    authorizeUrl,
-    authorizeStatus: authorize.status,
-    callbackUrl,
-    status: res.status,
-    body: (await res.json()) as Record<string, unknown>,
-  };
+export function authoriseZillow(env: ZillowStack, accountId: string, existing?: string): Promise<Authorised> {
+  return authoriseOAuth(env.admin, "zillow", accountId, existing);
 }
 
 /** A TenantQuery over a plain pg connection (as the owner), counting the statements it runs. */
