@@ -29,7 +29,7 @@ import { accountStub } from "../sync/stubs";
 import { forgetMissingTarget } from "../webhooks/targets";
 import { callerOf, requireAdmin } from "./auth";
 import { ID_PATTERN as idPattern } from "./input";
-import { ADMIN_ONLY, accountErrors, errors, jsonRequest, ok, queryParameters } from "./openapi";
+import { ADMIN_ONLY, accountErrors, errors, jsonRequest, jsonSchema, ok, queryParameters } from "./openapi";
 import {
   accountPurged,
   accountStatusView,
@@ -195,6 +195,32 @@ const accountsPage = z.object({
 
 const checkResult = z.looseObject({ check: z.string(), ok: z.boolean() });
 const actionResult = z.looseObject({ action: z.string() });
+const checkList = z.array(z.object({ name: z.string(), description: z.string() }));
+const actionList = z.array(
+  z.object({
+    name: z.string(),
+    description: z.string(),
+    takesInput: z.boolean().meta({ description: "false when the body must be {}" }),
+    input: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .meta({ description: "JSON Schema of the body; null when it cannot be expressed" }),
+  }),
+);
+
+/** Whether an action's body schema accepts nothing but `{}` (then a form needs no input field). */
+function takesInput(schema: z.ZodType): boolean {
+  return !(schema instanceof z.ZodObject && Object.keys(schema.shape).length === 0);
+}
+
+/** The action's body as JSON Schema, for forms; null when zod cannot express it. */
+function inputSchema(schema: z.ZodType): Record<string, unknown> | null {
+  try {
+    return jsonSchema(schema, "input");
+  } catch {
+    return null;
+  }
+}
 
 const doc = {
   accounts: describeRoute({
@@ -233,6 +259,24 @@ const doc = {
     responses: {
       "200": ok("the check's findings", checkResult),
       ...errors({ ...accountErrors, "404": "unknown account, connection or check" }),
+    },
+  }),
+  checks: describeRoute({
+    tags: ["connections"],
+    summary:
+      "The connection's consistency checks by name, with what each reports ([] when its connector declares none)",
+    responses: {
+      "200": ok("the checks", checkList),
+      ...errors({ ...accountErrors, "404": "unknown account or connection" }),
+    },
+  }),
+  actions: describeRoute({
+    tags: ["connections"],
+    summary:
+      "The connection's operator actions by name, with what each does and the JSON Schema of its body ([] when its connector declares none)",
+    responses: {
+      "200": ok("the actions", actionList),
+      ...errors({ ...accountErrors, "404": "unknown account or connection" }),
     },
   }),
   action: describeRoute({
@@ -400,6 +444,23 @@ export const admin = new Hono<{ Bindings: Env }>()
     );
     forgetMissingTarget(c.env, view.provider, view.id);
     return c.json(view, 201);
+  })
+  .get("/accounts/:accountId/connections/:connectionId/checks", doc.checks, async (c) => {
+    const conn = await existingConnection(c.env, c.req.param("accountId"), c.req.param("connectionId"));
+    const checks = connectorFor(conn.provider).spec.checks ?? {};
+    return c.json(Object.entries(checks).map(([name, check]) => ({ name, description: check.description })));
+  })
+  .get("/accounts/:accountId/connections/:connectionId/actions", doc.actions, async (c) => {
+    const conn = await existingConnection(c.env, c.req.param("accountId"), c.req.param("connectionId"));
+    const actions = connectorFor(conn.provider).spec.actions ?? {};
+    return c.json(
+      Object.entries(actions).map(([name, action]) => ({
+        name,
+        description: action.description,
+        takesInput: takesInput(action.input),
+        input: inputSchema(action.input),
+      })),
+    );
   })
   .get("/accounts/:accountId/connections/:connectionId/checks/:check", doc.check, async (c) => {
     const accountId = c.req.param("accountId");

@@ -12,7 +12,7 @@ import type { Env } from "../env";
 type JsonSchema = Record<string, unknown>;
 
 /** A zod schema as JSON Schema: requests as the client may send them (defaults optional), responses as sent. */
-function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+export function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
   const { $schema: _dialect, ...doc } = z.toJSONSchema(schema, {
     io,
     unrepresentable: "any",

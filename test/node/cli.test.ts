@@ -1,9 +1,8 @@
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderCheck } from "../../tools/cli/checks";
 import { resolveTarget } from "../../tools/cli/config";
 import { CliError, EXIT } from "../../tools/cli/errors";
 import { outcome, progressLine } from "../../tools/cli/follow";
@@ -12,10 +11,10 @@ import { waitFor } from "../../tools/lib/admin-client";
 import { freePort } from "../../tools/lib/postgres";
 import { SimulatorClient } from "../../tools/lib/simulator-client";
 import { type Stack, startStack } from "../../tools/lib/stack";
+import { type CliResult, runCli } from "./cli-support";
 
 // The `edge-etl` CLI against the whole stack (simulator + Worker under wrangler dev + Postgres): every command
 // runs as a child process through the package's bin, and the test reads its output and exit code.
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../tools/cli/edge-etl.mjs");
 const ADMIN_TOKEN = "cli-admin-token-d41d8cd9";
 const API_KEY = "cli-fub-key";
 const SYSTEM_KEY = "cli-system-key";
@@ -27,11 +26,9 @@ let stack: Stack;
 let sim: SimulatorClient;
 let tmp: string;
 
-type Result = { code: number | null; stdout: string; stderr: string };
-
 /** Runs the CLI; `env` replaces the EDGE_ETL_* variables (undefined removes one). */
-function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Result> {
-  const base: Record<string, string | undefined> = {
+function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  return runCli(args, {
     ...process.env,
     EDGE_ETL_URL: stack.workerUrl,
     EDGE_ETL_TOKEN: ADMIN_TOKEN,
@@ -39,26 +36,6 @@ function cli(args: string[], env: Record<string, string | undefined> = {}): Prom
     HOME: path.join(tmp, "nohome"),
     XDG_CONFIG_HOME: undefined,
     ...env,
-  };
-  const childEnv = Object.fromEntries(Object.entries(base).filter(([, v]) => v !== undefined)) as Record<
-    string,
-    string
-  >;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: childEnv,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -186,6 +163,39 @@ describe("edge-etl CLI pieces", () => {
     });
     expect(verdict("COMPLETED_WITH_ERRORS", "ERROR").status).toBe("ERROR");
   });
+  it("renders a check's finding groups by their shape, whatever their names", () => {
+    expect(renderCheck({ check: "tidy", ok: true })).toBe("tidy: OK");
+    const text = renderCheck({
+      check: "links",
+      ok: false,
+      scanned: 12,
+      dangling: {
+        count: 3,
+        sample: [
+          { id: "a1", target: null },
+          { id: "a2", target: { x: 1 } },
+        ],
+      },
+      orphans: { count: 0, sample: [] },
+    });
+    expect(text.split("\n")).toEqual([
+      "links: 3 findings",
+      "scanned: 12",
+      "",
+      "dangling: 3",
+      "ID  TARGET",
+      "a1  -",
+      'a2  {"x":1}',
+      "(sample of 2)",
+      "",
+      "orphans: 0",
+    ]);
+    // Sample values from the server cannot drive the terminal.
+    expect(
+      renderCheck({ check: "c", ok: false, g: { count: 1, sample: [{ v: "\u001b[2Jx" }] } }),
+    ).not.toContain("\u001b");
+    expect(renderCheck({ check: "c", ok: false, marked: 4 })).toBe("c: NOT OK\nmarked: 4");
+  });
 });
 
 describe("edge-etl CLI", () => {
@@ -199,6 +209,9 @@ describe("edge-etl CLI", () => {
       "sync",
       "failed replay",
       "deletes confirm",
+      "checks <accountId> <connectionId>",
+      "check <accountId> <connectionId> <check>",
+      "action <accountId> <connectionId> <action>",
     ]) {
       expect(top.stdout).toContain(c);
     }
@@ -326,6 +339,25 @@ describe("edge-etl CLI", () => {
       (await expectCli(["connections", "create", ACCOUNT, "--provider", "nope", "--credential", "a=b"], 6))
         .stderr,
     ).toContain("HTTP 400");
+  });
+
+  it("lists a connection's checks and actions (none for this provider); unknown names are the API's 404", async () => {
+    const listed = await expectCli(["checks", ACCOUNT, CONNECTION], 0);
+    expect(listed.stdout).toBe("no checks\nno actions\n");
+    expect(await json(["checks", ACCOUNT, CONNECTION])).toEqual({ checks: [], actions: [] });
+    expect((await expectCli(["check", ACCOUNT, CONNECTION, "nope"], 4)).stderr).toContain(
+      'unknown_check: no check "nope" for this connection (HTTP 404)',
+    );
+    expect((await expectCli(["action", ACCOUNT, CONNECTION, "nope"], 4)).stderr).toContain("unknown_action");
+    expect((await expectCli(["action", ACCOUNT, CONNECTION, "nope", "--input", "[1]"], 2)).stderr).toContain(
+      "--input must be a JSON object",
+    );
+    expect((await expectCli(["checks", ACCOUNT, "con_missing"], 4)).stderr).toContain("connection_not_found");
+    expect((await expectCli(["check", ACCOUNT, CONNECTION], 2)).stderr).toContain(
+      "expects <accountId> <connectionId> <check>",
+    );
+    const help = await expectCli(["action", "--help"], 0);
+    expect(help.stdout).toContain("--input <json>");
   });
 
   it("sync --follow draws progress until the onboarding completes and exits 0; status and runs show it", {

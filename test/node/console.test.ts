@@ -313,6 +313,17 @@ describe("operator console in headless Chromium", () => {
     expect(tab !== null).toBe(runs.status === 200);
   });
 
+  it("links a connection to its checks and actions; a provider without any says so", async () => {
+    await page.goto(`${stack.workerUrl}/console#/a/${ACCOUNT}`);
+    await page.waitForSelector(`[data-connection="${CONNECTION}"] a.checks-link`);
+    await page.click(`[data-connection="${CONNECTION}"] a.checks-link`);
+    const section = `[data-checks-connection="${CONNECTION}"]`;
+    expect(await waitForText(section, /No checks for this connection\./)).toContain(
+      "No actions for this connection.",
+    );
+    expect(await page.$(`nav.tabs a[href="#/a/${ACCOUNT}/checks"][aria-current=page]`)).not.toBeNull();
+  });
+
   it("reads on a phone: no sideways scroll, tables stacked as labelled cards", async () => {
     await page.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true });
     await page.goto(`${stack.workerUrl}/console#/a/${ACCOUNT}`);

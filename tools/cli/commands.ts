@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { EXIT, usageError } from "./errors";
+import { type CheckResult, renderCheck } from "./checks";
+import { EXIT, printable, usageError } from "./errors";
 import { follow, outcome, snapshot, type Target } from "./follow";
 import { type Api, seg } from "./http";
 import { type HistoryRun, renderRuns, renderStatus, type StatusView } from "./status";
@@ -583,6 +584,86 @@ export const commands: Command[] = [
         `resync of ${r.entity} ${r.id} staged${r.runId ? ` as ${r.runId}` : ""}; its transform follows`,
       );
       return EXIT.ok;
+    },
+  },
+  {
+    name: "checks",
+    args: ["accountId", "connectionId"],
+    summary: "the connection's consistency checks and operator actions",
+    options: {},
+    read: true,
+    async run(ctx) {
+      const [accountId, connectionId] = ctx.args as [string, string];
+      const base = `${acc(accountId)}/connections/${seg(connectionId)}`;
+      const api = ctx.api();
+      const checks = await api.call<{ name: string; description: string }[]>("GET", `${base}/checks`);
+      const actions = await api.call<{ name: string; description: string; takesInput: boolean }[]>(
+        "GET",
+        `${base}/actions`,
+      );
+      if (ctx.json) return printJson(ctx, { checks, actions });
+      line(
+        ctx,
+        checks.length === 0
+          ? "no checks"
+          : table(
+              ["CHECK", "DESCRIPTION"],
+              checks.map((c) => [printable(c.name, 60), printable(c.description, 120)]),
+            ),
+      );
+      line(
+        ctx,
+        actions.length === 0
+          ? "no actions"
+          : table(
+              ["ACTION", "INPUT", "DESCRIPTION"],
+              actions.map((a) => [
+                printable(a.name, 60),
+                a.takesInput ? "--input" : "-",
+                printable(a.description, 120),
+              ]),
+            ),
+      );
+      return EXIT.ok;
+    },
+  },
+  {
+    name: "check",
+    args: ["accountId", "connectionId", "check"],
+    summary: "run a consistency check: OK, or each finding group's count and sample (exit 1 unless OK)",
+    options: {},
+    read: true,
+    async run(ctx) {
+      const [accountId, connectionId, name] = ctx.args as [string, string, string];
+      const r = await ctx
+        .api()
+        .call<CheckResult>("GET", `${acc(accountId)}/connections/${seg(connectionId)}/checks/${seg(name)}`);
+      if (ctx.json) printJson(ctx, r);
+      else line(ctx, renderCheck(r));
+      // Scripts alert on the exit code: findings are a failed check, not a failure of the CLI.
+      return r.ok ? EXIT.ok : EXIT.runFailed;
+    },
+  },
+  {
+    name: "action",
+    args: ["accountId", "connectionId", "action"],
+    summary: "run an operator action on the connection's data (audited); prints its result",
+    options: {
+      input: { type: "string", arg: "json", help: "the action's input as a JSON object (default {})" },
+    },
+    json: true,
+    async run(ctx) {
+      const [accountId, connectionId, name] = ctx.args as [string, string, string];
+      const input = str(ctx.values.input);
+      const body = input === undefined ? {} : jsonObject(input, "--input");
+      const r = await ctx
+        .api()
+        .call<Record<string, unknown>>(
+          "POST",
+          `${acc(accountId)}/connections/${seg(connectionId)}/actions/${seg(name)}`,
+          body,
+        );
+      return printJson(ctx, r);
     },
   },
   {

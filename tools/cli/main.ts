@@ -26,7 +26,8 @@ function overview(): string {
     ...optionLines(GLOBAL),
     "",
     "Reads URL and token from --url/--token, then EDGE_ETL_URL/EDGE_ETL_TOKEN, then the config file",
-    '({"url": "...", "token": "..."}). Exit codes: 0 ok, 1 run ended in ERROR or COMPLETED_WITH_ERRORS,',
+    '({"url": "...", "token": "..."}). Exit codes: 0 ok, 1 run ended in ERROR or COMPLETED_WITH_ERRORS',
+    "or a check found problems,",
     "2 usage, 3 auth (401/403), 4 not found, 5 server or network, 6 request rejected (other 4xx),",
     "7 --follow timed out. `edge-etl <command> --help` for a command's options.",
   ].join("\n");

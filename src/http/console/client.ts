@@ -154,7 +154,7 @@ export const CONSOLE_JS = String.raw`"use strict";
 
   // ---- one account -------------------------------------------------------------------------------------------
   function tabs(a, current) {
-    var list = [["status", "Connections"], ["runs", "Run history"], ["failed", "Failed records"], ["deletes", "Held deletes"], ["webhooks", "Webhook inbox"]];
+    var list = [["status", "Connections"], ["runs", "Run history"], ["failed", "Failed records"], ["deletes", "Held deletes"], ["webhooks", "Webhook inbox"], ["checks", "Checks"]];
     return h("nav", { class: "tabs", "aria-label": "Account views" }, list.map(function (t) {
       if (t[0] === "runs" && runsAvailable[a] !== true) return null;
       return h("a", { href: "#/a/" + enc(a) + (t[0] === "status" ? "" : "/" + t[0]), "aria-current": t[0] === current ? "page" : null, text: t[1] });
@@ -296,7 +296,8 @@ export const CONSOLE_JS = String.raw`"use strict";
         fact("Rate budget", budget ? budget.remaining + " of " + budget.limit + " per " + dur(budget.windowMs) : "—"),
         fact("Budget scope", budget ? budget.scope + (budget.shared ? " (shared)" : "") : "—"),
         fact("Parked webhooks", String(c.parkedWebhooks ? c.parkedWebhooks.open : 0))),
-      h("div", { class: "row-actions" }, breakerBtns),
+      h("div", { class: "row-actions" }, breakerBtns,
+        h("a", { class: "checks-link", href: "#/a/" + enc(a) + "/checks?connection=" + enc(c.id), text: "Checks and actions" })),
       table(["Entity", "Status", "Last run", "Next run", "Progress", "Fetched / written", "Unchanged / deleted", "Fresh as of", "Provider / ours", "Drift", "Failed", "Actions"], rows));
   }
 
@@ -451,6 +452,103 @@ export const CONSOLE_JS = String.raw`"use strict";
       h("div", { class: "inline" }, h("label", { for: "w-status" }, "Status", status)), list];
   }
 
+  // ---- consistency checks and operator actions ----------------------------------------------------------------
+  var fieldSeq = 0;
+  function connectionPath(a, c) { return accountPath(a) + "/connections/" + enc(c); }
+  function cellValue(v) { return v === null || v === undefined ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v); }
+
+  // A check answers {check, ok, ...}: a finding group is any {count, sample[]} under a name of the connector's
+  // choosing, found by its shape; any other field is shown as a plain fact.
+  function checkResult(r) {
+    var groups = [], facts = [];
+    Object.keys(r).forEach(function (k) {
+      if (k === "check" || k === "ok") return;
+      var v = r[k];
+      if (v && typeof v === "object" && !Array.isArray(v) && typeof v.count === "number" && Array.isArray(v.sample)) groups.push({ name: k, count: v.count, sample: v.sample });
+      else facts.push([k, v]);
+    });
+    var findings = groups.reduce(function (n, g) { return n + g.count; }, 0);
+    var summary = r.ok ? "OK" : groups.length ? num(findings) + (findings === 1 ? " finding" : " findings") : "not OK";
+    var out = [h("p", { class: "check-summary " + (r.ok ? "ok" : "drift"), "data-ok": String(!!r.ok), text: summary })];
+    if (facts.length) out.push(h("dl", { class: "facts" }, facts.map(function (f) { return h("div", null, h("dt", { text: f[0] }), h("dd", { text: cellValue(f[1]) })); })));
+    groups.forEach(function (g) {
+      var columns = [];
+      g.sample.forEach(function (row) { if (row && typeof row === "object") Object.keys(row).forEach(function (k) { if (columns.indexOf(k) < 0) columns.push(k); }); });
+      out.push(h("section", { class: "finding-group", "data-group": g.name, "data-count": String(g.count) },
+        h("h4", null, g.name + ": ", h("span", { class: "group-count", text: num(g.count) })),
+        g.sample.length ? table(columns, g.sample.map(function (row) {
+          return h("tr", null, columns.map(function (k) { return cell(k, cellValue(row ? row[k] : null)); }));
+        }), g.sample.length < g.count ? "sample of " + num(g.sample.length) + " of " + num(g.count) : null) : null));
+    });
+    return out;
+  }
+
+  function checksList(a, c, checks) {
+    if (!checks.length) return h("p", { class: "muted", text: "No checks for this connection." });
+    return h("ul", { class: "plain" }, checks.map(function (k) {
+      var result = h("div", { class: "check-result", "aria-live": "polite" });
+      var run = h("button", { type: "button", "data-run-check": k.name, "aria-label": "Run check " + k.name + " on " + c.id, text: "Run" });
+      run.addEventListener("click", function () { act(run, function () {
+        result.replaceChildren(h("p", { class: "muted", text: "Running…" }));
+        return api("GET", connectionPath(a, c.id) + "/checks/" + enc(k.name)).then(function (r) { fill(result, checkResult(r)); }, function (e) { result.replaceChildren(); throw e; });
+      }); });
+      return h("li", { class: "check", "data-check": k.name },
+        h("div", { class: "row-actions" }, h("strong", { text: k.name }), run),
+        h("p", { class: "muted", text: k.description }), result);
+    }));
+  }
+
+  function actionsList(a, c, actions) {
+    if (!actions.length) return h("p", { class: "muted", text: "No actions for this connection." });
+    return h("ul", { class: "plain" }, actions.map(function (x) {
+      var id = "action-input-" + (++fieldSeq);
+      var input = h("textarea", { id: id, rows: 3, spellcheck: "false", autocomplete: "off" });
+      input.value = "{}";
+      var output = h("pre", { class: "logs action-result", tabindex: 0, hidden: true, "aria-live": "polite" });
+      var run = h("button", { type: "submit", "aria-label": "Run action " + x.name + " on " + c.id, text: "Run" });
+      var form = h("form", { class: "action-form", "aria-label": "Action " + x.name, onsubmit: function (ev) {
+        ev.preventDefault();
+        var body;
+        try { body = JSON.parse(input.value || "{}"); } catch (e) { showError("invalid_json: the input is not valid JSON (" + e.message + ")"); return; }
+        if (!body || typeof body !== "object" || Array.isArray(body)) { showError("invalid_json: the input must be a JSON object"); return; }
+        act(run, function () {
+          return api("POST", connectionPath(a, c.id) + "/actions/" + enc(x.name), body).then(function (r) {
+            output.textContent = JSON.stringify(r, null, 2); output.hidden = false;
+            say("Action " + x.name + " on " + c.id + " done.");
+          });
+        });
+      } },
+        h("label", { for: id }, "Input for " + x.name + " (JSON" + (x.takesInput ? "" : ", none needed") + ")", input),
+        x.takesInput && x.input ? h("details", null, h("summary", { text: "Input schema" }), h("pre", { class: "logs", tabindex: 0, text: JSON.stringify(x.input, null, 2) })) : null,
+        h("p", null, run));
+      return h("li", { class: "action", "data-action": x.name },
+        h("strong", { text: x.name }), h("p", { class: "muted", text: x.description }), form, output);
+    }));
+  }
+
+  function viewChecks(a, query) {
+    var only = query.get("connection");
+    var box = h("div", null, h("p", { class: "muted", text: "Loading…" }));
+    api("GET", accountPath(a)).then(function (acct) {
+      var conns = acct.connections.filter(function (c) { return !only || c.id === only; });
+      if (!conns.length) { box.replaceChildren(h("p", { text: only ? "No connection " + only + "." : "No connections." })); return; }
+      fill(box, conns.map(function (c) {
+        var checks = h("div", null, h("p", { class: "muted", text: "Loading…" }));
+        var actions = h("div");
+        Promise.all([api("GET", connectionPath(a, c.id) + "/checks"), api("GET", connectionPath(a, c.id) + "/actions")]).then(function (both) {
+          checks.replaceChildren(checksList(a, c, both[0]));
+          actions.replaceChildren(actionsList(a, c, both[1]));
+        }).catch(function (e) { checks.replaceChildren(); fail(e); });
+        return h("section", { class: "card", "aria-label": "Checks of connection " + c.id, "data-checks-connection": c.id },
+          h("h2", null, c.id + " ", h("span", { class: "muted", text: "(" + c.provider + ")" })),
+          h("h3", { text: "Checks" }), checks, h("h3", { text: "Actions" }), actions);
+      }));
+    }).catch(fail);
+    return [h("h1", null, "Checks of ", h("code", { text: a })), tabs(a, "checks"),
+      h("p", { class: "muted", text: "Consistency checks read the connection's data and report what disagrees; actions change it, each audited." }),
+      only ? h("p", null, h("a", { href: "#/a/" + enc(a) + "/checks", text: "All connections" })) : null, box];
+  }
+
   // ---- routing -------------------------------------------------------------------------------------------------
   var rerun = null;
   function schedule(fn, ms) { clearTimeout(timer); rerun = fn; timer = setTimeout(fn, ms); }
@@ -477,7 +575,7 @@ export const CONSOLE_JS = String.raw`"use strict";
     var a = parts[1];
     var view = parts[2] || "status";
     probeRuns(a, function () {
-      var build = { status: viewStatus, runs: viewRuns, failed: viewFailed, deletes: viewDeletes, webhooks: viewWebhooks }[view] || viewStatus;
+      var build = { status: viewStatus, runs: viewRuns, failed: viewFailed, deletes: viewDeletes, webhooks: viewWebhooks, checks: viewChecks }[view] || viewStatus;
       fill(main, build(a, query));
     });
   }

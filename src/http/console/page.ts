@@ -18,7 +18,7 @@ export const CONSOLE_HTML = `<!doctype html>
 export const CONSOLE_CSS = `
 *{box-sizing:border-box}
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2433;background:#f7f8fb}
-a{color:#0b5cad}a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible{outline:3px solid #f5a623;outline-offset:2px}
+a{color:#0b5cad}a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible,summary:focus-visible,pre:focus-visible{outline:3px solid #f5a623;outline-offset:2px}
 .skip{position:absolute;left:-999px}.skip:focus{left:8px;top:8px;background:#fff;padding:6px;z-index:9}
 .top{display:flex;flex-wrap:wrap;gap:8px;align-items:center;justify-content:space-between;padding:10px 16px;background:#1d2433;color:#fff}
 .top a,.top button{color:#fff}.brand{font-weight:700;text-decoration:none}
@@ -45,6 +45,11 @@ progress{width:140px;height:14px;vertical-align:middle}
 .muted{color:#5b6477}.drift{color:#b42318;font-weight:600}
 pre.logs{background:#0f1420;color:#dfe6f3;padding:10px;border-radius:6px;overflow:auto;max-height:360px;font-size:.8rem}
 .row-actions{display:flex;flex-wrap:wrap;gap:4px}
+textarea{font:.85rem/1.4 ui-monospace,monospace;padding:6px 8px;border:1px solid #b9bfcc;border-radius:5px;width:100%;max-width:40rem;background:#fff}
+ul.plain{list-style:none;padding:0;margin:0}ul.plain>li{border-top:1px solid #e6e8ee;padding:8px 0}
+.row-actions{align-items:center}.checks-link{align-self:center;margin-left:8px}
+.check-summary{font-weight:700;margin:.4rem 0}.check-summary.ok{color:#0a6b3d}
+h4{font-size:.95rem;margin:.8rem 0 .3rem}pre.action-result{max-width:100%;white-space:pre-wrap;word-break:break-word}
 /* Phones: tables become stacked cards, every cell labelled by its column. */
 @media (max-width:700px){
   main{padding:10px}
