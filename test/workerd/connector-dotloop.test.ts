@@ -874,7 +874,7 @@ describe("Dotloop simulator, through the declared connector", () => {
     );
     const account = ((await res.json()) as { data: unknown }).data;
     expect(entityOf("account").toCore(parsed("account", account), source({}))[0]?.row).toMatchObject({
-      source_id: 7,
+      source_id: "7",
     });
   });
 });

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Cursor } from "../../core/cursor";
 import { isoInstant } from "../../core/iso-instant";
 import { fieldOf } from "../define";
+import { recordEntity } from "../record-entity";
 import type {
   CoreWrite,
   DeleteTarget,
@@ -96,26 +97,6 @@ export function dotloopCursorOf(raw: unknown): Cursor | null {
 
 type Stamped = { id: number; created?: string | null; updated?: string | null };
 
-/** The columns every Dotloop core row shares (coreColumns), keyed by the table's natural key. */
-export function coreRow(
-  source: SourceContext,
-  r: Stamped,
-  raw: unknown,
-  columns: Record<string, unknown>,
-  byContent: boolean,
-): Record<string, unknown> {
-  return {
-    account_id: source.accountId,
-    connection_id: source.connectionId,
-    source_id: r.id,
-    source_created_at: instantOrNull(r.created),
-    source_updated_at: byContent ? null : instantOrNull(r.updated),
-    raw,
-    deleted_at: null,
-    ...columns,
-  };
-}
-
 /**
  * A Dotloop entity. `listPath` is Dotloop's path with its parents as `{profileId}`/`{loopId}`/... placeholders,
  * filled by the engine from `parent` (ParentSpec); records are under `data`.
@@ -140,32 +121,19 @@ export function dotloopEntity<T extends Stamped>(def: {
   alsoDelete?: (sourceId: string) => DeleteTarget[];
 }): EntityDef<T> {
   const byContent = def.versioning === "contentHash";
-  return {
-    name: def.name,
-    ...(def.versioning ? { versioning: def.versioning } : {}),
-    listPath: def.listPath,
-    ...(def.parent ? { parent: def.parent } : {}),
-    ...(def.single ? { single: true } : {}),
-    collectionKey: "data",
-    idField: "id",
-    incremental: def.incremental ?? { param: null, cursorField: byContent ? "id" : "updated" },
-    ...(def.listParams ? { listParams: def.listParams } : {}),
-    schema: byContent
-      ? def.schema
-      : def.schema.refine((r) => instantOrNull(r.updated) !== null, {
-          message: "no update time (updated)",
-          path: ["updated"],
-        }),
-    coreTable: def.coreTable,
-    deleteTargets: (sourceId) => [{ table: def.coreTable, sourceId }, ...(def.alsoDelete?.(sourceId) ?? [])],
-    sourceIdOf: dotloopIdOf,
-    cursorOf: byContent ? () => null : dotloopCursorOf,
-    toCore: (record, source) => [
-      {
-        table: def.coreTable,
-        row: coreRow(source, record, record, def.columns(record, source), byContent),
-      },
-      ...(def.more?.(record, source) ?? []),
-    ],
-  };
+  return recordEntity<T>(
+    {
+      idOf: dotloopIdOf,
+      cursorOf: dotloopCursorOf,
+      createdAt: (r) => instantOrNull(r.created),
+      updatedAt: (r) => instantOrNull(r.updated),
+      updatedField: "updated",
+    },
+    {
+      ...def,
+      collectionKey: "data",
+      idField: "id",
+      incremental: def.incremental ?? { param: null, cursorField: byContent ? "id" : "updated" },
+    },
+  );
 }

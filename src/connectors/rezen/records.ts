@@ -2,6 +2,7 @@ import type { PgTable } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import type { Cursor } from "../../core/cursor";
 import { fieldOf } from "../define";
+import { recordEntity } from "../record-entity";
 import type { CoreWrite, DeleteTarget, EntityDef, ParentSpec, SourceContext } from "../types";
 
 /**
@@ -86,49 +87,29 @@ export function rezenEntity<T extends Timed>(def: {
   more?: (record: T, source: SourceContext) => CoreWrite[];
   alsoDelete?: (sourceId: string) => DeleteTarget[];
 }): EntityDef<T> {
-  const byContent = (def.versioning ?? "contentHash") === "contentHash";
-  const schema = byContent
-    ? def.schema
-    : def.schema.refine((r) => msToIso(r.updatedAt) !== null, {
-        message: "no update time (updatedAt)",
-        path: ["updatedAt"],
-      });
-  return {
-    name: def.name,
-    versioning: byContent ? "contentHash" : "updated",
-    listPath: def.listPath,
-    ...(def.parent ? { parent: def.parent } : {}),
-    ...(def.single ? { single: true } : {}),
-    collectionKey: def.collectionKey ?? "",
-    // Clients guess `data` and `content` beside the attested key: a paged list under either is read the same.
-    ...(def.collectionKey && !def.single ? { collectionKeyAlternatives: ["data", "content"] } : {}),
-    idField: def.idField ?? "id",
-    incremental: {
-      param: null,
-      cursorField: byContent ? (def.idField ?? "id") : "updatedAt",
-      ...(def.sortParams ? { sortParams: def.sortParams } : {}),
+  const { sortParams, ...fields } = def;
+  const versioning = def.versioning ?? "contentHash";
+  const idField = def.idField ?? "id";
+  return recordEntity<T>(
+    {
+      idOf: rezenIdOf(idField),
+      cursorOf,
+      createdAt: (r) => msToIso(r.createdAt),
+      updatedAt: (r) => msToIso(r.updatedAt),
+      updatedField: "updatedAt",
     },
-    ...(def.listParams ? { listParams: def.listParams } : {}),
-    schema,
-    coreTable: def.coreTable,
-    deleteTargets: (sourceId) => [{ table: def.coreTable, sourceId }, ...(def.alsoDelete?.(sourceId) ?? [])],
-    sourceIdOf: rezenIdOf(def.idField ?? "id"),
-    cursorOf: byContent ? () => null : cursorOf,
-    toCore: (record, source) => [
-      {
-        table: def.coreTable,
-        row: {
-          account_id: source.accountId,
-          connection_id: source.connectionId,
-          source_id: rezenIdOf(def.idField ?? "id")(record),
-          source_created_at: msToIso(record.createdAt),
-          source_updated_at: byContent ? null : msToIso(record.updatedAt),
-          raw: record,
-          deleted_at: null,
-          ...def.columns(record, source),
-        },
+    {
+      ...fields,
+      versioning,
+      collectionKey: def.collectionKey ?? "",
+      // Clients guess `data` and `content` beside the attested key: a paged list under either is read the same.
+      ...(def.collectionKey && !def.single ? { collectionKeyAlternatives: ["data", "content"] } : {}),
+      idField,
+      incremental: {
+        param: null,
+        cursorField: versioning === "contentHash" ? idField : "updatedAt",
+        ...(sortParams ? { sortParams } : {}),
       },
-      ...(def.more?.(record, source) ?? []),
-    ],
-  };
+    },
+  );
 }

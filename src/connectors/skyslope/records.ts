@@ -2,6 +2,7 @@ import type { PgTable } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import type { Cursor } from "../../core/cursor";
 import { fieldOf } from "../define";
+import { recordEntity } from "../record-entity";
 import type { CoreWrite, DeleteTarget, EntityDef, IncrementalSpec, SourceContext } from "../types";
 import { instantToNaive, skyslopeInstant, zoneOf } from "./time";
 
@@ -105,27 +106,6 @@ export function fileCursor(idField: string) {
 
 type Sourced = Record<string, unknown>;
 
-/** The columns every SkySlope core row shares (coreColumns). */
-export function coreRow(
-  source: SourceContext,
-  id: string,
-  record: Sourced,
-  columns: Record<string, unknown>,
-  byContent: boolean,
-): Record<string, unknown> {
-  const instants = (record[INSTANTS] ?? {}) as { modifiedOn?: string | null; createdOn?: string | null };
-  return {
-    account_id: source.accountId,
-    connection_id: source.connectionId,
-    source_id: id,
-    source_created_at: byContent ? null : (instants.createdOn ?? null),
-    source_updated_at: byContent ? null : (instants.modifiedOn ?? null),
-    raw: record,
-    deleted_at: null,
-    ...columns,
-  };
-}
-
 /**
  * A SkySlope entity. Files (sales, listings) are versioned by `modifiedOn` in the connection's zone; users and
  * offices publish no time and are versioned by content (every run a complete scan).
@@ -145,35 +125,23 @@ export function skyslopeEntity<T extends Sourced>(def: {
   alsoDelete?: (sourceId: string) => DeleteTarget[];
 }): EntityDef<T> {
   const byContent = def.versioning === "contentHash";
-  const idOf = (raw: unknown) => normalGuid(fieldOf(raw, def.idField));
-  return {
-    name: def.name,
-    ...(def.versioning ? { versioning: def.versioning } : {}),
-    listPath: def.listPath,
-    collectionKey: def.collectionKey,
-    idField: def.idField,
-    incremental: def.incremental ?? { param: null, cursorField: def.idField },
-    ...(def.listParams ? { listParams: def.listParams } : {}),
-    schema: byContent
-      ? def.schema
-      : def.schema.refine((r) => instantOf(r, "modifiedOn") !== null, {
-          message: "no update time (modifiedOn)",
-          path: ["modifiedOn"],
-        }),
-    coreTable: def.coreTable,
-    deleteTargets: (sourceId) => [{ table: def.coreTable, sourceId }, ...(def.alsoDelete?.(sourceId) ?? [])],
-    sourceIdOf: idOf,
-    cursorOf: byContent ? () => null : fileCursor(def.idField),
-    prepare: byContent ? withoutNul : withInstants,
-    toCore: (record, source) => {
-      const id = idOf(record);
-      if (id === null) throw new Error(`no ${def.idField}`);
-      return [
-        { table: def.coreTable, row: coreRow(source, id, record, def.columns(record, source), byContent) },
-        ...(def.more?.(record, source) ?? []),
-      ];
+  // Times come from the instants kept beside the record at arrival; records versioned by content keep none.
+  const instants = (r: T) =>
+    byContent ? {} : ((r[INSTANTS] ?? {}) as { modifiedOn?: string | null; createdOn?: string | null });
+  return recordEntity<T>(
+    {
+      idOf: (raw) => normalGuid(fieldOf(raw, def.idField)),
+      cursorOf: fileCursor(def.idField),
+      createdAt: (r) => instants(r).createdOn ?? null,
+      updatedAt: (r) => instantOf(r, "modifiedOn"),
+      updatedField: "modifiedOn",
     },
-  };
+    {
+      ...def,
+      incremental: def.incremental ?? { param: null, cursorField: def.idField },
+      prepare: byContent ? withoutNul : withInstants,
+    },
+  );
 }
 
 /** A file's `property`, when it is an object (its shape is unpublished; anything else reads as none). */

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Cursor } from "../../core/cursor";
 import { isoInstant } from "../../core/iso-instant";
 import { fieldOf } from "../define";
+import { recordEntity } from "../record-entity";
 import type { EntityDef, SourceContext } from "../types";
 
 // Shapes of the seeds-derived ZHL API (docs/providers/zhl.md): nothing here is published by the lender. Ids are
@@ -47,35 +48,19 @@ export function zhlEntity<T extends Stamped>(def: {
   coreTable: PgTable;
   columns: (record: T, source: SourceContext) => Record<string, unknown>;
 }): EntityDef<T> {
-  return {
-    name: def.name,
-    completeScans: true,
-    listPath: def.listPath,
-    collectionKey: def.collectionKey,
-    idField: "id",
-    incremental: { param: null, cursorField: "updatedAt" },
-    schema: def.schema.refine((r) => instantOrNull(r.updatedAt) !== null, {
-      message: "no update time (updatedAt)",
-      path: ["updatedAt"],
-    }),
-    coreTable: def.coreTable,
-    deleteTargets: (sourceId) => [{ table: def.coreTable, sourceId }],
-    sourceIdOf: zhlIdOf,
-    cursorOf: zhlCursorOf,
-    toCore: (record, source) => [
-      {
-        table: def.coreTable,
-        row: {
-          account_id: source.accountId,
-          connection_id: source.connectionId,
-          source_id: record.id,
-          source_created_at: instantOrNull(record.createdAt),
-          source_updated_at: instantOrNull(record.updatedAt),
-          raw: record,
-          deleted_at: null,
-          ...def.columns(record, source),
-        },
-      },
-    ],
-  };
+  return recordEntity<T>(
+    {
+      idOf: zhlIdOf,
+      cursorOf: zhlCursorOf,
+      createdAt: (r) => instantOrNull(r.createdAt),
+      updatedAt: (r) => instantOrNull(r.updatedAt),
+      updatedField: "updatedAt",
+    },
+    {
+      ...def,
+      completeScans: true,
+      idField: "id",
+      incremental: { param: null, cursorField: "updatedAt" },
+    },
+  );
 }

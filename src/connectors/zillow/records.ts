@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Cursor } from "../../core/cursor";
 import { isoInstant } from "../../core/iso-instant";
 import { fieldOf } from "../define";
+import { recordEntity } from "../record-entity";
 import type { CoreWrite, DeleteTarget, EntityDef, SourceContext } from "../types";
 
 // Seeds-derived shapes (docs/providers/zillow.md): nothing of Zillow's agent/team/sync API is public. Ids are
@@ -49,41 +50,22 @@ export function zillowEntity<T extends Stamped & { deleted?: boolean | null }>(d
   alsoDelete?: (sourceId: string) => DeleteTarget[];
 }): EntityDef<T> {
   const byContent = def.versioning === "contentHash";
-  return {
-    name: def.name,
-    ...(def.versioning ? { versioning: def.versioning } : {}),
-    listPath: def.listPath,
-    ...(def.single ? { single: true } : {}),
-    collectionKey: "data",
-    idField: "id",
-    incremental: byContent
-      ? { param: null, cursorField: "id" }
-      : { param: "updatedSince", cursorField: "updatedAt", sortParams: { sort: "updatedAt" } },
-    schema: byContent
-      ? def.schema
-      : def.schema.refine((r) => instantOrNull(r.updatedAt) !== null, {
-          message: "no update time (updatedAt)",
-          path: ["updatedAt"],
-        }),
-    coreTable: def.coreTable,
-    deleteTargets: (sourceId) => [{ table: def.coreTable, sourceId }, ...(def.alsoDelete?.(sourceId) ?? [])],
-    sourceIdOf: zillowIdOf,
-    cursorOf: byContent ? () => null : zillowCursorOf,
-    toCore: (record, source) => [
-      {
-        table: def.coreTable,
-        row: {
-          account_id: source.accountId,
-          connection_id: source.connectionId,
-          source_id: record.id,
-          source_created_at: instantOrNull(record.createdAt),
-          source_updated_at: byContent ? null : instantOrNull(record.updatedAt),
-          raw: record,
-          deleted_at: deletedAt(record),
-          ...def.columns(record),
-        },
-      },
-      ...(def.more?.(record, source) ?? []),
-    ],
-  };
+  return recordEntity<T>(
+    {
+      idOf: zillowIdOf,
+      cursorOf: zillowCursorOf,
+      createdAt: (r) => instantOrNull(r.createdAt),
+      updatedAt: (r) => instantOrNull(r.updatedAt),
+      updatedField: "updatedAt",
+      deletedAt,
+    },
+    {
+      ...def,
+      collectionKey: "data",
+      idField: "id",
+      incremental: byContent
+        ? { param: null, cursorField: "id" }
+        : { param: "updatedSince", cursorField: "updatedAt", sortParams: { sort: "updatedAt" } },
+    },
+  );
 }
