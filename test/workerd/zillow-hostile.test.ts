@@ -74,12 +74,8 @@ describe("Zillow hostile records from the simulator", () => {
     // The unified contact of every stored event, with the hostile last name as served.
     const contacts = await rows<{ id: string; last: string }>(sql`select source_id as id, last_name as last
       from contacts where account_id = ${result.accountId} and provider = 'zillow'`);
-    const served = new Map(
-      records.map((r) => [
-        (r as { contact: { id: string } }).contact.id,
-        r as { id: string; contact: { lastName: string } },
-      ]),
-    );
+    const events = records as unknown as { id: string; contact: { id: string; lastName: string } }[];
+    const served = new Map(events.map((e) => [e.contact.id, e]));
     expect(contacts.length).toBe(stored.size);
     for (const c of contacts) expect(c.last).toBe(served.get(c.id)?.contact.lastName);
     const bignum = made.find((m) => m.kind === "bignum")?.id;
