@@ -230,4 +230,50 @@ describe("reZEN end to end: key connection, onboarding, webhooks, deltas", () =>
     await expectExact("after the reconciliation");
     expect((await counts()).every((c) => !c.tc_mismatch && c.tc_ad === c.tc_rezen)).toBe(true);
   });
+
+  it("hostile data: what Postgres can't hold is parked with its reason, the rest of the delta lands whole", {
+    timeout: 120_000,
+  }, async () => {
+    const deals = rz.sim.hostile("transactions", ["nul", "emoji", "long"]);
+    const agents = rz.sim.hostile("downline", ["surrogate", "control"]);
+    const later = rz.sim.silently.createTransaction("OPEN");
+    await admin.sync(accountId, { connectionId, mode: "delta" });
+    await waitSettled(admin, stack.databaseUrl, accountId, REZEN_ENTITIES, "reZEN hostile delta", 90_000);
+    const failed = await query<{
+      entity: string;
+      source_id: string;
+      error_code: string;
+      error_message: string;
+    }>(
+      stack.databaseUrl,
+      "select entity, source_id, error_code, error_message from failed_records where account_id = $1 order by entity",
+      [accountId],
+    );
+    // The downline agent is also a front-line one (tier 1): parked from both lists, each with its reason.
+    expect(failed.map((f) => [f.entity, f.source_id, f.error_code])).toEqual([
+      ["downline", agents[0]?.id, "unstorable_value"],
+      ["frontline", agents[0]?.id, "unstorable_value"],
+      ["transactions", deals[0]?.id, "unstorable_value"],
+    ]);
+    expect(failed.find((f) => f.entity === "transactions")?.error_message).toBe(
+      "rezen_transactions.lead_source holds a NUL character",
+    );
+    const landed = await query<{ id: string; len: number }>(
+      stack.databaseUrl,
+      `select source_id as id, length(lead_source) as len from rezen_transactions where account_id = $1
+       union all select source_id, length(last_name) from rezen_network_downline where account_id = $1`,
+      [accountId],
+    );
+    const ids = new Map(landed.map((r) => [r.id, r.len]));
+    expect(ids.get(deals[2]?.id as string)).toBeGreaterThan(800_000);
+    for (const id of [deals[1]?.id, agents[1]?.id, later.id]) expect(ids.has(id as string), id).toBe(true);
+    const status = await admin.status<{
+      connections: { entities: { entity: string; status: string; failedRecords: number }[] }[];
+    }>(accountId);
+    const entities = new Map(status.connections.flatMap((c) => c.entities).map((e) => [e.entity, e]));
+    for (const name of ["transactions", "downline", "frontline"]) {
+      expect(entities.get(name)?.failedRecords, name).toBe(1);
+      expect(entities.get(name)?.status, name).toBe("COMPLETED_WITH_ERRORS");
+    }
+  });
 });

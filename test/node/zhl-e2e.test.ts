@@ -31,6 +31,9 @@ const workerLog: string[] = [];
 
 const db = <R>(text: string, params: unknown[] = []) => query<R>(stack.databaseUrl, text, params);
 
+/** A run that parked records it could not store finishes as well (COMPLETED_WITH_ERRORS). */
+const FINISHED = ["COMPLETED", "COMPLETED_WITH_ERRORS"];
+
 type EntityState = { entity: string; status: string; runId: string | null };
 async function states(): Promise<EntityState[]> {
   const s = await admin.status<{ connections: { entities: EntityState[] }[] }>(ACCOUNT);
@@ -48,7 +51,7 @@ async function sync(mode: "onboarding" | "delta") {
       if (failed) throw new Error(JSON.stringify(failed));
       return ZHL_ENTITIES.every((n) => {
         const e = s.find((x) => x.entity === n);
-        return e?.runId && !before.has(e.runId) && e.status === "COMPLETED";
+        return e?.runId && !before.has(e.runId) && FINISHED.includes(e.status);
       });
     },
     { timeoutMs: 120_000, intervalMs: 500 },
@@ -389,5 +392,62 @@ describe("ZHL end to end: roster sync and the loan-officer transfer workflow", (
       [ACCOUNT],
     );
     expect(gone).toEqual({ deleted: true });
+  });
+
+  it("hostile data: unstorable roster records parked with their reason, the rest lands, referrals transferred or parked", {
+    timeout: 60_000,
+  }, async () => {
+    const officers = sim.addHostile("officers", ["nul", "emoji"]);
+    const maps = sim.addHostile("maps", ["surrogate", "long"]);
+    const referrals = [
+      ...sim.addHostile("referrals", ["nul"], "sender.name"),
+      ...sim.addHostile("referrals", ["long"], "details"),
+      ...sim.addHostile("referrals", ["surrogate"], "territory"),
+      ...sim.addHostile("referrals", ["nul"], "id"),
+    ];
+    await sync("delta");
+    const failed = await db<{ source_id: string; error_code: string; error_message: string }>(
+      "select source_id, error_code, error_message from failed_records where account_id = $1",
+      [ACCOUNT],
+    );
+    const reason = new Map(failed.map((f) => [f.source_id, f]));
+    expect(reason.get(officers[0]?.id as string)).toMatchObject({
+      error_code: "unstorable_value",
+      error_message: "zhl_loan_officers.last_name holds a NUL character",
+    });
+    expect(reason.get(maps[0]?.id as string)?.error_code).toBe("unstorable_value");
+    expect(failed).toHaveLength(2);
+    // Their page-mates, and the records listed after them, land whole.
+    const landed = await db<{ id: string; len: number }>(
+      `select source_id as id, length(coalesce(last_name, '')) as len from zhl_loan_officers where account_id = $1
+       union all select source_id, length(coalesce(account_ref, '')) from zhl_dedicated_loan_officer_map
+       where account_id = $1`,
+      [ACCOUNT],
+    );
+    const ids = new Map(landed.map((r) => [r.id, r.len]));
+    expect(ids.get(officers[1]?.id as string)).toBeGreaterThan(0);
+    expect(ids.get(maps[1]?.id as string)).toBeGreaterThan(800_000);
+    const s = await admin.status<{
+      connections: { entities: { entity: string; status: string; failedRecords: number }[] }[];
+    }>(ACCOUNT);
+    const entities = s.connections.flatMap((c) => c.entities);
+    for (const name of ZHL_ENTITIES) {
+      const e = entities.find((x) => x.entity === name);
+      expect(e?.status, name).toBe("COMPLETED_WITH_ERRORS");
+      expect(e?.failedRecords, name).toBe(1);
+    }
+    // One run of the job finishes every hostile referral: handed over as sent, refused or parked with a reason.
+    await tick();
+    const byId = new Map((await transfers()).map((r) => [r.referral_id, r]));
+    expect(byId.get(referrals[0]?.id as string)?.status).toBe("notified");
+    expect(byId.get(referrals[1]?.id as string)?.status).toBe("notified");
+    expect(byId.get(referrals[2]?.id as string)).toMatchObject({
+      status: "ineligible",
+      last_error: "territory_invalid",
+    });
+    expect([...byId.values()].filter((r) => r.last_error === "referral_id_invalid")).toHaveLength(1);
+    const posts = postTransfers();
+    await tick();
+    expect(postTransfers()).toBe(posts);
   });
 });

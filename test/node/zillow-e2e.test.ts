@@ -362,6 +362,43 @@ describe("Zillow end to end: OAuth connect, exact sync, resolution, webhooks, to
     await expectExact("after recovery");
     expect(zl.sim.stats.served).toBeGreaterThan(quiet.served);
   });
+
+  it("hostile data by webhook and delta: what Postgres can't hold is parked with its reason, the rest lands", {
+    timeout: 120_000,
+  }, async () => {
+    const m = await zl.sim.mutate({ hostileAgents: ["nul", "emoji"], hostileEvents: ["surrogate", "long"] });
+    const later = await zl.sim.mutate({ newEvents: 1 });
+    await admin.sync(accountId, { connectionId, mode: "delta" });
+    await settled("Zillow hostile delta", 90_000);
+    const failed = await query<{ entity: string; source_id: string; error_code: string }>(
+      stack.databaseUrl,
+      "select entity, source_id, error_code from failed_records where account_id = $1 order by entity",
+      [accountId],
+    );
+    const [nulAgent, emojiAgent, surrogateEvent, longEvent] = m.hostile;
+    expect(failed.map((f) => [f.entity, f.source_id, f.error_code])).toEqual([
+      ["agents", nulAgent?.id, "unstorable_value"],
+      ["contactSyncEvents", surrogateEvent?.id, "unstorable_value"],
+    ]);
+    const landed = await query<{ id: string; len: number }>(
+      stack.databaseUrl,
+      `select source_id as id, length(name) as len from zillow_agents where account_id = $1
+       union all select e.source_id, length(c.last_name) from zillow_contact_sync_events e
+         join contacts c on c.account_id = e.account_id and c.provider = 'zillow' and c.source_id = e.contact_id
+       where e.account_id = $1`,
+      [accountId],
+    );
+    const ids = new Map(landed.map((r) => [r.id, r.len]));
+    expect(ids.get(emojiAgent?.id as string)).toBeGreaterThan(0);
+    expect(ids.get(longEvent?.id as string)).toBeGreaterThan(800_000);
+    expect(ids.has(later.created[0] as string)).toBe(true);
+    const status = await admin.status<{
+      connections: { entities: { entity: string; failedRecords: number }[] }[];
+    }>(accountId);
+    const entities = new Map(status.connections.flatMap((c) => c.entities).map((e) => [e.entity, e]));
+    for (const name of ["agents", "contactSyncEvents"])
+      expect(entities.get(name)?.failedRecords, name).toBe(1);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------

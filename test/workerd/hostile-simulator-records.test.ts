@@ -4,39 +4,12 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { connectorFor } from "../../src/connectors/registry";
 import { parseJsonExact } from "../../src/core/exact-json";
-import { stringifyIteratively } from "../../src/core/storable";
 import { transformBatch } from "../../src/pipeline/batch";
 import type { TransformMessage } from "../../src/pipeline/messages";
 import { stagePage } from "../../src/pipeline/staging";
 import { createSimulator } from "../../tools/simulator/app";
 import { rows, uniqueId, withTestDb } from "../support/db";
-
-/** Key-sorted JSON text without recursion limits that matter here (depth is flattened into the path walk). */
-function canonical(value: unknown): string {
-  return stringifyIteratively(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  const root: { v: unknown } = { v: value };
-  const stack: [Record<string, unknown> | unknown[], string | number][] = [
-    [root as Record<string, unknown>, "v"],
-  ];
-  while (stack.length > 0) {
-    const [holder, key] = stack.pop() as [Record<string | number, unknown>, string | number];
-    const v = holder[key];
-    if (Array.isArray(v)) {
-      const copy = v.slice();
-      holder[key] = copy;
-      for (let i = 0; i < copy.length; i++) stack.push([copy, i]);
-    } else if (v && typeof v === "object") {
-      const copy: Record<string, unknown> = {};
-      for (const k of Object.keys(v).sort()) copy[k] = (v as Record<string, unknown>)[k];
-      holder[key] = copy;
-      for (const k of Object.keys(copy)) stack.push([copy, k]);
-    }
-  }
-  return root.v;
-}
+import { canonical } from "../support/hostile";
 
 const PARKED: Record<string, string> = {
   nul: "unstorable_value",

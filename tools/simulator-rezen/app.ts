@@ -8,6 +8,15 @@
 import { Hono } from "hono";
 import { signStandardWebhook } from "../../src/core/signatures";
 import {
+  BIG_INTEGER,
+  BIGNUM_FIELD,
+  DEEP_FIELD,
+  HOSTILE_RECORD_KINDS,
+  type HostileRecordKind,
+  serialize,
+  withHostile,
+} from "../lib/hostile";
+import {
   agentWire,
   type Counts,
   contributionWire,
@@ -53,8 +62,21 @@ type Delivery = { type: string; data: { id: string }; timestamp: string };
 
 export type Simulator = ReturnType<typeof createSimulator>;
 
+/** Entities hostile records can be made in, each with the string field its string kinds rewrite. */
+export const HOSTILE_FIELDS = {
+  /** A transaction's detail (money, participants); `bignum` also puts a 2^53 + 1 amount in its price. */
+  transactions: "leadSource",
+  /** A downline (network) agent. */
+  downline: "lastName",
+  /** The key's own agent (`/agents/me`), changed in place: one kind at a time. */
+  agent: "lastName",
+} as const;
+export type HostileEntity = keyof typeof HOSTILE_FIELDS;
+export type HostileMade = { id: string; kind: HostileRecordKind; field: string };
+
+/** Bodies may hold hostile structures (RawJson): written exactly as the provider would. */
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+  new Response(serialize(body), { status, headers: { "content-type": "application/json", ...headers } });
 
 function paged<T>(faults: Faults, items: T[], url: URL, ownKey: string) {
   const key = faults.listKey ?? ownKey;
@@ -327,6 +349,34 @@ export function createSimulator(opts: SimulatorOptions = {}) {
       const t = store.terminateTransaction(id);
       enqueue("TRANSACTION_TERMINATED", t.id);
       return t;
+    },
+    /**
+     * Hostile records (tools/lib/hostile.ts): one new record per kind (the key's agent: changed in place), as
+     * reZEN would serve them and in the truth. Announced to nobody: a delta or a scan finds them.
+     */
+    hostile(
+      entity: HostileEntity,
+      kinds: readonly HostileRecordKind[] = HOSTILE_RECORD_KINDS,
+    ): HostileMade[] {
+      const field = HOSTILE_FIELDS[entity];
+      const where = (kind: HostileRecordKind) =>
+        kind === "deep" ? DEEP_FIELD : kind === "bignum" ? BIGNUM_FIELD : field;
+      return kinds.map((kind) => {
+        if (entity === "agent") {
+          Object.assign(store.agent, withHostile(store.agent, kind, field), { updatedAt: store.tick() });
+          return { id: store.agent.id, kind, field: where(kind) };
+        }
+        if (entity === "downline") {
+          const a = store.addDownline(1);
+          store.downline.set(a.id, withHostile(a, kind, field));
+          return { id: a.id, kind, field: where(kind) };
+        }
+        const t = withHostile(store.createTransaction("OPEN"), kind, field);
+        // A money amount a double cannot hold: kept as its exact digits, never rounded.
+        if (kind === "bignum") t.price = { ...t.price, amount: BIG_INTEGER as unknown as number };
+        store.transactions.set(t.id, t);
+        return { id: t.id, kind, field: where(kind) };
+      });
     },
     /** A change reZEN announces to nobody (the deltas must find it). */
     silently: store,

@@ -17,10 +17,20 @@
 //   transfers executed and then answered 502 (the answer lost), and officers that refuse.
 
 import { Hono } from "hono";
+import { serialize } from "../lib/hostile";
 import { Account, type AccountConfig, pacific, type Transfer, truthOf } from "./data";
 
-export type { AccountConfig, Officer, Referral, TerritoryMap, Transfer, Truth } from "./data";
-export { Account, TERRITORY_NAMES } from "./data";
+export type {
+  AccountConfig,
+  HostileEntity,
+  HostileMade,
+  Officer,
+  Referral,
+  TerritoryMap,
+  Transfer,
+  Truth,
+} from "./data";
+export { Account, HOSTILE_FIELDS, TERRITORY_NAMES } from "./data";
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
@@ -41,8 +51,9 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
+/** Bodies may hold hostile structures (RawJson): written exactly as the provider would. */
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
+  new Response(serialize(body), { status, headers: { "Content-Type": "application/json", ...headers } });
 const error = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
   json({ error: { code, message } }, status, headers);
 

@@ -3,6 +3,14 @@
 // waiting for a loan officer (shaped after Zillow's public lender-contact notification: `LC-` ids, ISO-8601 with
 // an offset, `sender` as the contact), and what the transfer endpoint did. Deterministic per seed.
 
+import {
+  BIGNUM_FIELD,
+  DEEP_FIELD,
+  HOSTILE_RECORD_KINDS,
+  type HostileRecordKind,
+  RawJson,
+  withHostile,
+} from "../lib/hostile";
 import { hash, normalizeSeed } from "../simulator/prng";
 
 export type Officer = {
@@ -79,6 +87,11 @@ const LAST = ["Ortiz", "Nakamura", "Okafor", "Lindqvist", "Patel", "Moreau", "Ko
 export function pacific(ms: number): string {
   return `${new Date(ms - 8 * 3_600_000).toISOString().slice(0, 19)}-08:00`;
 }
+
+/** Entities hostile records can be made in, each with the string field its string kinds rewrite by default. */
+export const HOSTILE_FIELDS = { officers: "lastName", maps: "accountRef", referrals: "sender.name" } as const;
+export type HostileEntity = keyof typeof HOSTILE_FIELDS;
+export type HostileMade = { entity: HostileEntity; id: string; kind: HostileRecordKind; field: string };
 
 export class Account {
   officers = new Map<string, Officer>();
@@ -177,6 +190,60 @@ export class Account {
     return out;
   }
 
+  /**
+   * New records carrying one hostile kind each (tools/lib/hostile.ts): an ACTIVE officer in the first
+   * territory, a FALLBACK map of the first territory naming its first officer, or a pending referral there. A
+   * string kind rewrites `field` (a dotted path; the entity's own by default).
+   */
+  addHostile(
+    entity: HostileEntity,
+    kinds: readonly HostileRecordKind[] = HOSTILE_RECORD_KINDS,
+    field: string = HOSTILE_FIELDS[entity],
+  ): HostileMade[] {
+    const first = [...this.maps.values()][0];
+    const territory = first?.territory ?? null;
+    const at = pacific(this.now());
+    return kinds.map((kind) => {
+      let id: string;
+      if (entity === "referrals") {
+        const [r] = this.addReferrals(1, { territory });
+        const h = withHostile(r as Referral, kind, field);
+        this.referrals.delete((r as Referral).id);
+        this.referrals.set(h.id, h);
+        id = h.id;
+      } else if (entity === "officers") {
+        id = this.nextId("LO");
+        const o: Officer = {
+          id,
+          nmlsId: String(100_000 + (hash(this.seed, 9_999, this.seq) % 8_900_000)),
+          firstName: "Hostile",
+          lastName: `Officer ${id}`,
+          email: `${id.toLowerCase()}@zhl.example`,
+          status: "ACTIVE",
+          territory: territory ?? "WA-SEATTLE",
+          createdAt: at,
+          updatedAt: at,
+        };
+        this.officers.set(id, withHostile(o, kind, field));
+      } else {
+        id = this.nextId("DLM");
+        const m: TerritoryMap = {
+          id,
+          territory: territory ?? "WA-SEATTLE",
+          accountRef: `acct ${id}`,
+          loanOfficerId: first?.loanOfficerId ?? "LO-1001",
+          role: "FALLBACK",
+          priority: 10 + this.seq,
+          createdAt: at,
+          updatedAt: at,
+        };
+        this.maps.set(id, withHostile(m, kind, field));
+      }
+      const where = kind === "deep" ? DEEP_FIELD : kind === "bignum" ? BIGNUM_FIELD : field;
+      return { entity, id, kind, field: where };
+    });
+  }
+
   touchOfficer(id: string, patch: Partial<Pick<Officer, "status" | "nmlsId" | "territory">>): Officer {
     const o = this.officers.get(id);
     if (!o) throw new Error(`no officer ${id}`);
@@ -189,10 +256,17 @@ export class Account {
   }
 }
 
+/** A copy of a record; hostile structures (RawJson, top-level fields) stay as they are, to be written exactly. */
+function cloneKeepingRaw<T extends object>(v: T): T {
+  const copy = structuredClone(v) as Record<string, unknown>;
+  for (const [k, x] of Object.entries(v)) if (x instanceof RawJson) copy[k] = x;
+  return copy as T;
+}
+
 /** Everything the account holds, as the API would list it, plus what transfers did: the test's ground truth. */
 export function truthOf(a: Account) {
   const byId = <T extends { id: string }>(m: Map<string, T>) =>
-    [...m.values()].sort((x, y) => (x.id < y.id ? -1 : 1)).map((v) => structuredClone(v));
+    [...m.values()].sort((x, y) => (x.id < y.id ? -1 : 1)).map(cloneKeepingRaw);
   return {
     loanOfficers: byId(a.officers),
     maps: byId(a.maps),

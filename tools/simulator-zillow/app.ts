@@ -3,6 +3,14 @@
 // signed Zillow Sync webhooks, faults, request counts and ground truth.
 
 import { type Context, Hono } from "hono";
+import {
+  BIGNUM_FIELD,
+  DEEP_FIELD,
+  HOSTILE_RECORD_KINDS,
+  type HostileRecordKind,
+  serialize,
+  withHostile,
+} from "../lib/hostile";
 import { BY_IDS, DELTA, ID_PREFIX, OAUTH, PAGING, PATHS, RATE_LIMIT, WEBHOOK } from "./contract";
 import {
   type Agent,
@@ -35,6 +43,19 @@ export type Stats = {
 };
 
 const instant = (s: string) => Date.parse(s);
+
+/** Entities hostile records can be made in, each with the string field its string kinds rewrite. */
+export const HOSTILE_FIELDS = { agents: "name", events: "contact.lastName" } as const;
+export type HostileMade = {
+  entity: keyof typeof HOSTILE_FIELDS;
+  id: string;
+  kind: HostileRecordKind;
+  field: string;
+};
+
+/** A JSON answer that may hold hostile structures (RawJson), written exactly as the provider would. */
+const exactJson = (body: unknown) =>
+  new Response(serialize(body), { headers: { "Content-Type": "application/json" } });
 
 function oauthError(status: number, error: string): Response {
   return new Response(JSON.stringify({ error }), {
@@ -224,7 +245,7 @@ export function createSimulator(opts: SimulatorOptions = {}) {
         Math.max(1, Number(q.get(PAGING.sizeParam) ?? PAGING.defaultSize) || 1),
       );
       const slice = rows.slice((page - 1) * size, page * size);
-      return c.json({ data: slice, page, pageSize: size });
+      return exactJson({ data: slice, page, pageSize: size });
     };
 
   app.get(
@@ -276,13 +297,83 @@ export function createSimulator(opts: SimulatorOptions = {}) {
     r.updatedAt = zillowTime(Math.max(now(), instant(r.updatedAt) + 1));
   };
 
-  /** Changes that webhooks announce: agent updates, soft deletes, team moves, new contact sync events. */
+  /** A new contact sync event of an agent, made now. */
+  const newEvent = (agent: Agent): ContactSyncEvent => {
+    const id = `${ID_PREFIX.event}${pad(++seq.events)}`;
+    const at = zillowTime(now());
+    return {
+      id,
+      createdAt: at,
+      updatedAt: at,
+      deleted: false,
+      agentZuid: agent.zuid,
+      eventType: "lead_created",
+      occurredAt: at,
+      contact: {
+        id: `${ID_PREFIX.contact}${pad(900_000 + seq.events)}`,
+        firstName: "New",
+        lastName: `Lead${seq.events}`,
+        email: `new.lead${seq.events}@leads.example`,
+        phone: "5550000000",
+      },
+    };
+  };
+
+  /** New records of the grant carrying one hostile kind each (tools/lib/hostile.ts). */
+  function makeHostile(
+    entity: keyof typeof HOSTILE_FIELDS,
+    kinds: readonly HostileRecordKind[],
+  ): HostileMade[] {
+    const field = HOSTILE_FIELDS[entity];
+    const owner = data.agents.get(data.ownerZuid) as Agent;
+    return kinds.map((kind) => {
+      let id: string;
+      if (entity === "agents") {
+        const zuid = `${ID_PREFIX.zuid}${pad(++seq.agents)}`;
+        const at = zillowTime(now());
+        const agent: Agent = {
+          id: zuid,
+          createdAt: at,
+          updatedAt: at,
+          deleted: false,
+          zuid,
+          authZuid: data.ownerZuid,
+          teamId: owner.teamId,
+          name: `Hostile Agent${seq.agents}`,
+          email: `hostile.${seq.agents}@agents.example`,
+          status: "active",
+          zillowProfileId: null,
+        };
+        data.agents.set(zuid, withHostile(agent, kind, field));
+        id = zuid;
+      } else {
+        const e = withHostile(newEvent(owner), kind, field);
+        data.events.set(e.id, e);
+        id = e.id;
+      }
+      const where = kind === "deep" ? DEEP_FIELD : kind === "bignum" ? BIGNUM_FIELD : field;
+      return { entity, id, kind, field: where };
+    });
+  }
+
+  /**
+   * Changes that webhooks announce: agent updates, soft deletes, team moves, new contact sync events, and new
+   * agents and events carrying hostile values (one per kind listed; `true`: every kind).
+   */
   async function mutate(m: {
     agentUpdates?: number;
     agentDeletes?: number;
     teamMoves?: number;
     newEvents?: number;
+    hostileAgents?: readonly HostileRecordKind[] | true;
+    hostileEvents?: readonly HostileRecordKind[] | true;
   }) {
+    const kinds = (k: readonly HostileRecordKind[] | true | undefined) =>
+      k === true ? HOSTILE_RECORD_KINDS : (k ?? []);
+    const hostile = [
+      ...makeHostile("agents", kinds(m.hostileAgents)),
+      ...makeHostile("events", kinds(m.hostileEvents)),
+    ];
     const live = [...data.agents.values()].filter((a) => !a.deleted && a.zuid !== data.ownerZuid);
     const updated: string[] = [];
     const deleted: string[] = [];
@@ -307,32 +398,21 @@ export function createSimulator(opts: SimulatorOptions = {}) {
     }
     const created: string[] = [];
     for (let i = 0; i < (m.newEvents ?? 0); i++) {
-      const id = `${ID_PREFIX.event}${pad(++seq.events)}`;
-      const at = zillowTime(now());
-      const agent = live[i % Math.max(1, live.length)] as Agent;
-      const e: ContactSyncEvent = {
-        id,
-        createdAt: at,
-        updatedAt: at,
-        deleted: false,
-        agentZuid: agent.zuid,
-        eventType: "lead_created",
-        occurredAt: at,
-        contact: {
-          id: `${ID_PREFIX.contact}${pad(900_000 + seq.events)}`,
-          firstName: "New",
-          lastName: `Lead${seq.events}`,
-          email: `new.lead${seq.events}@leads.example`,
-          phone: "5550000000",
-        },
-      };
-      data.events.set(id, e);
-      created.push(id);
+      const e = newEvent(live[i % Math.max(1, live.length)] as Agent);
+      data.events.set(e.id, e);
+      created.push(e.id);
     }
     await deliver("agent.updated", [...updated, ...moved]);
     await deliver("agent.deleted", deleted);
-    await deliver("contactSyncEvent.created", created);
-    return { updated, deleted, moved, created };
+    await deliver(
+      "agent.created",
+      hostile.filter((h) => h.entity === "agents").map((h) => h.id),
+    );
+    await deliver("contactSyncEvent.created", [
+      ...created,
+      ...hostile.filter((h) => h.entity === "events").map((h) => h.id),
+    ]);
+    return { updated, deleted, moved, created, hostile };
   }
 
   /** Ground truth: every record as the API serves it (soft-deleted ones flagged). */
@@ -344,7 +424,7 @@ export function createSimulator(opts: SimulatorOptions = {}) {
     events: [...data.events.values()],
   });
 
-  app.get("/_sim/truth", (c) => c.json(truth()));
+  app.get("/_sim/truth", () => exactJson(truth()));
   app.get("/_sim/stats", (c) => c.json(stats));
 
   return {

@@ -3,6 +3,18 @@
 // strings, 10,000-deep nesting, integers beyond 2^53, ids beyond 2^31). A hostile record is the
 // provider's data, not a transport fault: it is the same on every fetch and in the ground truth.
 
+import {
+  BIGNUM_FIELD,
+  BIGNUM_JSON,
+  BIGNUM_VALUE,
+  DEEP_FIELD,
+  DEEP_JSON,
+  DEEP_LEVELS,
+  DEEP_VALUE,
+  hostileString,
+  RawJson,
+  serialize,
+} from "../lib/hostile";
 import type { EntityName, Rec } from "./data";
 
 export const HOSTILE_KINDS = [
@@ -34,49 +46,7 @@ export const HOSTILE_FIELD: Record<EntityName, string> = {
   groups: "name",
   stages: "name",
 };
-/** Extra fields of the structural kinds. */
-export const DEEP_FIELD = "extraNested";
-export const BIGNUM_FIELD = "extraNumbers";
-export const DEEP_LEVELS = 10_000;
-
-/**
- * A JSON value kept as its exact text: JSON.stringify cannot write 10,000 levels (stack) nor an
- * integer a double cannot hold. serialize() splices the text in.
- */
-export class RawJson {
-  constructor(readonly text: string) {}
-}
-
-export const DEEP_JSON = `${"[".repeat(DEEP_LEVELS)}1${"]".repeat(DEEP_LEVELS)}`;
-export const BIGNUM_JSON = "[9007199254740993,18446744073709551617,-123456789012345678901234567890,1e400]";
-const DEEP_VALUE = new RawJson(DEEP_JSON);
-const BIGNUM_VALUE = new RawJson(BIGNUM_JSON);
-
-let longTail: string | undefined;
-/** 400,000 × "Ωx": 1.2 MB of UTF-8, built once. */
-function long(): string {
-  longTail ??= "Ωx".repeat(400_000);
-  return longTail;
-}
-
-/** The hostile string a kind writes, around the field's own value so records stay distinguishable. */
-export function hostileString(kind: HostileKind, original: unknown): string {
-  const o = original === null || original === undefined ? "" : String(original);
-  switch (kind) {
-    case "nul":
-      return `${o}\u0000nul`;
-    case "surrogate":
-      return `${o}\udc00\ud800x`;
-    case "control":
-      return `${o}\u0001\u0008\u000b\u000c\u001b[31m\u007f\u0085\u2028\u2029`;
-    case "emoji":
-      return `🏡 ${o} 👨‍👩‍👧‍👦 Zoë ﷽ 🇺🇸`;
-    case "long":
-      return `${o} ${long()}`;
-    default:
-      return o;
-  }
-}
+export { BIGNUM_FIELD, BIGNUM_JSON, DEEP_FIELD, DEEP_JSON, DEEP_LEVELS, hostileString, RawJson, serialize };
 
 /** Where a kind puts its payload. */
 export function hostileField(entity: EntityName, kind: HostileKind): string {
@@ -96,24 +66,6 @@ export function applyHostile(entity: EntityName, rec: Rec, kind: HostileKind): R
     out[f] = hostileString(kind, rec[f]);
   }
   return out;
-}
-
-// Made on first use: workerd refuses random values at module scope.
-let placeholder: { nonce: string; pattern: RegExp } | undefined;
-
-/** JSON text of a value that may hold RawJson parts (plain JSON.stringify when `raw` is false). */
-export function serialize(value: unknown, raw: boolean): string {
-  if (!raw) return JSON.stringify(value);
-  if (!placeholder) {
-    const nonce = `raw${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
-    placeholder = { nonce, pattern: new RegExp(`"${nonce}:(\\d+)"`, "g") };
-  }
-  const { nonce, pattern } = placeholder;
-  const parts: string[] = [];
-  const text = JSON.stringify(value, (_k, v) =>
-    v instanceof RawJson ? `${nonce}:${parts.push(v.text) - 1}` : v,
-  );
-  return parts.length === 0 ? text : text.replace(pattern, (_m, n: string) => parts[Number(n)] as string);
 }
 
 // ---------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 import { sql } from "drizzle-orm";
+import { sanitizeError } from "../../core/safe-error";
+import { holdableText, stringReason, toStorableJson } from "../../core/storable";
 import type { Db } from "../../db/client";
 import type { JobContext, JobResult } from "../types";
+import { zhlId } from "./records";
 import { NMLS_ID } from "./roster";
 
 // The loan-officer transfer workflow, run every 30 minutes per connection (ConnectorSpec.jobs): each pending
@@ -9,6 +12,9 @@ import { NMLS_ID } from "./roster";
 // logged, every step in zhl_status_changelog. A referral is claimed in Postgres before any provider call, and
 // every provider call carries an idempotency key derived from the claim, so a repeated or crashed run never
 // transfers a referral twice. Retryable failures are bounded: after TRANSFER_MAX_ATTEMPTS the transfer is parked.
+// Referrals are the provider's data and may hold anything: an id that is no ZHL id is parked under a storable
+// rendering of it, a territory Postgres can't hold is refused, and an error no check foresaw costs an attempt of
+// that referral only (the run goes on with the others), so no referral can fail every run of the job.
 
 export const TRANSFER_MAX_ATTEMPTS = 5;
 /** A claim older than this belongs to a run that is gone (crashed); the next run takes it over. */
@@ -16,6 +22,8 @@ export const TRANSFER_LEASE_MS = 10 * 60_000;
 /** Referrals one run handles; the rest wait for the next run. */
 export const TRANSFERS_PER_RUN = 200;
 const PAGE_SIZE = 100;
+/** What of a provider string the workflow's rows keep where the string only identifies or routes. */
+const MAX_KEPT = 100;
 
 export type TransferStatus = "claimed" | "transferred" | "notified" | "failed" | "parked" | "ineligible";
 const UNFINISHED: TransferStatus[] = ["claimed", "failed", "transferred"];
@@ -71,8 +79,14 @@ export async function runTransfers(ctx: JobContext): Promise<JobResult> {
   let items = 0;
   let itemErrors = 0;
   for (const id of order.slice(0, TRANSFERS_PER_RUN)) {
-    const referral = byId.get(id) ?? (await w.referral(id));
-    const outcome = await w.process(id, referral);
+    let outcome: Awaited<ReturnType<Workflow["process"]>>;
+    try {
+      if (!zhlId.safeParse(id).success) outcome = await w.refuseId(id);
+      else outcome = await w.process(id, byId.get(id) ?? (await w.referral(id)));
+    } catch (error) {
+      // Recording it may fail too (Postgres is down): that fails the run, as any outage does.
+      outcome = await w.unforeseen(id, error);
+    }
     if (outcome === "skipped") continue;
     await w.release(id);
     items++;
@@ -149,7 +163,68 @@ class Workflow {
       (id, account_id, connection_id, referral_id, loan_officer_id, step, from_status, to_status, detail, run_id)
       values (${crypto.randomUUID()}, ${this.ctx.accountId}, ${this.ctx.connectionId}, ${s.referralId},
         ${s.officer ?? null}, ${s.step}, ${s.from ?? null}, ${s.to ?? null},
-        ${s.detail ? JSON.stringify(s.detail) : null}::jsonb, ${this.ctx.runId})`);
+        ${s.detail ? toStorableJson(s.detail) : null}::jsonb, ${this.ctx.runId})`);
+  }
+
+  /**
+   * A listed referral whose id is no ZHL id (NUL, a lone surrogate, a megabyte, a path) is never sent: it is
+   * parked once, under a storable rendering of its id, where the status shows it.
+   */
+  async refuseId(id: string): Promise<"parked" | "skipped"> {
+    const kept = holdableText(id, MAX_KEPT);
+    return this.ctx.tenant(async (db) => {
+      const rows = rowsOf<{ referral_id: string }>(
+        await db.execute(sql`
+          insert into zhl_transfers (account_id, connection_id, idempotency_key, referral_id, status, last_error)
+          values (${this.ctx.accountId}, ${this.ctx.connectionId}, ${this.key(kept)}, ${kept}, 'parked',
+            'referral_id_invalid')
+          on conflict (account_id, connection_id, referral_id) do nothing
+          returning referral_id`),
+      );
+      if (rows.length === 0) return "skipped";
+      await this.log(db, {
+        step: "parked",
+        referralId: kept,
+        to: "parked",
+        detail: { error: "referral_id_invalid" },
+      });
+      return "parked";
+    });
+  }
+
+  /**
+   * An error no check foresaw while handling one referral: one attempt of its transfer (parked at the bound),
+   * under the error's SQLSTATE or class, never its message (which may quote the provider's data).
+   */
+  async unforeseen(referralId: string, error: unknown): Promise<"failed" | "parked"> {
+    const safe = sanitizeError(error);
+    const name = error instanceof Error ? error.name.replace(/[^A-Za-z0-9_]/g, "").slice(0, 40) : "";
+    const code = `internal_${safe.code ?? (name || "error")}`;
+    const id = holdableText(referralId, MAX_KEPT);
+    return this.ctx.tenant(async (db) => {
+      const rows = rowsOf<{ status: TransferStatus }>(
+        await db.execute(sql`
+          insert into zhl_transfers (account_id, connection_id, idempotency_key, referral_id, status, attempts,
+            last_error)
+          values (${this.ctx.accountId}, ${this.ctx.connectionId}, ${this.key(id)}, ${id},
+            ${TRANSFER_MAX_ATTEMPTS <= 1 ? "parked" : "failed"}, 1, ${code})
+          on conflict (account_id, connection_id, referral_id) do update
+            set attempts = zhl_transfers.attempts + 1, last_error = excluded.last_error, claimed_by = null,
+              status = case when zhl_transfers.attempts + 1 >= ${TRANSFER_MAX_ATTEMPTS} then 'parked'
+                            when zhl_transfers.status = 'transferred' then 'transferred' else 'failed' end,
+              updated_at = now()
+            where zhl_transfers.status = any(${`{${UNFINISHED.join(",")}}`}::text[])
+          returning status`),
+      );
+      const to = rows[0]?.status ?? "parked";
+      await this.log(db, {
+        step: to === "parked" ? "parked" : "attempt_failed",
+        referralId: id,
+        to,
+        detail: { error: code },
+      });
+      return to === "parked" ? "parked" : "failed";
+    });
   }
 
   /** Records a step and moves the transfer's row in one transaction. */
@@ -189,7 +264,8 @@ class Workflow {
   async release(referralId: string) {
     await this.ctx.tenant((db) =>
       db.execute(sql`update zhl_transfers set claimed_by = null
-        where ${this.scope()} and referral_id = ${referralId} and claimed_by = ${this.ctx.runId}`),
+        where ${this.scope()} and referral_id = ${holdableText(referralId, MAX_KEPT)}
+          and claimed_by = ${this.ctx.runId}`),
     );
   }
 
@@ -247,7 +323,8 @@ class Workflow {
     referralId: string,
     referral: Referral | null,
   ): Promise<"skipped" | "done" | "failed" | "parked" | "ineligible"> {
-    const row = await this.claim(referralId, referral?.territory ?? null);
+    const territory = typeof referral?.territory === "string" ? referral.territory : null;
+    const row = await this.claim(referralId, territory === null ? null : holdableText(territory, MAX_KEPT));
     if (!row) return "skipped";
     if (row.status === "transferred" && row.provider_transfer_id)
       return this.notify(row, row.provider_transfer_id, row.loan_officer_id);
@@ -260,8 +337,7 @@ class Workflow {
       await this.move(referralId, row.status, "ineligible", "ineligible", { error: refusal });
       return "ineligible";
     }
-    const territory = referral.territory as string;
-    const candidates = await this.candidates(territory);
+    const candidates = await this.candidates(territory as string);
     if (candidates.length === 0) {
       await this.move(referralId, row.status, "ineligible", "ineligible", { error: "territory_unmapped" });
       return "ineligible";
@@ -316,9 +392,12 @@ class Workflow {
           "transferred",
           { officer: c.loan_officer_id, fallback },
           {
-            transferId: body.transferId,
+            // The provider's strings as far as Postgres can hold them: they identify, they are not data.
+            transferId: holdableText(body.transferId, MAX_KEPT),
             reference:
-              typeof body.externalContactReference === "string" ? body.externalContactReference : null,
+              typeof body.externalContactReference === "string"
+                ? holdableText(body.externalContactReference, MAX_KEPT)
+                : null,
             detail: { transferId: body.transferId, replayed: res.status === 200 },
           },
         );
@@ -397,8 +476,11 @@ class Workflow {
 /** Why a referral cannot be transferred, or null: a contact to hand over and a territory to route by. */
 export function eligibility(r: Referral): string | null {
   const s = r.sender;
-  if (!s?.name?.trim() || !(s.email?.trim() || s.phone?.trim())) return "contact_missing";
-  if (!r.territory?.trim()) return "territory_missing";
+  const filled = (v: unknown) => typeof v === "string" && v.trim() !== "";
+  if (!filled(s?.name) || !(filled(s?.email) || filled(s?.phone))) return "contact_missing";
+  if (typeof r.territory !== "string" || !r.territory.trim()) return "territory_missing";
+  // A territory Postgres can't hold matches no stored map (it would reach the query changed): never routed.
+  if (stringReason(r.territory)) return "territory_invalid";
   return null;
 }
 
