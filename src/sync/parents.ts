@@ -1,6 +1,7 @@
 import { getTableName, type SQL, sql } from "drizzle-orm";
 import type { EntityDef } from "../connectors/types";
 import type { Db } from "../db/client";
+import { tableShape } from "../pipeline/upsert";
 
 /**
  * The parents a per-parent entity's run lists children for: the parent entity's core rows of the connection,
@@ -8,6 +9,11 @@ import type { Db } from "../db/client";
  * provider keeps it and answers for its children. Only ids the provider itself no longer has are left out,
  * those with a `core_tombstones` row of the parent entity (a delete event, an absence from a complete scan
  * or a cascade): listing their children would ask about records that are gone.
+ *
+ * A parent the provider serves but Postgres could not hold (parked as `unstorable_value`: a NUL or a lone
+ * surrogate in one of its strings, nesting too deep) has no core row, yet its id is good and the provider
+ * answers for its children: it is a parent too, or one such record (an account's own agent, say) would hold
+ * back every entity below it. Only where the children need nothing but its id (no ancestors, no `where`).
  */
 export type ParentScope = {
   accountId: string;
@@ -55,10 +61,36 @@ function where(scope: ParentScope): SQL {
 
 const table = (scope: ParentScope) => sql.raw(`"${getTableName(scope.parent.coreTable)}"`);
 
+/**
+ * Every parent's id, typed as the parent table's `source_id` (so ids order as they do in the table): the core
+ * rows, and where only the id is needed, the parked ones (see ParentScope). `union` also drops a parked id
+ * whose older version has a core row.
+ */
+function parentIds(scope: ParentScope): SQL {
+  const core = sql`select c.source_id from ${table(scope)} c where ${where(scope)}`;
+  if (Object.keys(scope.ancestors ?? {}).length > 0 || Object.keys(scope.only ?? {}).length > 0) return core;
+  const type = tableShape(scope.parent.coreTable).sourceIdType;
+  // A parked record's id is text; one that is no id of the table's type (a staged placeholder) can't be cast.
+  const castable = /int/.test(type) ? sql`and f.source_id ~ '^-?[0-9]{1,18}$'` : sql``;
+  const since =
+    scope.since === null
+      ? sql``
+      : sql`and f.last_seen_at >= ${scope.since}::timestamptz - make_interval(secs => ${scope.overlapMs / 1000})`;
+  return sql`${core}
+    union
+    select f.source_id::${sql.raw(type)} from failed_records f
+    where f.account_id = ${scope.accountId} and f.connection_id = ${scope.connectionId}
+      and f.entity = ${scope.parent.name} and f.resolved_at is null and f.error_code = 'unstorable_value'
+      ${castable} ${since}
+      and not exists (
+        select 1 from core_tombstones t
+        where t.connection_id = f.connection_id and t.entity = f.entity and t.source_id = f.source_id)`;
+}
+
 /** How many parents the run will list, and the Postgres time it counted them (the run's watermark). */
 export async function countParents(db: Db, scope: ParentScope): Promise<{ total: number; at: string }> {
   const result = await db.execute(sql`
-    select count(*)::int as n, now()::text as at from ${table(scope)} c where ${where(scope)}`);
+    select count(*)::int as n, now()::text as at from (${parentIds(scope)}) p`);
   const row = result.rows[0] as { n: number; at: string };
   return { total: Number(row.n), at: row.at };
 }
@@ -70,10 +102,10 @@ export async function parentIdsAfter(
   after: string | null,
   limit = PARENT_CHUNK,
 ): Promise<string[]> {
-  const from = after === null ? sql`` : sql`and c.source_id > ${after}`;
+  const from = after === null ? sql`` : sql`where p.source_id > ${after}`;
   const result = await db.execute(sql`
-    select c.source_id::text as id from ${table(scope)} c where ${where(scope)} ${from}
-    order by c.source_id limit ${limit}`);
+    select p.source_id::text as id from (${parentIds(scope)}) p ${from}
+    order by p.source_id limit ${limit}`);
   return (result.rows as { id: string }[]).map((r) => r.id);
 }
 

@@ -236,6 +236,43 @@ describe("fan-out over parents", () => {
     expect(texts?.progress.parents).toEqual({ done: 11, total: 11 });
   });
 
+  it("a parent parked because Postgres could not hold it is still a parent; other parked ones are not", async () => {
+    const { accountId, connectionId } = await fubAccount();
+    await seedPeople(accountId, connectionId, [1, 2, 3, 12]);
+    // 13: parked unstorable (a NUL in a name), a person at the provider all the same: listed, in numeric order
+    // after 12. 14: refused by validation (its id may be no id). 15: unstorable but resolved since. 16:
+    // unstorable, then deleted. 3: a newer version parked beside its stored row: listed once. "stage:9": a
+    // record staged without an id.
+    const park = (sourceId: string, code: string, resolved = false) =>
+      withTestDb((db) =>
+        db.execute(sql`
+          insert into failed_records (account_id, connection_id, provider, entity, source_id, error_code, error_message, resolved_at)
+          values (${accountId}, ${connectionId}, 'fub', 'people', ${sourceId}, ${code}, 'x',
+                  ${resolved ? new Date().toISOString() : null})`),
+      );
+    await park("13", "unstorable_value");
+    await park("14", "validation_failed");
+    await park("15", "unstorable_value", true);
+    await park("16", "unstorable_value");
+    await park("3", "unstorable_value");
+    await park("stage:9", "unstorable_value");
+    await withTestDb((db) =>
+      db.execute(sql`
+        insert into core_tombstones (account_id, connection_id, provider, entity, source_id, deleted_at, run_id)
+        values (${accountId}, ${connectionId}, 'fub', 'people', '16', now(), 'webhooks')`),
+    );
+    const stub = providerStub();
+    const start = run(connectionId, "onboarding");
+    const r = await steps(accountId, connectionId, stub, { start });
+    expect(r.outcomes.at(-1)?.kind).toBe("completed");
+    const listed = [1, 2, 3, 12, 13];
+    const pagesOf = (p: number) => Math.max(1, Math.ceil(textIdsOf(p).length / PAGE));
+    expect(stub.texts).toEqual(listed.flatMap((p) => Array(pagesOf(p)).fill(String(p))));
+    expect(r.state?.fanOut).toMatchObject({ parentsDone: 5, parentsTotal: 5 });
+    const got = await staged(connectionId, start.runId ?? "");
+    expect([...got.keys()].sort((a, b) => a - b)).toEqual(expectedTexts(listed));
+  });
+
   it("resumes at the right parent and page after a cut between steps and after a failed request", async () => {
     const { accountId, connectionId } = await fubAccount();
     const people = Array.from({ length: 10 }, (_, i) => i + 1);
