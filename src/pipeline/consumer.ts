@@ -65,17 +65,18 @@ export async function transformPages(
             order by 1) as locks`);
     // On a connection whose role ignores the flag the staged rows would be invisible and the pages acked as done.
     assertSpans(locked.rows[0]);
+    // Marked done as they are read: the mark commits with the transform or not at all, and the row lock the
+    // update takes is the one a `select ... for update` took before, without a second pass over the rows.
     const staged = (
       await tx.execute(sql`
-        select s.id, s.account_id, s.connection_id, s.provider, s.entity, s.source_id, s.op, s.payload,
-               s.fetch_seq, s.run_id
-        from stage_records s
-        join jsonb_to_recordset(${JSON.stringify(keys)}::jsonb)
+        update stage_records s set done_at = now()
+        from jsonb_to_recordset(${JSON.stringify(keys)}::jsonb)
           as k(connection_id text, entity text, run_id text, page_no int)
-          on s.connection_id = k.connection_id and s.entity = k.entity
-         and s.run_id = k.run_id and s.page_no = k.page_no
-        where s.done_at is null and s.op = 'upsert' ${onlyIds}
-        for update of s`)
+        where s.connection_id = k.connection_id and s.entity = k.entity
+          and s.run_id = k.run_id and s.page_no = k.page_no
+          and s.done_at is null and s.op = 'upsert' ${onlyIds}
+        returning s.id, s.account_id, s.connection_id, s.provider, s.entity, s.source_id, s.op, s.payload,
+                  s.fetch_seq, s.run_id`)
     ).rows as StagedRow[];
     if (staged.length === 0) return { staged: 0, written: 0, failed: 0 };
 
@@ -128,14 +129,10 @@ export async function transformPages(
     }
     const runs = runCounts(mapped, wrote, connectorFor);
     if (failures.length > 0) await tx.execute(recordFailuresStatement(failures));
-    // Done, resolved and counted in one statement: a record that lands (first time, via replay, or because the
+    // Resolved and counted in one statement: a record that lands (first time, via replay, or because the
     // provider sent a fixed version) closes its open failure, and each run adds what its records came to.
     const resolved = await tx.execute(sql`
-      with done as (
-        update stage_records set done_at = now()
-        where id = any(${`{${staged.map((s) => s.id).join(",")}}`}::bigint[])
-        returning id
-      ), counted as (${runCountsStatement(runs)})
+      with counted as (${runCountsStatement(runs)})
       update failed_records f set resolved_at = now()
       from jsonb_to_recordset(${JSON.stringify(landed)}::jsonb) as l(connection_id text, entity text, source_id text)
       where f.connection_id = l.connection_id and f.entity = l.entity and f.source_id = l.source_id
