@@ -35,14 +35,18 @@ export async function resolveAgents(
 ): Promise<{ agents: number; byMethod: Record<ResolutionMethod, number>; transitions: Transition[] }> {
   const { accountId, connectionId } = scope;
   const key = scopeKey(scope);
-  const agents = await query(sql`
-    select a.source_id as id, a.team_id, a.zuid, r.method, r.override_method,
+  // The versions only matter to a cache: without one, the aggregates would be read for nothing.
+  const versions = cache
+    ? sql`,
       (select count(*) filter (where deleted_at is null) || ':' || coalesce(max(fetch_seq), 0) || ':'
               || coalesce(max(deleted_seq), 0)
        from zillow_teams where account_id = ${accountId} and connection_id = ${connectionId}) as teams_version,
       (select count(*) || ':' || coalesce(max(fetch_seq), 0) || ':'
               || coalesce(sum(hashtext(zuid)) filter (where auth_state is null), 0)
-       from zillow_auth where account_id = ${accountId} and deleted_at is null) as grants_version
+       from zillow_auth where account_id = ${accountId} and deleted_at is null) as grants_version`
+    : sql``;
+  const agents = await query(sql`
+    select a.source_id as id, a.team_id, a.zuid, r.method, r.override_method ${versions}
     from zillow_agents a
     left join zillow_agent_resolutions r
       on r.account_id = a.account_id and r.connection_id = a.connection_id and r.agent_id = a.source_id
