@@ -1,6 +1,6 @@
 import { appendFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AdminClient, waitFor } from "../../tools/lib/admin-client";
+import { type AdminClient, settledTo, waitFor } from "../../tools/lib/admin-client";
 import type { Stack } from "../../tools/lib/stack";
 import type { RunningSimulator } from "../../tools/simulator-dotloop/main";
 import {
@@ -79,7 +79,8 @@ async function authorise(existing?: string): Promise<{ status: number; body: Rec
 async function expectExact(what: string) {
   await waitDrained(stack.databaseUrl, accountId);
   const truth = await truthOf(dl, USER);
-  expect(await compareDotloop(stack.databaseUrl, accountId, truth), what).toEqual(CLEAN_TABLES);
+  const diff = await settledTo(() => compareDotloop(stack.databaseUrl, accountId, truth), CLEAN_TABLES);
+  expect(diff, what).toEqual(CLEAN_TABLES);
   return truth;
 }
 

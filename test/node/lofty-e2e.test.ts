@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AdminClient } from "../../tools/lib/admin-client";
+import { AdminClient, settledTo } from "../../tools/lib/admin-client";
 import { freePort } from "../../tools/lib/postgres";
 import { type Stack, startStack } from "../../tools/lib/stack";
 import { type RunningSimulator, startSimulator } from "../../tools/simulator-lofty/main";
@@ -28,7 +28,8 @@ let persistTo: string;
 async function expectExact(what: string) {
   await drained(stack.databaseUrl, accountId);
   const truth = await loftyTruth(lf);
-  expect(await compareLofty(stack.databaseUrl, accountId, truth), what).toEqual(LOFTY_CLEAN);
+  const diff = await settledTo(() => compareLofty(stack.databaseUrl, accountId, truth), LOFTY_CLEAN);
+  expect(diff, what).toEqual(LOFTY_CLEAN);
   return truth;
 }
 

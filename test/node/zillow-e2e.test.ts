@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eligibility } from "../../src/connectors/zillow/eligibility";
 import { overrideAgent, resolveAgents } from "../../src/connectors/zillow/resolution";
 import { eligibilityBatchSize, PRIORITY, type ResolutionMethod } from "../../src/core/agent-resolution";
-import { type AdminClient, waitFor } from "../../tools/lib/admin-client";
+import { type AdminClient, settledTo, waitFor } from "../../tools/lib/admin-client";
 import type { Stack } from "../../tools/lib/stack";
 import type { RunningSimulator } from "../../tools/simulator-zillow/main";
 import { query, waitDrained } from "./dotloop-support";
@@ -57,7 +57,8 @@ async function settled(what: string, timeoutMs = 180_000) {
 async function expectExact(what: string) {
   await waitDrained(stack.databaseUrl, accountId);
   const truth = zl.sim.truth();
-  expect(await compareZillow(stack.databaseUrl, accountId, truth), what).toEqual(ZILLOW_CLEAN);
+  const diff = await settledTo(() => compareZillow(stack.databaseUrl, accountId, truth), ZILLOW_CLEAN);
+  expect(diff, what).toEqual(ZILLOW_CLEAN);
   return truth;
 }
 

@@ -76,3 +76,23 @@ export async function waitFor<T>(
     `timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
   );
 }
+
+/**
+ * Reads until the value equals `expected` or the time is up, and returns the last read for the caller to assert.
+ * For eventual guarantees: an acknowledged webhook is the account object's until its fetch is staged, so an
+ * empty staging table does not yet mean the core has it.
+ */
+export async function settledTo<T>(
+  read: () => Promise<T>,
+  expected: T,
+  opts: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const want = JSON.stringify(expected);
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  let last = await read();
+  while (JSON.stringify(last) !== want && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1_000));
+    last = await read();
+  }
+  return last;
+}
