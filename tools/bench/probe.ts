@@ -5,7 +5,7 @@
 //   tsx tools/bench/probe.ts [--people 200000] [--top 12]
 // Linux only (reads /proc). Runs on the working tree, not a snapshot.
 
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { createTenant, runBackfill } from "./lib/backfill";
@@ -13,7 +13,12 @@ import { startBenchStack } from "./lib/bench-stack";
 import { rawUpsert } from "./lib/raw-upsert";
 
 const { values } = parseArgs({
-  options: { people: { type: "string", default: "200000" }, top: { type: "string", default: "12" } },
+  options: {
+    people: { type: "string", default: "200000" },
+    top: { type: "string", default: "12" },
+    // Writes the Worker's CPU profile of the backfill here (open it in Chrome DevTools → Performance).
+    "worker-profile": { type: "string" },
+  },
 });
 const people = Number(values.people);
 const top = Number(values.top);
@@ -62,15 +67,40 @@ function cpuTicks(): Map<string, { group: Group; ticks: number }> {
 const b = await startBenchStack({});
 try {
   const tenant = await createTenant(b, { name: "probe", people, rateLimit: false });
+  const sessions = async () => {
+    const c = new pg.Client({ connectionString: b.cluster.url });
+    await c.connect();
+    try {
+      const r = await c.query(
+        "/* bench */ select sessions::int as n, session_time from pg_stat_database where datname = current_database()",
+      );
+      return r.rows[0] as { n: number; session_time: number };
+    } finally {
+      await c.end();
+    }
+  };
+  const sessionsBefore = await sessions();
+  const profiling = values["worker-profile"] ? await b.stack.worker.profile() : null;
   const before = cpuTicks();
   const run = await runBackfill(b, tenant, { timeoutMs: 120_000 + people * 10 });
   const after = cpuTicks();
+  if (profiling && values["worker-profile"]) {
+    writeFileSync(values["worker-profile"], JSON.stringify(await profiling()));
+    console.log(`worker CPU profile written to ${values["worker-profile"]}`);
+  }
+  const sessionsAfter = await sessions();
   const byGroup = new Map<Group, number>();
   for (const [pid, a] of after) {
     const used = (a.ticks - (before.get(pid)?.ticks ?? 0)) / HZ;
     byGroup.set(a.group, (byGroup.get(a.group) ?? 0) + used);
   }
   console.log(`backfill: ${run.records} records in ${run.seconds} s = ${run.recordsPerSec}/s`);
+  // Every Worker invocation opens its own connections (a socket belongs to the request that opened it), and
+  // each is a new Postgres backend here: what the backfill paid in connection setup is this count's business.
+  const opened = sessionsAfter.n - sessionsBefore.n - 1;
+  console.log(
+    `  Postgres sessions opened: ${opened} (${((opened / Math.max(1, run.records)) * 1000).toFixed(2)} per 1,000 records)`,
+  );
   for (const [group, seconds] of byGroup) {
     const perRecord = Math.round((seconds / Math.max(1, run.records)) * 1e6);
     console.log(`  ${group}: ${seconds.toFixed(1)} CPU s = ${perRecord} us/record`);

@@ -28,6 +28,7 @@ import type { TransformMessage } from "../../src/pipeline/messages";
 import { stagePage } from "../../src/pipeline/staging";
 import { applyMigrations } from "../lib/migrate";
 import { ensurePostgres } from "../lib/postgres";
+import { createSimulator } from "../simulator/app";
 import { rawUpsertStatement } from "./lib/raw-upsert";
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 20_000);
@@ -35,7 +36,43 @@ const PAGE = 100;
 const BATCH_MESSAGES = Number(process.env.BENCH_BATCH_MESSAGES ?? 10);
 const RAW_BATCH = Number(process.env.BENCH_RAW_BATCH ?? PAGE * BATCH_MESSAGES);
 
+/**
+ * The FUB simulator's own people (BENCH_REALISTIC=1): the records a backfill stages, with their addresses,
+ * custom fields and links, instead of the small synthetic person below. A pass bumps `updated` so the second
+ * pass is a newer version of every record.
+ */
+async function simulatorPeople(count: number): Promise<Record<string, unknown>[]> {
+  const key = "bench-transform";
+  const sim = createSimulator({
+    tenants: { [key]: { seed: 7, counts: { people: count }, rateLimit: false } },
+  });
+  const auth = `Basic ${btoa(`${key}:`)}`;
+  const out: Record<string, unknown>[] = [];
+  let url: string | null = "http://sim/v1/people?limit=100&sort=id&includeTrash=true";
+  while (url && out.length < count) {
+    const res = await sim.fetch(new Request(url, { headers: { authorization: auth } }));
+    const body = (await res.json()) as {
+      people: Record<string, unknown>[];
+      _metadata: { nextLink: string | null };
+    };
+    out.push(...body.people);
+    url = body._metadata.nextLink;
+  }
+  return out.slice(0, count);
+}
+
+let realistic: Record<string, unknown>[] | null = null;
+
 function person(id: number, pass: number) {
+  const base = realistic?.[id - 1];
+  if (base) {
+    const updated = new Date(Date.parse(String(base.updated)) + pass * 86_400_000).toISOString();
+    return { ...base, id, updated };
+  }
+  return synthetic(id, pass);
+}
+
+function synthetic(id: number, pass: number) {
   const updated = new Date(Date.UTC(2024, 0, 1) + pass * 86_400_000 + id * 1000).toISOString();
   return {
     id,
@@ -116,6 +153,7 @@ async function rawPass(pool: pg.Pool, accountId: string, connectionId: string, p
 }
 
 async function main() {
+  if (process.env.BENCH_REALISTIC === "1") realistic = await simulatorPeople(RECORDS);
   const pgHandle = await ensurePostgres({ mode: "test" });
   try {
     await applyMigrations(pgHandle.url);
@@ -161,7 +199,7 @@ async function main() {
       embedded: pgHandle.embedded,
     };
     console.log(
-      `\ntransform benchmark: ${RECORDS} FUB people (2 core rows each: fub_people + contacts), ` +
+      `\ntransform benchmark: ${RECORDS} FUB people (${realistic ? "the simulator's" : "synthetic"}) (2 core rows each: fub_people + contacts), ` +
         `${PAGE} per page, ${BATCH_MESSAGES} pages per consumer batch, raw batches of ${RAW_BATCH}`,
     );
     console.log(`machine: ${machine.cpu} x${machine.cores}, ${machine.memoryGb} GB, Postgres ${version}\n`);

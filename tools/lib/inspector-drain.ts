@@ -7,7 +7,14 @@ import WebSocket from "ws";
  * +230 MB). The drain attaches as that client, switches the Network domain off again and drops what arrives.
  * Only one client can attach: a stack started with the drain leaves no room for Chrome DevTools.
  */
-export type InspectorDrain = { stop(): void };
+export type InspectorDrain = {
+  stop(): void;
+  /**
+   * Starts V8's sampling profiler in the runtime (the Worker and its objects share an isolate under `wrangler
+   * dev`); the returned function stops it and resolves to the profile (.cpuprofile JSON, as DevTools saves).
+   */
+  profile(): Promise<() => Promise<unknown>>;
+};
 
 const RECONNECT_MS = 1_000;
 // A runtime reload makes wrangler send Network.enable again; the drain answers the first event that follows.
@@ -19,6 +26,18 @@ export function drainInspector(port: number): InspectorDrain {
   let retry: NodeJS.Timeout | null = null;
   let lastDisable = 0;
   let nextId = 1;
+  const replies = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+
+  const call = (method: string, params: Record<string, unknown> = {}): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      if (socket?.readyState !== WebSocket.OPEN) {
+        reject(new Error(`inspector not attached for ${method}`));
+        return;
+      }
+      const id = nextId++;
+      replies.set(id, { resolve, reject });
+      socket.send(JSON.stringify({ id, method, params }));
+    });
 
   const disableNetwork = () => {
     if (socket?.readyState !== WebSocket.OPEN) return;
@@ -33,6 +52,20 @@ export function drainInspector(port: number): InspectorDrain {
     socket = ws;
     ws.on("open", disableNetwork);
     ws.on("message", (data) => {
+      if (replies.size > 0 && (data as Buffer).toString("utf8", 0, 8).startsWith('{"id":')) {
+        const reply = JSON.parse((data as Buffer).toString("utf8")) as {
+          id: number;
+          result?: unknown;
+          error?: { message: string };
+        };
+        const waiting = replies.get(reply.id);
+        if (waiting) {
+          replies.delete(reply.id);
+          if (reply.error) waiting.reject(new Error(reply.error.message));
+          else waiting.resolve(reply.result);
+          return;
+        }
+      }
       if (Date.now() - lastDisable < DISABLE_EVERY_MS) return;
       if ((data as Buffer).toString("utf8", 0, 60).includes('"method":"Network.')) disableNetwork();
     });
@@ -45,6 +78,12 @@ export function drainInspector(port: number): InspectorDrain {
   connect();
 
   return {
+    async profile() {
+      await call("Profiler.enable");
+      await call("Profiler.setSamplingInterval", { interval: 1000 });
+      await call("Profiler.start");
+      return async () => ((await call("Profiler.stop")) as { profile: unknown }).profile;
+    },
     stop() {
       stopped = true;
       if (retry) clearTimeout(retry);

@@ -26,6 +26,8 @@ export type WorkerProcess = {
   child(): ChildProcess;
   /** Port of wrangler's inspector proxy (chrome://inspect → Configure → 127.0.0.1:port). */
   inspectorPort(): number;
+  /** Starts the runtime's CPU profiler (needs the default inspector drain); see InspectorDrain.profile. */
+  profile(): Promise<() => Promise<unknown>>;
   /** Stops wrangler and its workerd (the whole process group). */
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** Kills (default SIGKILL, as a crash would) and starts it again on the same port and state. */
@@ -52,6 +54,10 @@ export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
     url,
     child: () => child,
     inspectorPort: () => inspectorPort,
+    profile: () => {
+      if (!drain) throw new Error('profiling needs the inspector drain (inspector: "drain")');
+      return drain.profile();
+    },
     stop,
     async restart(signal: NodeJS.Signals = "SIGKILL") {
       drain?.stop();

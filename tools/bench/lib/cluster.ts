@@ -35,6 +35,9 @@ export async function startCluster(opts: { statements?: boolean } = {}): Promise
     if (owner) chownSync(path.dirname(dataDir), owner.uid, owner.gid);
   }
   const flags = ["-c", "max_connections=200", "-c", "shared_buffers=256MB"];
+  // For diagnosis only (what a setting changes): BENCH_PG_SETTINGS="autovacuum=off jit=off".
+  for (const setting of (process.env.BENCH_PG_SETTINGS ?? "").split(/\s+/).filter(Boolean))
+    flags.push("-c", setting);
   if (opts.statements !== false) {
     flags.push("-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=all");
   }

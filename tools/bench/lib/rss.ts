@@ -61,15 +61,22 @@ function withDescendants(roots: number[], children: Map<number, number[]>): numb
 }
 
 /**
- * Samples /proc every interval: PSS splits shared pages (Postgres shared buffers, workerd's mapped code)
- * among the processes that map them, so the per-group PSS sum doesn't count them once per backend.
+ * Samples /proc at least every interval: PSS splits shared pages (Postgres shared buffers, workerd's mapped
+ * code) among the processes that map them, so the per-group PSS sum doesn't count them once per backend.
+ *
+ * Reading smaps_rollup walks a process's page tables in the kernel: with ~30 Postgres backends mapping shared
+ * buffers and a large workerd it cost 50-100 ms of CPU per sample here, which at a fixed 500 ms took 10-20 % of
+ * a core from the pipeline being measured. So each pause is at least 100 times the last sample's own CPU time
+ * (at most 1 % of a core); memory moves slowly, and stop() samples once more at the end.
  */
-export function startMemorySampler(groups: ProcessGroup[], intervalMs = 500) {
+export function startMemorySampler(groups: ProcessGroup[], intervalMs = 500, maxShare = 0.01) {
   const peaks = new Map<string, MemoryPeak>();
   for (const g of groups) {
     peaks.set(g.name, { name: g.name, processes: 0, peakRssMb: 0, peakPssSumMb: 0, samples: 0 });
   }
+  let costMs = 0;
   const sample = () => {
+    const before = process.cpuUsage();
     const children = groups.some((g) => g.withDescendants) ? childrenMap() : new Map<number, number[]>();
     for (const g of groups) {
       const peak = peaks.get(g.name) as MemoryPeak;
@@ -91,13 +98,29 @@ export function startMemorySampler(groups: ProcessGroup[], intervalMs = 500) {
       peak.peakRssMb = Math.max(peak.peakRssMb, round(maxRss / 1024));
       peak.peakPssSumMb = Math.max(peak.peakPssSumMb, round(pss / 1024));
     }
+    const used = process.cpuUsage(before);
+    costMs = (used.user + used.system) / 1000;
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const next = () => {
+    timer = setTimeout(
+      () => {
+        sample();
+        if (!stopped) next();
+      },
+      Math.max(intervalMs, costMs / maxShare),
+    );
   };
   sample();
-  const timer = setInterval(sample, intervalMs);
+  next();
   return {
     stop(): MemoryPeak[] {
-      clearInterval(timer);
-      sample();
+      if (!stopped) {
+        stopped = true;
+        clearTimeout(timer);
+        sample();
+      }
       return [...peaks.values()];
     },
   };
