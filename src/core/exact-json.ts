@@ -16,6 +16,22 @@ export function isLossyNumber(literal: string): boolean {
 }
 
 /**
+ * Index just past the string that opens at `open`: strings are most of a provider page, so the closing quote
+ * is found by indexOf (native speed) and accepted when an even number of backslashes precedes it.
+ */
+function stringEnd(text: string, open: number): number {
+  let from = open + 1;
+  for (;;) {
+    const quote = text.indexOf('"', from);
+    if (quote < 0) return text.length;
+    let back = quote - 1;
+    while (back > open && text.charCodeAt(back) === 92 /* \ */) back--;
+    if ((quote - 1 - back) % 2 === 0) return quote + 1;
+    from = quote + 1;
+  }
+}
+
+/**
  * The JSON text with every lossy number literal outside strings turned into a string holding its digits. A
  * single pass without recursion, so nesting depth costs nothing; invalid JSON stays invalid for JSON.parse to
  * report.
@@ -28,15 +44,7 @@ export function quoteLossyNumbers(text: string): string {
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === 34 /* " */) {
-      i++;
-      while (i < n) {
-        const d = text.charCodeAt(i);
-        if (d === 92 /* \ */) i += 2;
-        else if (d === 34) {
-          i++;
-          break;
-        } else i++;
-      }
+      i = stringEnd(text, i);
       continue;
     }
     if (c === 45 /* - */ || (c >= 48 && c <= 57)) {
