@@ -72,6 +72,9 @@ export function drainInspector(port: number): InspectorDrain {
     ws.on("error", () => {});
     ws.on("close", () => {
       if (socket === ws) socket = null;
+      // A call's answer can't arrive on the next socket: fail the waiting calls instead of leaving them pending.
+      for (const waiting of replies.values()) waiting.reject(new Error("inspector connection closed"));
+      replies.clear();
       if (!stopped) retry = setTimeout(connect, RECONNECT_MS);
     });
   };
