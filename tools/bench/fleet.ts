@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { createTenant, type Tenant } from "./lib/backfill";
+import { createTenant, runsLanded, type Tenant } from "./lib/backfill";
 import { type BenchStack, startBenchStack } from "./lib/bench-stack";
 import { memoryGroups } from "./lib/groups";
 import { percentile } from "./lib/load";
@@ -181,16 +181,6 @@ async function coreCount(client: pg.Client, accountIds: string[]): Promise<numbe
     [accountIds],
   );
   return (r.rows[0] as { bench_n: number }).bench_n;
-}
-
-/** Whether every one of these accounts' people runs has completed. */
-async function runsCompleted(client: pg.Client, accountIds: string[]): Promise<boolean> {
-  const r = await client.query(
-    `/* bench */ select count(*) filter (where status = 'COMPLETED')::int as bench_done from fub_sync_state
-     where account_id = any($1::text[]) and entity = 'people'`,
-    [accountIds],
-  );
-  return (r.rows[0] as { bench_done: number }).bench_done === accountIds.length;
 }
 
 /** Accounts among these without a single sync run (claimed or not, never started). */
@@ -421,12 +411,12 @@ export async function runFleetBench(
     let polls = 0;
     let bigEnd = performance.now();
     // Counting the big accounts' rows scans them (about a second of Postgres at 200,000): done every 250 ms it
-    // took a core from the backfills it timed. Their run states are polled instead, and the rows are counted
-    // once every run completed (and every 60th poll, should a state mirror lag).
+    // took a core from the backfills it timed. What the single backfill polls is polled instead, and the rows
+    // are counted once everything landed (and every 300th poll, should a state mirror lag).
     for (;;) {
-      const completed = await runsCompleted(client, bigIds);
+      const landed = await runsLanded(client, bigIds);
       bigEnd = performance.now();
-      if (completed || ++polls % 60 === 0) {
+      if (landed || ++polls % 300 === 0) {
         bigLanded = await coreCount(client, bigIds);
         if (bigLanded >= bigExpected) break;
       }

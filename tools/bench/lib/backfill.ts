@@ -60,29 +60,27 @@ export async function createTenant(
 
 type Progress = { core: number; failed: number };
 
-/** Cheap, polled often: whether the account's onboarding run has completed (its mirrored sync state). */
-async function runCompleted(client: pg.Client, accountId: string): Promise<boolean> {
+/**
+ * Cheap, polled often: whether these accounts' people runs have all completed (their mirrored sync states) and
+ * no staged page of theirs still waits for its transform. A run completes once its last page is staged, while
+ * its last transforms may still run; a page is judged by its first record, as a transform marks a page's
+ * records done together, so it costs one index probe per page.
+ */
+export async function runsLanded(client: pg.Client, accountIds: string[]): Promise<boolean> {
   // pg_stat_statements strips comments and constants but keeps aliases: `bench_` marks the bench's own queries.
   const r = await client.query(
-    `/* bench */ select bool_and(status = 'COMPLETED') as bench_completed from fub_sync_state
-     where account_id = $1 and entity = 'people'`,
-    [accountId],
+    `/* bench */ select
+       (select count(*) filter (where status = 'COMPLETED') from fub_sync_state
+        where account_id = any($1::text[]) and entity = 'people')::int as bench_completed,
+       exists (
+         select 1 from stage_pending_pages p join stage_records s
+           on s.connection_id = p.connection_id and s.entity = p.entity and s.run_id = p.run_id
+          and s.page_no = p.page_no and s.seq = 0
+         where p.account_id = any($1::text[]) and s.done_at is null) as bench_pending`,
+    [accountIds],
   );
-  return (r.rows[0] as { bench_completed: boolean | null }).bench_completed === true;
-}
-
-/** Whether a staged page of the account still waits for its transform (judged by its first record, as a
- * transform marks a page's records done together): one index probe per page. */
-async function transformsPending(client: pg.Client, accountId: string): Promise<boolean> {
-  const r = await client.query(
-    `/* bench */ select exists (
-       select 1 from stage_pending_pages p join stage_records s
-         on s.connection_id = p.connection_id and s.entity = p.entity and s.run_id = p.run_id
-        and s.page_no = p.page_no and s.seq = 0
-       where p.account_id = $1 and s.done_at is null) as bench_pending`,
-    [accountId],
-  );
-  return (r.rows[0] as { bench_pending: boolean }).bench_pending;
+  const row = r.rows[0] as { bench_completed: number; bench_pending: boolean };
+  return row.bench_completed === accountIds.length && !row.bench_pending;
 }
 
 /**
@@ -128,10 +126,9 @@ export async function runBackfill(
     const deadline = Date.now() + opts.timeoutMs;
     let finishedAt = 0;
     for (;;) {
-      // A run completes once its last page is staged; its last transforms may still be running, and counting
-      // the core table each second until they land slowed them (two or three 2 s counts at 200,000).
-      const landed =
-        (await runCompleted(client, t.accountId)) && !(await transformsPending(client, t.accountId));
+      // Counting the core table each second after the run completed, until its last transforms landed, slowed
+      // them (two or three 2 s counts at 200,000).
+      const landed = await runsLanded(client, [t.accountId]);
       finishedAt = performance.now();
       polls++;
       if (landed || polls % 300 === 0) {
