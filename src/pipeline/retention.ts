@@ -150,6 +150,30 @@ export async function pruneStaging(
 }
 
 /**
+ * Where runs began (stage_runs), once the run's staged rows are all gone: staging retention removed them, so
+ * the run is closed and its completion has no more use for the row.
+ */
+export function pruneStageRuns(
+  db: Db,
+  olderThanHours: number = DEFAULT_STAGING_RETENTION_HOURS,
+  opts: PruneOptions = {},
+): Promise<PruneResult> {
+  const cutoff = cutoffHours(olderThanHours);
+  return inChunks(
+    db,
+    opts,
+    (limit) => sql`
+      delete from stage_runs where (connection_id, entity, run_id) in (
+        select r.connection_id, r.entity, r.run_id from stage_runs r
+        where r.started_at < ${cutoff} and ${inScope("r", opts.accountIds)}
+          and not exists (
+            select 1 from stage_records s
+            where s.connection_id = r.connection_id and s.entity = r.entity and s.run_id = r.run_id)
+        limit ${limit})`,
+  );
+}
+
+/**
  * Tombstones older than the retention that can no longer change anything. A tombstone does two jobs: a
  * version fetched before the delete that arrives late lands deleted, and a per-parent list skips a parent
  * the provider no longer has (sync/parents.ts). So it goes only when
@@ -290,6 +314,8 @@ export function pruneRunHistory(
 
 export type RetentionReport = {
   staging: number;
+  /** stage_runs rows of runs whose staged rows are all gone. */
+  stageRuns: number;
   tombstones: number;
   failedRecords: number;
   inbox: number;
@@ -306,6 +332,7 @@ export async function pruneAll(
   opts: PruneOptions,
 ): Promise<RetentionReport> {
   const staging = await pruneStaging(db, config.stagingHours, opts);
+  const stageRuns = await pruneStageRuns(db, config.stagingHours, opts);
   const inbox = await pruneProcessedInbox(db, config.inboxDays, opts);
   const failed = await pruneResolvedFailures(db, config.failedRecordDays, opts);
   const held = await pruneDecidedHeldDeletes(db, config.heldDeleteDays, opts);
@@ -313,12 +340,20 @@ export async function pruneAll(
   const runs = await pruneRunHistory(db, config.runHistoryDays, opts);
   return {
     staging: staging.deleted,
+    stageRuns: stageRuns.deleted,
     tombstones: tombstones.deleted,
     failedRecords: failed.deleted,
     inbox: inbox.deleted,
     heldDeletes: held.deleted,
     runs: runs.deleted,
-    more: staging.more || inbox.more || failed.more || held.more || tombstones.more || runs.more,
+    more:
+      staging.more ||
+      stageRuns.more ||
+      inbox.more ||
+      failed.more ||
+      held.more ||
+      tombstones.more ||
+      runs.more,
   };
 }
 

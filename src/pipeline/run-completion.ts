@@ -151,7 +151,9 @@ function firstTime(...values: (string | null)[]): string {
 }
 
 /**
- * Live rows of the entity's own table absent from the run, dated at the run's first fetch_seq. What the run
+ * Live rows of the entity's own table absent from the run, dated at the run's first fetch_seq (kept in
+ * stage_runs when the run staged its first page; at or below every fetch_seq the run holds, since a page staged
+ * again draws higher values, which only makes the diff see more). What the run
  * saw is every record fetched since it began (fetch_seq at or after its first): its own staged upserts, any
  * other run's (a webhook's fetch of a record that may have moved past the scan's position), and core rows
  * written since (a record seen whose staged row was replaced by a re-staged page). Staged rows count, not
@@ -166,10 +168,16 @@ async function unseenRows(db: Db, run: CompletedRun, table: PgTable): Promise<To
   // The staged side is read only when some live row predates the run: a first backfill has none, and
   // reading its whole staging took seconds at the end of every large onboarding.
   const result = await db.execute(sql`
-    with run as (
-      select coalesce(min(fetch_seq), nextval('fetch_seq')) as first_seq, coalesce(min(staged_at), now()) as started_at
-      from stage_records
+    with began as (
+      select first_seq, started_at from stage_runs
       where connection_id = ${run.connectionId} and entity = ${run.entity} and run_id = ${run.runId}
+    ), run as (
+      -- A run staged before stage_runs existed has no row there: its staged rows say where it began.
+      select coalesce((select first_seq from began), min(fetch_seq), nextval('fetch_seq')) as first_seq,
+             coalesce((select started_at from began), min(staged_at), now()) as started_at
+      from stage_records
+      where not exists (select 1 from began)
+        and connection_id = ${run.connectionId} and entity = ${run.entity} and run_id = ${run.runId}
     ), older as materialized (
       select c.source_id::text as source_id
       from ${sql.raw(`"${shape.name}"`)} c, run

@@ -38,7 +38,7 @@ import {
   TRANSFORM_MAX_RETRIES,
   transformRetrySchedule,
 } from "../../src/pipeline/queue-handler";
-import { pruneStaging, stagingRetentionHours } from "../../src/pipeline/retention";
+import { pruneStageRuns, pruneStaging, stagingRetentionHours } from "../../src/pipeline/retention";
 import { completeRun } from "../../src/pipeline/run-completion";
 import { stagePage } from "../../src/pipeline/staging";
 import { tableShape, upsertStatement } from "../../src/pipeline/upsert";
@@ -644,6 +644,62 @@ describe("deletes", () => {
     expect((await firstNames(account)).filter((r) => r.deleted).map((r) => r.id)).toEqual([6, 7, 8, 9, 10]);
   });
 
+  it("a run's start is kept when it stages its first page: a page staged again keeps it, a run staged before it was kept finds it", async () => {
+    const account = uniqueId("acc");
+    const conn = uniqueId("con");
+    const started = () =>
+      rows<{ run_id: string; first_seq: number }>(
+        sql`select run_id, first_seq::float8 as first_seq from stage_runs where connection_id = ${conn} order by run_id`,
+      );
+    const staged = (runId: string, pageNo: number) =>
+      rows<{ min: number }>(
+        sql`select min(fetch_seq)::float8 as min from stage_records
+            where connection_id = ${conn} and run_id = ${runId} and page_no = ${pageNo}`,
+      ).then((r) => r[0]?.min);
+    await stage(account, conn, "r1", 0, [
+      person(1, "2024-02-01T00:00:00Z", "a"),
+      person(2, "2024-02-01T00:00:00Z", "b"),
+    ]);
+    const first = await staged("r1", 0);
+    expect(await started()).toEqual([{ run_id: "r1", first_seq: first }]);
+    // Page 0 fetched again (a crash before the cursor moved): its records take later fetch positions, the run's
+    // start stays where the run began.
+    await stage(account, conn, "r1", 0, [person(1, "2024-02-01T00:00:00Z", "a")]);
+    await stage(account, conn, "r1", 1, [person(3, "2024-02-01T00:00:00Z", "c")]);
+    expect(await staged("r1", 0)).toBeGreaterThan(first ?? 0);
+    expect(await started()).toEqual([{ run_id: "r1", first_seq: first }]);
+    // A run whose first pages were staged before stage_runs existed: its next page finds them.
+    await stage(account, conn, "r2", 0, [person(4, "2024-02-01T00:00:00Z", "d")]);
+    const legacy = await staged("r2", 0);
+    await withTestDb((db) =>
+      db.execute(sql`delete from stage_runs where connection_id = ${conn} and run_id = 'r2'`),
+    );
+    await stage(account, conn, "r2", 1, [person(5, "2024-02-01T00:00:00Z", "e")]);
+    expect(await started()).toEqual([
+      { run_id: "r1", first_seq: first },
+      { run_id: "r2", first_seq: legacy },
+    ]);
+  });
+
+  it("a full scan staged without a kept start diffs from its staged rows", async () => {
+    const account = uniqueId("acc");
+    const conn = uniqueId("con");
+    await seed(account, conn, 4);
+    await stage(
+      account,
+      conn,
+      "legacy",
+      0,
+      Array.from({ length: 3 }, (_, i) => person(i + 1, "2024-02-01T00:00:00Z", `P${i + 1}`)),
+    );
+    await withTestDb((db) => db.execute(sql`delete from stage_runs where connection_id = ${conn}`));
+    expect(await withTestDb((db) => completeRun(db, runOf(account, conn, "legacy", "onboarding")))).toEqual({
+      status: "applied",
+      deletes: 1,
+    });
+    expect((await firstNames(account)).filter((r) => r.deleted).map((r) => r.id)).toEqual([4]);
+  });
+
   it("a delta run does not diff", async () => {
     const account = uniqueId("acc");
     const conn = uniqueId("con");
@@ -689,6 +745,16 @@ describe("staging retention", () => {
       { run_id: "pending", pending: true },
       { run_id: "recent", pending: false },
     ]);
+    // Where the pruned run began goes with its last staged row; the runs with rows left keep theirs.
+    await withTestDb((db) =>
+      db.execute(
+        sql`update stage_runs set started_at = now() - interval '101 hours' where account_id = ${account}`,
+      ),
+    );
+    expect((await withTestDb((db) => pruneStageRuns(db, 72, { accountIds: [account] }))).deleted).toBe(1);
+    expect(
+      await rows(sql`select run_id from stage_runs where account_id = ${account} order by run_id`),
+    ).toEqual([{ run_id: "pending" }, { run_id: "recent" }]);
     expect(stagingRetentionHours(undefined)).toBe(72);
     expect(stagingRetentionHours("24")).toBe(24);
     expect(stagingRetentionHours("soon")).toBe(72);

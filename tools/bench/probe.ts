@@ -79,6 +79,37 @@ try {
       await c.end();
     }
   };
+  // Background work the backfill causes in Postgres (autovacuum, analyze) and the WAL it writes: the CPU
+  // figure below counts autovacuum workers too (reaped children of the postmaster).
+  const background = async () => {
+    const c = new pg.Client({ connectionString: b.cluster.url });
+    await c.connect();
+    try {
+      const tables = await c.query(
+        `/* bench */ select relname, autovacuum_count::int as vacuums, autoanalyze_count::int as analyzes,
+           total_autovacuum_time as vacuum_ms, total_autoanalyze_time as analyze_ms
+         from pg_stat_user_tables`,
+      );
+      const wal = await c.query("/* bench */ select wal_bytes::float8 as bytes from pg_stat_wal");
+      return {
+        tables: new Map(
+          (
+            tables.rows as {
+              relname: string;
+              vacuums: number;
+              analyzes: number;
+              vacuum_ms: number;
+              analyze_ms: number;
+            }[]
+          ).map((r) => [r.relname, r]),
+        ),
+        walBytes: Number((wal.rows[0] as { bytes: number }).bytes),
+      };
+    } finally {
+      await c.end();
+    }
+  };
+  const backgroundBefore = await background();
   const sessionsBefore = await sessions();
   const profiling = values["worker-profile"] ? await b.stack.worker.profile() : null;
   const before = cpuTicks();
@@ -89,6 +120,7 @@ try {
     console.log(`worker CPU profile written to ${values["worker-profile"]}`);
   }
   const sessionsAfter = await sessions();
+  const backgroundAfter = await background();
   const byGroup = new Map<Group, number>();
   for (const [pid, a] of after) {
     const used = (a.ticks - (before.get(pid)?.ticks ?? 0)) / HZ;
@@ -101,10 +133,25 @@ try {
   console.log(
     `  Postgres sessions opened: ${opened} (${((opened / Math.max(1, run.records)) * 1000).toFixed(2)} per 1,000 records)`,
   );
+  console.log(
+    `  WAL: ${Math.round((backgroundAfter.walBytes - backgroundBefore.walBytes) / Math.max(1, run.records))} bytes/record`,
+  );
+  for (const [name, t] of backgroundAfter.tables) {
+    const was = backgroundBefore.tables.get(name);
+    const vacuums = t.vacuums - (was?.vacuums ?? 0);
+    const analyzes = t.analyzes - (was?.analyzes ?? 0);
+    if (vacuums + analyzes === 0) continue;
+    const vacuumMs = Math.round(t.vacuum_ms - (was?.vacuum_ms ?? 0));
+    const analyzeMs = Math.round(t.analyze_ms - (was?.analyze_ms ?? 0));
+    console.log(
+      `  autovacuum on ${name}: ${vacuums} vacuums (${vacuumMs} ms), ${analyzes} analyzes (${analyzeMs} ms)`,
+    );
+  }
   for (const [group, seconds] of byGroup) {
     const perRecord = Math.round((seconds / Math.max(1, run.records)) * 1e6);
     console.log(`  ${group}: ${seconds.toFixed(1)} CPU s = ${perRecord} us/record`);
   }
+  const walBeforeRaw = (await background()).walBytes;
   const raw = await rawUpsert({
     databaseUrl: b.cluster.url,
     accountId: tenant.accountId,
@@ -113,18 +160,31 @@ try {
   console.log(
     `raw upsert: ${raw.recordsPerSec}/s; backfill / raw = ${(run.recordsPerSec / raw.recordsPerSec).toFixed(3)}`,
   );
+  console.log(
+    `  raw upsert WAL: ${Math.round(((await background()).walBytes - walBeforeRaw) / Math.max(1, raw.rows))} bytes/record`,
+  );
   const client = new pg.Client({ connectionString: b.cluster.url });
   await client.connect();
   try {
     const r = await client.query(
       `/* bench */ select round(total_exec_time)::int as ms, calls, rows,
+         round(wal_bytes / greatest(rows, 1))::int as wal_per_row, wal_fpi::int as fpi,
          left(regexp_replace(query, '\\s+', ' ', 'g'), 110) as statement
        from pg_stat_statements order by total_exec_time desc limit $1`,
       [top],
     );
     console.log("statements by total time (backfill and baseline together):");
-    for (const s of r.rows as { ms: number; calls: string; rows: string; statement: string }[]) {
-      console.log(`  ${s.ms} ms, ${s.calls} calls, ${s.rows} rows: ${s.statement}`);
+    for (const s of r.rows as {
+      ms: number;
+      calls: string;
+      rows: string;
+      wal_per_row: number;
+      fpi: number;
+      statement: string;
+    }[]) {
+      console.log(
+        `  ${s.ms} ms, ${s.calls} calls, ${s.rows} rows, WAL ${s.wal_per_row} B/row (${s.fpi} full pages): ${s.statement}`,
+      );
     }
   } finally {
     await client.end();

@@ -47,6 +47,27 @@ export const stageRecords = pgTable(
 );
 
 /**
+ * Where each staging run began: the fetch_seq of its first staged record (a page staged again later draws
+ * higher values, so this stays at or below every record the run holds) and when. Run completion diffs core
+ * against "fetched since the run began"; reading this row instead of the minimum over the run's staged rows
+ * spares it a pass over them all (and, with data checksums, a full-page WAL image for every page that pass
+ * would be the first to read since a checkpoint). Pruned with the run's last staged rows.
+ */
+export const stageRuns = pgTable(
+  "stage_runs",
+  {
+    ...scopeColumns(),
+    runId: text("run_id").notNull(),
+    firstSeq: bigint("first_seq", { mode: "number" }).notNull(),
+    startedAt: tz("started_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.connectionId, t.entity, t.runId] }),
+    index("stage_runs_started_idx").on(t.startedAt),
+  ],
+);
+
+/**
  * One row per staged page that may still hold untransformed records: written with the page, cleared by the
  * re-announce sweep once the page has nothing pending. It is how the sweep finds pages whose transform
  * message was lost without reading every retained staged row.
