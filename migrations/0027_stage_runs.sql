@@ -5,6 +5,7 @@ CREATE TABLE "stage_runs" (
 	"entity" text NOT NULL,
 	"run_id" text NOT NULL,
 	"first_seq" bigint NOT NULL,
+	"prior_rows" boolean DEFAULT true NOT NULL,
 	"started_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "stage_runs_connection_id_entity_run_id_pk" PRIMARY KEY("connection_id","entity","run_id")
 );

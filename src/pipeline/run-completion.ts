@@ -165,11 +165,12 @@ async function unseenRows(db: Db, run: CompletedRun, table: PgTable): Promise<To
   const shape = tableShape(table);
   // EXCEPT is a set operation (hash or sort), so it stays linear even before the planner has statistics on
   // freshly written rows; a NOT EXISTS anti-join fell back to nested loops there (175 s for 20,000 rows).
-  // The staged side is read only when some live row predates the run: a first backfill has none, and
-  // reading its whole staging took seconds at the end of every large onboarding.
+  // The staged side is read only when some live row predates the run, and the core side only when some may
+  // (stage_runs.prior_rows): a first backfill has none, and reading either whole took seconds at the end of
+  // every large onboarding.
   const result = await db.execute(sql`
     with began as (
-      select first_seq, started_at from stage_runs
+      select first_seq, started_at, prior_rows from stage_runs
       where connection_id = ${run.connectionId} and entity = ${run.entity} and run_id = ${run.runId}
     ), run as (
       -- A run staged before stage_runs existed has no row there: its staged rows say where it began.
@@ -183,6 +184,7 @@ async function unseenRows(db: Db, run: CompletedRun, table: PgTable): Promise<To
       from ${sql.raw(`"${shape.name}"`)} c, run
       where c.account_id = ${run.accountId} and c.connection_id = ${run.connectionId} ${providerFilter(table, run)}
         and c.deleted_at is null and c.fetch_seq < run.first_seq
+        and not exists (select 1 from began where not began.prior_rows)
     ), unseen as (
       select source_id from older
       except
@@ -217,6 +219,31 @@ async function liveRows(db: Db, run: CompletedRun, table: PgTable): Promise<numb
     where c.account_id = ${run.accountId} and c.connection_id = ${run.connectionId} ${providerFilter(table, run)}
       and c.deleted_at is null`);
   return Number((result.rows[0] as { n: number } | undefined)?.n ?? 0);
+}
+
+/**
+ * Whether a run that stages its first page now may later find rows of its entity's own table fetched before
+ * it: the connection has a row there already, or another run has a page not yet cleared from
+ * stage_pending_pages (staged earlier, perhaps not yet transformed). Kept in stage_runs with the run's start.
+ * A run that may not is a first load: its completion has no older rows to look for and skips reading the
+ * whole table. A row that lands from elsewhere in between is at worst left to the next complete scan, never
+ * deleted by this one.
+ */
+export function priorRowsPossible(key: {
+  accountId: string;
+  connectionId: string;
+  provider: string;
+  entity: string;
+  runId: string;
+}): SQL {
+  const primary = deleteTargets(key.provider, key.entity, "0")[0]?.table;
+  if (!primary) return sql`true`;
+  return sql`(exists (
+      select 1 from ${sql.raw(`"${tableShape(primary).name}"`)} c
+      where c.account_id = ${key.accountId} and c.connection_id = ${key.connectionId} ${providerFilter(primary, key)})
+    or exists (
+      select 1 from stage_pending_pages p
+      where p.connection_id = ${key.connectionId} and p.entity = ${key.entity} and p.run_id <> ${key.runId}))`;
 }
 
 function providerFilter(table: PgTable, run: { provider: string }) {

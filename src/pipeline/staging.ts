@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { stringReason, toStorableJson } from "../core/storable";
 import type { Db } from "../db/client";
 import { databaseError, isRecordError } from "./failures";
+import { priorRowsPossible } from "./run-completion";
 
 export type StagedRecord = { sourceId: string | null; op: "upsert" | "delete"; payload: unknown };
 
@@ -89,7 +90,7 @@ async function stagePagesOnce(
     ), run_started as (
       -- Only a run's first statement inserts; a page staged again draws higher values and changes nothing.
       -- The run's older staged rows are read only when it has no row yet (a run staged before this table).
-      insert into stage_runs (account_id, connection_id, provider, entity, run_id, first_seq)
+      insert into stage_runs (account_id, connection_id, provider, entity, run_id, first_seq, prior_rows)
       select ${first.accountId}, ${first.connectionId}, ${first.provider}, ${first.entity}, ${first.runId},
              least(min(staged.fetch_seq), (
                select min(o.fetch_seq) from stage_records o
@@ -98,7 +99,8 @@ async function stagePagesOnce(
                    where r.connection_id = ${first.connectionId} and r.entity = ${first.entity}
                      and r.run_id = ${first.runId})
                  and o.connection_id = ${first.connectionId} and o.entity = ${first.entity}
-                 and o.run_id = ${first.runId}))
+                 and o.run_id = ${first.runId})),
+             ${priorRowsPossible(first)}
       from staged
       having count(*) > 0
       on conflict (connection_id, entity, run_id) do update set first_seq = excluded.first_seq

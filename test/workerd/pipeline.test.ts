@@ -662,6 +662,10 @@ describe("deletes", () => {
     ]);
     const first = await staged("r1", 0);
     expect(await started()).toEqual([{ run_id: "r1", first_seq: first }]);
+    // The connection's first load: nothing in core, no other run's page.
+    expect(await rows(sql`select prior_rows from stage_runs where connection_id = ${conn}`)).toEqual([
+      { prior_rows: false },
+    ]);
     // Page 0 fetched again (a crash before the cursor moved): its records take later fetch positions, the run's
     // start stays where the run began.
     await stage(account, conn, "r1", 0, [person(1, "2024-02-01T00:00:00Z", "a")]);
@@ -679,6 +683,47 @@ describe("deletes", () => {
       { run_id: "r1", first_seq: first },
       { run_id: "r2", first_seq: legacy },
     ]);
+    // r2 began while r1's pages were staged: rows older than r2 may land.
+    expect(
+      await rows(
+        sql`select run_id, prior_rows from stage_runs where connection_id = ${conn} order by run_id`,
+      ),
+    ).toEqual([
+      { run_id: "r1", prior_rows: false },
+      { run_id: "r2", prior_rows: true },
+    ]);
+  });
+
+  it("a first load's completion does not look for older rows; a row that landed from elsewhere meanwhile waits for the next complete scan", async () => {
+    const account = uniqueId("acc");
+    const conn = uniqueId("con");
+    const nine = Array.from({ length: 9 }, (_, i) => person(i + 1, "2024-02-01T00:00:00Z", `P${i + 1}`));
+    const page = await stage(account, conn, "first", 0, nine);
+    expect(await rows(sql`select prior_rows from stage_runs where connection_id = ${conn}`)).toEqual([
+      { prior_rows: false },
+    ]);
+    // Written outside staging after the run began, as fetched before it (fetch_seq 0).
+    const entity = connectorFor("fub").entities.people;
+    if (!entity) throw new Error("fub has no people entity");
+    for (const w of entity.toCore(entity.schema.parse(person(10, "2024-02-01T00:00:00Z", "P10")), {
+      accountId: account,
+      connectionId: conn,
+    })) {
+      await withTestDb((db) => db.execute(upsertStatement(w.table, [{ ...w.row, fetch_seq: 0 }])));
+    }
+    await withTestDb((db) => transformPages(db, [page], connectorFor));
+    expect(await withTestDb((db) => completeRun(db, runOf(account, conn, "first", "onboarding")))).toEqual({
+      status: "applied",
+      deletes: 0,
+    });
+    expect((await firstNames(account)).filter((r) => r.deleted)).toEqual([]);
+    // The next complete scan may find older rows, and does.
+    await stage(account, conn, "second", 0, nine);
+    expect(await withTestDb((db) => completeRun(db, runOf(account, conn, "second", "onboarding")))).toEqual({
+      status: "applied",
+      deletes: 1,
+    });
+    expect((await firstNames(account)).filter((r) => r.deleted).map((r) => r.id)).toEqual([10]);
   });
 
   it("a full scan staged without a kept start diffs from its staged rows", async () => {

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   bigserial,
+  boolean,
   index,
   integer,
   json,
@@ -59,6 +60,11 @@ export const stageRuns = pgTable(
     ...scopeColumns(),
     runId: text("run_id").notNull(),
     firstSeq: bigint("first_seq", { mode: "number" }).notNull(),
+    /**
+     * Whether the entity's own table could hold rows fetched before the run (run-completion.ts
+     * priorRowsPossible); false for a first load, whose completion then has no older rows to look for.
+     */
+    priorRows: boolean("prior_rows").notNull().default(true),
     startedAt: tz("started_at").notNull().defaultNow(),
   },
   (t) => [
