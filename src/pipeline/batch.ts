@@ -21,25 +21,7 @@ export const CHUNK_PAGES = 10;
 export const CHUNK_CONCURRENCY = 3;
 
 /**
- * Cuts a batch into chunks of at most CHUNK_PAGES pages, as many as fill whole rounds of CHUNK_CONCURRENCY
- * and of near-equal size: 100 pages are 12 chunks of 8 or 9 (four full rounds), not ten of 10, whose fourth
- * round would leave two of the three connections idle while the batch's last chunk runs.
- */
-export function chunkPages<T>(messages: T[]): T[][] {
-  const rounds = Math.ceil(messages.length / (CHUNK_PAGES * CHUNK_CONCURRENCY));
-  const count = Math.min(messages.length, rounds * CHUNK_CONCURRENCY);
-  const chunks: T[][] = [];
-  let start = 0;
-  for (let i = 0; i < count; i++) {
-    const size = Math.floor(messages.length / count) + (i < messages.length % count ? 1 : 0);
-    chunks.push(messages.slice(start, start + size));
-    start += size;
-  }
-  return chunks;
-}
-
-/**
- * A batch is cut into chunks (chunkPages), transformed concurrently, each in its own transaction: one
+ * A batch is cut into chunks of CHUNK_PAGES pages, transformed concurrently, each in its own transaction: one
  * transaction is one Postgres backend, so a single big one leaves the other cores idle. The chunks touch
  * different staged pages; their upserts lock core rows in key order, so they don't deadlock each other.
  */
@@ -48,7 +30,8 @@ export async function transformBatch(
   messages: TransformMessage[],
   connectorFor: (provider: string) => Connector,
 ): Promise<MessageOutcome[]> {
-  const chunks = chunkPages(messages);
+  const chunks: TransformMessage[][] = [];
+  for (let i = 0; i < messages.length; i += CHUNK_PAGES) chunks.push(messages.slice(i, i + CHUNK_PAGES));
   const outcomes: MessageOutcome[][] = chunks.map(() => []);
   let next = 0;
   const worker = async () => {

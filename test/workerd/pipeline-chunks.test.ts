@@ -2,7 +2,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { connectorFor } from "../../src/connectors/registry";
-import { CHUNK_CONCURRENCY, CHUNK_PAGES, chunkPages, transformBatch } from "../../src/pipeline/batch";
+import { CHUNK_PAGES, transformBatch } from "../../src/pipeline/batch";
 import type { TransformMessage } from "../../src/pipeline/messages";
 import { stagePages } from "../../src/pipeline/staging";
 import { rows, uniqueId, withTestDb } from "../support/db";
@@ -37,21 +37,6 @@ async function stageRun(
 }
 
 describe("chunked transform batches", () => {
-  it("cuts a batch into whole rounds of near-equal chunks, in order, none larger than CHUNK_PAGES", () => {
-    const sizes = (n: number) => chunkPages(Array.from({ length: n }, (_, i) => i)).map((c) => c.length);
-    for (const n of [0, 1, 2, 3, 5, 10, 11, 29, 30, 31, 64, 99, 100]) {
-      const chunks = chunkPages(Array.from({ length: n }, (_, i) => i));
-      expect(chunks.flat()).toEqual(Array.from({ length: n }, (_, i) => i));
-      const s = chunks.map((c) => c.length);
-      expect(Math.max(0, ...s)).toBeLessThanOrEqual(CHUNK_PAGES);
-      expect(Math.max(0, ...s) - Math.min(...s, Math.max(0, ...s))).toBeLessThanOrEqual(1);
-      // Whole rounds: the last round keeps every connection busy (unless the batch has fewer pages than that).
-      if (n >= CHUNK_CONCURRENCY) expect(s.length % CHUNK_CONCURRENCY).toBe(0);
-    }
-    expect(sizes(100)).toEqual([9, 9, 9, 9, 8, 8, 8, 8, 8, 8, 8, 8]);
-    expect(sizes(2)).toEqual([1, 1]);
-  });
-
   it("lands every page of a batch larger than a chunk, one outcome per message in order", async () => {
     const account = uniqueId("acc");
     const conn = uniqueId("con");
