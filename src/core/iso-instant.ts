@@ -7,6 +7,22 @@ const ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]
  * without a zone is read as UTC: connectors whose provider documents another zone convert before calling.
  */
 export function isoInstant(s: string): string | null {
+  // A record's times are read several times on its way (cursor, validation, each core row it maps to), so
+  // recent answers are kept; only strings of a timestamp's length, so a hostile megabyte is never held.
+  if (s.length > MEMO_MAX_LENGTH) return parse(s);
+  const known = memo.get(s);
+  if (known !== undefined) return known;
+  const answer = parse(s);
+  if (memo.size >= MEMO_ENTRIES) memo.clear();
+  memo.set(s, answer);
+  return answer;
+}
+
+const MEMO_MAX_LENGTH = 40;
+const MEMO_ENTRIES = 10_000;
+const memo = new Map<string, string | null>();
+
+function parse(s: string): string | null {
   if (!ISO.test(s)) return null;
   const withZone = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(s) ? s : `${s}Z`;
   const ms = Date.parse(withZone.replace(" ", "T"));

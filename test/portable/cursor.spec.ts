@@ -1,4 +1,5 @@
 import { type Cursor, compareCursor, isAfterCursor, maxCursor, overlapStart } from "../../src/core/cursor";
+import { isoInstant } from "../../src/core/iso-instant";
 import { assertDeepEqual, assertEqual, assertTrue, test } from "./harness";
 
 const c = (updated: string, id: string): Cursor => ({ updated, id });
@@ -123,4 +124,50 @@ test("cursor: a time-only resume with a strict provider filter would skip (why t
   const resumed = list(overlapStart(cursor!, 1_000), 0, 1_000);
   const fresh = resumed.filter((r) => isAfterCursor(r, cursor));
   assertEqual(fresh.length, rows.length - 10);
+});
+
+test("cursor: canonical times compare as text exactly as parsed times do (randomized)", () => {
+  let seed = 4242;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  // Instants across years 0000-9999, many sharing a second or a millisecond, as toISOString writes them.
+  const min = Date.UTC(0, 0, 1) - 1900 * 365.25 * 86_400_000;
+  const max = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+  const pool: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const base = min + rand(1_000_000) * ((max - min) / 1_000_000);
+    pool.push(Math.floor(base), Math.floor(base) + rand(3), Math.floor(base) + 1000 * rand(2));
+  }
+  const iso = (ms: number) =>
+    new Date(Math.min(max, Math.max(Date.UTC(0, 0, 1) - 1900 * 365.25 * 86_400_000, ms))).toISOString();
+  for (let i = 0; i < 5_000; i++) {
+    const a = iso(pool[rand(pool.length)] ?? 0);
+    const b = iso(pool[rand(pool.length)] ?? 0);
+    if (a.length !== 24) continue;
+    const expected = Math.sign(Date.parse(a) - Date.parse(b));
+    assertEqual(sign(compareCursor(c(a, "1"), c(b, "1"))), expected);
+    // The same instant in another spelling takes the parsing path and agrees.
+    const offset = `${a.slice(0, 19)}${a.slice(19, 23) === ".000" ? "" : a.slice(19, 23)}+00:00`;
+    assertEqual(sign(compareCursor(c(offset, "1"), c(b, "1"))), expected);
+  }
+});
+
+test("isoInstant: the same answer every time, past its memory's bound, for short and long strings", () => {
+  const texts = ["2024-01-01T00:00:00Z", "2024-01-01 01:00:00+01:00", "May 5", "2024-02-01T00:00:00.123456Z"];
+  const first = texts.map((t) => isoInstant(t));
+  assertDeepEqual(first, [
+    "2024-01-01T00:00:00.000Z",
+    "2024-01-01T00:00:00.000Z",
+    null,
+    "2024-02-01T00:00:00.123Z",
+  ]);
+  for (let i = 0; i < 25_000; i++) isoInstant(new Date(Date.UTC(2020, 0, 1) + i * 1000).toISOString());
+  assertDeepEqual(
+    texts.map((t) => isoInstant(t)),
+    first,
+  );
+  const long = `2024-01-01T00:00:00${"0".repeat(100)}Z`;
+  assertEqual(isoInstant(long), isoInstant(long));
 });
