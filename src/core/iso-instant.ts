@@ -22,7 +22,40 @@ const MEMO_MAX_LENGTH = 40;
 const MEMO_ENTRIES = 10_000;
 const memo = new Map<string, string | null>();
 
+/** `YYYY-MM-DDTHH:MM:SS[.sss]Z`: the UTC form providers send most, and the form isoInstant answers in. */
+const CANONICAL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3})?Z$/;
+
 function parse(s: string): string | null {
+  return canonicalUtc(s) ?? parseAny(s);
+}
+
+/**
+ * A canonical UTC time naming a real calendar instant is its own answer (with `.000` when it has no
+ * milliseconds): what parsing and printing it again would give, without the Date round trip that cost most of
+ * isoInstant's time. Anything else (another zone, other digits, a day the month lacks, 24:00) is null here and
+ * takes the general path, so the answers are the same.
+ */
+function canonicalUtc(s: string): string | null {
+  if ((s.length !== 20 && s.length !== 24) || !CANONICAL_UTC.test(s)) return null;
+  const num = (at: number, digits: number) => {
+    let v = 0;
+    for (let i = at; i < at + digits; i++) v = v * 10 + s.charCodeAt(i) - 48;
+    return v;
+  };
+  const year = num(0, 4);
+  const month = num(5, 2);
+  const day = num(8, 2);
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return null;
+  if (num(11, 2) > 23 || num(14, 2) > 59 || num(17, 2) > 59) return null;
+  return s.length === 24 ? s : `${s.slice(0, 19)}.000Z`;
+}
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+function parseAny(s: string): string | null {
   if (!ISO.test(s)) return null;
   const withZone = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(s) ? s : `${s}Z`;
   const ms = Date.parse(withZone.replace(" ", "T"));

@@ -171,3 +171,39 @@ test("isoInstant: the same answer every time, past its memory's bound, for short
   const long = `2024-01-01T00:00:00${"0".repeat(100)}Z`;
   assertEqual(isoInstant(long), isoInstant(long));
 });
+
+/** isoInstant as it was before its canonical shortcut: the model the randomized test compares against. */
+function isoInstantModel(s: string): string | null {
+  if (!/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?$/i.test(s))
+    return null;
+  const withZone = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(s) ? s : `${s}Z`;
+  const ms = Date.parse(withZone.replace(" ", "T"));
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+}
+
+test("isoInstant: the canonical UTC shortcut answers as parsing does, for real and impossible dates (randomized)", () => {
+  let seed = 777;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const pad = (n: number, w: number) => String(n).padStart(w, "0");
+  const years = [0, 4, 100, 400, 1900, 1970, 1999, 2000, 2023, 2024, 2100, 9999];
+  for (let i = 0; i < 20_000; i++) {
+    const y = rand(3) === 0 ? (years[rand(years.length)] ?? 2024) : rand(10_000);
+    // Fields past their ranges on purpose: month 0/13, day 0/29-32, hour 24, minute and second 60.
+    const text = `${pad(y, 4)}-${pad(rand(14), 2)}-${pad(rand(33), 2)}T${pad(rand(25), 2)}:${pad(rand(61), 2)}:${pad(rand(61), 2)}${rand(2) ? `.${pad(rand(1000), 3)}` : ""}Z`;
+    assertEqual(isoInstant(text), isoInstantModel(text), text);
+  }
+  for (const text of [
+    "2024-02-29T12:00:00Z",
+    "2023-02-29T12:00:00Z",
+    "1900-02-29T00:00:00.000Z",
+    "2000-02-29T23:59:59.999Z",
+    "2024-01-01T24:00:00Z",
+    "2024-01-01t00:00:00z",
+    "2024-01-01T00:00:00.5Z",
+  ]) {
+    assertEqual(isoInstant(text), isoInstantModel(text), text);
+  }
+});
