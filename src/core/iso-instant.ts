@@ -37,17 +37,19 @@ function parse(s: string): string | null {
  */
 function canonicalUtc(s: string): string | null {
   if ((s.length !== 20 && s.length !== 24) || !CANONICAL_UTC.test(s)) return null;
-  const num = (at: number, digits: number) => {
-    let v = 0;
-    for (let i = at; i < at + digits; i++) v = v * 10 + s.charCodeAt(i) - 48;
-    return v;
-  };
-  const year = num(0, 4);
-  const month = num(5, 2);
-  const day = num(8, 2);
+  const year = digitsAt(s, 0, 4);
+  const month = digitsAt(s, 5, 2);
+  const day = digitsAt(s, 8, 2);
   if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return null;
-  if (num(11, 2) > 23 || num(14, 2) > 59 || num(17, 2) > 59) return null;
+  if (digitsAt(s, 11, 2) > 23 || digitsAt(s, 14, 2) > 59 || digitsAt(s, 17, 2) > 59) return null;
   return s.length === 24 ? s : `${s.slice(0, 19)}.000Z`;
+}
+
+/** The number the ASCII digits at s[at, at + count) spell (the caller checked they are digits). */
+function digitsAt(s: string, at: number, count: number): number {
+  let v = 0;
+  for (let i = at; i < at + count; i++) v = v * 10 + s.charCodeAt(i) - 48;
+  return v;
 }
 
 function daysIn(year: number, month: number): number {
