@@ -7,27 +7,11 @@ const ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]
  * without a zone is read as UTC: connectors whose provider documents another zone convert before calling.
  */
 export function isoInstant(s: string): string | null {
-  // A record's times are read several times on its way (cursor, validation, each core row it maps to), so
-  // recent answers are kept; only strings of a timestamp's length, so a hostile megabyte is never held.
-  if (s.length > MEMO_MAX_LENGTH) return parse(s);
-  const known = memo.get(s);
-  if (known !== undefined) return known;
-  const answer = parse(s);
-  if (memo.size >= MEMO_ENTRIES) memo.clear();
-  memo.set(s, answer);
-  return answer;
+  return canonicalUtc(s) ?? parseAny(s);
 }
-
-const MEMO_MAX_LENGTH = 40;
-const MEMO_ENTRIES = 10_000;
-const memo = new Map<string, string | null>();
 
 /** `YYYY-MM-DDTHH:MM:SS[.sss]Z`: the UTC form providers send most, and the form isoInstant answers in. */
 const CANONICAL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3})?Z$/;
-
-function parse(s: string): string | null {
-  return canonicalUtc(s) ?? parseAny(s);
-}
 
 /**
  * A canonical UTC time naming a real calendar instant is its own answer (with `.000` when it has no

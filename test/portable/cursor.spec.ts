@@ -154,7 +154,7 @@ test("cursor: canonical times compare as text exactly as parsed times do (random
   }
 });
 
-test("isoInstant: the same answer every time, past its memory's bound, for short and long strings", () => {
+test("isoInstant: the same answer every time, for short and long strings", () => {
   const texts = ["2024-01-01T00:00:00Z", "2024-01-01 01:00:00+01:00", "May 5", "2024-02-01T00:00:00.123456Z"];
   const first = texts.map((t) => isoInstant(t));
   assertDeepEqual(first, [
