@@ -77,7 +77,7 @@ export async function completeRun(
 
 /** For a full scan, the live rows of the entity's own table the run did not see. */
 async function unseenOf(db: Db, run: CompletedRun): Promise<Tombstone[]> {
-  const primary = deleteTargets(run.provider, run.entity, "0")[0]?.table;
+  const primary = ownTable(run);
   return (run.fullScan ?? run.mode === "onboarding") && primary ? unseenRows(db, run, primary) : [];
 }
 
@@ -87,7 +87,7 @@ async function completeInTenant(
   opts: CompletionOptions,
   absent: Tombstone[] | undefined,
 ): Promise<{ status: "applied" | "awaiting_confirmation"; deletes: number }> {
-  const primary = deleteTargets(run.provider, run.entity, "0")[0]?.table;
+  const primary = ownTable(run);
   const staged = await stagedDeletes(db, run);
   const scanned = absent ?? (await unseenOf(db, run));
   const tombstones = mergeTombstones([...staged, ...scanned]);
@@ -236,7 +236,7 @@ export function priorRowsPossible(key: {
   entity: string;
   runId: string;
 }): SQL {
-  const primary = deleteTargets(key.provider, key.entity, "0")[0]?.table;
+  const primary = ownTable(key);
   if (!primary) return sql`true`;
   return sql`(exists (
       select 1 from ${sql.raw(`"${tableShape(primary).name}"`)} c
@@ -244,6 +244,11 @@ export function priorRowsPossible(key: {
     or exists (
       select 1 from stage_pending_pages p
       where p.connection_id = ${key.connectionId} and p.entity = ${key.entity} and p.run_id <> ${key.runId}))`;
+}
+
+/** The entity's own table: the first of its delete targets (the unified tables it feeds follow). */
+function ownTable(run: { provider: string; entity: string }): PgTable | undefined {
+  return deleteTargets(run.provider, run.entity, "0")[0]?.table;
 }
 
 function providerFilter(table: PgTable, run: { provider: string }) {
@@ -298,7 +303,7 @@ export async function applyTombstones(
   tombstones: Tombstone[],
 ): Promise<void> {
   const cascades = cascadesOf(run.provider, run.entity);
-  const primary = deleteTargets(run.provider, run.entity, "0")[0]?.table;
+  const primary = ownTable(run);
   await db.transaction(async (tx) => {
     const t = tx as unknown as Db;
     const locks = [...new Set([run.entity, ...cascades.map((c) => c.entity)])].map(

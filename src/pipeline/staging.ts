@@ -87,20 +87,21 @@ async function stagePagesOnce(
         set source_id = excluded.source_id, op = excluded.op, payload = excluded.payload,
             fetch_seq = excluded.fetch_seq, staged_at = now(), done_at = null
       returning page_no, op, fetch_seq
+    ), known as (
+      select 1 from stage_runs r
+      where r.connection_id = ${first.connectionId} and r.entity = ${first.entity} and r.run_id = ${first.runId}
     ), run_started as (
       -- Only a run's first statement inserts; a page staged again draws higher values and changes nothing.
-      -- The run's older staged rows are read only when it has no row yet (a run staged before this table).
+      -- What only that insert uses is read only then: the run's older staged rows (a run staged before this
+      -- table) and whether older rows may exist.
       insert into stage_runs (account_id, connection_id, provider, entity, run_id, first_seq, prior_rows)
       select ${first.accountId}, ${first.connectionId}, ${first.provider}, ${first.entity}, ${first.runId},
              least(min(staged.fetch_seq), (
                select min(o.fetch_seq) from stage_records o
-               where not exists (
-                   select 1 from stage_runs r
-                   where r.connection_id = ${first.connectionId} and r.entity = ${first.entity}
-                     and r.run_id = ${first.runId})
+               where not exists (select 1 from known)
                  and o.connection_id = ${first.connectionId} and o.entity = ${first.entity}
                  and o.run_id = ${first.runId})),
-             ${priorRowsPossible(first)}
+             case when exists (select 1 from known) then true else ${priorRowsPossible(first)} end
       from staged
       having count(*) > 0
       on conflict (connection_id, entity, run_id) do update set first_seq = excluded.first_seq
